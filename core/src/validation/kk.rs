@@ -1,0 +1,1 @@
+//! No. KK (Kartu Keluarga) validation.

@@ -1,0 +1,1 @@
+//! Indonesian phone number validation.
