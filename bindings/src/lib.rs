@@ -1,0 +1,2 @@
+//! The native library the Android and iOS apps load. Thin delegation to `jemput-core`.
+uniffi::setup_scaffolding!();

@@ -1,0 +1,1 @@
+//! Shared helpers for Jemput's cross-component tests.
