@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod complaint;
+pub mod crypto;
 pub mod document;
 pub mod error;
 pub mod kelurahan;

@@ -1,0 +1,292 @@
+//! The index tables: one small row per request or complaint (receipt, service, status, RT/RW,
+//! the applicant's name sealed, blind tags of the NIK and of name prefixes), so that listing
+//! and searching never decode documents.
+
+use rusqlite::{params, params_from_iter, types::Value, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{Complaint, ComplaintCategory, ComplaintStatus};
+use crate::crypto::Cipher;
+use crate::error::{Error, Result};
+use crate::request::{Request, Status};
+
+/// Shortest name prefix that is indexed and searchable.
+const MIN_PREFIX: usize = 2;
+/// Longest name prefix that is indexed (longer query words are cut to this).
+const MAX_PREFIX: usize = 12;
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFilter {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only open requests (not ditolak or diserahkan).
+    pub open_only: bool,
+    /// Only this RW.
+    pub rw: Option<u16>,
+    /// Only this RT (with `rw`).
+    pub rt: Option<u16>,
+    /// Only this service.
+    pub service_code: Option<String>,
+    /// Names containing words that start with each word of this query.
+    pub name: Option<String>,
+    /// Only this receipt code (canonical form).
+    pub receipt: Option<String>,
+}
+
+/// One line of a request list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    /// Request id.
+    pub id: String,
+    /// Receipt code.
+    pub receipt: String,
+    /// Service code.
+    pub service_code: String,
+    /// Current status.
+    pub status: Status,
+    /// RW.
+    pub rw: u16,
+    /// RT.
+    pub rt: u16,
+    /// The applicant's name.
+    pub applicant_name: String,
+    /// When recorded.
+    pub created_at: i64,
+    /// When last changed.
+    pub updated_at: i64,
+}
+
+/// One line of a complaint list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintSummary {
+    /// Complaint id.
+    pub id: String,
+    /// Receipt code.
+    pub receipt: String,
+    /// Category.
+    pub category: ComplaintCategory,
+    /// Current status.
+    pub status: ComplaintStatus,
+    /// RW.
+    pub rw: u16,
+    /// RT.
+    pub rt: u16,
+    /// When recorded.
+    pub created_at: i64,
+}
+
+/// Lower-cased words of a name, letters and digits only.
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase())
+}
+
+/// Blind tags of every prefix (2 to 12 characters) of every word of `name`.
+fn name_tokens(cipher: &Cipher, name: &str) -> Vec<i64> {
+    let mut tokens: Vec<i64> = words(name)
+        .flat_map(|w| {
+            let chars: Vec<char> = w.chars().collect();
+            (MIN_PREFIX..=chars.len().min(MAX_PREFIX)).map(move |n| chars[..n].iter().collect::<String>()).collect::<Vec<_>>()
+        })
+        .map(|p| cipher.tag("nama", &p))
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
+}
+
+/// Blind tag of a NIK.
+pub fn nik_tag(cipher: &Cipher, nik: &str) -> i64 {
+    cipher.tag("nik", nik.trim())
+}
+
+fn name_context(rowid: i64) -> Vec<u8> {
+    format!("index:{rowid}:name").into_bytes()
+}
+
+/// Writes (or rewrites) the index row of a request.
+pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, now: i64) -> Result<()> {
+    let name_sealed = cipher.seal(&name_context(rowid), r.applicant.name.as_bytes());
+    conn.execute(
+        "INSERT INTO requests (doc, receipt, service_code, status, rw, rt, name_sealed, nik_tag, created_at, updated_at, closed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(doc) DO UPDATE SET receipt = excluded.receipt, service_code = excluded.service_code,
+           status = excluded.status, rw = excluded.rw, rt = excluded.rt, name_sealed = excluded.name_sealed,
+           nik_tag = excluded.nik_tag, updated_at = excluded.updated_at, closed_at = excluded.closed_at",
+        params![
+            rowid,
+            r.receipt,
+            r.service_code,
+            r.status().code(),
+            r.applicant.address.rw,
+            r.applicant.address.rt,
+            name_sealed,
+            nik_tag(cipher, &r.applicant.nik),
+            r.created_at,
+            now,
+            r.closed_at(),
+        ],
+    )?;
+    conn.execute("DELETE FROM name_tokens WHERE doc = ?1", params![rowid])?;
+    let mut st = conn.prepare_cached("INSERT OR IGNORE INTO name_tokens (token, doc) VALUES (?1, ?2)")?;
+    for t in name_tokens(cipher, &r.applicant.name) {
+        st.execute(params![t, rowid])?;
+    }
+    Ok(())
+}
+
+/// Writes (or rewrites) the index row of a complaint.
+pub fn put_complaint(conn: &Connection, rowid: i64, c: &Complaint, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO complaints (doc, receipt, category, status, rw, rt, created_at, updated_at, closed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(doc) DO UPDATE SET status = excluded.status, rw = excluded.rw, rt = excluded.rt,
+           updated_at = excluded.updated_at, closed_at = excluded.closed_at",
+        params![rowid, c.receipt, c.category.code(), c.status().code(), c.place.rw, c.place.rt, c.created_at, now, c.closed_at()],
+    )?;
+    Ok(())
+}
+
+/// Builds the WHERE clause and parameters for a request filter.
+fn request_where(cipher: &Cipher, f: &RequestFilter) -> (String, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(s) = f.status {
+        clauses.push("r.status = ?".to_string());
+        args.push(Value::Text(s.code().into()));
+    }
+    if f.open_only {
+        clauses.push("r.closed_at IS NULL".to_string());
+    }
+    if let Some(rw) = f.rw {
+        clauses.push("r.rw = ?".to_string());
+        args.push(Value::Integer(rw.into()));
+    }
+    if let Some(rt) = f.rt {
+        clauses.push("r.rt = ?".to_string());
+        args.push(Value::Integer(rt.into()));
+    }
+    if let Some(code) = &f.service_code {
+        clauses.push("r.service_code = ?".to_string());
+        args.push(Value::Text(code.clone()));
+    }
+    if let Some(receipt) = &f.receipt {
+        clauses.push("r.receipt = ?".to_string());
+        args.push(Value::Text(receipt.clone()));
+    }
+    if let Some(q) = &f.name {
+        let mut any = false;
+        for w in words(q) {
+            let prefix: String = w.chars().take(MAX_PREFIX).collect();
+            if prefix.chars().count() < MIN_PREFIX {
+                continue;
+            }
+            any = true;
+            clauses.push("r.doc IN (SELECT doc FROM name_tokens WHERE token = ?)".to_string());
+            args.push(Value::Integer(cipher.tag("nama", &prefix)));
+        }
+        if !any && !q.trim().is_empty() {
+            clauses.push("0".to_string());
+        }
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, args)
+}
+
+/// A page of requests, newest first.
+pub fn list_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter, offset: u32, limit: u32) -> Result<Vec<RequestSummary>> {
+    let (where_sql, mut args) = request_where(cipher, f);
+    let sql = format!(
+        "SELECT d.doc_id, r.receipt, r.service_code, r.status, r.rw, r.rt, r.name_sealed, r.created_at, r.updated_at, r.doc
+         FROM requests r JOIN docs d ON d.id = r.doc {where_sql}
+         ORDER BY r.created_at DESC, r.doc DESC LIMIT ? OFFSET ?"
+    );
+    args.push(Value::Integer(limit.min(500).into()));
+    args.push(Value::Integer(offset.into()));
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params_from_iter(args), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, u16>(4)?,
+            r.get::<_, u16>(5)?,
+            r.get::<_, Vec<u8>>(6)?,
+            r.get::<_, i64>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, i64>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, receipt, service_code, status, rw, rt, sealed, created_at, updated_at, rowid) = row?;
+        let name = cipher.open(&name_context(rowid), &sealed).map_err(|_| Error::Corrupt)?;
+        out.push(RequestSummary {
+            id,
+            receipt,
+            service_code,
+            status: Status::from_code(&status).ok_or(Error::Corrupt)?,
+            rw,
+            rt,
+            applicant_name: String::from_utf8(name).map_err(|_| Error::Corrupt)?,
+            created_at,
+            updated_at,
+        });
+    }
+    Ok(out)
+}
+
+/// How many requests match a filter.
+pub fn count_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter) -> Result<u64> {
+    let (where_sql, args) = request_where(cipher, f);
+    let sql = format!("SELECT count(*) FROM requests r {where_sql}");
+    Ok(conn.query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// Receipts of open requests for this NIK and service (for the duplicate warning).
+pub fn open_duplicates(conn: &Connection, cipher: &Cipher, nik: &str, service_code: &str) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT receipt FROM requests WHERE nik_tag = ?1 AND service_code = ?2 AND closed_at IS NULL ORDER BY created_at",
+    )?;
+    let rows = st.query_map(params![nik_tag(cipher, nik), service_code], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A page of complaints, newest first (optionally only open ones).
+pub fn list_complaints(conn: &Connection, open_only: bool, offset: u32, limit: u32) -> Result<Vec<ComplaintSummary>> {
+    let filter = if open_only { "WHERE c.closed_at IS NULL" } else { "" };
+    let sql = format!(
+        "SELECT d.doc_id, c.receipt, c.category, c.status, c.rw, c.rt, c.created_at FROM complaints c JOIN docs d ON d.id = c.doc
+         {filter} ORDER BY c.created_at DESC, c.doc DESC LIMIT ?1 OFFSET ?2"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(params![limit.min(500), offset], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, receipt, category, status, rw, rt, created_at) = row?;
+        let category = match category.as_str() {
+            "pengaduan" => ComplaintCategory::Pengaduan,
+            "aspirasi" => ComplaintCategory::Aspirasi,
+            "saran" => ComplaintCategory::Saran,
+            _ => return Err(Error::Corrupt),
+        };
+        out.push(ComplaintSummary { id, receipt, category, status: ComplaintStatus::from_code(&status).ok_or(Error::Corrupt)?, rw, rt, created_at });
+    }
+    Ok(out)
+}
+
+/// Documents whose records closed before `cutoff` (requests and complaints).
+pub fn closed_before(conn: &Connection, cutoff: i64) -> Result<(Vec<i64>, Vec<i64>)> {
+    let q = |sql: &str| -> Result<Vec<i64>> {
+        let mut st = conn.prepare(sql)?;
+        let rows = st.query_map(params![cutoff], |r| r.get::<_, i64>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    Ok((
+        q("SELECT doc FROM requests WHERE closed_at IS NOT NULL AND closed_at < ?1")?,
+        q("SELECT doc FROM complaints WHERE closed_at IS NOT NULL AND closed_at < ?1")?,
+    ))
+}

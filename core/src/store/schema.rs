@@ -1,0 +1,143 @@
+//! The store's schema and its migrations, keyed on SQLite's `user_version`. Each migration
+//! moves the schema up by one version inside one transaction; each has its own test.
+
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{Error, Result};
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// Version 1: documents as encrypted snapshot + incremental chunks, and index tables that
+/// answer listing and search without decoding documents.
+fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE docs (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            snapshot BLOB NOT NULL,
+            chunk_count INTEGER NOT NULL DEFAULT 0,
+            chunk_bytes INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE doc_chunks (
+            doc INTEGER NOT NULL REFERENCES docs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (doc, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE requests (
+            doc INTEGER PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+            receipt TEXT NOT NULL UNIQUE,
+            service_code TEXT NOT NULL,
+            status TEXT NOT NULL,
+            rw INTEGER NOT NULL,
+            rt INTEGER NOT NULL,
+            name_sealed BLOB NOT NULL,
+            nik_tag INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER
+        );
+        CREATE INDEX requests_by_created ON requests(created_at);
+        CREATE INDEX requests_by_status ON requests(status, created_at);
+        CREATE INDEX requests_by_area ON requests(rw, rt, created_at);
+        CREATE INDEX requests_by_service ON requests(service_code, created_at);
+        CREATE INDEX requests_by_nik ON requests(nik_tag, service_code);
+        CREATE INDEX requests_by_closed ON requests(closed_at) WHERE closed_at IS NOT NULL;
+
+        CREATE TABLE name_tokens (
+            token INTEGER NOT NULL,
+            doc INTEGER NOT NULL REFERENCES docs(id) ON DELETE CASCADE,
+            PRIMARY KEY (token, doc)
+        ) WITHOUT ROWID;
+        CREATE INDEX name_tokens_by_doc ON name_tokens(doc);
+
+        CREATE TABLE complaints (
+            doc INTEGER PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+            receipt TEXT NOT NULL UNIQUE,
+            category TEXT NOT NULL,
+            status TEXT NOT NULL,
+            rw INTEGER NOT NULL,
+            rt INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER
+        );
+        CREATE INDEX complaints_by_created ON complaints(created_at);
+        CREATE INDEX complaints_by_closed ON complaints(closed_at) WHERE closed_at IS NOT NULL;",
+    )
+}
+
+/// The migrations, in order: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
+const MIGRATIONS: &[fn(&Transaction<'_>) -> rusqlite::Result<()>] = &[v1];
+
+/// The schema version of an open database.
+pub fn version(conn: &Connection) -> Result<u32> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Migrates the database up to `target` (normally [`CURRENT_VERSION`]); each step is atomic.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+    let found = version(conn)?;
+    if found > CURRENT_VERSION {
+        return Err(Error::SchemaTooNew { found, supported: CURRENT_VERSION });
+    }
+    for v in found..target.min(CURRENT_VERSION) {
+        let tx = conn.transaction()?;
+        MIGRATIONS[v as usize](&tx)?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+        tracing::info!(from = v, to = v + 1, "skema basis data diperbarui");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn migration_0_to_1_creates_the_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(version(&conn).unwrap(), 0);
+        migrate_to(&mut conn, 1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        assert_eq!(tables(&conn), ["complaints", "doc_chunks", "docs", "meta", "name_tokens", "requests"]);
+        // Running again is a no-op.
+        migrate_to(&mut conn, CURRENT_VERSION).unwrap();
+        assert_eq!(version(&conn).unwrap(), CURRENT_VERSION);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_untouched() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        assert!(matches!(migrate_to(&mut conn, CURRENT_VERSION), Err(Error::SchemaTooNew { .. })));
+        assert_eq!(version(&conn).unwrap(), CURRENT_VERSION + 1);
+        assert!(tables(&conn).is_empty());
+    }
+
+    #[test]
+    fn a_failed_migration_leaves_the_old_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A stray table with a clashing name makes v1 fail half-way; nothing may be left behind.
+        conn.execute_batch("CREATE TABLE requests (x INTEGER)").unwrap();
+        assert!(migrate_to(&mut conn, 1).is_err());
+        assert_eq!(version(&conn).unwrap(), 0);
+        assert_eq!(tables(&conn), ["requests"]);
+    }
+}

@@ -1,0 +1,489 @@
+//! Tests of the store: recording, listing, search, duplicates, encryption at rest, the wrong
+//! key, durability across a killed process, and retention.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use super::*;
+use crate::catalog::{ExtraField, FieldKind, Requirement, Service};
+use crate::complaint::{ComplaintCategory, ComplaintStatus, Place, Reporter};
+use crate::kelurahan::{Kelurahan, Rw};
+use crate::request::{Address, Applicant, Sex};
+
+const T0: i64 = 1_763_000_000_000; // November 2025
+
+pub(crate) fn test_kelurahan() -> Kelurahan {
+    Kelurahan {
+        name: "Kelurahan Uji".into(),
+        region_code: "35.76.02.1003".into(),
+        kecamatan: "Magersari".into(),
+        city: "Kota Mojokerto".into(),
+        rws: vec![Rw { number: 5, rts: vec![1, 2, 3] }, Rw { number: 6, rts: vec![1, 2] }],
+        office_address: "Jl. Uji No. 1".into(),
+        office_hours: "Senin–Jumat 08.00–15.00".into(),
+        contacts: vec![],
+        emergency_numbers: vec![],
+        links: vec![],
+    }
+}
+
+pub(crate) fn test_catalog() -> Catalog {
+    let req = |code: &str, label: &str| Requirement { code: code.into(), label: label.into(), mandatory: true };
+    Catalog {
+        version: 7,
+        services: vec![
+            Service {
+                code: "sktm".into(),
+                name: "Surat Keterangan Tidak Mampu".into(),
+                description: "Untuk keringanan biaya sekolah atau berobat".into(),
+                requirements: vec![req("ktp", "KTP"), req("kk", "Kartu Keluarga")],
+                fields: vec![ExtraField { key: "keperluan".into(), label: "Keperluan".into(), kind: FieldKind::Text, required: true }],
+                needs_rt_rw_endorsement: true,
+                processing_days: 2,
+                active: true,
+            },
+            Service {
+                code: "domisili".into(),
+                name: "Surat Keterangan Domisili".into(),
+                description: "Keterangan tempat tinggal".into(),
+                requirements: vec![req("ktp", "KTP"), req("kk", "Kartu Keluarga")],
+                fields: vec![],
+                needs_rt_rw_endorsement: true,
+                processing_days: 1,
+                active: true,
+            },
+        ],
+    }
+}
+
+/// A valid draft: a woman born 1990-05-04 registered in Kota Mojokerto.
+pub(crate) fn draft(name: &str, nik: &str) -> RequestDraft {
+    RequestDraft {
+        service_code: "sktm".into(),
+        applicant: Applicant {
+            name: name.into(),
+            nik: nik.into(),
+            kk: "3576020101150003".into(),
+            birth_place: "Mojokerto".into(),
+            birth_date: "1990-05-04".into(),
+            sex: Sex::Perempuan,
+            address: Address { street: "Jl. Balongsari Gg. 3 No. 12".into(), rt: 3, rw: 5 },
+            phone: Some("0812-3456-7890".into()),
+            uses_whatsapp: false,
+        },
+        documents_seen: vec!["ktp".into(), "kk".into()],
+        fields: BTreeMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
+        notes: "Rumah cat hijau dekat musala".into(),
+    }
+}
+
+/// A NIK for a woman born 1990-05-04 with serial `n`.
+pub(crate) fn nik(n: u32) -> String {
+    format!("357602440590{n:04}")
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    key: StoreKey,
+    clock: Arc<AtomicI64>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jemput.db");
+        Fixture { _dir: dir, path, key: StoreKey::generate(), clock: Arc::new(AtomicI64::new(T0)) }
+    }
+
+    fn open(&self) -> Store {
+        let mut s = Store::open(&self.path, &self.key).unwrap();
+        let c = self.clock.clone();
+        s.set_clock(move || c.load(Ordering::SeqCst));
+        s
+    }
+
+    fn set_up(&self) -> Store {
+        let mut s = self.open();
+        s.set_kelurahan(&test_kelurahan()).unwrap();
+        s.set_catalog(&test_catalog()).unwrap();
+        s
+    }
+
+    fn advance_days(&self, days: i64) {
+        self.clock.fetch_add(days * DAY_MS, Ordering::SeqCst);
+    }
+}
+
+/// The office's decisions arrive by sync; until then tests apply them directly as staff.
+fn office_sets(store: &mut Store, id: &str, status: Status, reason: Option<&str>) {
+    let staff = Actor { role: Role::Staf, id: "staf-1".into() };
+    let hub = Actor { role: Role::Sistem, id: "hub".into() };
+    let now = store.now();
+    store
+        .edit_request(id, |r| {
+            if r.status() == Status::Dicatat {
+                r.change_status(Status::Terkirim, hub, None, now).map_err(Error::Forbidden)?;
+            }
+            r.change_status(status, staff, reason.map(str::to_string), now).map_err(Error::Forbidden)
+        })
+        .unwrap();
+}
+
+#[test]
+fn records_a_request_and_reads_it_back() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    s.set_enrolment("petugas-rt3", "K7QM").unwrap();
+    let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
+    assert!(rec.receipt.starts_with("K7QM"));
+    let r = s.request(&rec.id).unwrap();
+    assert_eq!(r.applicant.name, "Siti Aminah");
+    assert_eq!(r.status(), Status::Dicatat);
+    assert_eq!(r.officer_id, "petugas-rt3");
+    assert_eq!(r.catalog_version, 7);
+    assert_eq!(r.checklist.get("kk"), Some(&true));
+    assert_eq!(r.applicant.phone.as_deref(), crate::validation::phone::normalize_phone("081234567890").as_deref());
+    assert_eq!(s.request_by_receipt(&rec.receipt.to_lowercase()).unwrap().id, rec.id);
+    // Receipts are unique per device.
+    let rec2 = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+    assert_ne!(rec.receipt, rec2.receipt);
+}
+
+#[test]
+fn invalid_input_is_refused_with_codes_and_nothing_is_saved() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let mut d = draft("Siti Aminah", "12345");
+    d.applicant.address.rt = 9;
+    d.fields.clear();
+    let Err(Error::Invalid(issues)) = s.record_request(&d, true) else { panic!("must be refused") };
+    let codes: Vec<_> = issues.iter().map(|i| (i.field.as_str(), i.severity)).collect();
+    assert!(codes.contains(&("applicant.nik", crate::Severity::Error)), "{issues:?}");
+    assert!(issues.iter().any(|i| i.field == "fields.keperluan"), "{issues:?}");
+    assert!(issues.iter().any(|i| i.field.starts_with("applicant.address")), "{issues:?}");
+    assert!(issues.iter().all(|i| !i.message.contains("12345")), "messages carry no personal data");
+    assert_eq!(s.count_requests(&RequestFilter::default()).unwrap(), 0);
+}
+
+#[test]
+fn warnings_need_confirmation() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let mut d = draft("Siti Aminah", &nik(1));
+    d.documents_seen = vec!["ktp".into()];
+    let Err(Error::NeedsConfirmation(w)) = s.record_request(&d, false) else { panic!("a missing document must be confirmed") };
+    assert!(w.iter().any(|i| i.field == "documents_seen"), "{w:?}");
+    assert_eq!(s.count_requests(&RequestFilter::default()).unwrap(), 0);
+    let rec = s.record_request(&d, true).unwrap();
+    assert_eq!(rec.warnings, w);
+    assert_eq!(s.request(&rec.id).unwrap().checklist.get("kk"), Some(&false));
+}
+
+#[test]
+fn duplicate_open_request_warns_until_it_is_closed() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let first = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    let Err(Error::NeedsConfirmation(w)) = s.record_request(&draft("Siti Aminah", &nik(1)), false) else { panic!("duplicate must warn") };
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].code, "kemungkinan_ganda");
+    assert!(w[0].message.contains(&first.receipt));
+    // Another service for the same person, or another person, is not a duplicate.
+    let mut other = draft("Siti Aminah", &nik(1));
+    other.service_code = "domisili".into();
+    other.fields.clear();
+    assert!(s.check_request(&other).unwrap().is_empty());
+    assert!(s.check_request(&draft("Budi", &nik(3))).unwrap().is_empty());
+    // Once the first is rejected, a new request is no longer a duplicate.
+    office_sets(&mut s, &first.id, Status::Ditolak, Some("Berkas tidak sesuai"));
+    assert!(s.check_request(&draft("Siti Aminah", &nik(1))).unwrap().is_empty());
+}
+
+#[test]
+fn lists_pages_and_searches_without_decoding_documents() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let names = ["Siti Aminah", "Siti Rahayu", "Budi Santoso", "Ahmad Fauzi", "Dewi Lestari"];
+    for (i, n) in names.iter().enumerate() {
+        let mut d = draft(n, &nik(i as u32 + 1));
+        if i % 2 == 1 {
+            d.applicant.address = Address { street: "Jl. Mawar 2".into(), rt: 1, rw: 6 };
+        }
+        f.advance_days(0);
+        f.clock.fetch_add(1000, Ordering::SeqCst);
+        s.record_request(&d, false).unwrap();
+    }
+    // Prove listing does not touch documents: make every document unreadable.
+    s.conn.execute("UPDATE docs SET snapshot = x'00' WHERE kind = 'request'", []).unwrap();
+    let all = s.list_requests(&RequestFilter::default(), 0, 50).unwrap();
+    assert_eq!(all.iter().map(|r| r.applicant_name.as_str()).collect::<Vec<_>>(), ["Dewi Lestari", "Ahmad Fauzi", "Budi Santoso", "Siti Rahayu", "Siti Aminah"]);
+    let page = s.list_requests(&RequestFilter::default(), 2, 2).unwrap();
+    assert_eq!(page.iter().map(|r| r.applicant_name.as_str()).collect::<Vec<_>>(), ["Budi Santoso", "Siti Rahayu"]);
+    let search = |q: &str| {
+        let f = RequestFilter { name: Some(q.into()), ..Default::default() };
+        let mut v: Vec<String> = s.list_requests(&f, 0, 50).unwrap().into_iter().map(|r| r.applicant_name).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(search("siti"), ["Siti Aminah", "Siti Rahayu"]);
+    assert_eq!(search("SI ra"), ["Siti Rahayu"]);
+    assert_eq!(search("ami"), ["Siti Aminah"]);
+    assert_eq!(search("fauzi ahmad"), ["Ahmad Fauzi"]);
+    assert!(search("sitiaminah").is_empty());
+    assert!(search("x").is_empty());
+    let rw6 = RequestFilter { rw: Some(6), rt: Some(1), ..Default::default() };
+    assert_eq!(s.count_requests(&rw6).unwrap(), 2);
+    let by_status = RequestFilter { status: Some(Status::Dicatat), service_code: Some("sktm".into()), ..Default::default() };
+    assert_eq!(s.count_requests(&by_status).unwrap(), 5);
+    let by_receipt = RequestFilter { receipt: Some(all[0].receipt.clone()), ..Default::default() };
+    assert_eq!(s.list_requests(&by_receipt, 0, 10).unwrap()[0].id, all[0].id);
+    // Reading the full record does decode, and notices the damage.
+    assert!(matches!(s.request(&all[0].id), Err(Error::Corrupt)));
+}
+
+#[test]
+fn officer_steps_are_checked_and_edits_persist_through_chunks_and_compaction() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    // Office steps are not the officer's.
+    assert!(matches!(s.set_request_status(&rec.id, Status::Diproses, None), Err(Error::Forbidden(_))));
+    // Handing over before the letter is ready is refused.
+    assert!(matches!(s.set_request_status(&rec.id, Status::Diserahkan, None), Err(Error::Forbidden(_))));
+    for i in 0..20 {
+        s.set_request_notes(&rec.id, &format!("catatan ke-{i}")).unwrap();
+    }
+    s.set_document_seen(&rec.id, "kk", false).unwrap();
+    office_sets(&mut s, &rec.id, Status::PerluKelengkapan, Some("Fotokopi KK belum ada"));
+    let r = s.set_request_status(&rec.id, Status::Dilengkapi, None).unwrap();
+    assert_eq!(r.status(), Status::Dilengkapi);
+    let chunks: i64 = s.conn.query_row("SELECT count(*) FROM doc_chunks", [], |r| r.get(0)).unwrap();
+    assert!(chunks < 8, "compaction keeps chunks bounded, found {chunks}");
+    drop(s);
+    let s = f.open();
+    let r = s.request(&rec.id).unwrap();
+    assert_eq!(r.notes, "catatan ke-19");
+    assert_eq!(r.checklist.get("kk"), Some(&false));
+    assert_eq!(r.status(), Status::Dilengkapi);
+    assert_eq!(r.history.len(), 4);
+    let listed = s.list_requests(&RequestFilter::default(), 0, 1).unwrap();
+    assert_eq!(listed[0].status, Status::Dilengkapi);
+}
+
+#[test]
+fn wrong_key_is_refused_and_the_database_is_untouched() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    drop(s);
+    let before = std::fs::read(&f.path).unwrap();
+    for _ in 0..2 {
+        let err = Store::open(&f.path, &StoreKey::generate()).unwrap_err();
+        assert!(matches!(err, Error::WrongKey), "{err:?}");
+        assert_eq!(err.code(), "kunci_salah");
+    }
+    assert_eq!(std::fs::read(&f.path).unwrap(), before, "the file is byte-for-byte unchanged");
+    let s = f.open();
+    assert_eq!(s.request(&rec.id).unwrap().applicant.name, "Siti Aminah");
+}
+
+/// Every file in `dir` (database, WAL, shared memory, journals, temp files).
+fn files_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+}
+
+fn assert_absent(files: &[(PathBuf, Vec<u8>)], needles: &[String]) {
+    assert!(files.iter().any(|(p, _)| p.to_string_lossy().ends_with("-wal")), "the WAL is among the files searched");
+    for (path, bytes) in files {
+        let lower: Vec<u8> = bytes.to_ascii_lowercase();
+        for n in needles {
+            let n = n.to_ascii_lowercase();
+            assert!(!lower.windows(n.len()).any(|w| w == n.as_bytes()), "{n:?} found in plaintext in {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn personal_data_never_reaches_disk_in_plaintext() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let people = [("Sulastri Wulandari", nik(11)), ("Bambang Triyono", nik(12)), ("Kartini Purbasari", nik(13))];
+    let mut needles = Vec::new();
+    for (name, n) in &people {
+        let mut d = draft(name, n);
+        d.applicant.kk = "3576021203180007".into();
+        d.fields.insert("keperluan".into(), "Berobat jantung di RSUD Wahidin".into());
+        s.record_request(&d, true).unwrap();
+        needles.extend([name.to_string(), n.clone()]);
+        needles.extend(name.split(' ').map(str::to_string));
+    }
+    needles.extend(["3576021203180007".to_string(), "1990-05-04".to_string(), "81234567890".to_string(), "Balongsari".to_string(), "RSUD Wahidin".to_string()]);
+    s.record_complaint(&ComplaintDraft {
+        category: ComplaintCategory::Pengaduan,
+        topic: "Lampu jalan".into(),
+        text: "Lampu jalan di depan rumah Pak Sukarjo padam seminggu".into(),
+        place: Place { rt: 3, rw: 5, description: "Gang Kenanga".into() },
+        reporter: Some(Reporter { name: "Sukarjo Wiryo".into(), phone: Some("085733334444".into()) }),
+    })
+    .unwrap();
+    needles.extend(["Sukarjo".to_string(), "85733334444".to_string(), "Gang Kenanga".to_string()]);
+    // Edits go to incremental chunks; search while the store is open (WAL not checkpointed)…
+    for i in 0..3 {
+        let id = s.list_requests(&RequestFilter::default(), i, 1).unwrap()[0].id.clone();
+        s.set_request_notes(&id, "Ibu Sulastri Wulandari minta diantar").unwrap();
+    }
+    assert_absent(&files_in(f.path.parent().unwrap()), &needles);
+    // …and after closing.
+    drop(s);
+    let files = files_in(f.path.parent().unwrap());
+    for (path, bytes) in &files {
+        for n in &needles {
+            let n = n.to_ascii_lowercase();
+            assert!(!bytes.to_ascii_lowercase().windows(n.len()).any(|w| w == n.as_bytes()), "{n:?} in {}", path.display());
+        }
+    }
+    // The search really looks: the receipt code (not personal) is stored in the clear.
+    let s = f.open();
+    let receipt = s.list_requests(&RequestFilter::default(), 0, 1).unwrap()[0].receipt.clone();
+    drop(s);
+    let all: Vec<u8> = files_in(f.path.parent().unwrap()).into_iter().flat_map(|(_, b)| b).collect();
+    assert!(all.windows(receipt.len()).any(|w| w == receipt.as_bytes()));
+}
+
+#[test]
+fn retention_drops_whole_documents_of_closed_records_only() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let handed = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    let rejected = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+    let open = s.record_request(&draft("Dewi Lestari", &nik(3)), false).unwrap();
+    for st in [Status::Diverifikasi, Status::Diproses, Status::Selesai] {
+        office_sets(&mut s, &handed.id, st, None);
+    }
+    s.set_request_status(&handed.id, Status::Diserahkan, None).unwrap();
+    office_sets(&mut s, &rejected.id, Status::Ditolak, Some("Bukan warga kelurahan ini"));
+    let c = s
+        .record_complaint(&ComplaintDraft {
+            category: ComplaintCategory::Aspirasi,
+            topic: "Posyandu".into(),
+            text: "Mohon jadwal posyandu ditambah hari Sabtu".into(),
+            place: Place { rt: 1, rw: 5, description: "Balai RW".into() },
+            reporter: None,
+        })
+        .unwrap();
+    let staff = Actor { role: Role::Staf, id: "staf-1".into() };
+    {
+        let now = s.now();
+        let mut d = s.load_doc(&c.id).unwrap().unwrap();
+        let mut comp: Complaint = document::read(&d.doc).unwrap();
+        comp.respond(ComplaintStatus::Selesai, staff, Some("Jadwal Sabtu mulai bulan depan".into()), now).unwrap();
+        document::update(&mut d.doc, &comp).unwrap();
+        docs::save(&s.conn, &s.cipher, &mut d, now).unwrap();
+        index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
+    }
+    f.advance_days(29);
+    assert_eq!(s.purge_expired(30).unwrap(), PurgeReport::default());
+    f.advance_days(2);
+    assert_eq!(s.purge_expired(30).unwrap(), PurgeReport { requests: 2, complaints: 1 });
+    assert!(matches!(s.request(&handed.id), Err(Error::NotFound)));
+    assert!(matches!(s.request(&rejected.id), Err(Error::NotFound)));
+    assert!(matches!(s.complaint(&c.id), Err(Error::NotFound)));
+    assert_eq!(s.request(&open.id).unwrap().applicant.name, "Dewi Lestari");
+    let leftovers: i64 = s
+        .conn
+        .query_row("SELECT (SELECT count(*) FROM docs WHERE kind IN ('request','complaint')) + (SELECT count(*) FROM doc_chunks) + (SELECT count(*) FROM name_tokens WHERE doc NOT IN (SELECT id FROM docs))", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leftovers, 1 + 0, "only the open request's document remains, no orphan chunks or tokens");
+}
+
+#[test]
+fn deletes_one_residents_record_on_request() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let a = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    let b = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+    s.delete_record(&a.id).unwrap();
+    assert!(matches!(s.request(&a.id), Err(Error::NotFound)));
+    assert!(matches!(s.delete_record(&a.id), Err(Error::NotFound)));
+    assert_eq!(s.list_requests(&RequestFilter { name: Some("siti".into()), ..Default::default() }, 0, 10).unwrap().len(), 0);
+    assert_eq!(s.request(&b.id).unwrap().applicant.name, "Budi Santoso");
+}
+
+#[test]
+fn complaints_are_recorded_listed_and_validated() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let d = ComplaintDraft {
+        category: ComplaintCategory::Pengaduan,
+        topic: "Sampah".into(),
+        text: "Sampah di gang belum diangkut sejak minggu lalu".into(),
+        place: Place { rt: 2, rw: 5, description: "Gang Melati".into() },
+        reporter: None,
+    };
+    let rec = s.record_complaint(&d).unwrap();
+    let c = s.complaint(&rec.id).unwrap();
+    assert_eq!(c.status(), ComplaintStatus::Dicatat);
+    assert!(c.reporter.is_none());
+    let list = s.list_complaints(true, 0, 10).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].receipt, rec.receipt);
+    let mut bad = d.clone();
+    bad.text = "".into();
+    bad.place.rw = 99;
+    assert!(matches!(s.record_complaint(&bad), Err(Error::Invalid(_))));
+}
+
+#[test]
+fn catalog_defaults_until_one_is_stored() {
+    let f = Fixture::new();
+    let mut s = f.open();
+    assert_eq!(s.catalog().unwrap(), Catalog::default_catalog());
+    assert!(s.kelurahan().unwrap().is_none());
+    s.set_catalog(&test_catalog()).unwrap();
+    let mut c = test_catalog();
+    c.version = 8;
+    c.services[0].processing_days = 3;
+    s.set_catalog(&c).unwrap();
+    drop(s);
+    assert_eq!(f.open().catalog().unwrap(), c);
+}
+
+/// Runs in a child process: records a request, prints its id, and dies without closing.
+#[test]
+fn durability_child() {
+    let Ok(path) = std::env::var("JEMPUT_DURABILITY_DB") else { return };
+    let key = StoreKey::from_slice(&hex(&std::env::var("JEMPUT_DURABILITY_KEY").unwrap())).unwrap();
+    let mut s = Store::open(&path, &key).unwrap();
+    s.set_kelurahan(&test_kelurahan()).unwrap();
+    s.set_catalog(&test_catalog()).unwrap();
+    let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    println!("RECORDED {}", rec.id);
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    std::process::abort();
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn a_saved_request_survives_the_app_being_killed() {
+    let f = Fixture::new();
+    let key_hex: String = f.key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "store::tests::durability_child", "--nocapture", "--test-threads=1"])
+        .env("JEMPUT_DURABILITY_DB", &f.path)
+        .env("JEMPUT_DURABILITY_KEY", key_hex)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the child must die by abort");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let id = stdout.lines().find_map(|l| l.split_once("RECORDED ").map(|(_, id)| id)).unwrap_or_else(|| panic!("child output: {stdout}"));
+    let s = f.open();
+    assert_eq!(s.request(id.trim()).unwrap().applicant.name, "Siti Aminah");
+}
