@@ -119,12 +119,13 @@ pub fn random_actor() -> ActorId {
     ActorId::from(&b[..])
 }
 
+/// Sample records for tests across the crate.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod tests_support {
     use crate::request::*;
     use std::collections::BTreeMap;
 
+    /// A request as recorded by officer `petugas-1` on device `hp-1` in RT 3 / RW 5.
     pub(crate) fn sample_request() -> Request {
         Request {
             id: "0190-test".into(),
@@ -152,6 +153,13 @@ mod tests {
             office: OfficeFields::default(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::sample_request;
+    use super::*;
+    use crate::request::*;
 
     #[test]
     fn round_trips_a_request() {

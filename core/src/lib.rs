@@ -9,9 +9,11 @@ pub mod crypto;
 pub mod document;
 pub mod error;
 pub mod kelurahan;
+pub mod permissions;
 pub mod receipt;
 pub mod request;
 pub mod store;
+pub mod sync;
 pub mod time_util;
 pub mod validation;
 

@@ -34,13 +34,19 @@ fn chunk_context(doc_id: &str, seq: i64) -> Vec<u8> {
     format!("doc:{doc_id}:chunk:{seq}").into_bytes()
 }
 
-/// Inserts a new document; returns its row id.
-pub fn insert(conn: &Connection, cipher: &Cipher, doc_id: &str, kind: DocKind, doc: &mut AutoCommit, now: i64) -> Result<StoredDoc> {
+/// Whether a kind of document is written on the device and uploaded to the hub.
+pub fn uploaded(kind: DocKind) -> bool {
+    matches!(kind, DocKind::Request | DocKind::Complaint)
+}
+
+/// Inserts a new document; returns it with its row id. A document made on this device
+/// (`local`) is marked as holding changes the hub lacks.
+pub fn insert(conn: &Connection, cipher: &Cipher, doc_id: &str, kind: DocKind, doc: &mut AutoCommit, now: i64, local: bool) -> Result<StoredDoc> {
     let bytes = doc.save();
     let sealed = cipher.seal(&snapshot_context(doc_id), &bytes);
     conn.execute(
-        "INSERT INTO docs (doc_id, kind, snapshot, chunk_count, chunk_bytes, updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4)",
-        params![doc_id, kind.code(), sealed, now],
+        "INSERT INTO docs (doc_id, kind, snapshot, chunk_count, chunk_bytes, updated_at, sync_flag) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)",
+        params![doc_id, kind.code(), sealed, now, i64::from(local && uploaded(kind))],
     )?;
     Ok(StoredDoc { rowid: conn.last_insert_rowid(), doc_id: doc_id.to_string(), kind, saved_heads: doc.get_heads(), doc: doc.clone() })
 }
@@ -67,8 +73,9 @@ pub fn load(conn: &Connection, cipher: &Cipher, doc_id: &str, actor: &automerge:
 
 /// Persists whatever changed in `stored.doc` since it was loaded or last saved: one new
 /// chunk, or a fresh snapshot when the chunks have grown past the snapshot or [`MAX_CHUNKS`].
-/// Returns whether anything was written.
-pub fn save(conn: &Connection, cipher: &Cipher, stored: &mut StoredDoc, now: i64) -> Result<bool> {
+/// Returns whether anything was written. A `local` edit marks the document as holding changes
+/// the hub lacks.
+pub fn save(conn: &Connection, cipher: &Cipher, stored: &mut StoredDoc, now: i64, local: bool) -> Result<bool> {
     let heads = stored.doc.get_heads();
     if heads == stored.saved_heads {
         return Ok(false);
@@ -94,6 +101,10 @@ pub fn save(conn: &Connection, cipher: &Cipher, stored: &mut StoredDoc, now: i64
             params![stored.rowid, count + 1, sealed.len() as i64, now],
         )?;
     }
+    if local && uploaded(stored.kind) {
+        conn.execute("UPDATE docs SET sync_flag = 1 WHERE id = ?1", params![stored.rowid])?;
+        conn.execute("DELETE FROM sync_refusals WHERE doc = ?1", params![stored.rowid])?;
+    }
     stored.saved_heads = heads;
     Ok(true)
 }
@@ -103,4 +114,33 @@ pub fn save(conn: &Connection, cipher: &Cipher, stored: &mut StoredDoc, now: i64
 pub fn delete(conn: &Connection, rowid: i64) -> Result<()> {
     conn.execute("DELETE FROM docs WHERE id = ?1", params![rowid])?;
     Ok(())
+}
+
+/// Encodes change hashes as concatenated 32-byte values.
+pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Decodes concatenated 32-byte change hashes.
+pub fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+    if bytes.len() % 32 != 0 {
+        return Err(Error::Corrupt);
+    }
+    Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32 bytes"))).collect())
+}
+
+/// Records what the hub is known to have of a document and whether the device still holds
+/// changes the hub lacks.
+pub fn set_sync_state(conn: &Connection, rowid: i64, hub_heads: &[ChangeHash], unsent: bool) -> Result<()> {
+    conn.execute(
+        "UPDATE docs SET hub_heads = ?2, sync_flag = CASE WHEN ?3 THEN 1 ELSE 0 END WHERE id = ?1",
+        params![rowid, encode_heads(hub_heads), unsent],
+    )?;
+    Ok(())
+}
+
+/// The heads the hub is known to have of a document.
+pub fn hub_heads(conn: &Connection, rowid: i64) -> Result<Vec<ChangeHash>> {
+    let b: Vec<u8> = conn.query_row("SELECT hub_heads FROM docs WHERE id = ?1", params![rowid], |r| r.get(0))?;
+    decode_heads(&b)
 }

@@ -5,6 +5,7 @@
 mod docs;
 pub mod index;
 pub mod schema;
+pub mod sync;
 
 use std::path::Path;
 
@@ -188,11 +189,11 @@ impl Store {
         match existing {
             Some(mut d) => {
                 document::update(&mut d.doc, record)?;
-                docs::save(&tx, &self.cipher, &mut d, now)?;
+                docs::save(&tx, &self.cipher, &mut d, now, true)?;
             }
             None => {
                 let mut doc = document::create(record, &self.actor)?;
-                docs::insert(&tx, &self.cipher, doc_id, R::KIND, &mut doc, now)?;
+                docs::insert(&tx, &self.cipher, doc_id, R::KIND, &mut doc, now, true)?;
             }
         }
         tx.commit()?;
@@ -292,7 +293,7 @@ impl Store {
             office: Default::default(),
         };
         let mut doc = document::create(&request, &self.actor)?;
-        let stored = docs::insert(&tx, &self.cipher, &request.id, DocKind::Request, &mut doc, now)?;
+        let stored = docs::insert(&tx, &self.cipher, &request.id, DocKind::Request, &mut doc, now, true)?;
         index::put_request(&tx, &self.cipher, stored.rowid, &request, now)?;
         tx.commit()?;
         Ok(Recorded { id: request.id, receipt: request.receipt, warnings: issues })
@@ -331,7 +332,7 @@ impl Store {
         edit(&mut request)?;
         document::update(&mut stored.doc, &request)?;
         let tx = self.conn.transaction()?;
-        if docs::save(&tx, &self.cipher, &mut stored, now)? {
+        if docs::save(&tx, &self.cipher, &mut stored, now, true)? {
             index::put_request(&tx, &self.cipher, stored.rowid, &request, now)?;
         }
         tx.commit()?;
@@ -392,7 +393,7 @@ impl Store {
             updates: vec![],
         };
         let mut doc = document::create(&complaint, &self.actor)?;
-        let stored = docs::insert(&tx, &self.cipher, &complaint.id, DocKind::Complaint, &mut doc, now)?;
+        let stored = docs::insert(&tx, &self.cipher, &complaint.id, DocKind::Complaint, &mut doc, now, true)?;
         index::put_complaint(&tx, stored.rowid, &complaint, now)?;
         tx.commit()?;
         Ok(Recorded { id: complaint.id, receipt: complaint.receipt, warnings: issues })

@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Error, Result};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// Version 1: documents as encrypted snapshot + incremental chunks, and index tables that
 /// answer listing and search without decoding documents.
@@ -77,8 +77,26 @@ fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
+/// Version 2: sync bookkeeping. Each document remembers the heads the hub is known to have and
+/// whether it holds changes the hub lacks (`sync_flag` 1) or that the hub refused (2, with the
+/// reason in `sync_refusals`). Existing requests and complaints start as unsent.
+fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE docs ADD COLUMN hub_heads BLOB NOT NULL DEFAULT x'';
+        ALTER TABLE docs ADD COLUMN sync_flag INTEGER NOT NULL DEFAULT 0;
+        UPDATE docs SET sync_flag = 1 WHERE kind IN ('request', 'complaint');
+        CREATE INDEX docs_by_sync_flag ON docs(sync_flag) WHERE sync_flag <> 0;
+        CREATE TABLE sync_refusals (
+            doc INTEGER PRIMARY KEY REFERENCES docs(id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            at INTEGER NOT NULL
+        );",
+    )
+}
+
 /// The migrations, in order: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: &[fn(&Transaction<'_>) -> rusqlite::Result<()>] = &[v1];
+const MIGRATIONS: &[fn(&Transaction<'_>) -> rusqlite::Result<()>] = &[v1, v2];
 
 /// The schema version of an open database.
 pub fn version(conn: &Connection) -> Result<u32> {
@@ -120,6 +138,27 @@ mod tests {
         // Running again is a no-op.
         migrate_to(&mut conn, CURRENT_VERSION).unwrap();
         assert_eq!(version(&conn).unwrap(), CURRENT_VERSION);
+    }
+
+    #[test]
+    fn migration_1_to_2_marks_existing_records_unsent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO docs (doc_id, kind, snapshot, updated_at) VALUES ('r1', 'request', x'01', 1), ('c1', 'complaint', x'01', 1), ('catalog', 'catalog', x'01', 1);",
+        )
+        .unwrap();
+        migrate_to(&mut conn, 2).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let flags: Vec<(String, i64, Vec<u8>)> = conn
+            .prepare("SELECT doc_id, sync_flag, hub_heads FROM docs ORDER BY doc_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(flags, [("c1".into(), 1, vec![]), ("catalog".into(), 0, vec![]), ("r1".into(), 1, vec![])]);
+        assert!(tables(&conn).contains(&"sync_refusals".to_string()));
     }
 
     #[test]

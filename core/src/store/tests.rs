@@ -382,7 +382,7 @@ fn retention_drops_whole_documents_of_closed_records_only() {
         let mut comp: Complaint = document::read(&d.doc).unwrap();
         comp.respond(ComplaintStatus::Selesai, staff, Some("Jadwal Sabtu mulai bulan depan".into()), now).unwrap();
         document::update(&mut d.doc, &comp).unwrap();
-        docs::save(&s.conn, &s.cipher, &mut d, now).unwrap();
+        docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
         index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
     }
     f.advance_days(29);

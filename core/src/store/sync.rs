@@ -1,0 +1,278 @@
+//! The device side of sync: which documents to send (those holding changes the hub lacks), what
+//! the hub is known to have of each, applying the hub's answer in one transaction, the cursor
+//! over the hub's change log, refusals, and a plain-language health summary for the officer.
+
+use automerge::{AutoCommit, ChangeHash};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::{docs, index, Store};
+use crate::complaint::Complaint;
+use crate::document::{self, DocKind};
+use crate::error::{Error, Result};
+use crate::request::{Request, Status};
+use crate::sync::peer;
+use crate::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use crate::time_util::DAY_MS;
+
+/// What one applied sync response changed on the device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Documents the hub now has in full (uploads confirmed).
+    pub confirmed: u32,
+    /// Documents that received changes from the hub.
+    pub received: u32,
+    /// Requests whose status changed, as (id, receipt, new status): the officer tells the resident.
+    pub status_changes: Vec<StatusNews>,
+    /// Changes the hub refused.
+    pub refused: Vec<DocRefusal>,
+    /// Whether another exchange is needed (more on the hub, or more to send).
+    pub more: bool,
+}
+
+/// A request whose status changed at the office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusNews {
+    /// Request id.
+    pub id: String,
+    /// Receipt code.
+    pub receipt: String,
+    /// The new status.
+    pub status: Status,
+    /// The reason (missing document, rejection), if any.
+    pub reason: Option<String>,
+}
+
+/// How the device's sync stands, for the officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHealth {
+    /// Requests not yet at the hub.
+    pub unsent_requests: u32,
+    /// Complaints not yet at the hub.
+    pub unsent_complaints: u32,
+    /// Records the hub refused (the officer must look at them).
+    pub refused: u32,
+    /// When the oldest unsent record was last changed.
+    pub oldest_unsent_at: Option<i64>,
+    /// When a sync last succeeded.
+    pub last_sync_at: Option<i64>,
+    /// One sentence in Bahasa Indonesia, e.g. "3 permohonan belum terkirim sejak 2 hari".
+    pub summary: String,
+}
+
+fn since(now: i64, then: i64) -> String {
+    let mins = (now - then).max(0) / 60_000;
+    match mins {
+        0..=1 => "baru saja".into(),
+        2..=59 => format!("sejak {mins} menit"),
+        60..=1439 => format!("sejak {} jam", mins / 60),
+        _ => format!("sejak {} hari", (now - then) / DAY_MS),
+    }
+}
+
+impl Store {
+    fn meta_u64(&self, key: &str) -> Result<Option<u64>> {
+        match self.meta(key)? {
+            Some(v) => Ok(Some(u64::from_le_bytes(v.as_slice().try_into().map_err(|_| Error::Corrupt)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The hub change-log position this device has fully received.
+    pub fn sync_cursor(&self) -> Result<u64> {
+        Ok(self.meta_u64("sync_cursor")?.unwrap_or(0))
+    }
+
+    /// Builds the next sync request: a message for each document holding changes the hub lacks,
+    /// oldest first, up to about `budget_bytes` of messages (always at least one document).
+    pub fn prepare_sync(&mut self, budget_bytes: usize) -> Result<SyncRequest> {
+        let cursor = self.sync_cursor()?;
+        let ids: Vec<(String, i64)> = {
+            let mut st = self.conn.prepare_cached("SELECT doc_id, id FROM docs WHERE sync_flag = 1 ORDER BY updated_at, id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        let mut used = 0usize;
+        for (doc_id, rowid) in ids {
+            let Some(mut stored) = self.load_doc(&doc_id)? else { continue };
+            let known = docs::hub_heads(&self.conn, rowid)?;
+            let mut state = peer::seeded_state(&known);
+            if let Some(message) = peer::generate(&mut stored.doc, &mut state)? {
+                used += message.len();
+                out.push(DocMessage { doc_id, message });
+            }
+            if used >= budget_bytes {
+                break;
+            }
+        }
+        Ok(SyncRequest { version: PROTOCOL_VERSION, cursor, docs: out })
+    }
+
+    /// Applies the hub's answer in one transaction: merges its changes, records what the hub
+    /// now has, marks refusals and moves the cursor. Applying the same response twice changes
+    /// nothing more.
+    pub fn apply_sync(&mut self, response: &SyncResponse) -> Result<SyncReport> {
+        let now = self.now();
+        let mut report = SyncReport { more: response.more, refused: response.refused.clone(), ..Default::default() };
+        let mut prepared = Vec::with_capacity(response.docs.len());
+        // Decode and merge outside the transaction; nothing is written until all are ready.
+        for dm in &response.docs {
+            let msg = peer::decode_message(&dm.message)?;
+            let hub_heads = peer::message_heads(&msg);
+            let (stored, mut doc, before) = match self.load_doc(&dm.doc_id)? {
+                Some(s) => {
+                    let doc = s.doc.clone();
+                    let before: Option<Request> = if s.kind == DocKind::Request { Some(document::read(&s.doc)?) } else { None };
+                    (Some(s), doc, before)
+                }
+                None => (None, AutoCommit::new().with_actor(self.actor.clone()), None),
+            };
+            let heads_before = doc.get_heads();
+            let known = match &stored {
+                Some(s) => docs::hub_heads(&self.conn, s.rowid)?,
+                None => Vec::new(),
+            };
+            let mut state = automerge::sync::State::new();
+            state.shared_heads = known;
+            peer::receive(&mut doc, &mut state, msg)?;
+            if doc.get_heads().is_empty() {
+                continue; // nothing known of a document we do not have
+            }
+            let kind = document::kind(&doc)?;
+            if let Some(s) = &stored {
+                if s.kind != kind {
+                    return Err(Error::Document("jenis dokumen berubah".into()));
+                }
+            }
+            let changed = doc.get_heads() != heads_before;
+            prepared.push((dm.doc_id.clone(), stored, doc, kind, hub_heads, changed, before));
+        }
+        let tx = self.conn.transaction()?;
+        for (doc_id, stored, doc, kind, hub_heads, changed, before) in prepared {
+            let mut stored = match stored {
+                Some(mut s) => {
+                    s.doc = doc;
+                    docs::save(&tx, &self.cipher, &mut s, now, false)?;
+                    s
+                }
+                None => {
+                    let mut doc = doc;
+                    docs::insert(&tx, &self.cipher, &doc_id, kind, &mut doc, now, false)?
+                }
+            };
+            match kind {
+                DocKind::Request => {
+                    let r: Request = document::read(&stored.doc)?;
+                    index::put_request(&tx, &self.cipher, stored.rowid, &r, now)?;
+                    if before.as_ref().map(Request::status) != Some(r.status()) && r.status() != Status::Dicatat {
+                        report.status_changes.push(StatusNews {
+                            id: r.id.clone(),
+                            receipt: r.receipt.clone(),
+                            status: r.status(),
+                            reason: r.status_reason().map(str::to_string),
+                        });
+                    }
+                }
+                DocKind::Complaint => {
+                    let c: Complaint = document::read(&stored.doc)?;
+                    index::put_complaint(&tx, stored.rowid, &c, now)?;
+                }
+                DocKind::Catalog => {
+                    document::read::<crate::catalog::Catalog>(&stored.doc)?;
+                }
+                DocKind::Kelurahan => {
+                    document::read::<crate::kelurahan::Kelurahan>(&stored.doc)?;
+                }
+            }
+            let unsent = has_changes_beyond(&mut stored.doc, &hub_heads);
+            if unsent {
+                report.more = true;
+            } else {
+                report.confirmed += 1;
+            }
+            if changed {
+                report.received += 1;
+            }
+            docs::set_sync_state(&tx, stored.rowid, &hub_heads, unsent)?;
+            tx.execute("DELETE FROM sync_refusals WHERE doc = ?1", params![stored.rowid])?;
+        }
+        for r in &response.refused {
+            if let Some(rowid) = tx.query_row("SELECT id FROM docs WHERE doc_id = ?1", params![r.doc_id], |row| row.get::<_, i64>(0)).optional()? {
+                tx.execute("UPDATE docs SET sync_flag = 2 WHERE id = ?1", params![rowid])?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO sync_refusals (doc, code, message, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![rowid, r.code, r.message, now],
+                )?;
+            }
+        }
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_cursor', ?1)", params![response.cursor.to_le_bytes().to_vec()])?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?1)", params![now.to_le_bytes().to_vec()])?;
+        tx.commit()?;
+        let still_unsent: i64 = self.conn.query_row("SELECT count(*) FROM docs WHERE sync_flag = 1", [], |r| r.get(0))?;
+        report.more |= still_unsent > 0;
+        Ok(report)
+    }
+
+    /// How many records wait to be sent, since when, and a sentence for the officer.
+    pub fn sync_health(&self) -> Result<SyncHealth> {
+        let now = self.now();
+        let (unsent_requests, unsent_complaints, refused, oldest): (u32, u32, u32, Option<i64>) = self.conn.query_row(
+            "SELECT
+                (SELECT count(*) FROM docs WHERE sync_flag = 1 AND kind = 'request'),
+                (SELECT count(*) FROM docs WHERE sync_flag = 1 AND kind = 'complaint'),
+                (SELECT count(*) FROM docs WHERE sync_flag = 2),
+                (SELECT min(updated_at) FROM docs WHERE sync_flag = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let last_sync_at = self.meta("last_sync_at")?.and_then(|v| v.try_into().ok()).map(i64::from_le_bytes);
+        let mut parts = Vec::new();
+        if unsent_requests > 0 {
+            parts.push(format!("{unsent_requests} permohonan"));
+        }
+        if unsent_complaints > 0 {
+            parts.push(format!("{unsent_complaints} pengaduan"));
+        }
+        let mut summary = if parts.is_empty() {
+            match last_sync_at {
+                Some(t) => format!("Semua data sudah terkirim (sinkron terakhir {})", since(now, t).replace("sejak ", "")).replace("baru saja)", "baru saja)"),
+                None => "Belum pernah sinkron dengan kelurahan".into(),
+            }
+        } else {
+            format!("{} belum terkirim {}", parts.join(" dan "), since(now, oldest.unwrap_or(now)))
+        };
+        if summary.contains("terakhir") && !summary.ends_with("baru saja)") {
+            summary = summary.replace(")", " lalu)");
+        }
+        if refused > 0 {
+            summary.push_str(&format!("; {refused} data ditolak kelurahan, periksa kembali"));
+        }
+        Ok(SyncHealth { unsent_requests, unsent_complaints, refused, oldest_unsent_at: oldest, last_sync_at, summary })
+    }
+
+    /// The refusal recorded for a document, if the hub refused its last change.
+    pub fn sync_refusal(&self, doc_id: &str) -> Result<Option<DocRefusal>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT s.code, s.message FROM sync_refusals s JOIN docs d ON d.id = s.doc WHERE d.doc_id = ?1",
+                params![doc_id],
+                |r| Ok(DocRefusal { doc_id: doc_id.to_string(), code: r.get(0)?, message: r.get(1)? }),
+            )
+            .optional()?)
+    }
+
+    /// The actor id this device writes its changes with (bound to the device at enrolment).
+    pub fn actor_hex(&self) -> String {
+        self.actor.to_hex_string()
+    }
+}
+
+/// Whether `doc` holds changes that are not ancestors of `hub_heads`.
+fn has_changes_beyond(doc: &mut AutoCommit, hub_heads: &[ChangeHash]) -> bool {
+    if !doc.get_missing_deps(hub_heads).is_empty() {
+        return true; // the hub has changes we lack: another exchange fetches them
+    }
+    !doc.get_changes(hub_heads).is_empty()
+}

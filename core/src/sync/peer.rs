@@ -1,0 +1,59 @@
+//! Per-document Automerge sync steps shared by the device and the hub: seeding a sync state
+//! with what the other side is known to have, and decoding and applying messages with
+//! Automerge isolated (size limits and panics caught), so hostile input cannot crash the caller.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use automerge::sync::{self, BloomFilter, Have, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+
+use crate::error::{Error, Result};
+use crate::sync::protocol::MAX_DOC_MESSAGE_BYTES;
+
+/// Most changes one document message may carry.
+pub const MAX_CHANGES_PER_MESSAGE: usize = 10_000;
+
+/// A sync state that assumes the peer has exactly `known` (nothing, when empty): the first
+/// message generated from it already carries every change the peer lacks. If the assumption is
+/// wrong, the peer's answer says what it really has and the protocol continues from there.
+pub fn seeded_state(known: &[ChangeHash]) -> sync::State {
+    let mut s = sync::State::new();
+    s.shared_heads = known.to_vec();
+    s.their_heads = Some(known.to_vec());
+    s.their_need = Some(Vec::new());
+    s.their_have = Some(vec![Have { last_sync: known.to_vec(), bloom: BloomFilter::default() }]);
+    s
+}
+
+/// Decodes a sync message, refusing oversized or malformed input.
+pub fn decode_message(bytes: &[u8]) -> Result<sync::Message> {
+    if bytes.len() > MAX_DOC_MESSAGE_BYTES {
+        return Err(Error::Document("pesan dokumen terlalu besar".into()));
+    }
+    let msg = catch_unwind(|| sync::Message::decode(bytes))
+        .map_err(|_| Error::Document("pesan dokumen rusak".into()))?
+        .map_err(|_| Error::Document("pesan dokumen rusak".into()))?;
+    if msg.changes.len() > MAX_CHANGES_PER_MESSAGE || msg.heads.len() > 1000 || msg.need.len() > 10_000 {
+        return Err(Error::Document("pesan dokumen terlalu besar".into()));
+    }
+    Ok(msg)
+}
+
+/// Applies a received message to `doc`; a panic inside Automerge becomes an error and `doc`
+/// must then be discarded by the caller (it works on a copy).
+pub fn receive(doc: &mut AutoCommit, state: &mut sync::State, msg: sync::Message) -> Result<()> {
+    catch_unwind(AssertUnwindSafe(|| doc.sync().receive_sync_message(state, msg)))
+        .map_err(|_| Error::Document("pesan dokumen tidak dapat diterapkan".into()))?
+        .map_err(|e| Error::Document(e.to_string()))
+}
+
+/// Generates the next message for the peer, encoded; `None` when there is nothing to say.
+pub fn generate(doc: &mut AutoCommit, state: &mut sync::State) -> Result<Option<Vec<u8>>> {
+    catch_unwind(AssertUnwindSafe(|| doc.sync().generate_sync_message(state).map(sync::Message::encode)))
+        .map_err(|_| Error::Document("pesan dokumen tidak dapat dibuat".into()))
+}
+
+/// The heads a message says its sender has.
+pub fn message_heads(msg: &sync::Message) -> Vec<ChangeHash> {
+    msg.heads.clone()
+}
