@@ -325,7 +325,7 @@ impl Store {
     }
 
     /// Loads a request, lets `edit` change it, and saves the difference as one change.
-    fn edit_request(&mut self, id: &str, edit: impl FnOnce(&mut Request) -> Result<()>) -> Result<Request> {
+    pub(crate) fn edit_request(&mut self, id: &str, edit: impl FnOnce(&mut Request) -> Result<()>) -> Result<Request> {
         let now = self.now();
         let mut stored = self.load_doc(id)?.filter(|d| d.kind == DocKind::Request).ok_or(Error::NotFound)?;
         let mut request: Request = document::read(&stored.doc)?;
@@ -436,4 +436,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

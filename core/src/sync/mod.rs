@@ -8,7 +8,11 @@
 //! cursor and an empty list each way.
 
 pub mod client;
+pub mod hub_side;
 pub mod peer;
 pub mod protocol;
 
 pub use crate::store::sync::{SyncHealth, SyncReport};
+
+#[cfg(test)]
+mod tests;

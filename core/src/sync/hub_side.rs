@@ -1,0 +1,145 @@
+//! The hub's side of one document in a sync exchange, independent of how the hub stores
+//! documents: apply the device's message to a *copy*, check the result (kind, size, actors,
+//! permissions), stamp "terkirim" on a newly arrived request, and answer. A refused change
+//! leaves the hub's copy untouched and yields a refusal for the device.
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+
+use crate::complaint::Complaint;
+use crate::document::{self, DocKind, MAX_DOC_BYTES};
+use crate::error::Error;
+use crate::permissions::{self, DeviceWriter, Refusal};
+use crate::request::{Actor, Request, Role, Status};
+use crate::sync::peer;
+
+/// What became of one incoming document message.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The document to store when it changed (accepted changes, plus the hub's stamp).
+    pub updated: Option<AutoCommit>,
+    /// Its kind and scope (RW, RT), for the change log; `None` when nothing is stored.
+    pub placed: Option<(DocKind, u16, u16)>,
+    /// The answer for the device.
+    pub reply: Option<Vec<u8>>,
+    /// The heads the device said it has.
+    pub device_heads: Vec<ChangeHash>,
+    /// Why the change was refused, if it was.
+    pub refusal: Option<Refusal>,
+}
+
+fn refusal(code: &str, message: &str) -> Refusal {
+    Refusal { code: code.into(), message: message.into() }
+}
+
+/// Where a document belongs (RW, RT); catalog and profile belong everywhere (0, 0).
+pub fn placement(doc: &AutoCommit) -> Result<(DocKind, u16, u16), Error> {
+    let kind = document::kind(doc)?;
+    Ok(match kind {
+        DocKind::Request => {
+            let r: Request = document::read(doc)?;
+            (kind, r.applicant.address.rw, r.applicant.address.rt)
+        }
+        DocKind::Complaint => {
+            let c: Complaint = document::read(doc)?;
+            (kind, c.place.rw, c.place.rt)
+        }
+        DocKind::Catalog | DocKind::Kelurahan => (kind, 0, 0),
+    })
+}
+
+/// Applies a device's message for one document. `current` is the hub's copy (None if the hub
+/// has never seen the document), `known` the heads the hub knows the device has, `actors` the
+/// actor ids bound to the device, `hub_actor` the hub's own actor for its stamps.
+pub fn receive_from_device(
+    current: Option<&AutoCommit>,
+    known: &[ChangeHash],
+    writer: &DeviceWriter<'_>,
+    actors: &[ActorId],
+    hub_actor: &ActorId,
+    message: &[u8],
+    now: i64,
+) -> Incoming {
+    let refused = |device_heads: Vec<ChangeHash>, r: Refusal| Incoming { updated: None, placed: None, reply: None, device_heads, refusal: Some(r) };
+    let msg = match peer::decode_message(message) {
+        Ok(m) => m,
+        Err(_) => return refused(Vec::new(), refusal("pesan_rusak", "Data dari perangkat rusak; kirim ulang")),
+    };
+    let device_heads = msg.heads.clone();
+    let mut copy = current.cloned().unwrap_or_default().with_actor(hub_actor.clone());
+    let before = copy.get_heads();
+    let mut state = automerge::sync::State::new();
+    state.shared_heads = known.to_vec();
+    if peer::receive(&mut copy, &mut state, msg).is_err() {
+        return refused(device_heads, refusal("pesan_rusak", "Data dari perangkat tidak dapat dibaca; kirim ulang"));
+    }
+    let new_changes = copy.get_changes(&before);
+    if new_changes.is_empty() {
+        // Nothing new from the device: just answer with what it lacks.
+        let mut original = current.cloned().unwrap_or_default();
+        let reply = peer::generate(&mut original, &mut state).ok().flatten();
+        return Incoming { updated: None, placed: None, reply, device_heads, refusal: None };
+    }
+    if new_changes.iter().any(|c| !actors.contains(c.actor_id())) {
+        return refused(device_heads, refusal("aktor_tidak_dikenal", "Perubahan tidak berasal dari perangkat ini"));
+    }
+    if copy.save().len() > MAX_DOC_BYTES {
+        return refused(device_heads, refusal("dokumen_terlalu_besar", "Data terlalu besar untuk satu permohonan"));
+    }
+    let checked = check(current, &mut copy, writer, hub_actor, now);
+    match checked {
+        Err(r) => refused(device_heads, r),
+        Ok(placed) => {
+            let reply = peer::generate(&mut copy, &mut state).ok().flatten();
+            Incoming { updated: Some(copy), placed: Some(placed), reply, device_heads, refusal: None }
+        }
+    }
+}
+
+fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>, hub_actor: &ActorId, now: i64) -> Result<(DocKind, u16, u16), Refusal> {
+    let bad = || refusal("dokumen_tidak_valid", "Isi data tidak sesuai format Jemput");
+    let kind = document::kind(copy).map_err(|_| bad())?;
+    if let Some(cur) = current {
+        if document::kind(cur).ok() != Some(kind) {
+            return Err(bad());
+        }
+    }
+    match kind {
+        DocKind::Request => {
+            let new: Request = document::read(copy).map_err(|_| bad())?;
+            let old: Option<Request> = match current {
+                Some(c) => Some(document::read(c).map_err(|_| bad())?),
+                None => None,
+            };
+            permissions::check_request_write(w, old.as_ref(), &new)?;
+            if new.status() == Status::Dicatat {
+                let mut stamped = new.clone();
+                stamped
+                    .change_status(Status::Terkirim, Actor { role: Role::Sistem, id: "hub".into() }, None, now)
+                    .map_err(|m| refusal("status_tidak_diizinkan", &m))?;
+                copy.set_actor(hub_actor.clone());
+                document::update(copy, &stamped).map_err(|_| bad())?;
+            }
+            Ok((kind, new.applicant.address.rw, new.applicant.address.rt))
+        }
+        DocKind::Complaint => {
+            let new: Complaint = document::read(copy).map_err(|_| bad())?;
+            let old: Option<Complaint> = match current {
+                Some(c) => Some(document::read(c).map_err(|_| bad())?),
+                None => None,
+            };
+            permissions::check_complaint_write(w, old.as_ref(), &new)?;
+            Ok((kind, new.place.rw, new.place.rt))
+        }
+        DocKind::Catalog | DocKind::Kelurahan => Err(refusal("hanya_kantor", "Katalog layanan dan profil kelurahan hanya diubah oleh staf kelurahan")),
+    }
+}
+
+/// The message that brings a device up to date with `doc`, given the heads the hub knows the
+/// device has (empty when it has none); `None` when the device lacks nothing.
+pub fn message_for_device(doc: &mut AutoCommit, known: &[ChangeHash]) -> Option<Vec<u8>> {
+    let mut state = peer::seeded_state(known);
+    if doc.get_changes(known).is_empty() && !known.is_empty() {
+        return None;
+    }
+    peer::generate(doc, &mut state).ok().flatten()
+}
