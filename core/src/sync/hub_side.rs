@@ -89,6 +89,10 @@ pub fn receive_from_device(
     match checked {
         Err(r) => refused(device_heads, r),
         Ok(placed) => {
+            // Answer with just the changes the device lacks (the stamp), never the whole
+            // document: Automerge would otherwise resend everything once the missing part is
+            // over a third of the document.
+            state.their_capabilities = None;
             let reply = peer::generate(&mut copy, &mut state).ok().flatten();
             Incoming { updated: Some(copy), placed: Some(placed), reply, device_heads, refusal: None }
         }

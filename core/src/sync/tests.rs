@@ -193,3 +193,4 @@ fn forbidden_changes_are_refused_and_the_hub_copy_stays_untouched() {
     assert_eq!(resp.refused[0].code, "aktor_tidak_dikenal");
     assert_eq!(hub.docs.len(), 1, "nothing of the foreign device was stored");
 }
+
