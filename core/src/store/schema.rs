@@ -79,7 +79,8 @@ fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 
 /// Version 2: sync bookkeeping. Each document remembers the heads the hub is known to have and
 /// whether it holds changes the hub lacks (`sync_flag` 1) or that the hub refused (2, with the
-/// reason in `sync_refusals`). Existing requests and complaints start as unsent.
+/// reason in `sync_refusals`). Existing requests and complaints start as unsent. Bundles from
+/// colleagues wait in `relay_bundles` (sealed) until this device has signal.
 fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "ALTER TABLE docs ADD COLUMN hub_heads BLOB NOT NULL DEFAULT x'';
@@ -91,7 +92,12 @@ fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             code TEXT NOT NULL,
             message TEXT NOT NULL,
             at INTEGER NOT NULL
-        );",
+        );
+        CREATE TABLE relay_bundles (
+            fingerprint TEXT PRIMARY KEY,
+            sealed BLOB NOT NULL,
+            received_at INTEGER NOT NULL
+        ) WITHOUT ROWID;",
     )
 }
 
@@ -159,6 +165,7 @@ mod tests {
             .collect();
         assert_eq!(flags, [("c1".into(), 1, vec![]), ("catalog".into(), 0, vec![]), ("r1".into(), 1, vec![])]);
         assert!(tables(&conn).contains(&"sync_refusals".to_string()));
+        assert!(tables(&conn).contains(&"relay_bundles".to_string()));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::complaint::Complaint;
 use crate::document::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::request::{Request, Status};
+use crate::sync::bundle::Bundle;
 use crate::sync::peer;
 use crate::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use crate::time_util::DAY_MS;
@@ -261,6 +262,47 @@ impl Store {
                 |r| Ok(DocRefusal { doc_id: doc_id.to_string(), code: r.get(0)?, message: r.get(1)? }),
             )
             .optional()?)
+    }
+
+    /// Exports every change the hub is not known to have as a bundle file (for a hand-off
+    /// without signal). The records stay unsent until a sync confirms them.
+    pub fn export_bundle(&mut self) -> Result<Vec<u8>> {
+        let req = self.prepare_sync(usize::MAX)?;
+        let id = self.identity()?;
+        let bundle = Bundle { device_id: id.device_id, officer_id: id.officer_id.unwrap_or_default(), created_at: self.now(), docs: req.docs };
+        Ok(bundle.encode())
+    }
+
+    /// Keeps a colleague's bundle (sealed) to forward to the hub at the next sync. Keeping the
+    /// same bundle twice keeps it once. Returns the number of documents in it.
+    pub fn keep_bundle_for_relay(&mut self, bytes: &[u8]) -> Result<usize> {
+        let bundle = Bundle::decode(bytes).map_err(|e| Error::Invalid(vec![crate::validation::Issue::error("bundle", "berkas_tidak_valid", e.to_string())]))?;
+        let fp = Bundle::fingerprint(bytes);
+        let sealed = self.cipher.seal(format!("relay:{fp}").as_bytes(), bytes);
+        self.conn.execute(
+            "INSERT OR IGNORE INTO relay_bundles (fingerprint, sealed, received_at) VALUES (?1, ?2, ?3)",
+            params![fp, sealed, self.now()],
+        )?;
+        Ok(bundle.docs.len())
+    }
+
+    /// Bundles waiting to be forwarded, as (fingerprint, file bytes).
+    pub fn relay_bundles(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut st = self.conn.prepare("SELECT fingerprint, sealed FROM relay_bundles ORDER BY received_at")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (fp, sealed) = row?;
+            let bytes = self.cipher.open(format!("relay:{fp}").as_bytes(), &sealed).map_err(|_| Error::Corrupt)?;
+            out.push((fp, bytes));
+        }
+        Ok(out)
+    }
+
+    /// Forgets a forwarded bundle.
+    pub fn forget_relay_bundle(&mut self, fingerprint: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM relay_bundles WHERE fingerprint = ?1", params![fingerprint])?;
+        Ok(())
     }
 
     /// The actor id this device writes its changes with (bound to the device at enrolment).

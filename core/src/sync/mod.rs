@@ -7,6 +7,7 @@
 //! device's scope that changed in its change log after the device's cursor. An idle sync is a
 //! cursor and an empty list each way.
 
+pub mod bundle;
 pub mod client;
 pub mod hub_side;
 pub mod peer;

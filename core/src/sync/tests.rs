@@ -194,3 +194,51 @@ fn forbidden_changes_are_refused_and_the_hub_copy_stays_untouched() {
     assert_eq!(hub.docs.len(), 1, "nothing of the foreign device was stored");
 }
 
+
+#[test]
+fn a_bundle_hands_unsent_changes_over_without_signal_and_imports_idempotently() {
+    let (_d, mut s, actors) = device();
+    let a = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+    s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+    let file = s.export_bundle().unwrap();
+    assert!(!file.windows(5).any(|w| w == b"Aminah"), "the bundle body is compressed, not plain text");
+    let bundle = crate::sync::bundle::Bundle::decode(&file).unwrap();
+    assert_eq!(bundle.docs.len(), 2);
+    assert_eq!(bundle.officer_id, "petugas-1");
+    // The office imports it (twice).
+    let mut hub = MemHub::new();
+    let as_request = SyncRequest { version: PROTOCOL_VERSION, cursor: 0, docs: bundle.docs.clone() };
+    let first = hub.exchange(&actors, &bundle.officer_id, &bundle.device_id, &as_request);
+    assert!(first.refused.is_empty());
+    let snapshot: Vec<Request> = {
+        let mut v: Vec<Request> = hub.docs.values().map(|d| document::read(d).unwrap()).collect();
+        v.sort_by(|x, y| x.id.cmp(&y.id));
+        v
+    };
+    let log_len = hub.log.len();
+    hub.exchange(&actors, &bundle.officer_id, &bundle.device_id, &as_request);
+    let again: Vec<Request> = {
+        let mut v: Vec<Request> = hub.docs.values().map(|d| document::read(d).unwrap()).collect();
+        v.sort_by(|x, y| x.id.cmp(&y.id));
+        v
+    };
+    assert_eq!(snapshot, again, "importing the same bundle twice changes nothing");
+    assert_eq!(hub.log.len(), log_len);
+    // The device is still "unsent" until its own sync confirms; that sync sends the same
+    // changes again and the hub takes them as known.
+    assert_eq!(s.sync_health().unwrap().unsent_requests, 2);
+    let (_, report) = sync(&mut hub, &mut s, &actors);
+    assert_eq!(report.confirmed, 2);
+    assert_eq!(hub.docs.len(), 2);
+    assert_eq!(s.request(&a.id).unwrap().status(), Status::Terkirim);
+    // A colleague keeps the bundle to forward later, once.
+    let (_d2, mut colleague, _) = device();
+    assert_eq!(colleague.keep_bundle_for_relay(&file).unwrap(), 2);
+    colleague.keep_bundle_for_relay(&file).unwrap();
+    let waiting = colleague.relay_bundles().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].1, file);
+    colleague.forget_relay_bundle(&waiting[0].0).unwrap();
+    assert!(colleague.relay_bundles().unwrap().is_empty());
+    assert!(colleague.keep_bundle_for_relay(b"bukan bundel").is_err());
+}
