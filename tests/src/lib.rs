@@ -1,1 +1,3 @@
-//! Shared helpers for Jemput's cross-component tests.
+//! Shared pieces of Jemput's cross-component tests and benchmarks.
+
+pub mod fault_proxy;
