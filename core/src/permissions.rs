@@ -170,7 +170,7 @@ mod tests {
 
     fn new_request() -> Request {
         let mut r = crate::document::tests_support::sample_request();
-        r.receipt = crate::receipt::ReceiptCode::new(&crate::receipt::DevicePrefix::random(), 1).as_str().to_string();
+        r.receipt = crate::receipt::ReceiptCode::new(&crate::receipt::DevicePrefix::random(), 1).unwrap().as_str().to_string();
         r
     }
 

@@ -249,7 +249,9 @@ impl Store {
         let counter: Vec<u8> = tx.query_row("SELECT value FROM meta WHERE key = 'receipt_counter'", [], |r| r.get(0))?;
         let counter = u32::from_le_bytes(counter.as_slice().try_into().map_err(|_| Error::Corrupt)?) + 1;
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'receipt_counter'", params![counter.to_le_bytes().to_vec()])?;
-        Ok(ReceiptCode::new(&prefix, counter))
+        ReceiptCode::new(&prefix, counter).ok_or_else(|| {
+            Error::Invalid(vec![Issue::error("receipt", "kode_habis", "Kode tanda terima perangkat ini sudah habis; daftarkan ulang perangkat di kelurahan")])
+        })
     }
 
     /// Validates and saves a request, giving its receipt code. With warnings (a missing
