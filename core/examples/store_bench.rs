@@ -15,11 +15,43 @@ use jemput_core::request::{Address, Applicant, RequestDraft, Sex};
 use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::Catalog;
 
-const FIRST_F: &[&str] = &["Siti", "Sri", "Dewi", "Nur", "Ani", "Rina", "Wulan", "Yuliana", "Endang", "Kartini", "Lestari", "Ratna", "Suparmi", "Tri", "Indah", "Fitri"];
-const FIRST_M: &[&str] = &["Budi", "Agus", "Ahmad", "Bambang", "Slamet", "Joko", "Eko", "Hendra", "Wahyu", "Sugeng", "Rudi", "Dedi", "Yusuf", "Hadi", "Imam", "Teguh"];
-const LAST: &[&str] = &["Santoso", "Wibowo", "Rahayu", "Susanti", "Pratama", "Saputra", "Hidayat", "Kurniawan", "Setiawan", "Wati", "Purnomo", "Handayani", "Nugroho", "Lestari", "Firmansyah", "Maulana", "Aminah", "Sulistyo"];
+const FIRST_F: &[&str] = &[
+    "Siti", "Sri", "Dewi", "Nur", "Ani", "Rina", "Wulan", "Yuliana", "Endang", "Kartini", "Lestari", "Ratna", "Suparmi", "Tri", "Indah",
+    "Fitri",
+];
+const FIRST_M: &[&str] = &[
+    "Budi", "Agus", "Ahmad", "Bambang", "Slamet", "Joko", "Eko", "Hendra", "Wahyu", "Sugeng", "Rudi", "Dedi", "Yusuf", "Hadi", "Imam",
+    "Teguh",
+];
+const LAST: &[&str] = &[
+    "Santoso",
+    "Wibowo",
+    "Rahayu",
+    "Susanti",
+    "Pratama",
+    "Saputra",
+    "Hidayat",
+    "Kurniawan",
+    "Setiawan",
+    "Wati",
+    "Purnomo",
+    "Handayani",
+    "Nugroho",
+    "Lestari",
+    "Firmansyah",
+    "Maulana",
+    "Aminah",
+    "Sulistyo",
+];
 const STREETS: &[&str] = &["Jl. Balongsari", "Jl. Mawar", "Gg. Kenanga", "Jl. Empunala", "Gg. Melati", "Jl. Pahlawan"];
-const NOTES: &[&str] = &["Rumah cat hijau dekat musala", "Warga lansia, surat diantar ke rumah", "Fotokopi KK menyusul besok", "", "Pemohon bekerja shift pagi, hubungi sore", "Untuk keperluan berobat di RSUD"];
+const NOTES: &[&str] = &[
+    "Rumah cat hijau dekat musala",
+    "Warga lansia, surat diantar ke rumah",
+    "Fotokopi KK menyusul besok",
+    "",
+    "Pemohon bekerja shift pagi, hubungi sore",
+    "Untuk keperluan berobat di RSUD",
+];
 
 /// A small deterministic generator (xorshift64*), so runs are reproducible.
 struct Rng(u64);
@@ -127,7 +159,8 @@ fn measure(path: &Path, key: &StoreKey, n: u64) {
     assert!(found.iter().all(|r| r.applicant_name.starts_with("Siti Ami")));
 
     let t = Instant::now();
-    let by_area = store.list_requests(&RequestFilter { rw: Some(1), rt: Some(1), open_only: true, ..Default::default() }, 0, 50).expect("filter");
+    let by_area =
+        store.list_requests(&RequestFilter { rw: Some(1), rt: Some(1), open_only: true, ..Default::default() }, 0, 50).expect("filter");
     let filter_ms = t.elapsed().as_secs_f64() * 1e3;
 
     let t = Instant::now();

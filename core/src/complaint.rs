@@ -65,7 +65,10 @@ impl ComplaintStatus {
         if role != Role::Staf {
             return Err("status pengaduan hanya dapat diubah oleh staf kelurahan".into());
         }
-        let ok = matches!((self, to), (Dicatat, Diterima | Ditindaklanjuti | Selesai) | (Diterima, Ditindaklanjuti | Selesai) | (Ditindaklanjuti, Selesai));
+        let ok = matches!(
+            (self, to),
+            (Dicatat, Diterima | Ditindaklanjuti | Selesai) | (Diterima, Ditindaklanjuti | Selesai) | (Ditindaklanjuti, Selesai)
+        );
         if ok {
             Ok(())
         } else {

@@ -96,9 +96,7 @@ impl Cipher {
             return Err(OpenError);
         }
         let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| OpenError)?;
-        self.aead
-            .decrypt(&XNonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad: context })
-            .map_err(|_| OpenError)
+        self.aead.decrypt(&XNonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad: context }).map_err(|_| OpenError)
     }
 
     /// A 64-bit blind index tag of `value` for lookups by equality (e.g. NIK, name prefixes).

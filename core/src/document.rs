@@ -149,7 +149,12 @@ pub(crate) mod tests_support {
             officer_id: "petugas-1".into(),
             device_id: "hp-1".into(),
             created_at: 1_700_000_000_000,
-            history: vec![StatusChange { status: Status::Dicatat, at: 1_700_000_000_000, by: Actor { role: Role::Petugas, id: "petugas-1".into() }, reason: None }],
+            history: vec![StatusChange {
+                status: Status::Dicatat,
+                at: 1_700_000_000_000,
+                by: Actor { role: Role::Petugas, id: "petugas-1".into() },
+                reason: None,
+            }],
             office: OfficeFields::default(),
         }
     }

@@ -122,7 +122,9 @@ fn check_appended_history(w: &DeviceWriter<'_>, old: &Request, new: &Request) ->
         if step.by.role != Role::Petugas || step.by.id != w.officer_id {
             return Err(refuse("status_tidak_diizinkan", format!("Status \"{}\" hanya dapat diubah oleh kelurahan", step.status.label())));
         }
-        replay.change_status(step.status, step.by.clone(), step.reason.clone(), step.at).map_err(|m| refuse("status_tidak_diizinkan", m))?;
+        replay
+            .change_status(step.status, step.by.clone(), step.reason.clone(), step.at)
+            .map_err(|m| refuse("status_tidak_diizinkan", m))?;
     }
     Ok(())
 }
@@ -148,7 +150,13 @@ pub fn check_complaint_write(w: &DeviceWriter<'_>, old: Option<&Complaint>, new:
             if !w.scope.covers(old.place.rw, old.place.rt) {
                 return Err(refuse("di_luar_wilayah", "Pengaduan ini di luar wilayah RT/RW petugas ini"));
             }
-            if old.id != new.id || old.receipt != new.receipt || old.category != new.category || old.created_at != new.created_at || old.officer_id != new.officer_id || old.device_id != new.device_id {
+            if old.id != new.id
+                || old.receipt != new.receipt
+                || old.category != new.category
+                || old.created_at != new.created_at
+                || old.officer_id != new.officer_id
+                || old.device_id != new.device_id
+            {
                 return Err(refuse("kolom_tetap", "Kode, kategori, petugas dan waktu pencatatan tidak dapat diubah"));
             }
             if old.updates != new.updates {
@@ -221,11 +229,20 @@ mod tests {
         assert_eq!(check_request_write(&w, Some(&old), &new), Ok(()));
         // But not set an office status, change the letter number, drop history or move scope.
         let mut new = old.clone();
-        new.history.push(crate::request::StatusChange { status: Status::Diproses, at: 20, by: Actor { role: Role::Petugas, id: "petugas-1".into() }, reason: None });
+        new.history.push(crate::request::StatusChange {
+            status: Status::Diproses,
+            at: 20,
+            by: Actor { role: Role::Petugas, id: "petugas-1".into() },
+            reason: None,
+        });
         assert_eq!(check_request_write(&w, Some(&old), &new).unwrap_err().code, "status_tidak_diizinkan");
         let mut new = old.clone();
         new.history.push(crate::request::StatusChange { status: Status::Diproses, at: 20, by: staff(), reason: None });
-        assert_eq!(check_request_write(&w, Some(&old), &new).unwrap_err().code, "status_tidak_diizinkan", "a device cannot forge a staff step");
+        assert_eq!(
+            check_request_write(&w, Some(&old), &new).unwrap_err().code,
+            "status_tidak_diizinkan",
+            "a device cannot forge a staff step"
+        );
         let mut new = old.clone();
         new.office.letter_number = Some("1".into());
         assert_eq!(check_request_write(&w, Some(&old), &new).unwrap_err().code, "kolom_kantor");

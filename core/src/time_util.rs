@@ -18,7 +18,6 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 /// The calendar date (UTC+7, Western Indonesia Time) of a Unix-millisecond timestamp.
 pub fn date_of_ms(ms: i64) -> Date {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     (t + time::Duration::hours(7)).date()
 }

@@ -5,9 +5,27 @@ use std::collections::HashSet;
 use jemput_core::{Catalog, FieldKind, Kelurahan};
 
 const REQUIRED: [&str; 21] = [
-    "ektp", "kartu_keluarga", "akta_kelahiran", "akta_kematian", "sk_kelahiran", "sk_kematian", "domisili", "skdu", "sku", "sktm",
-    "pengantar_skck", "belum_menikah", "pengantar_nikah", "izin_keramaian", "surat_jalan", "beda_identitas", "pengantar_haji", "ahli_waris",
-    "pengantar_pbb", "pindah_keluar", "pindah_masuk",
+    "ektp",
+    "kartu_keluarga",
+    "akta_kelahiran",
+    "akta_kematian",
+    "sk_kelahiran",
+    "sk_kematian",
+    "domisili",
+    "skdu",
+    "sku",
+    "sktm",
+    "pengantar_skck",
+    "belum_menikah",
+    "pengantar_nikah",
+    "izin_keramaian",
+    "surat_jalan",
+    "beda_identitas",
+    "pengantar_haji",
+    "ahli_waris",
+    "pengantar_pbb",
+    "pindah_keluar",
+    "pindah_masuk",
 ];
 
 fn snake(s: &str) -> bool {

@@ -182,7 +182,13 @@ impl FaultProxy {
 }
 
 /// Copies `from` to `to` through the link shape, stopping after `limit` bytes if given.
-async fn pipe(s: &Shared, mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, limit: Option<u64>, upward: bool) -> std::io::Result<()> {
+async fn pipe(
+    s: &Shared,
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    limit: Option<u64>,
+    upward: bool,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; 1460];
     let mut sent = 0u64;
     let mut last = tokio::time::Instant::now() - Duration::from_secs(1);
@@ -240,7 +246,8 @@ async fn read_request(c: &mut TcpStream) -> std::io::Result<Vec<u8>> {
         data.extend_from_slice(&buf[..n]);
         if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
+            let len: usize =
+                head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
             while data.len() < end + 4 + len {
                 let n = c.read(&mut buf).await?;
                 if n == 0 {

@@ -26,7 +26,8 @@ async fn upstream() -> std::net::SocketAddr {
                     }
                 }
                 let body = vec![b'x'; 3000];
-                let _ = c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes()).await;
+                let _ =
+                    c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes()).await;
                 let _ = c.write_all(&body).await;
             });
         }

@@ -41,7 +41,15 @@ pub fn uploaded(kind: DocKind) -> bool {
 
 /// Inserts a new document; returns it with its row id. A document made on this device
 /// (`local`) is marked as holding changes the hub lacks.
-pub fn insert(conn: &Connection, cipher: &Cipher, doc_id: &str, kind: DocKind, doc: &mut AutoCommit, now: i64, local: bool) -> Result<StoredDoc> {
+pub fn insert(
+    conn: &Connection,
+    cipher: &Cipher,
+    doc_id: &str,
+    kind: DocKind,
+    doc: &mut AutoCommit,
+    now: i64,
+    local: bool,
+) -> Result<StoredDoc> {
     let bytes = doc.save();
     let sealed = cipher.seal(&snapshot_context(doc_id), &bytes);
     conn.execute(
@@ -81,11 +89,10 @@ pub fn save(conn: &Connection, cipher: &Cipher, stored: &mut StoredDoc, now: i64
         return Ok(false);
     }
     let chunk = stored.doc.save_after(&stored.saved_heads);
-    let (count, chunk_bytes, snapshot_len): (i64, i64, i64) = conn.query_row(
-        "SELECT chunk_count, chunk_bytes, length(snapshot) FROM docs WHERE id = ?1",
-        params![stored.rowid],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (count, chunk_bytes, snapshot_len): (i64, i64, i64) =
+        conn.query_row("SELECT chunk_count, chunk_bytes, length(snapshot) FROM docs WHERE id = ?1", params![stored.rowid], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
     if count + 1 >= MAX_CHUNKS || chunk_bytes + chunk.len() as i64 > snapshot_len {
         let snapshot = cipher.seal(&snapshot_context(&stored.doc_id), &stored.doc.save());
         conn.execute("DELETE FROM doc_chunks WHERE doc = ?1", params![stored.rowid])?;

@@ -262,7 +262,15 @@ pub fn list_complaints(conn: &Connection, open_only: bool, offset: u32, limit: u
     );
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map(params![limit.min(500), offset], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -273,7 +281,15 @@ pub fn list_complaints(conn: &Connection, open_only: bool, offset: u32, limit: u
             "saran" => ComplaintCategory::Saran,
             _ => return Err(Error::Corrupt),
         };
-        out.push(ComplaintSummary { id, receipt, category, status: ComplaintStatus::from_code(&status).ok_or(Error::Corrupt)?, rw, rt, created_at });
+        out.push(ComplaintSummary {
+            id,
+            receipt,
+            category,
+            status: ComplaintStatus::from_code(&status).ok_or(Error::Corrupt)?,
+            rw,
+            rt,
+            created_at,
+        });
     }
     Ok(out)
 }

@@ -96,8 +96,7 @@ impl Store {
         // Check the key before anything is written.
         let version = schema::version(&conn)?;
         if version > 0 {
-            let check: Option<Vec<u8>> =
-                conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0)).optional()?;
+            let check: Option<Vec<u8>> = conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0)).optional()?;
             match check {
                 Some(sealed) if cipher.open(b"meta:key_check", &sealed).as_deref() == Ok(KEY_CHECK_PLAIN) => {}
                 _ => return Err(Error::WrongKey),
@@ -153,8 +152,9 @@ impl Store {
 
     /// Records the enrolment: the officer and the receipt prefix the hub allocated.
     pub fn set_enrolment(&mut self, officer_id: &str, receipt_prefix: &str) -> Result<()> {
-        let prefix = DevicePrefix::parse(receipt_prefix)
-            .ok_or_else(|| Error::Invalid(vec![Issue::error("receipt_prefix", "prefiks_tidak_valid", "Prefiks kode tanda terima tidak valid")]))?;
+        let prefix = DevicePrefix::parse(receipt_prefix).ok_or_else(|| {
+            Error::Invalid(vec![Issue::error("receipt_prefix", "prefiks_tidak_valid", "Prefiks kode tanda terima tidak valid")])
+        })?;
         let tx = self.conn.transaction()?;
         let old: Option<Vec<u8>> = tx.query_row("SELECT value FROM meta WHERE key = 'receipt_prefix'", [], |r| r.get(0)).optional()?;
         if old.as_deref() != Some(prefix.as_str().as_bytes()) {
@@ -250,7 +250,11 @@ impl Store {
         let counter = u32::from_le_bytes(counter.as_slice().try_into().map_err(|_| Error::Corrupt)?) + 1;
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'receipt_counter'", params![counter.to_le_bytes().to_vec()])?;
         ReceiptCode::new(&prefix, counter).ok_or_else(|| {
-            Error::Invalid(vec![Issue::error("receipt", "kode_habis", "Kode tanda terima perangkat ini sudah habis; daftarkan ulang perangkat di kelurahan")])
+            Error::Invalid(vec![Issue::error(
+                "receipt",
+                "kode_habis",
+                "Kode tanda terima perangkat ini sudah habis; daftarkan ulang perangkat di kelurahan",
+            )])
         })
     }
 
@@ -311,7 +315,9 @@ impl Store {
         let code = ReceiptCode::parse(code).map_err(|i| Error::Invalid(vec![i]))?;
         let id: Option<String> = self
             .conn
-            .query_row("SELECT d.doc_id FROM requests r JOIN docs d ON d.id = r.doc WHERE r.receipt = ?1", params![code.as_str()], |r| r.get(0))
+            .query_row("SELECT d.doc_id FROM requests r JOIN docs d ON d.id = r.doc WHERE r.receipt = ?1", params![code.as_str()], |r| {
+                r.get(0)
+            })
             .optional()?;
         self.request(&id.ok_or(Error::NotFound)?)
     }
@@ -356,7 +362,11 @@ impl Store {
                 *v = seen;
                 Ok(())
             }
-            None => Err(Error::Invalid(vec![Issue::error("documents_seen", "dokumen_tidak_dikenal", "Persyaratan ini tidak ada pada layanan tersebut")])),
+            None => Err(Error::Invalid(vec![Issue::error(
+                "documents_seen",
+                "dokumen_tidak_dikenal",
+                "Persyaratan ini tidak ada pada layanan tersebut",
+            )])),
         })
     }
 

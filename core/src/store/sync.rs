@@ -199,7 +199,9 @@ impl Store {
             tx.execute("DELETE FROM sync_refusals WHERE doc = ?1", params![stored.rowid])?;
         }
         for r in &response.refused {
-            if let Some(rowid) = tx.query_row("SELECT id FROM docs WHERE doc_id = ?1", params![r.doc_id], |row| row.get::<_, i64>(0)).optional()? {
+            if let Some(rowid) =
+                tx.query_row("SELECT id FROM docs WHERE doc_id = ?1", params![r.doc_id], |row| row.get::<_, i64>(0)).optional()?
+            {
                 tx.execute("UPDATE docs SET sync_flag = 2 WHERE id = ?1", params![rowid])?;
                 tx.execute(
                     "INSERT OR REPLACE INTO sync_refusals (doc, code, message, at) VALUES (?1, ?2, ?3, ?4)",
@@ -237,7 +239,8 @@ impl Store {
         }
         let mut summary = if parts.is_empty() {
             match last_sync_at {
-                Some(t) => format!("Semua data sudah terkirim (sinkron terakhir {})", since(now, t).replace("sejak ", "")).replace("baru saja)", "baru saja)"),
+                Some(t) => format!("Semua data sudah terkirim (sinkron terakhir {})", since(now, t).replace("sejak ", ""))
+                    .replace("baru saja)", "baru saja)"),
                 None => "Belum pernah sinkron dengan kelurahan".into(),
             }
         } else {
@@ -269,14 +272,16 @@ impl Store {
     pub fn export_bundle(&mut self) -> Result<Vec<u8>> {
         let req = self.prepare_sync(usize::MAX)?;
         let id = self.identity()?;
-        let bundle = Bundle { device_id: id.device_id, officer_id: id.officer_id.unwrap_or_default(), created_at: self.now(), docs: req.docs };
+        let bundle =
+            Bundle { device_id: id.device_id, officer_id: id.officer_id.unwrap_or_default(), created_at: self.now(), docs: req.docs };
         Ok(bundle.encode())
     }
 
     /// Keeps a colleague's bundle (sealed) to forward to the hub at the next sync. Keeping the
     /// same bundle twice keeps it once. Returns the number of documents in it.
     pub fn keep_bundle_for_relay(&mut self, bytes: &[u8]) -> Result<usize> {
-        let bundle = Bundle::decode(bytes).map_err(|e| Error::Invalid(vec![crate::validation::Issue::error("bundle", "berkas_tidak_valid", e.to_string())]))?;
+        let bundle = Bundle::decode(bytes)
+            .map_err(|e| Error::Invalid(vec![crate::validation::Issue::error("bundle", "berkas_tidak_valid", e.to_string())]))?;
         let fp = Bundle::fingerprint(bytes);
         let sealed = self.cipher.seal(format!("relay:{fp}").as_bytes(), bytes);
         self.conn.execute(

@@ -220,7 +220,10 @@ fn lists_pages_and_searches_without_decoding_documents() {
     // Prove listing does not touch documents: make every document unreadable.
     s.conn.execute("UPDATE docs SET snapshot = x'00' WHERE kind = 'request'", []).unwrap();
     let all = s.list_requests(&RequestFilter::default(), 0, 50).unwrap();
-    assert_eq!(all.iter().map(|r| r.applicant_name.as_str()).collect::<Vec<_>>(), ["Dewi Lestari", "Ahmad Fauzi", "Budi Santoso", "Siti Rahayu", "Siti Aminah"]);
+    assert_eq!(
+        all.iter().map(|r| r.applicant_name.as_str()).collect::<Vec<_>>(),
+        ["Dewi Lestari", "Ahmad Fauzi", "Budi Santoso", "Siti Rahayu", "Siti Aminah"]
+    );
     let page = s.list_requests(&RequestFilter::default(), 2, 2).unwrap();
     assert_eq!(page.iter().map(|r| r.applicant_name.as_str()).collect::<Vec<_>>(), ["Budi Santoso", "Siti Rahayu"]);
     let search = |q: &str| {
@@ -293,7 +296,12 @@ fn wrong_key_is_refused_and_the_database_is_untouched() {
 
 /// Every file in `dir` (database, WAL, shared memory, journals, temp files).
 fn files_in(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect()
 }
 
 fn assert_absent(files: &[(PathBuf, Vec<u8>)], needles: &[String]) {
@@ -321,7 +329,13 @@ fn personal_data_never_reaches_disk_in_plaintext() {
         needles.extend([name.to_string(), n.clone()]);
         needles.extend(name.split(' ').map(str::to_string));
     }
-    needles.extend(["3576021203180007".to_string(), "1990-05-04".to_string(), "81234567890".to_string(), "Balongsari".to_string(), "RSUD Wahidin".to_string()]);
+    needles.extend([
+        "3576021203180007".to_string(),
+        "1990-05-04".to_string(),
+        "81234567890".to_string(),
+        "Balongsari".to_string(),
+        "RSUD Wahidin".to_string(),
+    ]);
     s.record_complaint(&ComplaintDraft {
         category: ComplaintCategory::Pengaduan,
         topic: "Lampu jalan".into(),

@@ -59,7 +59,8 @@ pub fn receive_from_device(
     message: &[u8],
     now: i64,
 ) -> Incoming {
-    let refused = |device_heads: Vec<ChangeHash>, r: Refusal| Incoming { updated: None, placed: None, reply: None, device_heads, refusal: Some(r) };
+    let refused =
+        |device_heads: Vec<ChangeHash>, r: Refusal| Incoming { updated: None, placed: None, reply: None, device_heads, refusal: Some(r) };
     let msg = match peer::decode_message(message) {
         Ok(m) => m,
         Err(_) => return refused(Vec::new(), refusal("pesan_rusak", "Data dari perangkat rusak; kirim ulang")),
@@ -99,7 +100,13 @@ pub fn receive_from_device(
     }
 }
 
-fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>, hub_actor: &ActorId, now: i64) -> Result<(DocKind, u16, u16), Refusal> {
+fn check(
+    current: Option<&AutoCommit>,
+    copy: &mut AutoCommit,
+    w: &DeviceWriter<'_>,
+    hub_actor: &ActorId,
+    now: i64,
+) -> Result<(DocKind, u16, u16), Refusal> {
     let bad = || refusal("dokumen_tidak_valid", "Isi data tidak sesuai format Jemput");
     let kind = document::kind(copy).map_err(|_| bad())?;
     if let Some(cur) = current {
@@ -134,7 +141,9 @@ fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'
             permissions::check_complaint_write(w, old.as_ref(), &new)?;
             Ok((kind, new.place.rw, new.place.rt))
         }
-        DocKind::Catalog | DocKind::Kelurahan => Err(refusal("hanya_kantor", "Katalog layanan dan profil kelurahan hanya diubah oleh staf kelurahan")),
+        DocKind::Catalog | DocKind::Kelurahan => {
+            Err(refusal("hanya_kantor", "Katalog layanan dan profil kelurahan hanya diubah oleh staf kelurahan"))
+        }
     }
 }
 

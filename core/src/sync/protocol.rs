@@ -148,7 +148,11 @@ mod tests {
 
     #[test]
     fn round_trip_and_limits() {
-        let req = SyncRequest { version: PROTOCOL_VERSION, cursor: 42, docs: vec![DocMessage { doc_id: "0190-abc".into(), message: vec![1, 2, 3] }] };
+        let req = SyncRequest {
+            version: PROTOCOL_VERSION,
+            cursor: 42,
+            docs: vec![DocMessage { doc_id: "0190-abc".into(), message: vec![1, 2, 3] }],
+        };
         assert_eq!(SyncRequest::decode(&encode(&req)).unwrap(), req);
         let mut bad = req.clone();
         bad.version = 99;

@@ -33,7 +33,15 @@ impl MemHub {
         let mut refused = Vec::new();
         for dm in &req.docs {
             let known = self.known.get(&dm.doc_id).cloned().unwrap_or_default();
-            let inc = hub_side::receive_from_device(self.docs.get(&dm.doc_id), &known, &writer, actors, &self.actor, &dm.message, 1_763_000_500_000);
+            let inc = hub_side::receive_from_device(
+                self.docs.get(&dm.doc_id),
+                &known,
+                &writer,
+                actors,
+                &self.actor,
+                &dm.message,
+                1_763_000_500_000,
+            );
             self.known.insert(dm.doc_id.clone(), inc.device_heads.clone());
             if let Some(r) = inc.refusal {
                 refused.push(DocRefusal { doc_id: dm.doc_id.clone(), code: r.code, message: r.message });
@@ -193,7 +201,6 @@ fn forbidden_changes_are_refused_and_the_hub_copy_stays_untouched() {
     assert_eq!(resp.refused[0].code, "aktor_tidak_dikenal");
     assert_eq!(hub.docs.len(), 1, "nothing of the foreign device was stored");
 }
-
 
 #[test]
 fn a_bundle_hands_unsent_changes_over_without_signal_and_imports_idempotently() {

@@ -13,7 +13,10 @@ pub fn validate_date(field: &str, s: &str) -> (Option<Date>, Vec<Issue>) {
     }
     match parse_date(s) {
         Some(d) => (Some(d), vec![]),
-        None => (None, vec![Issue::error(field, "tanggal_tidak_valid", "Tanggal tidak valid; tulis dengan format TTTT-BB-HH, misalnya 1990-05-04")]),
+        None => (
+            None,
+            vec![Issue::error(field, "tanggal_tidak_valid", "Tanggal tidak valid; tulis dengan format TTTT-BB-HH, misalnya 1990-05-04")],
+        ),
     }
 }
 

@@ -34,7 +34,9 @@ pub fn validate_kk(field: &str, kk: &str, nik: Option<&str>, today: Date) -> Vec
         Date::from_calendar_date(year, m, n(6)).ok()
     });
     match issued {
-        None => issues.push(Issue::error(field, "kk_tanggal", "Bagian tanggal terbit pada nomor KK (angka ke-7 sampai ke-12) tidak mungkin")),
+        None => {
+            issues.push(Issue::error(field, "kk_tanggal", "Bagian tanggal terbit pada nomor KK (angka ke-7 sampai ke-12) tidak mungkin"))
+        }
         Some(d) if d > today || d.year() < 1970 => {
             issues.push(Issue::error(field, "kk_tanggal", "Tanggal terbit pada nomor KK tidak mungkin (di masa depan atau sebelum 1970)"))
         }
@@ -46,7 +48,11 @@ pub fn validate_kk(field: &str, kk: &str, nik: Option<&str>, today: Date) -> Vec
     if issues.is_empty() {
         if let Some(nik) = nik.map(str::trim).filter(|n| n.len() == 16) {
             if nik[..4] != kk[..4] {
-                issues.push(Issue::warning(field, "kk_wilayah_beda", "Kode wilayah nomor KK berbeda dengan NIK (mungkin pindah domisili); periksa kembali"));
+                issues.push(Issue::warning(
+                    field,
+                    "kk_wilayah_beda",
+                    "Kode wilayah nomor KK berbeda dengan NIK (mungkin pindah domisili); periksa kembali",
+                ));
             }
         }
     }

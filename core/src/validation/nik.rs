@@ -10,8 +10,8 @@ use crate::request::Sex;
 
 /// Province codes (kode provinsi) in use, including the Papua provinces formed in 2022.
 pub const PROVINCES: [u8; 38] = [
-    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91,
-    92, 93, 94, 95, 96,
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92,
+    93, 94, 95, 96,
 ];
 
 /// The parts of a NIK.
@@ -107,7 +107,11 @@ pub fn validate_nik(field: &str, nik: &str, birth_date: Option<Date>, sex: Optio
     if let Some(b) = birth_date {
         let same = b.day() == p.day && u8::from(b.month()) == p.month && (b.year().rem_euclid(100)) as u8 == p.year2;
         if !same {
-            issues.push(Issue::warning(field, "nik_tanggal_lahir_beda", "Tanggal lahir pada NIK berbeda dengan tanggal lahir yang diisi; periksa kembali"));
+            issues.push(Issue::warning(
+                field,
+                "nik_tanggal_lahir_beda",
+                "Tanggal lahir pada NIK berbeda dengan tanggal lahir yang diisi; periksa kembali",
+            ));
         }
         if b > today {
             issues.push(Issue::error("applicant.birth_date", "tanggal_masa_depan", "Tanggal lahir tidak boleh di masa depan"));
@@ -116,7 +120,9 @@ pub fn validate_nik(field: &str, nik: &str, birth_date: Option<Date>, sex: Optio
     if let Some(s) = sex {
         if s != p.sex {
             let msg = match p.sex {
-                Sex::Perempuan => "NIK menunjukkan jenis kelamin perempuan (tanggal ditambah 40), berbeda dengan yang diisi; periksa kembali",
+                Sex::Perempuan => {
+                    "NIK menunjukkan jenis kelamin perempuan (tanggal ditambah 40), berbeda dengan yang diisi; periksa kembali"
+                }
                 Sex::LakiLaki => "NIK menunjukkan jenis kelamin laki-laki, berbeda dengan yang diisi; periksa kembali",
             };
             issues.push(Issue::warning(field, "nik_jenis_kelamin_beda", msg));

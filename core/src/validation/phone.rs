@@ -38,7 +38,11 @@ pub fn validate_phone(field: &str, s: &str) -> Vec<Issue> {
     if normalize_phone(s).is_some() {
         vec![]
     } else {
-        vec![Issue::error(field, "telepon_tidak_valid", "Nomor HP/telepon tidak valid; tulis seperti 0812 3456 7890 atau +62 812 3456 7890")]
+        vec![Issue::error(
+            field,
+            "telepon_tidak_valid",
+            "Nomor HP/telepon tidak valid; tulis seperti 0812 3456 7890 atau +62 812 3456 7890",
+        )]
     }
 }
 

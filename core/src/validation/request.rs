@@ -26,7 +26,11 @@ pub fn validate_name(field: &str, name: &str) -> Vec<Issue> {
         return vec![Issue::error(field, "nama_terlalu_panjang", "Nama terlalu panjang (paling banyak 100 huruf)")];
     }
     if !n.chars().all(|c| c.is_alphabetic() || " '.,-".contains(c)) {
-        return vec![Issue::error(field, "nama_tidak_valid", "Nama hanya boleh berisi huruf, spasi, titik, koma, apostrof dan tanda hubung")];
+        return vec![Issue::error(
+            field,
+            "nama_tidak_valid",
+            "Nama hanya boleh berisi huruf, spasi, titik, koma, apostrof dan tanda hubung",
+        )];
     }
     vec![]
 }
@@ -34,13 +38,21 @@ pub fn validate_name(field: &str, name: &str) -> Vec<Issue> {
 /// Checks that RT `rt` of RW `rw` exists in the kelurahan (when the profile is known).
 pub fn validate_area(prefix: &str, rw: u16, rt: u16, kelurahan: Option<&Kelurahan>) -> Vec<Issue> {
     let Some(k) = kelurahan else {
-        return if rw == 0 || rt == 0 { vec![Issue::error(format!("{prefix}.rt"), "rt_tidak_ada", "Nomor RT dan RW wajib diisi")] } else { vec![] };
+        return if rw == 0 || rt == 0 {
+            vec![Issue::error(format!("{prefix}.rt"), "rt_tidak_ada", "Nomor RT dan RW wajib diisi")]
+        } else {
+            vec![]
+        };
     };
     if !k.has_rw(rw) {
         return vec![Issue::error(format!("{prefix}.rw"), "rw_tidak_ada", format!("RW {} tidak ada di {}", three_digits(rw), k.name))];
     }
     if !k.has_rt(rw, rt) {
-        return vec![Issue::error(format!("{prefix}.rt"), "rt_tidak_ada", format!("RT {} tidak ada di RW {}", three_digits(rt), three_digits(rw)))];
+        return vec![Issue::error(
+            format!("{prefix}.rt"),
+            "rt_tidak_ada",
+            format!("RT {} tidak ada di RW {}", three_digits(rt), three_digits(rw)),
+        )];
     }
     vec![]
 }
@@ -53,7 +65,9 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
     let service = catalog.service(&draft.service_code);
     match service {
         None => issues.push(Issue::error("service_code", "layanan_tidak_dikenal", "Layanan tidak ada dalam katalog")),
-        Some(s) if !s.active => issues.push(Issue::error("service_code", "layanan_tidak_aktif", "Layanan ini sudah tidak dibuka kelurahan")),
+        Some(s) if !s.active => {
+            issues.push(Issue::error("service_code", "layanan_tidak_aktif", "Layanan ini sudah tidak dibuka kelurahan"))
+        }
         Some(_) => {}
     }
     issues.extend(validate_name("applicant.name", &a.name));
@@ -82,7 +96,11 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
     }
     for r in service.requirements.iter().filter(|r| r.mandatory) {
         if !draft.documents_seen.contains(&r.code) {
-            issues.push(Issue::warning("documents_seen", "dokumen_belum_ada", format!("Belum ada: {}. Warga perlu membawanya nanti.", r.label)));
+            issues.push(Issue::warning(
+                "documents_seen",
+                "dokumen_belum_ada",
+                format!("Belum ada: {}. Warga perlu membawanya nanti.", r.label),
+            ));
         }
     }
     for key in draft.fields.keys() {
@@ -100,8 +118,12 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
             continue;
         }
         match f.kind {
-            FieldKind::Text if value.chars().count() > 200 => issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 200 huruf)", f.label))),
-            FieldKind::LongText if value.chars().count() > 2000 => issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 2000 huruf)", f.label))),
+            FieldKind::Text if value.chars().count() > 200 => {
+                issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 200 huruf)", f.label)))
+            }
+            FieldKind::LongText if value.chars().count() > 2000 => {
+                issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 2000 huruf)", f.label)))
+            }
             FieldKind::Text | FieldKind::LongText => {}
             FieldKind::Date => issues.extend(validate_date(&field, value).1),
             FieldKind::Number => {
