@@ -120,7 +120,7 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
         MIGRATIONS[v as usize](&tx)?;
         tx.pragma_update(None, "user_version", v + 1)?;
         tx.commit()?;
-        tracing::info!(from = v, to = v + 1, "skema basis data diperbarui");
+        tracing::debug!(from = v, to = v + 1, "skema basis data diperbarui");
     }
     Ok(())
 }

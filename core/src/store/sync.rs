@@ -244,7 +244,10 @@ impl Store {
                 None => "Belum pernah sinkron dengan kelurahan".into(),
             }
         } else {
-            format!("{} belum terkirim {}", parts.join(" dan "), since(now, oldest.unwrap_or(now)))
+            match since(now, oldest.unwrap_or(now)) {
+                s if s == "baru saja" => format!("{} belum terkirim", parts.join(" dan ")),
+                s => format!("{} belum terkirim {s}", parts.join(" dan ")),
+            }
         };
         if summary.contains("terakhir") && !summary.ends_with("baru saja)") {
             summary = summary.replace(")", " lalu)");

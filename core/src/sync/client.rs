@@ -256,6 +256,55 @@ impl SyncClient {
     }
 }
 
+/// What the hub gives a newly enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The device's id at the hub.
+    pub device_id: String,
+    /// The device's secret token (keep it in the platform key store).
+    pub token: String,
+    /// The officer.
+    pub officer_id: String,
+    /// The receipt prefix allocated to this device.
+    pub receipt_prefix: String,
+    /// Scope: RW.
+    pub rw: u16,
+    /// Scope: RT, or none for the whole RW.
+    pub rt: Option<u16>,
+}
+
+/// Redeems a one-time enrolment code at the hub, binding this store's actor id to the new
+/// device, and records the enrolment in the store. Returns the enrolment (with the token).
+pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
+    let base = check_hub_url(hub_url)?;
+    let url = base.join("/api/v1/enroll").map_err(|_| SyncError::BadUrl)?;
+    let (actor, device_id) = {
+        let s = store.lock().unwrap_or_else(|e| e.into_inner());
+        (s.actor_hex(), s.identity()?.device_id)
+    };
+    let body = serde_json::json!({ "code": code, "device_name": device_name, "actor": actor, "device_id": device_id });
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| SyncError::Network(e.to_string()))?;
+    let resp = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
+    if !status.is_success() {
+        let (code, message) = match serde_json::from_slice::<HubError>(&bytes) {
+            Ok(e) => (e.kode, e.pesan),
+            Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
+        };
+        return Err(SyncError::Server { status: status.as_u16(), code, message });
+    }
+    let e: Enrolment = serde_json::from_slice(&bytes).map_err(|_| SyncError::Protocol)?;
+    store.lock().unwrap_or_else(|e| e.into_inner()).set_enrolment(&e.officer_id, &e.receipt_prefix)?;
+    Ok(e)
+}
+
 fn merge_report(into: &mut SyncReport, r: SyncReport) {
     into.confirmed += r.confirmed;
     into.received += r.received;

@@ -1,0 +1,47 @@
+//! Setting a hub up: the data key file, the kelurahan profile and the default catalog as
+//! documents every device receives, and the staff token.
+
+use std::path::Path;
+
+use jemput_core::crypto::MasterKey;
+use jemput_core::document::{self, DocKind};
+use jemput_core::{Catalog, Kelurahan};
+use rusqlite::params;
+
+use crate::db::{self, HubDb};
+use crate::error::AppError;
+
+/// Reads the 32-byte data key from `path`, creating it (mode 0600) if it does not exist.
+pub fn load_or_create_key(path: &Path) -> Result<MasterKey, AppError> {
+    if path.exists() {
+        let b = std::fs::read(path).map_err(|e| AppError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
+        return MasterKey::from_slice(&b)
+            .ok_or_else(|| AppError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())));
+    }
+    let key = MasterKey::generate();
+    std::fs::write(path, key.as_bytes()).map_err(|e| AppError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(key)
+}
+
+/// Stores the kelurahan profile and the catalog (as documents for every device) and creates a
+/// staff token; returns the token (shown once).
+pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<String, AppError> {
+    db.with(|c, cipher| {
+        let tx = c.transaction()?;
+        let actor = db::hub_actor(&tx)?;
+        let mut k = document::create(kelurahan, &actor).map_err(|_| AppError::Internal)?;
+        db::put_doc(&tx, cipher, "kelurahan", &mut k, DocKind::Kelurahan, 0, 0)?;
+        let mut cat = document::create(catalog, &actor).map_err(|_| AppError::Internal)?;
+        db::put_doc(&tx, cipher, "catalog", &mut cat, DocKind::Catalog, 0, 0)?;
+        let token = db::random_secret(32);
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_token', ?1)", params![db::secret_hash(&token)])?;
+        db::audit(&tx, "sistem", "inisialisasi", None)?;
+        tx.commit()?;
+        Ok(token)
+    })
+}
