@@ -1,20 +1,15 @@
 //! `jemput-hub`: the kelurahan hub. Officers' phones sync to it; office staff act through its
 //! API. SQLite by default (one file, nothing to install).
 
-mod api;
-mod db;
-mod demo;
-mod error;
-mod setup;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use jemput_core::permissions::Scope;
 
-use crate::db::HubDb;
-use crate::error::AppError;
+use jemput_hub::db::{self, HubDb};
+use jemput_hub::error::AppError;
+use jemput_hub::{api, demo, setup};
 
 #[derive(Parser)]
 #[command(name = "jemput-hub", about = "Hub kelurahan Jemput: menerima data dari HP petugas RT/RW dan melayani staf kelurahan")]

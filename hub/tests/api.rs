@@ -1,0 +1,147 @@
+//! The hub's API driven in-process with `oneshot`: enrolment (one-time codes), device tokens
+//! and revocation, staff authentication and office status rules, and the sync exchange.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use jemput_core::permissions::Scope;
+use jemput_core::sync::protocol::{self, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use jemput_hub::api::{app, AppState};
+use jemput_hub::db::{self, HubDb};
+use jemput_hub::setup;
+use tower::ServiceExt;
+
+struct Hub {
+    _dir: tempfile::TempDir,
+    db: HubDb,
+    staff: String,
+}
+
+fn hub() -> Hub {
+    let dir = tempfile::tempdir().unwrap();
+    let key = setup::load_or_create_key(&dir.path().join("hub.key")).unwrap();
+    let db = HubDb::open(&dir.path().join("hub.db"), &key).unwrap();
+    let staff = setup::init(&db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog()).unwrap();
+    Hub { _dir: dir, db, staff }
+}
+
+async fn call(h: &Hub, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let resp = app(AppState { db: h.db.clone() }).oneshot(req).await.unwrap();
+    let status = resp.status();
+    (status, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+fn json(v: serde_json::Value) -> Body {
+    Body::from(v.to_string())
+}
+
+fn kode(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body).unwrap()["kode"].as_str().unwrap().to_string()
+}
+
+async fn enroll(h: &Hub, code: &str, device_id: &str) -> (StatusCode, Vec<u8>) {
+    let body = json(
+        serde_json::json!({ "code": code, "device_name": "HP Pak RT", "actor": "00112233445566778899aabbccddeeff", "device_id": device_id }),
+    );
+    call(h, Request::post("/api/v1/enroll").header("content-type", "application/json").body(body).unwrap()).await
+}
+
+fn sync_req(token: &str, req: &SyncRequest) -> Request<Body> {
+    Request::post("/api/v1/sync").header("authorization", format!("Bearer {token}")).body(Body::from(protocol::encode(req))).unwrap()
+}
+
+#[tokio::test]
+async fn enrolment_codes_work_once_and_tokens_can_be_revoked() {
+    let h = hub();
+    let o = h.db.with(|c, _| db::add_officer(c, "Pak Darmo", Scope { rw: 1, rt: Some(1) })).unwrap();
+    let code = h.db.with(|c, _| db::create_enrol_code(c, &o.id, 1)).unwrap();
+    let (s, b) = enroll(&h, "SALAHSALAH", "0190a1b2-0000-7000-8000-000000000001").await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_salah"));
+    let (s, b) = enroll(&h, &code.to_lowercase(), "0190a1b2-0000-7000-8000-000000000001").await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let e: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(e["rw"], 1);
+    assert_eq!(e["rt"], 1);
+    assert_eq!(e["receipt_prefix"].as_str().unwrap().len(), 4);
+    let token = e["token"].as_str().unwrap().to_string();
+    let (s, b) = enroll(&h, &code, "0190a1b2-0000-7000-8000-000000000002").await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_terpakai"));
+    // An expired code.
+    let old = h.db.with(|c, _| db::create_enrol_code(c, &o.id, -1)).unwrap();
+    let (s, b) = enroll(&h, &old, "0190a1b2-0000-7000-8000-000000000003").await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_kedaluwarsa"));
+    // The token syncs; an idle first sync brings the catalog and profile.
+    let idle = SyncRequest { version: PROTOCOL_VERSION, cursor: 0, docs: vec![] };
+    let (s, b) = call(&h, sync_req(&token, &idle)).await;
+    assert_eq!(s, StatusCode::OK);
+    let resp = SyncResponse::decode(&b).unwrap();
+    let mut ids: Vec<&str> = resp.docs.iter().map(|d| d.doc_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["catalog", "kelurahan"]);
+    // Nothing new since that cursor: a tiny answer.
+    let again = SyncRequest { version: PROTOCOL_VERSION, cursor: resp.cursor, docs: vec![] };
+    let (s, b) = call(&h, sync_req(&token, &again)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(b.len() < 16, "idle answer is {} bytes", b.len());
+    assert!(SyncResponse::decode(&b).unwrap().docs.is_empty());
+    // Revoked: 401 with a clear code.
+    h.db.with(|c, _| db::revoke_officer(c, &o.id)).unwrap();
+    let (s, b) = call(&h, sync_req(&token, &again)).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "perangkat_dicabut"));
+    let (s, b) = call(&h, sync_req("bukan-token", &again)).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "token_salah"));
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_4xx() {
+    let h = hub();
+    let o = h.db.with(|c, _| db::add_officer(c, "Bu Ningsih", Scope { rw: 1, rt: None })).unwrap();
+    let code = h.db.with(|c, _| db::create_enrol_code(c, &o.id, 1)).unwrap();
+    let (_, b) = enroll(&h, &code, "0190a1b2-0000-7000-8000-000000000009").await;
+    let token = serde_json::from_slice::<serde_json::Value>(&b).unwrap()["token"].as_str().unwrap().to_string();
+    let garbage =
+        Request::post("/api/v1/sync").header("authorization", format!("Bearer {token}")).body(Body::from(vec![7u8; 1000])).unwrap();
+    let (s, b) = call(&h, garbage).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::BAD_REQUEST, "pesan_rusak"));
+    let huge = Request::post("/api/v1/sync")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(vec![0u8; protocol::MAX_BODY_BYTES + 1]))
+        .unwrap();
+    let (s, _) = call(&h, huge).await;
+    assert!(s.is_client_error(), "{s}");
+    // A document message that is not Automerge is refused for that document only.
+    let bad = SyncRequest {
+        version: PROTOCOL_VERSION,
+        cursor: 0,
+        docs: vec![protocol::DocMessage { doc_id: "0190-x".into(), message: vec![1, 2, 3] }],
+    };
+    let (s, b) = call(&h, sync_req(&token, &bad)).await;
+    assert_eq!(s, StatusCode::OK);
+    let r = SyncResponse::decode(&b).unwrap();
+    assert_eq!(r.refused[0].code, "pesan_rusak");
+}
+
+#[tokio::test]
+async fn staff_routes_need_the_staff_token_and_follow_the_status_rules() {
+    let h = hub();
+    let (s, b) = call(&h, Request::get("/api/v1/staff/requests").body(Body::empty()).unwrap()).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "staf_belum_masuk"));
+    let (s, b) = call(
+        &h,
+        Request::get("/api/v1/staff/requests").header("authorization", format!("Bearer {}", h.staff)).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b, b"[]");
+    let set = |id: &str, status: &str, reason: Option<&str>| {
+        Request::post(format!("/api/v1/staff/requests/{id}/status"))
+            .header("authorization", format!("Bearer {}", h.staff))
+            .header("content-type", "application/json")
+            .body(json(serde_json::json!({ "status": status, "reason": reason })))
+            .unwrap()
+    };
+    let (s, _) = call(&h, set("tidak-ada", "diproses", None)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, b) = call(&h, set("tidak-ada", "entah", None)).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::BAD_REQUEST, "status_tidak_dikenal"));
+}
