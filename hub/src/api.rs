@@ -94,9 +94,11 @@ fn exchange(
     let now = jemput_core::time_util::now_ms();
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
+    // Heads each answered document will have on the device once it applies this answer.
+    let mut pending: Vec<(String, Vec<automerge::ChangeHash>)> = Vec::new();
     for dm in &req.docs {
         let current = db::load_doc(&tx, cipher, &dm.doc_id)?;
-        let known = db::known_heads(&tx, &device.id, &dm.doc_id)?;
+        let known = db::known_heads(&tx, &device.id, &dm.doc_id, req.cursor)?;
         let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &dm.message, now);
         db::set_known_heads(&tx, &device.id, &dm.doc_id, &inc.device_heads)?;
         if let Some(r) = inc.refusal {
@@ -104,12 +106,19 @@ fn exchange(
             refused.push(DocRefusal { doc_id: dm.doc_id.clone(), code: r.code, message: r.message });
             continue;
         }
-        if let (Some(mut doc), Some((kind, rw, rt))) = (inc.updated, inc.placed) {
-            db::put_doc(&tx, cipher, &dm.doc_id, &mut doc, kind, rw, rt)?;
-            db::audit(&tx, &format!("perangkat:{}", device.id), "tulis", Some(&dm.doc_id))?;
-        }
+        let hub_heads = match (inc.updated, inc.placed) {
+            (Some(mut doc), Some((kind, rw, rt))) => {
+                db::put_doc(&tx, cipher, &dm.doc_id, &mut doc, kind, rw, rt)?;
+                db::audit(&tx, &format!("perangkat:{}", device.id), "tulis", Some(&dm.doc_id))?;
+                Some(doc.get_heads())
+            }
+            _ => current.map(|mut d| d.get_heads()),
+        };
         if let Some(m) = inc.reply {
             replies.push(DocMessage { doc_id: dm.doc_id.clone(), message: m });
+            if let Some(h) = hub_heads {
+                pending.push((dm.doc_id.clone(), h));
+            }
         }
     }
     // Documents of the device's scope (and the catalog and profile) changed after its cursor.
@@ -139,13 +148,17 @@ fn exchange(
             break;
         }
         let Some(mut doc) = db::load_doc(&tx, cipher, &doc_id)? else { continue };
-        let known = db::known_heads(&tx, &device.id, &doc_id)?;
+        let known = db::known_heads(&tx, &device.id, &doc_id, req.cursor)?;
         if let Some(m) = hub_side::message_for_device(&mut doc, &known) {
             replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
             sent += 1;
-            // The device has these heads once it applies this answer; if the answer is lost,
-            // resending from these heads costs little and Automerge ignores duplicates.
-            db::set_known_heads(&tx, &device.id, &doc_id, &doc.get_heads())?;
+            pending.push((doc_id.clone(), doc.get_heads()));
+        }
+    }
+    // Only an answer that moves the cursor can be recognised as applied later.
+    if cursor as u64 > req.cursor {
+        for (doc_id, heads) in &pending {
+            db::set_pending_heads(&tx, &device.id, doc_id, heads, cursor as u64)?;
         }
     }
     tx.execute("UPDATE devices SET last_seen = ?2 WHERE id = ?1", rusqlite::params![device.id, jemput_core::time_util::now_ms()])?;

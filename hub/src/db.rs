@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE TABLE IF NOT EXISTS change_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS change_log_by_area ON change_log(rw, rt, seq);
 CREATE TABLE IF NOT EXISTS device_known (
-    device_id TEXT NOT NULL, doc_id TEXT NOT NULL, heads BLOB NOT NULL, PRIMARY KEY (device_id, doc_id)) WITHOUT ROWID;
+    device_id TEXT NOT NULL, doc_id TEXT NOT NULL, heads BLOB NOT NULL, pending BLOB, pending_cursor INTEGER,
+    PRIMARY KEY (device_id, doc_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, doc_id TEXT);
 PRAGMA user_version = 1;
@@ -182,18 +183,46 @@ pub fn put_doc(
     Ok(seq)
 }
 
-/// What the hub knows a device has of a document.
-pub fn known_heads(c: &Connection, device_id: &str, doc_id: &str) -> Result<Vec<ChangeHash>, AppError> {
-    let b: Option<Vec<u8>> = c
-        .query_row("SELECT heads FROM device_known WHERE device_id = ?1 AND doc_id = ?2", params![device_id, doc_id], |r| r.get(0))
+/// What the hub knows a device has of a document. Heads sent in an earlier answer count once
+/// the device's cursor shows it applied that answer (`cursor` ≥ the answer's cursor); an answer
+/// lost on the way leaves the older heads, so the changes are sent again.
+pub fn known_heads(c: &Connection, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, AppError> {
+    let row: Option<(Vec<u8>, Option<Vec<u8>>, Option<i64>)> = c
+        .query_row(
+            "SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = ?1 AND doc_id = ?2",
+            params![device_id, doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?;
-    Ok(b.map(|b| bytes_heads(&b)).unwrap_or_default())
+    Ok(match row {
+        None => Vec::new(),
+        Some((_, Some(p), Some(pc))) if cursor as i64 >= pc => {
+            c.execute(
+                "UPDATE device_known SET heads = ?3, pending = NULL, pending_cursor = NULL WHERE device_id = ?1 AND doc_id = ?2",
+                params![device_id, doc_id, p],
+            )?;
+            bytes_heads(&p)
+        }
+        Some((h, _, _)) => bytes_heads(&h),
+    })
+}
+
+/// Records heads sent to a device in an answer with cursor `cursor`; they count as known once
+/// the device comes back with that cursor.
+pub fn set_pending_heads(c: &Connection, device_id: &str, doc_id: &str, heads: &[ChangeHash], cursor: u64) -> Result<(), AppError> {
+    c.execute(
+        "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES (?1, ?2, x'', ?3, ?4)
+         ON CONFLICT(device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor",
+        params![device_id, doc_id, heads_bytes(heads), cursor as i64],
+    )?;
+    Ok(())
 }
 
 /// Records what a device has of a document.
 pub fn set_known_heads(c: &Connection, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), AppError> {
     c.execute(
-        "INSERT OR REPLACE INTO device_known (device_id, doc_id, heads) VALUES (?1, ?2, ?3)",
+        "INSERT INTO device_known (device_id, doc_id, heads) VALUES (?1, ?2, ?3)
+         ON CONFLICT(device_id, doc_id) DO UPDATE SET heads = excluded.heads",
         params![device_id, doc_id, heads_bytes(heads)],
     )?;
     Ok(())

@@ -1,3 +1,4 @@
 //! Shared pieces of Jemput's cross-component tests and benchmarks.
 
 pub mod fault_proxy;
+pub mod harness;
