@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of Jemput: the Rust workspace (core, bindings, hub on SQLite and on a
-# throwaway PostgreSQL, cross-component tests) and the Kotlin test of the real native library
-# on the JVM.
+# Runs every test of Jemput: the Rust workspace (core, bindings, hub, cross-component tests),
+# with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is installed; and
+# the Kotlin test of the real native library on the JVM once it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 jemput_pg_start
 cargo test --workspace --locked
-bash bindings/kotlin-tests/run.sh
+if [ -f bindings/kotlin-tests/run.sh ]; then
+  bash bindings/kotlin-tests/run.sh
+fi
