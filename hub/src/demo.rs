@@ -13,7 +13,7 @@ use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 
 use crate::api::{self, AppState};
-use crate::db::{self, HubDb};
+use crate::db::{self, DocFilter, HubDb};
 use crate::error::AppError;
 use crate::setup;
 
@@ -106,7 +106,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
     let dir = tempfile::Builder::new().prefix("jemput-demo-").tempdir().map_err(fail)?;
     let dir = if keep_serving { dir.keep() } else { dir.path().to_path_buf() };
     let key = setup::load_or_create_key(&dir.join("hub.key"))?;
-    let hub = HubDb::open(&dir.join("hub.db"), &key)?;
+    let hub = HubDb::open(&dir.join("hub.db").to_string_lossy(), &key)?;
     let staff_token = setup::init(&hub, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(fail)?;
     let addr = listener.local_addr().map_err(fail)?;
@@ -226,7 +226,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
     // The office decides, through the staff API.
     println!("5. Staf kelurahan memproses:");
     let http = reqwest::Client::new();
-    let list: Vec<serde_json::Value> = http
+    let page: serde_json::Value = http
         .get(format!("{url}/api/v1/staff/requests"))
         .bearer_auth(&staff_token)
         .send()
@@ -235,6 +235,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         .json()
         .await
         .map_err(fail)?;
+    let list = page["items"].as_array().cloned().unwrap_or_default();
     for row in &list {
         let id = row["id"].as_str().unwrap_or_default();
         let steps: Vec<(&str, Option<&str>)> = match row["service_code"].as_str() {
@@ -246,7 +247,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
             let r = http
                 .post(format!("{url}/api/v1/staff/requests/{id}/status"))
                 .bearer_auth(&staff_token)
-                .json(&serde_json::json!({ "status": status, "reason": reason, "staff_id": "staf-pelayanan" }))
+                .json(&serde_json::json!({ "status": status, "reason": reason }))
                 .send()
                 .await
                 .map_err(fail)?;
@@ -279,8 +280,10 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         let ready = s.count_requests(&RequestFilter { status: Some(jemput_core::Status::Selesai), ..Default::default() }).map_err(fail)?;
         println!("   {name}: {ready} surat siap diantar; {}", s.sync_health().map_err(fail)?.summary);
     }
-    let total: i64 =
-        hub.with(|c, _| Ok(c.query_row("SELECT count(*) FROM docs WHERE kind IN ('request','complaint')", [], |r| r.get(0))?))?;
+    let total = hub.with(|tx, _| {
+        let requests = tx.count_docs(&DocFilter { kind: "request".into(), ..Default::default() })?;
+        Ok(requests + tx.count_docs(&DocFilter { kind: "complaint".into(), ..Default::default() })?)
+    })?;
     println!("7. Hub menyimpan {total} dokumen (permohonan dan pengaduan), terenkripsi di {}", dir.join("hub.db").display());
     if keep_serving {
         println!("   Hub tetap berjalan di {url}; token staf: {staff_token}. Tekan Ctrl-C untuk berhenti.");

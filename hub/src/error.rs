@@ -17,6 +17,9 @@ pub enum AppError {
     /// Known caller, not allowed.
     #[error("{1}")]
     Forbidden(&'static str, &'static str),
+    /// A state change the rules do not allow (message says why, no personal data).
+    #[error("{1}")]
+    Rejected(&'static str, String),
     /// Nothing there.
     #[error("{0}")]
     NotFound(&'static str),
@@ -26,6 +29,12 @@ pub enum AppError {
     /// Storage failed.
     #[error("kesalahan basis data hub")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("kesalahan basis data hub")]
+    Pg(#[from] postgres::Error),
+    /// The hub is overloaded for now; try again.
+    #[error("hub sedang sibuk; coba lagi sebentar lagi")]
+    Unavailable,
     /// Anything else.
     #[error("kesalahan internal hub")]
     Internal,
@@ -37,12 +46,18 @@ impl IntoResponse for AppError {
             AppError::BadRequest(c, _) => (StatusCode::BAD_REQUEST, *c),
             AppError::Unauthorized(c, _) => (StatusCode::UNAUTHORIZED, *c),
             AppError::Forbidden(c, _) => (StatusCode::FORBIDDEN, *c),
+            AppError::Rejected(c, _) => (StatusCode::CONFLICT, *c),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "tidak_ditemukan"),
             AppError::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "konfigurasi"),
             AppError::Db(e) => {
                 tracing::error!(error = %e, "kesalahan basis data");
                 (StatusCode::SERVICE_UNAVAILABLE, "basis_data")
             }
+            AppError::Pg(e) => {
+                tracing::error!(error = %e, "kesalahan PostgreSQL");
+                (StatusCode::SERVICE_UNAVAILABLE, "basis_data")
+            }
+            AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "sibuk"),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         (status, Json(serde_json::json!({ "kode": code, "pesan": self.to_string() }))).into_response()

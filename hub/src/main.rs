@@ -1,5 +1,6 @@
 //! `jemput-hub`: the kelurahan hub. Officers' phones sync to it; office staff act through its
-//! API. SQLite by default (one file, nothing to install).
+//! API (and the `office` commands over it). SQLite by default (one file, nothing to install),
+//! PostgreSQL when several hub instances share one database.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,49 +8,79 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use jemput_core::permissions::Scope;
 
+use jemput_hub::config::{FileConfig, HubConfig, Overrides};
 use jemput_hub::db::{self, HubDb};
 use jemput_hub::error::AppError;
-use jemput_hub::{api, demo, setup};
+use jemput_hub::{api, demo, serve, setup};
+
+mod office;
 
 #[derive(Parser)]
-#[command(name = "jemput-hub", about = "Hub kelurahan Jemput: menerima data dari HP petugas RT/RW dan melayani staf kelurahan")]
+#[command(name = "jemput-hub", version, about = "Hub kelurahan Jemput: menerima data dari HP petugas RT/RW dan melayani staf kelurahan")]
 struct Cli {
-    /// The SQLite database file.
-    #[arg(long, env = "JEMPUT_HUB_DATABASE", default_value = "jemput-hub.db", global = true)]
-    db: PathBuf,
+    /// Configuration file (TOML); `jemput-hub.toml` is read when it exists.
+    #[arg(long, env = "JEMPUT_HUB_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The database: a SQLite file path, or a postgres:// URL.
+    #[arg(long, env = "JEMPUT_HUB_DATABASE", global = true)]
+    database: Option<String>,
     /// The 32-byte key file that seals personal data at rest (created by `init`).
-    #[arg(long, env = "JEMPUT_HUB_DATA_KEY", default_value = "jemput-hub.key", global = true)]
-    key: PathBuf,
+    #[arg(long, env = "JEMPUT_HUB_DATA_KEY", global = true)]
+    key: Option<PathBuf>,
+    /// The address phones use to reach the hub (for enrolment QR codes).
+    #[arg(long, env = "JEMPUT_HUB_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Creates the kelurahan (demo profile) with the default catalog, and a staff token.
+    /// Creates the kelurahan (demo profile) with the default catalog, and the first staff account.
     Init,
-    /// Serves the API (plain HTTP: put it behind an HTTPS reverse proxy, see hub/README.md).
+    /// Serves the API: HTTPS with --tls-cert/--tls-key, else plain HTTP for loopback or behind an
+    /// HTTPS reverse proxy (see hub/README.md).
     Serve {
         /// Address to listen on.
-        #[arg(long, env = "JEMPUT_HUB_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[arg(long, env = "JEMPUT_HUB_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// TLS certificate chain (PEM).
+        #[arg(long, env = "JEMPUT_HUB_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM).
+        #[arg(long, env = "JEMPUT_HUB_TLS_KEY")]
+        tls_key: Option<PathBuf>,
     },
     /// Officers.
     Officer {
         #[command(subcommand)]
         action: OfficerCmd,
     },
-    /// Creates a one-time enrolment code for an officer's phone.
+    /// Creates a one-time enrolment code (and its QR payload) for an officer's phone.
     Enroll {
         /// Officer id.
         officer: String,
         /// Hours the code stays valid.
         #[arg(long, default_value_t = 48)]
         hours: i64,
-        /// The hub's public address, for the QR payload.
-        #[arg(long, default_value = "https://hub.kelurahan.example")]
-        url: String,
     },
+    /// Enrolled devices.
+    Device {
+        #[command(subcommand)]
+        action: DeviceCmd,
+    },
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCmd,
+    },
+    /// Imports a bundle file a phone exported without signal (importing twice changes nothing).
+    ImportBundle {
+        /// The bundle file.
+        file: PathBuf,
+    },
+    /// Office actions over the staff API of a running hub.
+    Office(office::OfficeArgs),
     /// Runs a whole demo on one machine: a hub on SQLite, simulated officers recording offline,
     /// syncing, the office deciding, the decisions coming back.
     Demo {
@@ -81,72 +112,149 @@ enum OfficerCmd {
     },
 }
 
-fn open(cli: &Cli) -> Result<HubDb, AppError> {
-    let key = setup::load_or_create_key(&cli.key)?;
-    HubDb::open(&cli.db, &key)
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Lists devices.
+    List,
+    /// Revokes one device (it gets 401 and keeps its unsent data).
+    Revoke {
+        /// Device id.
+        id: String,
+    },
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+#[derive(Subcommand)]
+enum StaffCmd {
+    /// Adds a staff account and prints its token once.
+    Add {
+        /// Name.
+        name: String,
+    },
+    /// Lists staff accounts.
+    List,
+    /// Deactivates a staff account.
+    Revoke {
+        /// Staff id.
+        id: String,
+    },
+}
+
+fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_key: Option<PathBuf>) -> Result<HubConfig, AppError> {
+    let file = match &cli.config {
+        Some(p) => FileConfig::read(p, true)?,
+        None => FileConfig::read(std::path::Path::new("jemput-hub.toml"), false)?,
     };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
+    let o = Overrides {
+        database: cli.database.clone(),
+        key_file: cli.key.clone(),
+        listen,
+        public_url: cli.public_url.clone(),
+        tls_cert,
+        tls_key,
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("berhenti dengan tertib");
+    HubConfig::resolve(file, o)
+}
+
+fn open(cfg: &HubConfig) -> Result<HubDb, AppError> {
+    let key = setup::load_or_create_key(&cfg.key_file)?;
+    HubDb::open(&cfg.database, &key)
+}
+
+fn day(ms: Option<i64>) -> String {
+    ms.map(|m| jemput_core::time_util::date_of_ms(m).to_string()).unwrap_or_else(|| "-".into())
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
     match &cli.command {
+        Command::Demo { serve } => return demo::run(*serve).await,
+        Command::Office(args) => {
+            let cfg = config(&cli, None, None, None)?;
+            return office::run(args, &cfg.public_url).await;
+        }
+        Command::Serve { listen, tls_cert, tls_key } => {
+            let cfg = config(&cli, *listen, tls_cert.clone(), tls_key.clone())?;
+            let db = open(&cfg)?;
+            let tls = match &cfg.tls {
+                Some(files) => Some(serve::tls_config(files).await?),
+                None => None,
+            };
+            if tls.is_none() && !cfg.listen.ip().is_loopback() {
+                tracing::warn!(
+                    "hub melayani HTTP biasa di alamat non-loopback: pasang di belakang reverse proxy HTTPS (lihat hub/README.md)"
+                );
+            }
+            let listener = std::net::TcpListener::bind(cfg.listen)
+                .map_err(|e| AppError::Config(format!("tidak dapat mendengarkan di {}: {e}", cfg.listen)))?;
+            tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
+            return serve::serve(listener, api::app(api::AppState { db }), tls, serve::shutdown_signal()).await;
+        }
+        _ => {}
+    }
+    let cfg = config(&cli, None, None, None)?;
+    let db = open(&cfg)?;
+    match &cli.command {
         Command::Init => {
-            let db = open(&cli)?;
             let token = setup::init(&db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog())?;
-            println!("Kelurahan dibuat di {} (kunci data: {}).", cli.db.display(), cli.key.display());
-            println!("Token staf (simpan, hanya ditampilkan sekali): {token}");
+            println!("Kelurahan dibuat di {} (kunci data: {}).", cfg.database, cfg.key_file.display());
+            println!("Token staf \"Admin kelurahan\" (simpan, hanya ditampilkan sekali): {token}");
         }
-        Command::Serve { listen } => {
-            let db = open(&cli)?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| AppError::Config(format!("tidak dapat mendengarkan di {listen}: {e}")))?;
-            tracing::info!(%listen, "hub melayani");
-            axum::serve(listener, api::app(api::AppState { db }))
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(|e| AppError::Config(e.to_string()))?;
-        }
-        Command::Officer { action } => {
-            let db = open(&cli)?;
-            match action {
-                OfficerCmd::Add { name, rw, rt } => {
-                    let o = db.with(|c, _| db::add_officer(c, name, Scope { rw: *rw, rt: *rt }))?;
-                    println!("{}", o.id);
-                }
-                OfficerCmd::List => {
-                    for o in db.with(|c, _| db::officers(c))? {
-                        let rt = o.rt.map(|r| format!("RT {r:03}")).unwrap_or_else(|| "semua RT".into());
-                        println!("{}\t{}\tRW {:03} {}\t{}", o.id, o.name, o.rw, rt, if o.active { "aktif" } else { "dicabut" });
-                    }
-                }
-                OfficerCmd::Revoke { id } => {
-                    db.with(|c, _| db::revoke_officer(c, id))?;
-                    println!("Petugas {id} dan perangkatnya dicabut.");
+        Command::Officer { action } => match action {
+            OfficerCmd::Add { name, rw, rt } => {
+                let o = db.with(|tx, _| db::add_officer(tx, name, Scope { rw: *rw, rt: *rt }))?;
+                println!("{}", o.id);
+            }
+            OfficerCmd::List => {
+                for o in db.with(|tx, _| db::officers(tx))? {
+                    let rt = o.rt.map(|r| format!("RT {r:03}")).unwrap_or_else(|| "semua RT".into());
+                    println!("{}\t{}\tRW {:03} {}\t{}", o.id, o.name, o.rw, rt, if o.active { "aktif" } else { "dicabut" });
                 }
             }
-        }
-        Command::Enroll { officer, hours, url } => {
-            let db = open(&cli)?;
-            let code = db.with(|c, _| db::create_enrol_code(c, officer, *hours))?;
+            OfficerCmd::Revoke { id } => {
+                db.with(|tx, _| db::revoke_officer(tx, id))?;
+                println!("Petugas {id} dan perangkatnya dicabut.");
+            }
+        },
+        Command::Enroll { officer, hours } => {
+            let code = db.with(|tx, _| db::create_enrol_code(tx, officer, *hours))?;
             println!("Kode pendaftaran: {code} (berlaku {hours} jam, sekali pakai)");
-            println!("QR: jemput://enroll?hub={url}&code={code}");
+            println!("QR: {}", setup::qr_payload(&cfg.public_url, &code));
         }
-        Command::Demo { serve } => demo::run(*serve).await?,
+        Command::Device { action } => match action {
+            DeviceCmd::List => {
+                for d in db.with(|tx, _| tx.devices())? {
+                    let state = if d.revoked_at.is_some() { "dicabut" } else { "aktif" };
+                    println!("{}\t{}\t{}\tsinkron terakhir {}\t{state}", d.id, d.name, d.officer_id, day(d.last_seen));
+                }
+            }
+            DeviceCmd::Revoke { id } => {
+                db.with(|tx, _| db::revoke_device(tx, id))?;
+                println!("Perangkat {id} dicabut; data yang belum terkirim tetap ada di HP.");
+            }
+        },
+        Command::Staff { action } => match action {
+            StaffCmd::Add { name } => {
+                let (s, token) = db.with(|tx, _| db::add_staff(tx, name))?;
+                println!("Staf {} ({}) ditambahkan. Token (simpan, hanya ditampilkan sekali): {token}", s.name, s.id);
+            }
+            StaffCmd::List => {
+                for s in db.with(|tx, _| tx.staff_accounts())? {
+                    println!("{}\t{}\t{}", s.id, s.name, if s.active { "aktif" } else { "nonaktif" });
+                }
+            }
+            StaffCmd::Revoke { id } => {
+                db.with(|tx, _| db::revoke_staff(tx, id))?;
+                println!("Akun staf {id} dinonaktifkan.");
+            }
+        },
+        Command::ImportBundle { file } => {
+            let bytes = std::fs::read(file).map_err(|e| AppError::Config(format!("tidak dapat membaca {}: {e}", file.display())))?;
+            let r = db.with(|tx, cipher| api::staff::import_bundle_bytes(tx, cipher, &bytes, "sistem:cli"))?;
+            println!("Bundel berisi {} dokumen; {} dokumen baru/berubah di hub.", r.docs, r.changed);
+            for (id, code, msg) in r.refused {
+                println!("  DITOLAK {id}: {code}: {msg}");
+            }
+        }
+        Command::Serve { .. } | Command::Demo { .. } | Command::Office(_) => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -155,6 +263,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {

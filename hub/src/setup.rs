@@ -6,7 +6,6 @@ use std::path::Path;
 use jemput_core::crypto::MasterKey;
 use jemput_core::document::{self, DocKind};
 use jemput_core::{Catalog, Kelurahan};
-use rusqlite::params;
 
 use crate::db::{self, HubDb};
 use crate::error::AppError;
@@ -28,20 +27,29 @@ pub fn load_or_create_key(path: &Path) -> Result<MasterKey, AppError> {
     Ok(key)
 }
 
-/// Stores the kelurahan profile and the catalog (as documents for every device) and creates a
-/// staff token; returns the token (shown once).
+/// Stores the kelurahan profile and the catalog (as documents every device receives) and
+/// creates the first staff account; returns its token (shown once). A hub is set up once:
+/// running it again is refused, so devices never see their profile replaced by an unrelated
+/// document.
 pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<String, AppError> {
-    db.with(|c, cipher| {
-        let tx = c.transaction()?;
-        let actor = db::hub_actor(&tx)?;
+    db.with(|tx, cipher| {
+        if tx.sealed_doc("kelurahan", true)?.is_some() {
+            return Err(AppError::Config("hub ini sudah dibuat; tambah akun staf dengan `jemput-hub staff add NAMA`".into()));
+        }
+        let actor = db::hub_actor(tx)?;
         let mut k = document::create(kelurahan, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(&tx, cipher, "kelurahan", &mut k, DocKind::Kelurahan, 0, 0)?;
+        db::put_doc(tx, cipher, "kelurahan", &mut k, DocKind::Kelurahan, 0, 0)?;
         let mut cat = document::create(catalog, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(&tx, cipher, "catalog", &mut cat, DocKind::Catalog, 0, 0)?;
-        let token = db::random_secret(32);
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('staff_token', ?1)", params![db::secret_hash(&token)])?;
-        db::audit(&tx, "sistem", "inisialisasi", None)?;
-        tx.commit()?;
+        db::put_doc(tx, cipher, "catalog", &mut cat, DocKind::Catalog, 0, 0)?;
+        let (_, token) = db::add_staff(tx, "Admin kelurahan")?;
+        db::audit(tx, "sistem", "inisialisasi", None)?;
         Ok(token)
     })
+}
+
+/// The payload of the enrolment QR code: the hub's address and the one-time code.
+pub fn qr_payload(hub_url: &str, code: &str) -> String {
+    let mut u = url::Url::parse("jemput://enroll").expect("static URL");
+    u.query_pairs_mut().append_pair("hub", hub_url).append_pair("code", code);
+    u.to_string()
 }

@@ -1,21 +1,25 @@
-//! An in-process hub on loopback (the real `jemput-hub` API on SQLite in a temp folder) and
+//! An in-process hub on loopback (the real `jemput-hub` API, on SQLite or PostgreSQL) and
 //! enrolled device stores (the real core), for cross-component tests and benchmarks.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use jemput_core::permissions::Scope;
+use jemput_core::request::{Address, Applicant, RequestDraft, Sex};
 use jemput_core::store::{Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 use jemput_hub::api::{app, AppState};
 use jemput_hub::db::{self, HubDb};
 use jemput_hub::setup;
+pub use jemput_hub::testing::BackendKind;
+use jemput_hub::testing::TestDb;
 
 /// A hub serving on 127.0.0.1.
 pub struct TestHub {
-    /// Its folder.
-    pub dir: tempfile::TempDir,
-    /// Its database.
+    /// Its database (and folder).
+    pub store: TestDb,
+    /// Its database handle.
     pub db: HubDb,
     /// Where it listens.
     pub addr: SocketAddr,
@@ -30,20 +34,30 @@ impl Drop for TestHub {
     }
 }
 
+/// Serves the API for `db` on a fresh loopback port.
+pub async fn serve(db: HubDb) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app(AppState { db });
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (addr, task)
+}
+
 impl TestHub {
-    /// Starts a hub with the demo kelurahan and the default catalog.
+    /// Starts a hub on SQLite with the demo kelurahan and the default catalog.
     pub async fn start() -> TestHub {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let key = setup::load_or_create_key(&dir.path().join("hub.key")).expect("key");
-        let db = HubDb::open(&dir.path().join("hub.db"), &key).expect("hub db");
+        TestHub::start_on(BackendKind::Sqlite).await.expect("SQLite is always available")
+    }
+
+    /// Starts a hub on `kind`, or `None` when that back end is not available here.
+    pub async fn start_on(kind: BackendKind) -> Option<TestHub> {
+        let store = tokio::task::spawn_blocking(move || TestDb::fresh(kind)).await.expect("fresh db")?;
+        let db = store.db.clone();
         let staff_token = setup::init(&db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog()).expect("init");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let router = app(AppState { db: db.clone() });
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        TestHub { dir, db, addr, staff_token, task }
+        let (addr, task) = serve(db.clone()).await;
+        Some(TestHub { store, db, addr, staff_token, task })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -58,22 +72,81 @@ pub struct Phone {
     pub store: Mutex<Store>,
     /// The device token.
     pub token: String,
+    /// The officer's id at the hub.
+    pub officer_id: String,
     _dir: tempfile::TempDir,
 }
 
 impl Phone {
     /// Creates a store, adds an officer with `scope` and enrols the phone (directly to the hub).
     pub async fn enrol(hub: &TestHub, name: &str, scope: Scope) -> Phone {
+        Phone::enrol_at(&hub.db, &hub.url(), name, scope).await
+    }
+
+    /// Same, against any hub instance: `db` is its database, `url` its address.
+    pub async fn enrol_at(db: &HubDb, url: &str, name: &str, scope: Scope) -> Phone {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Mutex::new(Store::open(dir.path().join("hp.db"), &StoreKey::generate()).expect("store"));
-        let o = hub.db.with(|c, _| db::add_officer(c, name, scope)).expect("officer");
-        let code = hub.db.with(|c, _| db::create_enrol_code(c, &o.id, 1)).expect("code");
-        let e = client::enroll(&hub.url(), &code, name, &store).await.expect("enrol");
-        Phone { store, token: e.token, _dir: dir }
+        let o = db.with(|tx, _| db::add_officer(tx, name, scope)).expect("officer");
+        let code = db.with(|tx, _| db::create_enrol_code(tx, &o.id, 1)).expect("code");
+        let e = client::enroll(url, &code, name, &store).await.expect("enrol");
+        Phone { store, token: e.token, officer_id: o.id, _dir: dir }
     }
 
     /// A sync client for this phone towards `url` (the hub, or a proxy in front of it).
     pub fn client(&self, url: &str, policy: RetryPolicy) -> SyncClient {
         SyncClient::new(url, &self.token, policy).expect("client")
     }
+}
+
+const NAMES: [&str; 8] =
+    ["Siti Aminah", "Budi Santoso", "Sri Wahyuni", "Ahmad Fauzi", "Dewi Lestari", "Slamet Riyadi", "Nur Hidayah", "Eko Prasetyo"];
+
+/// A valid request for a domicile letter: resident `i` (name, NIK matching birth date and sex)
+/// living in RW `rw`, RT `rt` of the demo kelurahan.
+pub fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
+    let female = i % 2 == 0;
+    let day = 1 + (i % 28) as u8;
+    RequestDraft {
+        service_code: "domisili".into(),
+        applicant: Applicant {
+            name: NAMES[i % NAMES.len()].into(),
+            nik: format!("357602{:02}0590{:04}", day + if female { 40 } else { 0 }, i + 1),
+            kk: "3576020101150003".into(),
+            birth_place: "Mojokerto".into(),
+            birth_date: format!("1990-05-{day:02}"),
+            sex: if female { Sex::Perempuan } else { Sex::LakiLaki },
+            address: Address { street: format!("Jl. Balongsari No. {i}"), rt, rw },
+            phone: None,
+            uses_whatsapp: false,
+        },
+        documents_seen: vec!["ktp".into(), "kk".into()],
+        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
+        notes: String::new(),
+    }
+}
+
+/// Runs `$body` (an async block using `$kind: BackendKind`) as two tests, one per back end;
+/// the PostgreSQL one is skipped (with a notice) where no test server is configured.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$m:meta])* async fn $name:ident($kind:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn case($kind: $crate::harness::BackendKind) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$m])*
+            async fn sqlite() {
+                case($crate::harness::BackendKind::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$m])*
+            async fn postgres() {
+                if jemput_hub::testing::postgres_url().is_some() {
+                    case($crate::harness::BackendKind::Postgres).await
+                }
+            }
+        }
+    };
 }

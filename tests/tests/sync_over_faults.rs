@@ -3,41 +3,16 @@
 //! nothing acknowledged is lost or duplicated. Concurrent edits on a phone and at the office
 //! merge as ADR 0002 says.
 
-use std::collections::BTreeMap;
-
 use jemput_core::document;
 use jemput_core::permissions::Scope;
-use jemput_core::request::{Address, Applicant, Request, RequestDraft, Sex, Status};
+use jemput_core::request::{Request, Status};
 use jemput_core::store::RequestFilter;
 use jemput_core::sync::client::RetryPolicy;
+use jemput_hub::db::DocFilter;
 use jemput_tests::fault_proxy::{FaultProxy, FaultRates, LinkShape};
-use jemput_tests::harness::{Phone, TestHub};
+use jemput_tests::harness::{draft, BackendKind, Phone, TestHub};
+use jemput_tests::on_both_backends;
 use proptest::prelude::*;
-
-const NAMES: [&str; 8] =
-    ["Siti Aminah", "Budi Santoso", "Sri Wahyuni", "Ahmad Fauzi", "Dewi Lestari", "Slamet Riyadi", "Nur Hidayah", "Eko Prasetyo"];
-
-fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
-    let female = i % 2 == 0;
-    let day = 1 + (i % 28) as u8;
-    RequestDraft {
-        service_code: "domisili".into(),
-        applicant: Applicant {
-            name: NAMES[i % NAMES.len()].into(),
-            nik: format!("357602{:02}0590{:04}", day + if female { 40 } else { 0 }, i + 1),
-            kk: "3576020101150003".into(),
-            birth_place: "Mojokerto".into(),
-            birth_date: format!("1990-05-{day:02}"),
-            sex: if female { Sex::Perempuan } else { Sex::LakiLaki },
-            address: Address { street: format!("Jl. Balongsari No. {i}"), rt, rw },
-            phone: None,
-            uses_whatsapp: false,
-        },
-        documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
-        notes: String::new(),
-    }
-}
 
 fn quick() -> RetryPolicy {
     RetryPolicy {
@@ -61,17 +36,19 @@ async fn office_sets(hub: &TestHub, id: &str, status: &str, reason: Option<&str>
 
 fn hub_request(hub: &TestHub, id: &str) -> Option<Request> {
     let id = id.to_string();
-    hub.db.with(move |c, cipher| Ok(jemput_hub::db::load_doc(c, cipher, &id)?.map(|d| document::read::<Request>(&d).unwrap()))).unwrap()
+    hub.db
+        .with(move |tx, cipher| Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(|d| document::read::<Request>(&d).unwrap())))
+        .unwrap()
 }
 
-fn hub_count(hub: &TestHub) -> i64 {
-    hub.db.with(|c, _| Ok(c.query_row("SELECT count(*) FROM docs WHERE kind = 'request'", [], |r| r.get(0))?)).unwrap()
+fn hub_count(hub: &TestHub) -> u64 {
+    hub.db.with(|tx, _| tx.count_docs(&DocFilter { kind: "request".into(), ..Default::default() })).unwrap()
 }
 
 /// Runs one scenario: phones record, sync through faults while the office decides, the network
 /// heals, everything converges. Returns how many faults were injected.
-async fn scenario(seed: u64, per_phone: usize, rounds: usize) -> u64 {
-    let hub = TestHub::start().await;
+async fn scenario(kind: BackendKind, seed: u64, per_phone: usize, rounds: usize) -> u64 {
+    let hub = TestHub::start_on(kind).await.expect("back end available");
     let rates = FaultRates { drop: 0.1, cut_request: 0.1, cut_response: 0.15, replay: 0.1, delay: 0.1 };
     let proxy = FaultProxy::start(hub.addr, seed, rates, LinkShape::OPEN).await.unwrap();
     let scopes = [(1, Some(1)), (1, Some(2)), (2, None)];
@@ -125,7 +102,7 @@ async fn scenario(seed: u64, per_phone: usize, rounds: usize) -> u64 {
         let _ = p.client(&proxy.url(), quick()).sync(&p.store, |_| {}).await.unwrap();
     }
     // Every replica holds the same state; nothing lost or duplicated.
-    assert_eq!(hub_count(&hub), recorded.len() as i64, "the hub holds each request once");
+    assert_eq!(hub_count(&hub), recorded.len() as u64, "the hub holds each request once");
     for p in &phones {
         let s = p.store.lock().unwrap();
         let health = s.sync_health().unwrap();
@@ -142,15 +119,21 @@ async fn scenario(seed: u64, per_phone: usize, rounds: usize) -> u64 {
     proxy.connections().1
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_converge_after_the_network_heals() {
-    let faults = scenario(42, 6, 4).await;
-    assert!(faults >= 3, "the network really was faulty ({faults} faults)");
+on_both_backends! {
+    async fn replicas_converge_after_the_network_heals(kind) {
+        let faults = scenario(kind, 42, 6, 4).await;
+        assert!(faults >= 3, "the network really was faulty ({faults} faults)");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_edits_on_the_phone_and_at_the_office_both_survive() {
-    let hub = TestHub::start().await;
+on_both_backends! {
+    async fn concurrent_edits_on_the_phone_and_at_the_office_both_survive(kind) {
+        concurrent_edits(kind).await
+    }
+}
+
+async fn concurrent_edits(kind: BackendKind) {
+    let hub = TestHub::start_on(kind).await.expect("back end available");
     let phone = Phone::enrol(&hub, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
     let client = phone.client(&hub.url(), quick());
     let rec = phone.store.lock().unwrap().record_request(&draft(1, 1, 1), true).unwrap();
@@ -183,12 +166,11 @@ async fn concurrent_edits_on_the_phone_and_at_the_office_both_survive() {
     assert_eq!(hub_request(&hub, &rec.id).unwrap().status(), Status::Diserahkan);
     // A revoked phone gets 401 and keeps its unsent data.
     let rec2 = phone.store.lock().unwrap().record_request(&draft(2, 1, 1), true).unwrap();
-    let officer: String = hub.db.with(|c, _| Ok(c.query_row("SELECT officer_id FROM devices", [], |r| r.get(0))?)).unwrap();
-    hub.db.with(|c, _| jemput_hub::db::revoke_officer(c, &officer)).unwrap();
+    hub.db.with(|tx, _| jemput_hub::db::revoke_officer(tx, &phone.officer_id)).unwrap();
     let err = client.sync(&phone.store, |_| {}).await.unwrap_err();
     assert!(matches!(err, jemput_core::sync::client::SyncError::Unauthorized), "{err:?}");
     let s = phone.store.lock().unwrap();
-    assert_eq!(s.request(&rec2.id).unwrap().applicant.name, NAMES[2]);
+    assert_eq!(s.request(&rec2.id).unwrap().applicant.name, draft(2, 1, 1).applicant.name);
     assert_eq!(s.sync_health().unwrap().unsent_requests, 1);
 }
 
@@ -198,6 +180,6 @@ proptest! {
     #[test]
     fn convergence_holds_for_random_fault_seeds(seed in 1u64..u64::MAX, per_phone in 1usize..5, rounds in 1usize..4) {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(scenario(seed, per_phone, rounds));
+        rt.block_on(scenario(BackendKind::Sqlite, seed, per_phone, rounds));
     }
 }

@@ -1,0 +1,52 @@
+//! The hub's HTTP API: the device side (enrolment, the sync exchange) and the staff side (the
+//! office actions the dashboard builds on). `app(state)` is the whole router; tests drive it
+//! in-process with `oneshot`.
+
+pub mod device;
+pub mod staff;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, post};
+use axum::Router;
+use jemput_core::sync::protocol;
+
+use crate::db::HubDb;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: HubDb,
+}
+
+/// The router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/enroll", post(device::enroll))
+        .route("/api/v1/sync", post(device::sync))
+        .route("/api/v1/staff/me", get(staff::me))
+        .route("/api/v1/staff/requests", get(staff::list_requests))
+        .route("/api/v1/staff/requests/{id}", get(staff::get_request))
+        .route("/api/v1/staff/requests/{id}/status", post(staff::set_request_status))
+        .route("/api/v1/staff/requests/{id}/office", post(staff::set_office_fields))
+        .route("/api/v1/staff/receipts/{code}", get(staff::by_receipt))
+        .route("/api/v1/staff/complaints", get(staff::list_complaints))
+        .route("/api/v1/staff/complaints/{id}", get(staff::get_complaint))
+        .route("/api/v1/staff/complaints/{id}/response", post(staff::answer_complaint))
+        .route("/api/v1/staff/officers", get(staff::list_officers).post(staff::add_officer))
+        .route("/api/v1/staff/officers/{id}/enrol-code", post(staff::enrol_code))
+        .route("/api/v1/staff/officers/{id}/revoke", post(staff::revoke_officer))
+        .route("/api/v1/staff/devices", get(staff::list_devices))
+        .route("/api/v1/staff/devices/{id}/revoke", post(staff::revoke_device))
+        .route("/api/v1/staff/bundles", post(staff::import_bundle))
+        .route("/api/v1/staff/audit", get(staff::audit_log))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The bearer token of a request.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    Some(headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?.trim().to_string())
+}

@@ -1,0 +1,552 @@
+//! The staff side of the API (the office actions the dashboard builds on): requests and
+//! complaints (list, read, set an office status with its reason, assign the letter number, answer
+//! a complaint), officers and their devices, enrolment codes, bundles brought by hand, and the
+//! audit log. Every call needs a staff token; every read of personal data is audited.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use jemput_core::complaint::{Complaint, ComplaintStatus};
+use jemput_core::crypto::Cipher;
+use jemput_core::document::{self, DocKind};
+use jemput_core::permissions::Scope;
+use jemput_core::request::{Actor, Request, Role, Status};
+use jemput_core::sync::bundle::Bundle;
+use jemput_core::Kelurahan;
+use serde::{Deserialize, Serialize};
+
+use super::{bearer, AppState};
+use crate::db::{self, DocFilter, HubTx, StaffAccount};
+use crate::error::AppError;
+
+/// The staff account behind a request's token.
+fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, AppError> {
+    let t = token.as_deref().ok_or(AppError::Unauthorized("staf_belum_masuk", "Staf belum masuk"))?;
+    db::staff_by_token(tx, t)
+}
+
+fn who(s: &StaffAccount) -> String {
+    format!("staf:{}", s.id)
+}
+
+fn read_request(tx: &mut dyn HubTx, cipher: &Cipher, id: &str, for_update: bool) -> Result<(automerge::AutoCommit, Request), AppError> {
+    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound("permohonan tidak ditemukan"))?;
+    let r: Request = document::read(&doc).map_err(|_| AppError::NotFound("permohonan tidak ditemukan"))?;
+    Ok((doc, r))
+}
+
+fn read_complaint(tx: &mut dyn HubTx, cipher: &Cipher, id: &str, for_update: bool) -> Result<(automerge::AutoCommit, Complaint), AppError> {
+    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound("pengaduan tidak ditemukan"))?;
+    let c: Complaint = document::read(&doc).map_err(|_| AppError::NotFound("pengaduan tidak ditemukan"))?;
+    Ok((doc, c))
+}
+
+/// The signed-in staff account.
+pub(crate) async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    Ok(Json(s.db.call(move |tx, _| staff_of(tx, &token)).await?))
+}
+
+/// Filters and paging for lists.
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    status: Option<String>,
+    rw: Option<u16>,
+    rt: Option<u16>,
+    offset: Option<u32>,
+    limit: Option<u32>,
+}
+
+/// One page of a list.
+#[derive(Serialize)]
+struct Page<T> {
+    total: u64,
+    items: Vec<T>,
+}
+
+/// A request as staff see it in a list.
+#[derive(Serialize)]
+struct RequestRow {
+    id: String,
+    receipt: String,
+    service_code: String,
+    status: Status,
+    status_label: &'static str,
+    status_reason: Option<String>,
+    name: String,
+    rw: u16,
+    rt: u16,
+    created_at: i64,
+    letter_number: Option<String>,
+}
+
+fn filter(kind: DocKind, q: &ListQuery, valid_status: impl Fn(&str) -> bool) -> Result<DocFilter, AppError> {
+    if let Some(st) = &q.status {
+        if !valid_status(st) {
+            return Err(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"));
+        }
+    }
+    Ok(DocFilter { kind: kind.code().into(), status: q.status.clone(), rw: q.rw, rt: q.rt })
+}
+
+fn page(q: &ListQuery) -> (u32, u32) {
+    (q.offset.unwrap_or(0), q.limit.unwrap_or(50).clamp(1, 100))
+}
+
+pub(crate) async fn list_requests(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let out =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let f = filter(DocKind::Request, &q, |c| Status::from_code(c).is_some())?;
+            let (offset, limit) = page(&q);
+            let total = tx.count_docs(&f)?;
+            let mut items = Vec::new();
+            for id in tx.doc_ids(&f, offset, limit)? {
+                let (_, r) = read_request(tx, cipher, &id, false)?;
+                items.push(RequestRow {
+                    id: r.id.clone(),
+                    receipt: r.receipt.clone(),
+                    service_code: r.service_code.clone(),
+                    status: r.status(),
+                    status_label: r.status().label(),
+                    status_reason: r.status_reason().map(str::to_string),
+                    name: r.applicant.name.clone(),
+                    rw: r.applicant.address.rw,
+                    rt: r.applicant.address.rt,
+                    created_at: r.created_at,
+                    letter_number: r.office.letter_number.clone(),
+                });
+            }
+            db::audit(tx, &who(&staff), "lihat_daftar_permohonan", None)?;
+            Ok(Page { total, items })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub(crate) async fn get_request(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let r =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let (_, r) = read_request(tx, cipher, &id, false)?;
+            db::audit(tx, &who(&staff), "lihat_permohonan", Some(&id))?;
+            Ok(r)
+        })
+        .await?;
+    Ok(Json(r))
+}
+
+/// A record found by its receipt code (a resident asking at the counter).
+#[derive(Serialize)]
+struct Found {
+    kind: &'static str,
+    id: String,
+    status: String,
+}
+
+pub(crate) async fn by_receipt(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let code = jemput_core::ReceiptCode::parse(&code)
+        .map_err(|_| AppError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
+    let found =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let id = tx.doc_by_receipt(code.as_str())?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
+            let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
+            db::audit(tx, &who(&staff), "cari_tanda_terima", Some(&id))?;
+            Ok(match document::kind(&doc).map_err(|_| AppError::Internal)? {
+                DocKind::Complaint => {
+                    let c: Complaint = document::read(&doc).map_err(|_| AppError::Internal)?;
+                    Found { kind: "pengaduan", id, status: c.status().code().into() }
+                }
+                _ => {
+                    let r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
+                    Found { kind: "permohonan", id, status: r.status().code().into() }
+                }
+            })
+        })
+        .await?;
+    Ok(Json(found))
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct StatusBody {
+    status: String,
+    reason: Option<String>,
+}
+
+pub(crate) async fn set_request_status(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(b): Json<StatusBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let status = Status::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
+    let r =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let (mut doc, mut r) = read_request(tx, cipher, &id, true)?;
+            let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+            r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
+                tracing::info!(reason = %m, "perubahan status ditolak");
+                AppError::Rejected("status_tidak_diizinkan", m)
+            })?;
+            doc.set_actor(db::hub_actor(tx)?);
+            document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Request, r.applicant.address.rw, r.applicant.address.rt)?;
+            db::audit(tx, &who(&staff), &format!("status:{}", status.code()), Some(&id))?;
+            Ok(r)
+        })
+        .await?;
+    Ok(Json(r))
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct OfficeBody {
+    letter_number: Option<String>,
+    staff_notes: Option<String>,
+}
+
+pub(crate) async fn set_office_fields(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(b): Json<OfficeBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 60) {
+        return Err(AppError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi, paling banyak 60 huruf"));
+    }
+    if b.staff_notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(AppError::BadRequest("catatan_terlalu_panjang", "Catatan staf paling banyak 2000 huruf"));
+    }
+    let r =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let (mut doc, mut r) = read_request(tx, cipher, &id, true)?;
+            if let Some(n) = &b.letter_number {
+                r.office.letter_number = Some(n.trim().to_string());
+            }
+            if let Some(n) = &b.staff_notes {
+                r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
+            }
+            doc.set_actor(db::hub_actor(tx)?);
+            document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Request, r.applicant.address.rw, r.applicant.address.rt)?;
+            db::audit(tx, &who(&staff), "isian_kantor", Some(&id))?;
+            Ok(r)
+        })
+        .await?;
+    Ok(Json(r))
+}
+
+/// A complaint as staff see it in a list.
+#[derive(Serialize)]
+struct ComplaintRow {
+    id: String,
+    receipt: String,
+    category: String,
+    topic: String,
+    status: ComplaintStatus,
+    rw: u16,
+    rt: u16,
+    created_at: i64,
+    response: Option<String>,
+}
+
+pub(crate) async fn list_complaints(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let out =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let f = filter(DocKind::Complaint, &q, |c| ComplaintStatus::from_code(c).is_some())?;
+            let (offset, limit) = page(&q);
+            let total = tx.count_docs(&f)?;
+            let mut items = Vec::new();
+            for id in tx.doc_ids(&f, offset, limit)? {
+                let (_, c) = read_complaint(tx, cipher, &id, false)?;
+                items.push(ComplaintRow {
+                    id: c.id.clone(),
+                    receipt: c.receipt.clone(),
+                    category: c.category.code().into(),
+                    topic: c.topic.clone(),
+                    status: c.status(),
+                    rw: c.place.rw,
+                    rt: c.place.rt,
+                    created_at: c.created_at,
+                    response: c.latest_response().map(str::to_string),
+                });
+            }
+            db::audit(tx, &who(&staff), "lihat_daftar_pengaduan", None)?;
+            Ok(Page { total, items })
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+pub(crate) async fn get_complaint(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let c =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let (_, c) = read_complaint(tx, cipher, &id, false)?;
+            db::audit(tx, &who(&staff), "lihat_pengaduan", Some(&id))?;
+            Ok(c)
+        })
+        .await?;
+    Ok(Json(c))
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct ResponseBody {
+    status: String,
+    response: Option<String>,
+}
+
+pub(crate) async fn answer_complaint(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(b): Json<ResponseBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let status = ComplaintStatus::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
+    if b.response.as_deref().is_some_and(|r| r.chars().count() > 4000) {
+        return Err(AppError::BadRequest("jawaban_terlalu_panjang", "Jawaban paling banyak 4000 huruf"));
+    }
+    let c =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let (mut doc, mut c) = read_complaint(tx, cipher, &id, true)?;
+            let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+            c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
+                .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
+            doc.set_actor(db::hub_actor(tx)?);
+            document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
+            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Complaint, c.place.rw, c.place.rt)?;
+            db::audit(tx, &who(&staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
+            Ok(c)
+        })
+        .await?;
+    Ok(Json(c))
+}
+
+pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    Ok(Json(
+        s.db.call(move |tx, _| {
+            staff_of(tx, &token)?;
+            db::officers(tx)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct OfficerBody {
+    name: String,
+    rw: u16,
+    rt: Option<u16>,
+}
+
+/// The kelurahan profile as stored.
+fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, AppError> {
+    let doc =
+        db::load_doc(tx, cipher, "kelurahan", false)?.ok_or(AppError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
+    document::read(&doc).map_err(|_| AppError::Internal)
+}
+
+pub(crate) async fn add_officer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<OfficerBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let o =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            let k = kelurahan(tx, cipher)?;
+            let exists = match b.rt {
+                Some(rt) => k.has_rt(b.rw, rt),
+                None => k.has_rw(b.rw),
+            };
+            if !exists {
+                return Err(AppError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
+            }
+            let o = db::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
+            db::audit(tx, &who(&staff), &format!("tambah_petugas:{}", o.id), None)?;
+            Ok(o)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(o)))
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct CodeBody {
+    hours: Option<i64>,
+    hub_url: Option<String>,
+}
+
+/// A one-time enrolment code and the QR payload that carries it.
+#[derive(Serialize)]
+struct EnrolCodeOut {
+    code: String,
+    hours: i64,
+    qr: Option<String>,
+}
+
+pub(crate) async fn enrol_code(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<CodeBody>>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let hours = b.hours.unwrap_or(48);
+    let code =
+        s.db.call(move |tx, _| {
+            let staff = staff_of(tx, &token)?;
+            let code = db::create_enrol_code(tx, &id, hours)?;
+            db::audit(tx, &who(&staff), &format!("kode_pendaftaran:{id}"), None)?;
+            Ok(code)
+        })
+        .await?;
+    let qr = b.hub_url.map(|u| crate::setup::qr_payload(&u, &code));
+    Ok((StatusCode::CREATED, Json(EnrolCodeOut { code, hours, qr })))
+}
+
+pub(crate) async fn revoke_officer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    s.db.call(move |tx, _| {
+        let staff = staff_of(tx, &token)?;
+        db::revoke_officer(tx, &id)?;
+        db::audit(tx, &who(&staff), &format!("cabut_petugas:{id}"), None)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn list_devices(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    Ok(Json(
+        s.db.call(move |tx, _| {
+            staff_of(tx, &token)?;
+            tx.devices()
+        })
+        .await?,
+    ))
+}
+
+pub(crate) async fn revoke_device(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    s.db.call(move |tx, _| {
+        let staff = staff_of(tx, &token)?;
+        db::revoke_device(tx, &id)?;
+        db::audit(tx, &who(&staff), &format!("cabut_perangkat:{id}"), None)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What importing a bundle did.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Documents in the bundle.
+    pub docs: usize,
+    /// Documents whose hub copy changed (0 when the bundle was imported before).
+    pub changed: usize,
+    /// Refused documents: (id, code, message).
+    pub refused: Vec<(String, String, String)>,
+}
+
+/// Imports a bundle file written by a device (no-signal handoff), with the same checks as a
+/// sync from that device. Importing the same bundle twice changes nothing.
+pub fn import_bundle_bytes(tx: &mut dyn HubTx, cipher: &Cipher, bytes: &[u8], by: &str) -> Result<ImportReport, AppError> {
+    let bundle = Bundle::decode(bytes).map_err(|_| AppError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
+    let device = db::device_by_id(tx, &bundle.device_id)?
+        .ok_or(AppError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
+    let applied = super::device::apply_incoming(tx, cipher, &device, &bundle.docs, 0, false, by)?;
+    let changed = applied.iter().filter(|a| a.stored).count();
+    let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
+    db::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;
+    Ok(ImportReport { docs: bundle.docs.len(), changed, refused })
+}
+
+pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let report =
+        s.db.call(move |tx, cipher| {
+            let staff = staff_of(tx, &token)?;
+            import_bundle_bytes(tx, cipher, &body, &who(&staff))
+        })
+        .await?;
+    Ok(Json(report))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditQuery {
+    limit: Option<u32>,
+}
+
+/// One audit entry.
+#[derive(Serialize)]
+struct AuditRow {
+    at: i64,
+    actor: String,
+    action: String,
+    doc_id: Option<String>,
+}
+
+pub(crate) async fn audit_log(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers);
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows =
+        s.db.call(move |tx, _| {
+            staff_of(tx, &token)?;
+            Ok(tx
+                .audit_tail(limit)?
+                .into_iter()
+                .map(|(at, actor, action, doc_id)| AuditRow { at, actor, action, doc_id })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(rows))
+}

@@ -1,0 +1,292 @@
+//! Where the hub keeps its data, behind one trait with two real back ends: SQLite (one file,
+//! nothing to install; the default) and PostgreSQL (several hub instances behind a load
+//! balancer share one database). The hub's logic (`crate::db`, `crate::api`) speaks only to
+//! [`HubTx`], one transaction's worth of storage primitives; [`HubDb`] runs a closure in a
+//! transaction on either back end and commits only when it returns `Ok`, so an answer the hub
+//! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use jemput_core::crypto::{Cipher, MasterKey};
+
+use crate::error::AppError;
+
+/// An officer as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Officer {
+    /// Officer id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// RW.
+    pub rw: u16,
+    /// RT, or none for the whole RW.
+    pub rt: Option<u16>,
+    /// Active (not revoked).
+    pub active: bool,
+}
+
+/// A staff account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaffAccount {
+    /// Staff id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Active (not revoked).
+    pub active: bool,
+}
+
+/// A device row (without its actors).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceRow {
+    /// Device id.
+    pub id: String,
+    /// Officer id.
+    pub officer_id: String,
+    /// Device name given at enrolment.
+    pub name: String,
+    /// Scope RW (the officer's).
+    pub rw: u16,
+    /// Scope RT (the officer's; none = whole RW).
+    pub rt: Option<u16>,
+    /// Revoked when (ms since epoch).
+    pub revoked_at: Option<i64>,
+    /// Last sync (ms since epoch).
+    pub last_seen: Option<i64>,
+}
+
+/// A new device to insert.
+#[derive(Debug, Clone)]
+pub struct NewDevice<'a> {
+    /// Device id.
+    pub id: &'a str,
+    /// Officer id.
+    pub officer_id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Hash of its token.
+    pub token_hash: &'a [u8],
+    /// Index of its receipt prefix.
+    pub prefix_index: u32,
+    /// When.
+    pub created_at: i64,
+}
+
+/// One enrolment code as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolCode {
+    /// Officer it enrols.
+    pub officer_id: String,
+    /// Expiry (ms since epoch).
+    pub expires_at: i64,
+    /// When it was used.
+    pub used_at: Option<i64>,
+}
+
+/// What the hub knows a device holds of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownRow {
+    /// Heads the device is known to have (32-byte hashes, concatenated).
+    pub heads: Vec<u8>,
+    /// Heads sent in an answer, and that answer's cursor; they count once the device comes back
+    /// with that cursor.
+    pub pending: Option<(Vec<u8>, i64)>,
+}
+
+/// Index columns of a stored document (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocPlace<'a> {
+    /// `request`, `complaint`, `catalog`, `kelurahan`.
+    pub kind: &'a str,
+    /// RW (0 for documents every device gets).
+    pub rw: u16,
+    /// RT (0 for documents every device gets).
+    pub rt: u16,
+    /// Status code, for office lists.
+    pub status: Option<&'a str>,
+    /// Receipt code, for lookups at the counter.
+    pub receipt: Option<&'a str>,
+}
+
+/// A filter for office lists of documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocFilter {
+    /// Kind of document.
+    pub kind: String,
+    /// Status code.
+    pub status: Option<String>,
+    /// RW.
+    pub rw: Option<u16>,
+    /// RT.
+    pub rt: Option<u16>,
+}
+
+/// One transaction's worth of storage primitives. Implemented by each back end; the logic above
+/// it is shared, so both back ends behave the same (one acceptance suite runs against both).
+pub trait HubTx {
+    /// A value of the hub's own settings.
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError>;
+    /// Sets a value of the hub's own settings.
+    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError>;
+
+    /// A sealed document. With `for_update`, the row stays locked until the transaction ends
+    /// (another hub instance writing the same document waits).
+    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError>;
+    /// Stores a sealed document and appends it to the change log; returns its sequence number.
+    /// Sequence numbers become visible in the order they were given out.
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8]) -> Result<i64, AppError>;
+    /// Ids of documents matching `filter`, newest change first.
+    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError>;
+    /// How many documents match `filter`.
+    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, AppError>;
+    /// The id of the request with this receipt code.
+    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, AppError>;
+    /// The highest sequence number in the change log (0 when empty).
+    fn top_seq(&mut self) -> Result<i64, AppError>;
+    /// Documents changed with `after < seq <= upto`, in RW `rw` with RT in `rt_lo..=rt_hi`, or
+    /// everyone's (RW 0, RT 0); each once, with its last sequence number, oldest first.
+    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError>;
+
+    /// What the hub knows a device holds of a document.
+    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, AppError>;
+    /// Sets the heads a device holds (keeps any pending heads).
+    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError>;
+    /// Moves pending heads to known heads.
+    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError>;
+    /// Records heads sent in an answer with cursor `cursor`.
+    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), AppError>;
+
+    /// Appends to the audit log.
+    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError>;
+    /// The newest audit entries: (at, actor, action, doc id).
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError>;
+
+    /// Inserts an officer.
+    fn insert_officer(&mut self, officer: &Officer, created_at: i64) -> Result<(), AppError>;
+    /// All officers.
+    fn officers(&mut self) -> Result<Vec<Officer>, AppError>;
+    /// One officer.
+    fn officer(&mut self, id: &str) -> Result<Option<Officer>, AppError>;
+    /// Marks an officer inactive; false when unknown.
+    fn deactivate_officer(&mut self, id: &str) -> Result<bool, AppError>;
+
+    /// Inserts an enrolment code (its hash).
+    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), AppError>;
+    /// An enrolment code, locked for this transaction.
+    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, AppError>;
+    /// Marks a code used; false when it already was.
+    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, AppError>;
+
+    /// The next free receipt-prefix index.
+    fn next_prefix_index(&mut self) -> Result<u32, AppError>;
+    /// Whether a device id is taken.
+    fn device_exists(&mut self, id: &str) -> Result<bool, AppError>;
+    /// Inserts a device.
+    fn insert_device(&mut self, device: &NewDevice<'_>) -> Result<(), AppError>;
+    /// Binds an Automerge actor id (hex) to a device.
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), AppError>;
+    /// The device with this token hash.
+    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, AppError>;
+    /// One device.
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, AppError>;
+    /// Actor ids bound to a device.
+    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, AppError>;
+    /// All devices.
+    fn devices(&mut self) -> Result<Vec<DeviceRow>, AppError>;
+    /// Revokes the devices of an officer.
+    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), AppError>;
+    /// Revokes one device; false when unknown or already revoked.
+    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError>;
+    /// Records a device's last sync.
+    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError>;
+
+    /// Inserts a staff account.
+    fn insert_staff(&mut self, staff: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError>;
+    /// The active or revoked staff account with this token hash.
+    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, AppError>;
+    /// All staff accounts.
+    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, AppError>;
+    /// Marks a staff account inactive; false when unknown.
+    fn deactivate_staff(&mut self, id: &str) -> Result<bool, AppError>;
+}
+
+/// A storage back end: runs a closure in one transaction, committing when it returns `Ok`.
+pub trait Backend: Send + Sync {
+    /// Runs `f` in a transaction. A back end may run `f` again after a transient conflict
+    /// (e.g. a PostgreSQL deadlock between two hub instances); `f` must only touch the
+    /// transaction.
+    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError>;
+    /// A short name for logs (`sqlite`, `postgres`).
+    fn name(&self) -> &'static str;
+}
+
+/// The hub's database: a back end plus the cipher that seals documents. Cheap to clone.
+#[derive(Clone)]
+pub struct HubDb {
+    backend: Arc<dyn Backend>,
+    cipher: Arc<Cipher>,
+}
+
+impl HubDb {
+    /// Opens the database at `location`: a `postgres://` or `postgresql://` URL, or else a
+    /// SQLite file path. Checks the data key against the database (a wrong key is an error,
+    /// and nothing is written).
+    pub fn open(location: &str, key: &MasterKey) -> Result<HubDb, AppError> {
+        let backend: Arc<dyn Backend> = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Arc::new(postgres::PgBackend::connect(location)?)
+        } else {
+            Arc::new(sqlite::SqliteBackend::open(std::path::Path::new(location))?)
+        };
+        HubDb::with_backend(backend, key)
+    }
+
+    /// Wraps an opened back end, checking the data key.
+    pub fn with_backend(backend: Arc<dyn Backend>, key: &MasterKey) -> Result<HubDb, AppError> {
+        let cipher = Cipher::new(key, "hub");
+        let db = HubDb { backend, cipher: Arc::new(cipher) };
+        db.with(|tx, cipher| {
+            match tx.meta("key_check")? {
+                Some(sealed) => {
+                    if cipher.open(b"hub:key_check", &sealed).is_err() {
+                        return Err(AppError::Config("kunci data hub salah untuk basis data ini".into()));
+                    }
+                }
+                None => {
+                    tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
+                    tx.set_meta("actor", &jemput_core::document::random_actor().to_bytes())?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(db)
+    }
+
+    /// The back end's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Runs `f` in a transaction in a blocking task (for request handlers).
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(f)).await.map_err(|_| AppError::Internal)?
+    }
+
+    /// Runs `f` in a transaction on this thread (CLI commands, set-up).
+    pub fn with<T: Send>(&self, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send) -> Result<T, AppError> {
+        let cipher = self.cipher.clone();
+        let mut out = None;
+        self.backend.transaction(&mut |tx| {
+            out = Some(f(tx, &cipher)?);
+            Ok(())
+        })?;
+        out.ok_or(AppError::Internal)
+    }
+}

@@ -1,0 +1,465 @@
+//! The PostgreSQL back end, for several hub instances behind a load balancer sharing one
+//! database. A pool of connections (r2d2); each transaction runs `READ COMMITTED` with explicit
+//! locks: a document being changed is locked `FOR UPDATE`, and writers take one transaction-level
+//! advisory lock before appending to the change log, so sequence numbers become visible in the
+//! order they were given out (a device's cursor never skips a change committed late). Deadlocks
+//! and unique-key races between instances are retried.
+
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
+use crate::error::AppError;
+
+/// Schema versions, applied in order under an advisory lock; `jemput_schema` says how many ran.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE officers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER, active BOOLEAN NOT NULL DEFAULT TRUE, created_at BIGINT NOT NULL);
+CREATE TABLE enrol_codes (
+    code_hash BYTEA PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers(id), expires_at BIGINT NOT NULL, used_at BIGINT);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers(id), name TEXT NOT NULL, token_hash BYTEA NOT NULL UNIQUE,
+    prefix_index INTEGER NOT NULL UNIQUE, revoked_at BIGINT, created_at BIGINT NOT NULL, last_seen BIGINT);
+CREATE TABLE device_actors (actor TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id));
+CREATE TABLE docs (
+    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL, sealed BYTEA NOT NULL, seq BIGINT NOT NULL,
+    status TEXT, receipt TEXT);
+CREATE INDEX docs_by_kind ON docs(kind, seq);
+CREATE INDEX docs_by_receipt ON docs(receipt) WHERE receipt IS NOT NULL;
+CREATE TABLE change_log (seq BIGSERIAL PRIMARY KEY, doc_id TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL);
+CREATE INDEX change_log_by_area ON change_log(rw, rt, seq);
+CREATE TABLE device_known (
+    device_id TEXT NOT NULL, doc_id TEXT NOT NULL, heads BYTEA NOT NULL, pending BYTEA, pending_cursor BIGINT,
+    PRIMARY KEY (device_id, doc_id));
+CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, doc_id TEXT);
+CREATE TABLE staff (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash BYTEA NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, created_at BIGINT NOT NULL);
+"];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Advisory lock keys (arbitrary, fixed).
+const LOCK_MIGRATE: i64 = 0x4a45_4d50_0001;
+const LOCK_CHANGE_LOG: i64 = 0x4a45_4d50_0002;
+
+/// How often a transaction is retried after a deadlock or a unique-key race.
+const RETRIES: usize = 5;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL back end.
+pub struct PgBackend {
+    pool: Option<Pool>,
+}
+
+impl Drop for PgBackend {
+    /// Closing a connection runs the client's own small runtime, which must not happen on a
+    /// thread that runs async tasks: the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
+}
+
+impl PgBackend {
+    /// Connects to `url` (e.g. `postgres://jemput@127.0.0.1/jemput`) and brings the schema up to
+    /// date (safe when several instances start at once).
+    pub fn connect(url: &str) -> Result<PgBackend, AppError> {
+        let config: postgres::Config = url.parse().map_err(|_| AppError::Config("alamat PostgreSQL tidak valid".into()))?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = on_own_thread(|| {
+            r2d2::Pool::builder()
+                .max_size(16)
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager)
+                .map_err(|e| AppError::Config(format!("tidak dapat terhubung ke PostgreSQL: {e}")))
+        })?;
+        let backend = PgBackend { pool: Some(pool) };
+        on_own_thread(|| backend.migrate())?;
+        Ok(backend)
+    }
+
+    fn pool(&self) -> &Pool {
+        self.pool.as_ref().expect("the pool lives until drop")
+    }
+
+    fn migrate(&self) -> Result<(), AppError> {
+        let mut c = self.pool().get().map_err(|e| AppError::Config(format!("PostgreSQL: {e}")))?;
+        c.execute("SELECT pg_advisory_lock($1)", &[&LOCK_MIGRATE])?;
+        let result = (|| -> Result<(), AppError> {
+            c.batch_execute("CREATE TABLE IF NOT EXISTS jemput_schema (version INTEGER NOT NULL); ")?;
+            let mut tx = c.transaction()?;
+            let version: Option<i32> = tx.query_opt("SELECT version FROM jemput_schema", &[])?.map(|r| r.get(0));
+            let version = match version {
+                Some(v) => v as usize,
+                None => {
+                    tx.execute("INSERT INTO jemput_schema (version) VALUES (0)", &[])?;
+                    0
+                }
+            };
+            if version > MIGRATIONS.len() {
+                return Err(AppError::Config(format!(
+                    "basis data hub versi {version} lebih baru dari program ini (versi {}); perbarui jemput-hub",
+                    MIGRATIONS.len()
+                )));
+            }
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+                tx.batch_execute(m)?;
+                tx.execute("UPDATE jemput_schema SET version = $1", &[&((i + 1) as i32)])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        c.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_MIGRATE])?;
+        result
+    }
+
+    /// The schema version of the connected database.
+    pub fn schema_version(&self) -> Result<usize, AppError> {
+        on_own_thread(|| {
+            let mut c = self.pool().get().map_err(|e| AppError::Config(format!("PostgreSQL: {e}")))?;
+            let v: i32 = c.query_one("SELECT version FROM jemput_schema", &[])?.get(0);
+            Ok(v as usize)
+        })
+    }
+}
+
+/// Runs `f` on a fresh thread: the synchronous PostgreSQL client drives its own small runtime,
+/// which must not start on a thread that is already running async tasks.
+fn on_own_thread<T: Send>(f: impl FnOnce() -> Result<T, AppError> + Send) -> Result<T, AppError> {
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or(Err(AppError::Internal)))
+}
+
+fn transient(e: &AppError) -> bool {
+    match e {
+        AppError::Pg(e) => matches!(e.code(), Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::UNIQUE_VIOLATION),
+        _ => false,
+    }
+}
+
+impl Backend for PgBackend {
+    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError> {
+        on_own_thread(|| {
+            let mut conn = self.pool().get().map_err(|e| {
+                tracing::error!(error = %e, "kumpulan koneksi PostgreSQL habis");
+                AppError::Unavailable
+            })?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let tx = conn.transaction()?;
+                let mut t = PgTx { tx, change_log_locked: false };
+                let result = f(&mut t).and_then(|()| t.tx.commit().map_err(AppError::from));
+                match result {
+                    Err(e) if attempt < RETRIES && transient(&e) => {
+                        tracing::info!(attempt, "transaksi PostgreSQL diulang setelah bentrok");
+                        continue;
+                    }
+                    other => return other,
+                }
+            }
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+struct PgTx<'c> {
+    tx: Transaction<'c>,
+    change_log_locked: bool,
+}
+
+fn u16_of(v: i32) -> u16 {
+    u16::try_from(v).unwrap_or(0)
+}
+
+fn officer_row(r: &Row) -> Officer {
+    Officer { id: r.get(0), name: r.get(1), rw: u16_of(r.get(2)), rt: r.get::<_, Option<i32>>(3).map(u16_of), active: r.get(4) }
+}
+
+fn device_row(r: &Row) -> DeviceRow {
+    DeviceRow {
+        id: r.get(0),
+        officer_id: r.get(1),
+        name: r.get(2),
+        rw: u16_of(r.get(3)),
+        rt: r.get::<_, Option<i32>>(4).map(u16_of),
+        revoked_at: r.get(5),
+        last_seen: r.get(6),
+    }
+}
+
+const DEVICE_COLUMNS: &str =
+    "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen FROM devices d JOIN officers o ON o.id = d.officer_id";
+
+/// `WHERE …` for a filter, with its arguments (`$1` is the kind, then the optional ones).
+fn filter_sql(f: &DocFilter) -> (String, Vec<Box<dyn postgres::types::ToSql + Sync>>) {
+    let mut sql = String::from(" WHERE kind = $1");
+    let mut args: Vec<Box<dyn postgres::types::ToSql + Sync>> = vec![Box::new(f.kind.clone())];
+    if let Some(s) = &f.status {
+        args.push(Box::new(s.clone()));
+        sql.push_str(&format!(" AND status = ${}", args.len()));
+    }
+    if let Some(rw) = f.rw {
+        args.push(Box::new(i32::from(rw)));
+        sql.push_str(&format!(" AND rw = ${}", args.len()));
+    }
+    if let Some(rt) = f.rt {
+        args.push(Box::new(i32::from(rt)));
+        sql.push_str(&format!(" AND rt = ${}", args.len()));
+    }
+    (sql, args)
+}
+
+fn refs(args: &[Box<dyn postgres::types::ToSql + Sync>]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    args.iter().map(|b| b.as_ref()).collect()
+}
+
+impl HubTx for PgTx<'_> {
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
+        Ok(self.tx.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?.map(|r| r.get(0)))
+    }
+
+    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
+
+    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
+        let sql =
+            if for_update { "SELECT sealed FROM docs WHERE doc_id = $1 FOR UPDATE" } else { "SELECT sealed FROM docs WHERE doc_id = $1" };
+        Ok(self.tx.query_opt(sql, &[&doc_id])?.map(|r| r.get(0)))
+    }
+
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8]) -> Result<i64, AppError> {
+        if !self.change_log_locked {
+            self.tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_CHANGE_LOG])?;
+            self.change_log_locked = true;
+        }
+        let (rw, rt) = (i32::from(place.rw), i32::from(place.rt));
+        let seq: i64 =
+            self.tx.query_one("INSERT INTO change_log (doc_id, rw, rt) VALUES ($1, $2, $3) RETURNING seq", &[&doc_id, &rw, &rt])?.get(0);
+        self.tx.execute(
+            "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
+             status = excluded.status, receipt = excluded.receipt",
+            &[&doc_id, &place.kind, &rw, &rt, &sealed, &seq, &place.status, &place.receipt],
+        )?;
+        Ok(seq)
+    }
+
+    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
+        let (w, mut args) = filter_sql(filter);
+        args.push(Box::new(i64::from(limit)));
+        args.push(Box::new(i64::from(offset)));
+        let n = args.len();
+        let sql = format!("SELECT doc_id FROM docs{w} ORDER BY seq DESC LIMIT ${} OFFSET ${n}", n - 1);
+        Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, AppError> {
+        let (w, args) = filter_sql(filter);
+        let n: i64 = self.tx.query_one(&format!("SELECT count(*) FROM docs{w}"), &refs(&args))?.get(0);
+        Ok(n as u64)
+    }
+
+    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, AppError> {
+        Ok(self.tx.query_opt("SELECT doc_id FROM docs WHERE receipt = $1", &[&receipt])?.map(|r| r.get(0)))
+    }
+
+    fn top_seq(&mut self) -> Result<i64, AppError> {
+        Ok(self.tx.query_one("SELECT coalesce(max(seq), 0)::BIGINT FROM change_log", &[])?.get(0))
+    }
+
+    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError> {
+        let (rw, lo, hi) = (i32::from(rw), i32::from(rt_lo), i32::from(rt_hi));
+        let rows = self.tx.query(
+            "SELECT max(seq), doc_id FROM change_log WHERE seq > $1 AND seq <= $2 AND ((rw = $3 AND rt BETWEEN $4 AND $5) OR (rw = 0 AND rt = 0))
+             GROUP BY doc_id ORDER BY max(seq)",
+            &[&after, &upto, &rw, &lo, &hi],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, AppError> {
+        let row = self.tx.query_opt(
+            "SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = $2",
+            &[&device_id, &doc_id],
+        )?;
+        Ok(row.map(|r| {
+            let p: Option<Vec<u8>> = r.get(1);
+            let pc: Option<i64> = r.get(2);
+            KnownRow { heads: r.get(0), pending: p.zip(pc) }
+        }))
+    }
+
+    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO device_known (device_id, doc_id, heads) VALUES ($1, $2, $3)
+             ON CONFLICT (device_id, doc_id) DO UPDATE SET heads = excluded.heads",
+            &[&device_id, &doc_id, &heads],
+        )?;
+        Ok(())
+    }
+
+    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+        self.tx.execute(
+            "UPDATE device_known SET heads = $3, pending = NULL, pending_cursor = NULL WHERE device_id = $1 AND doc_id = $2",
+            &[&device_id, &doc_id, &heads],
+        )?;
+        Ok(())
+    }
+
+    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES ($1, $2, ''::BYTEA, $3, $4)
+             ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor",
+            &[&device_id, &doc_id, &heads, &cursor],
+        )?;
+        Ok(())
+    }
+
+    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError> {
+        self.tx.execute("INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)", &[&at, &actor, &action, &doc_id])?;
+        Ok(())
+    }
+
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError> {
+        let rows = self.tx.query("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1", &[&i64::from(limit)])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+    }
+
+    fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&o.id, &o.name, &i32::from(o.rw), &o.rt.map(i32::from), &o.active, &created_at],
+        )?;
+        Ok(())
+    }
+
+    fn officers(&mut self) -> Result<Vec<Officer>, AppError> {
+        Ok(self.tx.query("SELECT id, name, rw, rt, active FROM officers ORDER BY rw, rt, name", &[])?.iter().map(officer_row).collect())
+    }
+
+    fn officer(&mut self, id: &str) -> Result<Option<Officer>, AppError> {
+        Ok(self.tx.query_opt("SELECT id, name, rw, rt, active FROM officers WHERE id = $1", &[&id])?.as_ref().map(officer_row))
+    }
+
+    fn deactivate_officer(&mut self, id: &str) -> Result<bool, AppError> {
+        Ok(self.tx.execute("UPDATE officers SET active = FALSE WHERE id = $1", &[&id])? > 0)
+    }
+
+    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO enrol_codes (code_hash, officer_id, expires_at) VALUES ($1, $2, $3)",
+            &[&code_hash, &officer_id, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, AppError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT officer_id, expires_at, used_at FROM enrol_codes WHERE code_hash = $1 FOR UPDATE", &[&code_hash])?
+            .map(|r| EnrolCode { officer_id: r.get(0), expires_at: r.get(1), used_at: r.get(2) }))
+    }
+
+    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, AppError> {
+        Ok(self.tx.execute("UPDATE enrol_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL", &[&code_hash, &at])? > 0)
+    }
+
+    fn next_prefix_index(&mut self) -> Result<u32, AppError> {
+        let n: i32 = self.tx.query_one("SELECT coalesce(max(prefix_index) + 1, 0)::INTEGER FROM devices", &[])?.get(0);
+        Ok(n as u32)
+    }
+
+    fn device_exists(&mut self, id: &str) -> Result<bool, AppError> {
+        Ok(self.tx.query_one("SELECT count(*) > 0 FROM devices WHERE id = $1", &[&id])?.get(0))
+    }
+
+    fn insert_device(&mut self, d: &NewDevice<'_>) -> Result<(), AppError> {
+        let index = i32::try_from(d.prefix_index).map_err(|_| AppError::Internal)?;
+        self.tx.execute(
+            "INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&d.id, &d.officer_id, &d.name, &d.token_hash, &index, &d.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), AppError> {
+        self.tx.execute("INSERT INTO device_actors (actor, device_id) VALUES ($1, $2)", &[&actor_hex, &device_id])?;
+        Ok(())
+    }
+
+    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, AppError> {
+        Ok(self.tx.query_opt(&format!("{DEVICE_COLUMNS} WHERE d.token_hash = $1"), &[&token_hash])?.as_ref().map(device_row))
+    }
+
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, AppError> {
+        Ok(self.tx.query_opt(&format!("{DEVICE_COLUMNS} WHERE d.id = $1"), &[&id])?.as_ref().map(device_row))
+    }
+
+    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, AppError> {
+        Ok(self.tx.query("SELECT actor FROM device_actors WHERE device_id = $1", &[&device_id])?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn devices(&mut self) -> Result<Vec<DeviceRow>, AppError> {
+        Ok(self.tx.query(&format!("{DEVICE_COLUMNS} ORDER BY o.rw, o.rt, d.name"), &[])?.iter().map(device_row).collect())
+    }
+
+    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), AppError> {
+        self.tx.execute("UPDATE devices SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL", &[&officer_id, &at])?;
+        Ok(())
+    }
+
+    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError> {
+        Ok(self.tx.execute("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[&device_id, &at])? > 0)
+    }
+
+    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError> {
+        self.tx.execute("UPDATE devices SET last_seen = $2 WHERE id = $1", &[&device_id, &at])?;
+        Ok(())
+    }
+
+    fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO staff (id, name, token_hash, active, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&s.id, &s.name, &token_hash, &s.active, &created_at],
+        )?;
+        Ok(())
+    }
+
+    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, AppError> {
+        Ok(self.tx.query_opt("SELECT id, name, active FROM staff WHERE token_hash = $1", &[&token_hash])?.map(|r| StaffAccount {
+            id: r.get(0),
+            name: r.get(1),
+            active: r.get(2),
+        }))
+    }
+
+    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, AppError> {
+        Ok(self
+            .tx
+            .query("SELECT id, name, active FROM staff ORDER BY name", &[])?
+            .iter()
+            .map(|r| StaffAccount { id: r.get(0), name: r.get(1), active: r.get(2) })
+            .collect())
+    }
+
+    fn deactivate_staff(&mut self, id: &str) -> Result<bool, AppError> {
+        Ok(self.tx.execute("UPDATE staff SET active = FALSE WHERE id = $1", &[&id])? > 0)
+    }
+}
