@@ -1,0 +1,181 @@
+//! The `jemput-hub` binary as an operator runs it: set up from a configuration file, officers
+//! and enrolment codes from the CLI, `serve`, a phone syncing, and the hub killed with SIGKILL
+//! right after it answered: the acknowledged request is still there when it comes back (on
+//! SQLite and on PostgreSQL). And HTTPS served by the hub itself with rustls.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jemput_core::store::{Store, StoreKey};
+use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
+use jemput_hub::testing::{postgres_url, BackendKind};
+
+fn draft() -> jemput_core::RequestDraft {
+    use jemput_core::request::{Address, Applicant, Sex};
+    jemput_core::RequestDraft {
+        service_code: "domisili".into(),
+        applicant: Applicant {
+            name: "Siti Aminah".into(),
+            nik: "3576024405900001".into(),
+            kk: "3576020101150003".into(),
+            birth_place: "Mojokerto".into(),
+            birth_date: "1990-05-04".into(),
+            sex: Sex::Perempuan,
+            address: Address { street: "Jl. Balongsari Gg. 3 No. 12".into(), rt: 1, rw: 1 },
+            phone: None,
+            uses_whatsapp: false,
+        },
+        documents_seen: vec!["ktp".into(), "kk".into()],
+        fields: [("keperluan".to_string(), "Membuka rekening bank".to_string())].into(),
+        notes: String::new(),
+    }
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_jemput-hub");
+
+fn hub_cmd(config: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN).arg("--config").arg(config).args(args).env("RUST_LOG", "warn").output().expect("run jemput-hub");
+    assert!(out.status.success(), "jemput-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_serving(config: &std::path::Path, port: u16) -> Child {
+    let child = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start jemput-hub serve");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
+            if r.status().is_success() {
+                return child;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("jemput-hub serve did not come up");
+}
+
+fn last_word(s: &str, after: &str) -> String {
+    let line = s.lines().find(|l| l.contains(after)).unwrap_or_else(|| panic!("no line with {after:?} in {s}"));
+    line.split(after).nth(1).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+async fn kill_after_acknowledgement(kind: BackendKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let _pg;
+    let database = match kind {
+        BackendKind::Sqlite => dir.path().join("hub.db").to_string_lossy().into_owned(),
+        BackendKind::Postgres => {
+            let db = jemput_hub::testing::TestDb::fresh(kind).expect("postgres");
+            let url = db.location.clone();
+            std::fs::write(dir.path().join("hub.key"), db.key.as_bytes()).unwrap();
+            _pg = db;
+            url
+        }
+    };
+    let config = dir.path().join("jemput-hub.toml");
+    let mut f = std::fs::File::create(&config).unwrap();
+    writeln!(f, "database = {database:?}\nkey_file = {:?}", dir.path().join("hub.key")).unwrap();
+    drop(f);
+    let init = hub_cmd(&config, &["init"]);
+    let staff_token = last_word(&init, "sekali): ");
+    let officer = hub_cmd(&config, &["officer", "add", "Pak Darmo", "--rw", "1", "--rt", "1"]).trim().to_string();
+    let enrol = hub_cmd(&config, &["enroll", &officer]);
+    let code = last_word(&enrol, "Kode pendaftaran: ");
+    assert!(enrol.contains("QR: jemput://enroll?hub="));
+
+    let port = free_port();
+    let mut server = start_serving(&config, port).await;
+    let url = format!("http://127.0.0.1:{port}");
+    let store = Mutex::new(Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap());
+    let e = client::enroll(&url, &code, "HP Pak Darmo", &store).await.unwrap();
+    let sync = SyncClient::new(&url, &e.token, RetryPolicy::default()).unwrap();
+    sync.sync(&store, |_| {}).await.unwrap();
+    let rec = store.lock().unwrap().record_request(&draft(), true).unwrap();
+    let out = sync.sync(&store, |_| {}).await.unwrap();
+    assert_eq!(out.report.confirmed, 1);
+    // Killed without warning right after answering.
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let port = free_port();
+    let mut server = start_serving(&config, port).await;
+    let url = format!("http://127.0.0.1:{port}");
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/api/v1/staff/requests"))
+        .bearer_auth(&staff_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["items"][0]["receipt"], rec.receipt.as_str());
+    assert_eq!(page["items"][0]["status"], "terkirim");
+    // The phone has nothing to resend.
+    let sync = SyncClient::new(&url, &e.token, RetryPolicy::default()).unwrap();
+    let out = sync.sync(&store, |_| {}).await.unwrap();
+    assert_eq!((out.report.confirmed, out.rounds), (0, 1));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_request_survives_the_hub_being_killed_sqlite() {
+    kill_after_acknowledgement(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_request_survives_the_hub_being_killed_postgres() {
+    if postgres_url().is_some() {
+        kill_after_acknowledgement(BackendKind::Postgres).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_serves_https_itself_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let files = jemput_hub::config::TlsFiles { cert: dir.path().join("cert.pem"), key: dir.path().join("key.pem") };
+    std::fs::write(&files.cert, ck.cert.pem()).unwrap();
+    std::fs::write(&files.key, ck.signing_key.serialize_pem()).unwrap();
+    let db = jemput_hub::testing::TestDb::fresh(BackendKind::Sqlite).unwrap();
+    let tls = jemput_hub::serve::tls_config(&files).await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = jemput_hub::api::app(jemput_hub::api::AppState { db: db.db.clone() });
+    let server = tokio::spawn(jemput_hub::serve::serve(listener, app, Some(tls), async move {
+        let _ = stopped.await;
+    }));
+    let trusted =
+        reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(ck.cert.pem().as_bytes()).unwrap()).build().unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        if let Ok(r) = trusted.get(format!("https://localhost:{port}/healthz")).send().await {
+            assert_eq!(r.text().await.unwrap(), "ok");
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "HTTPS answered");
+    // Plain HTTP to the TLS port gets nothing; a client that does not trust the certificate
+    // refuses it.
+    assert!(!reqwest::get(format!("http://localhost:{port}/healthz")).await.map(|r| r.status().is_success()).unwrap_or(false));
+    assert!(reqwest::get(format!("https://localhost:{port}/healthz")).await.is_err());
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), server).await.expect("stops").unwrap().unwrap();
+}
