@@ -53,3 +53,17 @@ pub fn qr_payload(hub_url: &str, code: &str) -> String {
     u.query_pairs_mut().append_pair("hub", hub_url).append_pair("code", code);
     u.to_string()
 }
+
+/// Replaces the service catalog with `catalog` (a staff edit): the change is merged into the
+/// catalog document every device holds, so phones receive only what changed.
+pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), AppError> {
+    db.with(|tx, cipher| {
+        let mut doc = db::load_doc(tx, cipher, "catalog", true)?.ok_or(AppError::Config("katalog belum dibuat; jalankan init".into()))?;
+        doc.set_actor(db::hub_actor(tx)?);
+        if document::update(&mut doc, catalog).map_err(|_| AppError::Internal)? {
+            db::put_doc(tx, cipher, "catalog", &mut doc, DocKind::Catalog, 0, 0)?;
+            db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
+        }
+        Ok(())
+    })
+}

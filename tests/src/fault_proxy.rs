@@ -68,6 +68,7 @@ struct Shared {
     upstream: SocketAddr,
     rng: Mutex<u64>,
     rates: Mutex<FaultRates>,
+    forced: Mutex<std::collections::VecDeque<Fault>>,
     shape: Mutex<LinkShape>,
     to_upstream: AtomicU64,
     to_client: AtomicU64,
@@ -89,6 +90,9 @@ impl Shared {
     }
 
     fn draw(&self) -> Fault {
+        if let Some(f) = self.forced.lock().unwrap().pop_front() {
+            return f;
+        }
         let r = *self.rates.lock().unwrap();
         let mut x = self.chance();
         for (p, f) in [
@@ -129,6 +133,7 @@ impl FaultProxy {
             upstream,
             rng: Mutex::new(seed.max(1)),
             rates: Mutex::new(rates),
+            forced: Mutex::new(std::collections::VecDeque::new()),
             shape: Mutex::new(shape),
             to_upstream: AtomicU64::new(0),
             to_client: AtomicU64::new(0),
@@ -155,6 +160,20 @@ impl FaultProxy {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Cuts each of the next `n` connections at a random point: the request part-way through
+    /// (within its first `max_up` bytes) or the response (within its first `max_down`).
+    pub fn cut_next(&self, n: usize, max_up: u64, max_down: u64) {
+        let mut forced = self.shared.forced.lock().unwrap();
+        for _ in 0..n {
+            let f = if self.shared.next() % 2 == 0 {
+                Fault::CutRequest(1 + self.shared.next() % max_up.max(1))
+            } else {
+                Fault::CutResponse(1 + self.shared.next() % max_down.max(1))
+            };
+            forced.push_back(f);
+        }
     }
 
     /// Changes the fault rates (e.g. heal the network).

@@ -1,4 +1,5 @@
 //! Shared pieces of Jemput's cross-component tests and benchmarks.
 
 pub mod fault_proxy;
+pub mod gen;
 pub mod harness;
