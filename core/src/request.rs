@@ -284,6 +284,20 @@ impl Request {
         self.current().map(|c| c.status).unwrap_or(Status::Dicatat)
     }
 
+    /// Counts the request as received by the office (`terkirim`) when its last written status is
+    /// still `dicatat`. The hub does not write this step into the document when a request
+    /// arrives (that change would cost ~100 bytes per request on the way back to the phone, see
+    /// ADR 0004); every replica derives it instead: the hub for everything it holds, a phone once
+    /// the hub has confirmed the request. The derived step is deterministic (one millisecond
+    /// after the last step, by the system), so replicas agree, and it is written for real along
+    /// with the office's next decision.
+    pub fn mark_received(&mut self) {
+        if self.status() == Status::Dicatat {
+            let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at) + 1;
+            self.history.push(StatusChange { status: Status::Terkirim, at, by: Actor { role: Role::Sistem, id: "hub".into() }, reason: None });
+        }
+    }
+
     /// The step that decides the current status.
     pub fn current(&self) -> Option<&StatusChange> {
         self.history.iter().max_by(|a, b| (a.at, a.status, a.by.role as u8).cmp(&(b.at, b.status, b.by.role as u8)))

@@ -72,7 +72,10 @@ pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: b
 fn place_of(doc: &AutoCommit, kind: DocKind, rw: u16, rt: u16) -> (String, Option<String>, Option<String>, u16, u16) {
     let (status, receipt) = match kind {
         DocKind::Request => match jemput_core::document::read::<jemput_core::Request>(doc) {
-            Ok(r) => (Some(r.status().code().to_string()), Some(r.receipt.clone())),
+            Ok(mut r) => {
+                r.mark_received();
+                (Some(r.status().code().to_string()), Some(r.receipt.clone()))
+            }
             Err(_) => (None, None),
         },
         DocKind::Complaint => match jemput_core::document::read::<jemput_core::complaint::Complaint>(doc) {

@@ -36,9 +36,13 @@ async fn office_sets(hub: &TestHub, id: &str, status: &str, reason: Option<&str>
 
 fn hub_request(hub: &TestHub, id: &str) -> Option<Request> {
     let id = id.to_string();
-    hub.db
-        .with(move |tx, cipher| Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(|d| document::read::<Request>(&d).unwrap())))
-        .unwrap()
+    // As the office sees it: with the derived "terkirim" step (`Request::mark_received`).
+    let seen = |d: automerge::AutoCommit| {
+        let mut r = document::read::<Request>(&d).unwrap();
+        r.mark_received();
+        r
+    };
+    hub.db.with(move |tx, cipher| Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(seen))).unwrap()
 }
 
 fn hub_count(hub: &TestHub) -> u64 {

@@ -307,7 +307,18 @@ impl Store {
 
     /// A request by id.
     pub fn request(&self, id: &str) -> Result<Request> {
-        self.read_record::<Request>(id)?.ok_or(Error::NotFound)
+        let stored = self.load_doc(id)?.filter(|d| d.kind == DocKind::Request).ok_or(Error::NotFound)?;
+        let r: Request = document::read(&stored.doc)?;
+        Ok(self.as_office_sees(stored.rowid, r)?)
+    }
+
+    /// `r` with the derived "terkirim" step once the hub has confirmed it holds the request
+    /// (see `Request::mark_received`).
+    pub(crate) fn as_office_sees(&self, rowid: i64, mut r: Request) -> Result<Request> {
+        if !docs::hub_heads(&self.conn, rowid)?.is_empty() {
+            r.mark_received();
+        }
+        Ok(r)
     }
 
     /// A request by receipt code (typed by a person: forgiving of case and spacing).
@@ -339,12 +350,13 @@ impl Store {
         let mut request: Request = document::read(&stored.doc)?;
         edit(&mut request)?;
         document::update(&mut stored.doc, &request)?;
+        let seen = self.as_office_sees(stored.rowid, request)?;
         let tx = self.conn.transaction()?;
         if docs::save(&tx, &self.cipher, &mut stored, now, true)? {
-            index::put_request(&tx, &self.cipher, stored.rowid, &request, now)?;
+            index::put_request(&tx, &self.cipher, stored.rowid, &seen, now)?;
         }
         tx.commit()?;
-        Ok(request)
+        Ok(seen)
     }
 
     /// The officer moves a request to a status that is theirs (dilengkapi, diserahkan).

@@ -98,8 +98,7 @@ impl Store {
         for (doc_id, rowid) in ids {
             let Some(mut stored) = self.load_doc(&doc_id)? else { continue };
             let known = docs::hub_heads(&self.conn, rowid)?;
-            let mut state = peer::seeded_state(&known);
-            if let Some(message) = peer::generate(&mut stored.doc, &mut state)? {
+            if let Some(message) = peer::exact_message(&mut stored.doc, &known) {
                 used += message.len();
                 out.push(DocMessage { doc_id, message });
             }
@@ -110,10 +109,11 @@ impl Store {
         Ok(SyncRequest { version: PROTOCOL_VERSION, cursor, docs: out })
     }
 
-    /// Applies the hub's answer in one transaction: merges its changes, records what the hub
-    /// now has, marks refusals and moves the cursor. Applying the same response twice changes
-    /// nothing more.
-    pub fn apply_sync(&mut self, response: &SyncResponse) -> Result<SyncReport> {
+    /// Applies the hub's answer to `sent` in one transaction: merges its changes, records what
+    /// the hub now has, marks refusals and moves the cursor. A document of `sent` that the answer
+    /// neither refuses nor answers is acknowledged by the exchange itself: the hub holds exactly
+    /// what was sent. Applying the same answer twice changes nothing more.
+    pub fn apply_sync(&mut self, sent: &SyncRequest, response: &SyncResponse) -> Result<SyncReport> {
         let now = self.now();
         let mut report = SyncReport { more: response.more, refused: response.refused.clone(), ..Default::default() };
         let mut prepared = Vec::with_capacity(response.docs.len());
@@ -124,7 +124,7 @@ impl Store {
             let (stored, mut doc, before) = match self.load_doc(&dm.doc_id)? {
                 Some(s) => {
                     let doc = s.doc.clone();
-                    let before: Option<Request> = if s.kind == DocKind::Request { Some(document::read(&s.doc)?) } else { None };
+                    let before = self.office_view(&s)?;
                     (Some(s), doc, before)
                 }
                 None => (None, AutoCommit::new().with_actor(self.actor.clone()), None),
@@ -147,24 +147,37 @@ impl Store {
                 }
             }
             let changed = doc.get_heads() != heads_before;
-            prepared.push((dm.doc_id.clone(), stored, doc, kind, hub_heads, changed, before));
+            prepared.push((dm.doc_id.clone(), stored, Some(doc), kind, hub_heads, changed, before));
+        }
+        // Documents the exchange acknowledged without an answer: the hub has what was sent.
+        for dm in &sent.docs {
+            if response.docs.iter().any(|r| r.doc_id == dm.doc_id) || response.refused.iter().any(|r| r.doc_id == dm.doc_id) {
+                continue;
+            }
+            let Ok(msg) = peer::decode_message(&dm.message) else { continue };
+            let Some(stored) = self.load_doc(&dm.doc_id)? else { continue };
+            let before = self.office_view(&stored)?;
+            let kind = stored.kind;
+            prepared.push((dm.doc_id.clone(), Some(stored), None, kind, peer::message_heads(&msg), false, before));
         }
         let tx = self.conn.transaction()?;
         for (doc_id, stored, doc, kind, hub_heads, changed, before) in prepared {
-            let mut stored = match stored {
-                Some(mut s) => {
+            let mut stored = match (stored, doc) {
+                (Some(mut s), Some(doc)) => {
                     s.doc = doc;
                     docs::save(&tx, &self.cipher, &mut s, now, false)?;
                     s
                 }
-                None => {
-                    let mut doc = doc;
-                    docs::insert(&tx, &self.cipher, &doc_id, kind, &mut doc, now, false)?
-                }
+                (Some(s), None) => s,
+                (None, Some(mut doc)) => docs::insert(&tx, &self.cipher, &doc_id, kind, &mut doc, now, false)?,
+                (None, None) => continue,
             };
             match kind {
                 DocKind::Request => {
-                    let r: Request = document::read(&stored.doc)?;
+                    let mut r: Request = document::read(&stored.doc)?;
+                    if !hub_heads.is_empty() {
+                        r.mark_received();
+                    }
                     index::put_request(&tx, &self.cipher, stored.rowid, &r, now)?;
                     if before.as_ref().map(Request::status) != Some(r.status()) && r.status() != Status::Dicatat {
                         report.status_changes.push(StatusNews {
@@ -215,6 +228,15 @@ impl Store {
         let still_unsent: i64 = self.conn.query_row("SELECT count(*) FROM docs WHERE sync_flag = 1", [], |r| r.get(0))?;
         report.more |= still_unsent > 0;
         Ok(report)
+    }
+
+    /// A stored request as the officer sees it (with the derived "terkirim" step once the hub
+    /// holds it); `None` for other kinds.
+    fn office_view(&self, stored: &docs::StoredDoc) -> Result<Option<Request>> {
+        if stored.kind != DocKind::Request {
+            return Ok(None);
+        }
+        Ok(Some(self.as_office_sees(stored.rowid, document::read(&stored.doc)?)?))
     }
 
     /// How many records wait to be sent, since when, and a sentence for the officer.

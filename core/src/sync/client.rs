@@ -235,7 +235,7 @@ impl SyncClient {
             let response = SyncResponse::decode(&answer).map_err(|_| SyncError::Protocol)?;
             let report = {
                 let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
-                s.apply_sync(&response)?
+                s.apply_sync(&request, &response)?
             };
             p.docs_sent += sent_docs;
             summary.rounds = round;

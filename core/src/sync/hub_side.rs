@@ -1,7 +1,9 @@
 //! The hub's side of one document in a sync exchange, independent of how the hub stores
 //! documents: apply the device's message to a *copy*, check the result (kind, size, actors,
-//! permissions), stamp "terkirim" on a newly arrived request, and answer. A refused change
-//! leaves the hub's copy untouched and yields a refusal for the device.
+//! permissions), and answer with exactly what the device lacks, or nothing when the exchange
+//! itself acknowledges the document. A refused change leaves the hub's copy untouched and
+//! yields a refusal for the device. The hub writes no "terkirim" step: every replica derives
+//! it (`Request::mark_received`).
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 
@@ -9,13 +11,13 @@ use crate::complaint::Complaint;
 use crate::document::{self, DocKind, MAX_DOC_BYTES};
 use crate::error::Error;
 use crate::permissions::{self, DeviceWriter, Refusal};
-use crate::request::{Actor, Request, Role, Status};
+use crate::request::Request;
 use crate::sync::peer;
 
 /// What became of one incoming document message.
 #[derive(Debug)]
 pub struct Incoming {
-    /// The document to store when it changed (accepted changes, plus the hub's stamp).
+    /// The document to store when it changed (the accepted changes).
     pub updated: Option<AutoCommit>,
     /// Its kind and scope (RW, RT), for the change log; `None` when nothing is stored.
     pub placed: Option<(DocKind, u16, u16)>,
@@ -49,7 +51,7 @@ pub fn placement(doc: &AutoCommit) -> Result<(DocKind, u16, u16), Error> {
 
 /// Applies a device's message for one document. `current` is the hub's copy (None if the hub
 /// has never seen the document), `known` the heads the hub knows the device has, `actors` the
-/// actor ids bound to the device, `hub_actor` the hub's own actor for its stamps.
+/// actor ids bound to the device, `hub_actor` the hub's own actor (for the working copy).
 pub fn receive_from_device(
     current: Option<&AutoCommit>,
     known: &[ChangeHash],
@@ -57,7 +59,6 @@ pub fn receive_from_device(
     actors: &[ActorId],
     hub_actor: &ActorId,
     message: &[u8],
-    now: i64,
 ) -> Incoming {
     let refused =
         |device_heads: Vec<ChangeHash>, r: Refusal| Incoming { updated: None, placed: None, reply: None, device_heads, refusal: Some(r) };
@@ -77,7 +78,7 @@ pub fn receive_from_device(
     if new_changes.is_empty() {
         // Nothing new from the device: just answer with what it lacks.
         let mut original = current.cloned().unwrap_or_default();
-        let reply = peer::generate(&mut original, &mut state).ok().flatten();
+        let reply = answer(&mut original, &mut state, &device_heads);
         return Incoming { updated: None, placed: None, reply, device_heads, refusal: None };
     }
     if new_changes.iter().any(|c| !actors.contains(c.actor_id())) {
@@ -86,27 +87,30 @@ pub fn receive_from_device(
     if copy.save().len() > MAX_DOC_BYTES {
         return refused(device_heads, refusal("dokumen_terlalu_besar", "Data terlalu besar untuk satu permohonan"));
     }
-    let checked = check(current, &mut copy, writer, hub_actor, now);
+    let checked = check(current, &mut copy, writer);
     match checked {
         Err(r) => refused(device_heads, r),
         Ok(placed) => {
-            // Answer with just the changes the device lacks (the stamp), never the whole
-            // document: Automerge would otherwise resend everything once the missing part is
-            // over a third of the document.
-            state.their_capabilities = None;
-            let reply = peer::generate(&mut copy, &mut state).ok().flatten();
+            let reply = answer(&mut copy, &mut state, &device_heads);
             Incoming { updated: Some(copy), placed: Some(placed), reply, device_heads, refusal: None }
         }
     }
 }
 
-fn check(
-    current: Option<&AutoCommit>,
-    copy: &mut AutoCommit,
-    w: &DeviceWriter<'_>,
-    hub_actor: &ActorId,
-    now: i64,
-) -> Result<(DocKind, u16, u16), Refusal> {
+/// The answer for a device that says it has `device_heads`: nothing when the hub holds exactly
+/// that (the exchange itself acknowledges the document), the exact changes it lacks when the
+/// hub holds all of its heads, and otherwise Automerge's own message (which asks for what the
+/// hub is missing).
+fn answer(doc: &mut AutoCommit, state: &mut automerge::sync::State, device_heads: &[ChangeHash]) -> Option<Vec<u8>> {
+    if peer::has_all(doc, device_heads) {
+        peer::exact_message(doc, device_heads)
+    } else {
+        state.their_capabilities = None;
+        peer::generate(doc, state).ok().flatten()
+    }
+}
+
+fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>) -> Result<(DocKind, u16, u16), Refusal> {
     let bad = || refusal("dokumen_tidak_valid", "Isi data tidak sesuai format Jemput");
     let kind = document::kind(copy).map_err(|_| bad())?;
     if let Some(cur) = current {
@@ -122,14 +126,6 @@ fn check(
                 None => None,
             };
             permissions::check_request_write(w, old.as_ref(), &new)?;
-            if new.status() == Status::Dicatat {
-                let mut stamped = new.clone();
-                stamped
-                    .change_status(Status::Terkirim, Actor { role: Role::Sistem, id: "hub".into() }, None, now)
-                    .map_err(|m| refusal("status_tidak_diizinkan", &m))?;
-                copy.set_actor(hub_actor.clone());
-                document::update(copy, &stamped).map_err(|_| bad())?;
-            }
             Ok((kind, new.applicant.address.rw, new.applicant.address.rt))
         }
         DocKind::Complaint => {
@@ -150,9 +146,8 @@ fn check(
 /// The message that brings a device up to date with `doc`, given the heads the hub knows the
 /// device has (empty when it has none); `None` when the device lacks nothing.
 pub fn message_for_device(doc: &mut AutoCommit, known: &[ChangeHash]) -> Option<Vec<u8>> {
-    let mut state = peer::seeded_state(known);
     if doc.get_changes(known).is_empty() && !known.is_empty() {
         return None;
     }
-    peer::generate(doc, &mut state).ok().flatten()
+    peer::exact_message(doc, known)
 }

@@ -57,3 +57,32 @@ pub fn generate(doc: &mut AutoCommit, state: &mut sync::State) -> Result<Option<
 pub fn message_heads(msg: &sync::Message) -> Vec<ChangeHash> {
     msg.heads.clone()
 }
+
+/// A message carrying exactly the changes of `doc` that are not ancestors of `since` (what the
+/// peer is known to have), with `doc`'s heads and no Bloom filter. Used wherever the sender
+/// knows what the peer has: it is smaller than a generated message and never withholds a
+/// change by a Bloom-filter false positive (which would cost another exchange). `None` when
+/// there is nothing to send and the peer's heads are already ours.
+pub fn exact_message(doc: &mut AutoCommit, since: &[ChangeHash]) -> Option<Vec<u8>> {
+    let heads = doc.get_heads();
+    let changes: Vec<Vec<u8>> = doc.get_changes(since).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let mut sorted_since = since.to_vec();
+    sorted_since.sort();
+    if changes.is_empty() && sorted_since == heads {
+        return None;
+    }
+    let msg = sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: changes.into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
+    };
+    Some(msg.encode())
+}
+
+/// Whether `doc` holds every change in `heads` (and so everything before them).
+pub fn has_all(doc: &mut AutoCommit, heads: &[ChangeHash]) -> bool {
+    heads.iter().all(|h| doc.get_change_by_hash(h).is_some())
+}

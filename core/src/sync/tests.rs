@@ -40,7 +40,6 @@ impl MemHub {
                 actors,
                 &self.actor,
                 &dm.message,
-                1_763_000_500_000,
             );
             self.known.insert(dm.doc_id.clone(), inc.device_heads.clone());
             if let Some(r) = inc.refusal {
@@ -71,6 +70,7 @@ impl MemHub {
     fn staff_sets(&mut self, id: &str, status: Status, reason: Option<&str>) {
         let doc = self.docs.get_mut(id).unwrap();
         let mut r: Request = document::read(doc).unwrap();
+        r.mark_received();
         r.change_status(status, Actor { role: Role::Staf, id: "staf-1".into() }, reason.map(str::to_string), 1_763_000_900_000).unwrap();
         doc.set_actor(self.actor.clone());
         document::update(doc, &r).unwrap();
@@ -97,26 +97,33 @@ fn sync(hub: &mut MemHub, s: &mut Store, actors: &[ActorId]) -> (SyncRequest, cr
     let device = s.identity().unwrap().device_id;
     let req = s.prepare_sync(1 << 20).unwrap();
     let resp = hub.exchange(actors, "petugas-1", &device, &req);
-    let report = s.apply_sync(&resp).unwrap();
+    let report = s.apply_sync(&req, &resp).unwrap();
     (req, report)
 }
 
 #[test]
-fn upload_takes_one_exchange_and_brings_back_the_terkirim_stamp() {
+fn upload_takes_one_exchange_and_is_acknowledged_without_an_answer() {
     let (_d, mut s, actors) = device();
     for i in 0..3 {
         s.record_request(&draft("Siti Aminah", &nik(i + 1)), false).unwrap();
     }
     assert!(s.sync_health().unwrap().summary.starts_with("3 permohonan belum terkirim"), "{}", s.sync_health().unwrap().summary);
     let mut hub = MemHub::new();
-    let (req, report) = sync(&mut hub, &mut s, &actors);
+    let device_id = s.identity().unwrap().device_id;
+    let req = s.prepare_sync(1 << 20).unwrap();
+    let resp = hub.exchange(&actors, "petugas-1", &device_id, &req);
+    assert!(resp.docs.is_empty() && resp.refused.is_empty(), "the exchange itself acknowledges: {resp:?}");
+    let report = s.apply_sync(&req, &resp).unwrap();
     assert_eq!(req.docs.len(), 3);
     assert_eq!(report.confirmed, 3, "{report:?}");
+    assert_eq!(report.status_changes.iter().filter(|n| n.status == Status::Terkirim).count(), 3);
     assert!(!report.more);
     assert_eq!(hub.docs.len(), 3);
     for r in s.list_requests(&RequestFilter::default(), 0, 10).unwrap() {
         assert_eq!(r.status, Status::Terkirim);
-        let on_hub: Request = document::read(&hub.docs[&r.id]).unwrap();
+        let mut on_hub: Request = document::read(&hub.docs[&r.id]).unwrap();
+        assert_eq!(on_hub.history.len(), 1, "the hub writes no terkirim step");
+        on_hub.mark_received();
         assert_eq!(on_hub, s.request(&r.id).unwrap(), "device and hub hold the same record");
     }
     let h = s.sync_health().unwrap();
@@ -160,12 +167,13 @@ fn a_lost_response_is_repaired_by_the_next_sync_without_duplicates() {
     let (req2, report) = sync(&mut hub, &mut s, &actors);
     assert_eq!(req2.docs.len(), 1);
     assert_eq!(report.confirmed, 1);
-    let on_hub: Request = document::read(&hub.docs[&rec.id]).unwrap();
-    assert_eq!(on_hub.history.len(), 2, "one dicatat, one terkirim: {:?}", on_hub.history);
+    let mut on_hub: Request = document::read(&hub.docs[&rec.id]).unwrap();
+    assert_eq!(on_hub.history.len(), 1, "recorded once: {:?}", on_hub.history);
+    on_hub.mark_received();
     assert_eq!(s.request(&rec.id).unwrap(), on_hub);
     // Applying the same response twice changes nothing.
     let again = hub.exchange(&actors, "petugas-1", &device, &req2);
-    s.apply_sync(&again).unwrap();
+    s.apply_sync(&req2, &again).unwrap();
     assert_eq!(s.request(&rec.id).unwrap(), on_hub);
 }
 

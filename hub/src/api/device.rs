@@ -85,7 +85,6 @@ pub fn apply_incoming(
     let actors: Vec<automerge::ActorId> =
         device.actors.iter().filter_map(|a| hex(a).map(|b| automerge::ActorId::from(b.as_slice()))).collect();
     let writer = DeviceWriter { device_id: &device.id, officer_id: &device.officer_id, scope: device.scope };
-    let now = jemput_core::time_util::now_ms();
     let mut order: Vec<&DocMessage> = docs.iter().collect();
     order.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
     order.dedup_by(|a, b| a.doc_id == b.doc_id);
@@ -95,7 +94,7 @@ pub fn apply_incoming(
     for dm in order {
         let current = db::load_doc(tx, cipher, &dm.doc_id, true)?;
         let known = if track_device { db::known_heads(tx, &device.id, &dm.doc_id, cursor)? } else { Vec::new() };
-        let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &dm.message, now);
+        let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &dm.message);
         outcomes.push((dm.doc_id.clone(), current, inc));
     }
     // Phase 2: store what was accepted.

@@ -33,7 +33,8 @@ fn who(s: &StaffAccount) -> String {
 
 fn read_request(tx: &mut dyn HubTx, cipher: &Cipher, id: &str, for_update: bool) -> Result<(automerge::AutoCommit, Request), AppError> {
     let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound("permohonan tidak ditemukan"))?;
-    let r: Request = document::read(&doc).map_err(|_| AppError::NotFound("permohonan tidak ditemukan"))?;
+    let mut r: Request = document::read(&doc).map_err(|_| AppError::NotFound("permohonan tidak ditemukan"))?;
+    r.mark_received();
     Ok((doc, r))
 }
 
@@ -176,7 +177,8 @@ pub(crate) async fn by_receipt(
                     Found { kind: "pengaduan", id, status: c.status().code().into() }
                 }
                 _ => {
-                    let r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
+                    let mut r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
+                    r.mark_received();
                     Found { kind: "permohonan", id, status: r.status().code().into() }
                 }
             })

@@ -371,11 +371,13 @@ async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) ->
             let k = 1 + (rng.next() % 5) as usize;
             record(p, rng, k, area.unwrap_or((1, 1)));
             let req = p.store.lock().unwrap().prepare_sync(256 * 1024).unwrap();
-            bodies.push(protocol::encode(&req));
+            bodies.push((protocol::encode(&req), req));
         }
         let t = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, (p, body)) in phones.iter().zip(bodies).enumerate() {
+        let mut sent = Vec::new();
+        for (i, (p, (body, req))) in phones.iter().zip(bodies).enumerate() {
+            sent.push(req);
             let http = http.clone();
             let url = format!("{}/api/v1/sync", urls[i % urls.len()]);
             let token = p.token.clone();
@@ -397,7 +399,7 @@ async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) ->
         n += phones.len();
         for (i, bytes) in answers {
             let resp = SyncResponse::decode(&bytes).unwrap();
-            phones[i].store.lock().unwrap().apply_sync(&resp).unwrap();
+            phones[i].store.lock().unwrap().apply_sync(&sent[i], &resp).unwrap();
         }
     }
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
