@@ -66,7 +66,7 @@ pub fn receive_from_device(
         Ok(m) => m,
         Err(_) => return refused(Vec::new(), refusal("pesan_rusak", "Data dari perangkat rusak; kirim ulang")),
     };
-    let device_heads = msg.heads.clone();
+    let device_heads = peer::message_heads(&msg);
     let mut copy = current.cloned().unwrap_or_default().with_actor(hub_actor.clone());
     let before = copy.get_heads();
     let mut state = automerge::sync::State::new();

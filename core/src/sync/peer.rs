@@ -53,26 +53,54 @@ pub fn generate(doc: &mut AutoCommit, state: &mut sync::State) -> Result<Option<
         .map_err(|_| Error::Document("pesan dokumen tidak dapat dibuat".into()))
 }
 
-/// The heads a message says its sender has.
+/// The heads a message says its sender has. A message that carries changes but no heads
+/// means the heads its changes imply (see [`exact_message`]); changes that cannot be parsed
+/// imply nothing (the message is then refused when applied).
 pub fn message_heads(msg: &sync::Message) -> Vec<ChangeHash> {
-    msg.heads.clone()
+    if !msg.heads.is_empty() || msg.changes.is_empty() {
+        return msg.heads.clone();
+    }
+    let parsed = catch_unwind(|| {
+        msg.changes.iter().map(|b| automerge::Change::try_from(b).map(|c| (c.hash(), c.deps().to_vec()))).collect::<std::result::Result<Vec<_>, _>>()
+    });
+    match parsed {
+        Ok(Ok(changes)) => implied_heads(&changes),
+        _ => Vec::new(),
+    }
+}
+
+/// The heads implied by a set of changes (hash, dependencies): the changes no other change of
+/// the set depends on, sorted.
+pub fn implied_heads(changes: &[(ChangeHash, Vec<ChangeHash>)]) -> Vec<ChangeHash> {
+    let deps: std::collections::HashSet<&ChangeHash> = changes.iter().flat_map(|(_, d)| d.iter()).collect();
+    let mut heads: Vec<ChangeHash> = changes.iter().map(|(h, _)| *h).filter(|h| !deps.contains(h)).collect();
+    heads.sort();
+    heads.dedup();
+    heads
 }
 
 /// A message carrying exactly the changes of `doc` that are not ancestors of `since` (what the
-/// peer is known to have), with `doc`'s heads and no Bloom filter. Used wherever the sender
+/// peer is known to have), with `doc`'s heads (left out when the changes imply them, see
+/// [`message_heads`]) and no Bloom filter. Used wherever the sender
 /// knows what the peer has: it is smaller than a generated message and never withholds a
 /// change by a Bloom-filter false positive (which would cost another exchange). `None` when
 /// there is nothing to send and the peer's heads are already ours.
 pub fn exact_message(doc: &mut AutoCommit, since: &[ChangeHash]) -> Option<Vec<u8>> {
-    let heads = doc.get_heads();
-    let changes: Vec<Vec<u8>> = doc.get_changes(since).iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let mut heads = doc.get_heads();
+    heads.sort();
+    let found = doc.get_changes(since);
+    let implied = implied_heads(&found.iter().map(|c| (c.hash(), c.deps().to_vec())).collect::<Vec<_>>());
+    let changes: Vec<Vec<u8>> = found.iter().map(|c| c.raw_bytes().to_vec()).collect();
     let mut sorted_since = since.to_vec();
     sorted_since.sort();
     if changes.is_empty() && sorted_since == heads {
         return None;
     }
+    // The heads travel only when the changes do not imply them (32 bytes each, which no
+    // compression removes): for a new record, or an edit on top of what the peer has, they are
+    // implied.
     let msg = sync::Message {
-        heads,
+        heads: if !changes.is_empty() && implied == heads { Vec::new() } else { heads },
         need: Vec::new(),
         have: Vec::new(),
         changes: changes.into(),
