@@ -294,7 +294,12 @@ impl Request {
     pub fn mark_received(&mut self) {
         if self.status() == Status::Dicatat {
             let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at) + 1;
-            self.history.push(StatusChange { status: Status::Terkirim, at, by: Actor { role: Role::Sistem, id: "hub".into() }, reason: None });
+            self.history.push(StatusChange {
+                status: Status::Terkirim,
+                at,
+                by: Actor { role: Role::Sistem, id: "hub".into() },
+                reason: None,
+            });
         }
     }
 

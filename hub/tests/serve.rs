@@ -124,6 +124,16 @@ async fn kill_after_acknowledgement(kind: BackendKind) {
     assert_eq!(page["total"], 1, "{page}");
     assert_eq!(page["items"][0]["receipt"], rec.receipt.as_str());
     assert_eq!(page["items"][0]["status"], "terkirim");
+    // The office commands over the staff API see it too.
+    let out = Command::new(BIN)
+        .args(["office", "--hub", &url, "requests", "--status", "terkirim"])
+        .env("JEMPUT_STAFF_TOKEN", &staff_token)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && listing.starts_with("1 permohonan") && listing.contains(&rec.receipt), "{listing}");
+    let out = Command::new(BIN).args(["office", "--hub", &url, "--token", "salah", "requests"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("staf_belum_masuk"));
     // The phone has nothing to resend.
     let sync = SyncClient::new(&url, &e.token, RetryPolicy::default()).unwrap();
     let out = sync.sync(&store, |_| {}).await.unwrap();

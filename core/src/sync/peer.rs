@@ -61,7 +61,10 @@ pub fn message_heads(msg: &sync::Message) -> Vec<ChangeHash> {
         return msg.heads.clone();
     }
     let parsed = catch_unwind(|| {
-        msg.changes.iter().map(|b| automerge::Change::try_from(b).map(|c| (c.hash(), c.deps().to_vec()))).collect::<std::result::Result<Vec<_>, _>>()
+        msg.changes
+            .iter()
+            .map(|b| automerge::Change::try_from(b).map(|c| (c.hash(), c.deps().to_vec())))
+            .collect::<std::result::Result<Vec<_>, _>>()
     });
     match parsed {
         Ok(Ok(changes)) => implied_heads(&changes),

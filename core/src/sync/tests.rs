@@ -33,14 +33,7 @@ impl MemHub {
         let mut refused = Vec::new();
         for dm in &req.docs {
             let known = self.known.get(&dm.doc_id).cloned().unwrap_or_default();
-            let inc = hub_side::receive_from_device(
-                self.docs.get(&dm.doc_id),
-                &known,
-                &writer,
-                actors,
-                &self.actor,
-                &dm.message,
-            );
+            let inc = hub_side::receive_from_device(self.docs.get(&dm.doc_id), &known, &writer, actors, &self.actor, &dm.message);
             self.known.insert(dm.doc_id.clone(), inc.device_heads.clone());
             if let Some(r) = inc.refusal {
                 refused.push(DocRefusal { doc_id: dm.doc_id.clone(), code: r.code, message: r.message });
