@@ -236,7 +236,17 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         .await
         .map_err(fail)?;
     let list = page["items"].as_array().cloned().unwrap_or_default();
-    for row in &list {
+    let post = |path: String, body: serde_json::Value| {
+        let rb = http.post(format!("{url}/api/v1/staff/{path}")).bearer_auth(&staff_token).json(&body);
+        async move {
+            let r = rb.send().await.map_err(fail)?;
+            if !r.status().is_success() {
+                return Err(AppError::Config(format!("staf gagal: {}", r.text().await.unwrap_or_default())));
+            }
+            Ok::<(), AppError>(())
+        }
+    };
+    for (k, row) in list.iter().enumerate() {
         let id = row["id"].as_str().unwrap_or_default();
         let steps: Vec<(&str, Option<&str>)> = match row["service_code"].as_str() {
             Some("pengantar_nikah") => vec![("perlu_kelengkapan", Some("Surat keterangan status (N1) belum dilampirkan"))],
@@ -244,16 +254,11 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
             _ => vec![("diverifikasi", None), ("diproses", None), ("selesai", None)],
         };
         for (status, reason) in steps {
-            let r = http
-                .post(format!("{url}/api/v1/staff/requests/{id}/status"))
-                .bearer_auth(&staff_token)
-                .json(&serde_json::json!({ "status": status, "reason": reason }))
-                .send()
-                .await
-                .map_err(fail)?;
-            if !r.status().is_success() {
-                return Err(AppError::Config(format!("staf gagal mengubah status: {}", r.text().await.unwrap_or_default())));
+            if status == "selesai" {
+                let number = format!("470/{:03}/418.57.3/2026", k + 1);
+                post(format!("requests/{id}/office"), serde_json::json!({ "letter_number": number })).await?;
             }
+            post(format!("requests/{id}/status"), serde_json::json!({ "status": status, "reason": reason })).await?;
         }
         println!(
             "   {} {} → {}",
@@ -269,14 +274,50 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         );
     }
 
+    let complaints: serde_json::Value = http
+        .get(format!("{url}/api/v1/staff/complaints"))
+        .bearer_auth(&staff_token)
+        .send()
+        .await
+        .map_err(fail)?
+        .json()
+        .await
+        .map_err(fail)?;
+    for c in complaints["items"].as_array().into_iter().flatten() {
+        let answer = "Sudah dilaporkan ke Dinas PUPR; lampu diganti hari Kamis";
+        post(
+            format!("complaints/{}/response", c["id"].as_str().unwrap_or_default()),
+            serde_json::json!({ "status": "selesai", "response": answer }),
+        )
+        .await?;
+        println!(
+            "   pengaduan {} ({}) → dijawab: {answer}",
+            c["receipt"].as_str().unwrap_or_default(),
+            c["topic"].as_str().unwrap_or_default()
+        );
+    }
+
     println!("6. Keputusan kantor sampai ke HP petugas:");
     for (name, _, _, store, sync) in &phones {
         let out = sync.sync(store, |_| {}).await.map_err(fail)?;
         for n in &out.report.status_changes {
             let reason = n.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-            println!("   {name}: {} → {}{reason}", n.receipt, n.status.label());
+            let letter = store
+                .lock()
+                .unwrap()
+                .request(&n.id)
+                .ok()
+                .and_then(|r| r.office.letter_number)
+                .map(|l| format!(", surat nomor {l}"))
+                .unwrap_or_default();
+            println!("   {name}: {} → {}{reason}{letter}", n.receipt, n.status.label());
         }
         let s = store.lock().unwrap();
+        for c in s.list_complaints(false, 0, 10).map_err(fail)? {
+            if let Some(answer) = s.complaint(&c.id).ok().and_then(|c| c.latest_response().map(str::to_string)) {
+                println!("   {name}: jawaban kelurahan atas pengaduan {}: {answer}", c.receipt);
+            }
+        }
         let ready = s.count_requests(&RequestFilter { status: Some(jemput_core::Status::Selesai), ..Default::default() }).map_err(fail)?;
         println!("   {name}: {ready} surat siap diantar; {}", s.sync_health().map_err(fail)?.summary);
     }
