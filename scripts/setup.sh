@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: PostgreSQL (the hub's second back end)
-# and the C toolchain pieces the Rust build uses. Rust (cargo), Java 17 and Maven are expected to
-# be there already (see README). Needs root (or sudo).
+# and, when missing, a JDK and Maven (the Kotlin test of the native library; Maven fetches
+# Kotlin, JNA and JUnit itself). Rust (cargo) is expected to be there (see README). Needs root
+# (or sudo).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends postgresql postgresql-contrib ca-certificates
+command -v java >/dev/null || $SUDO apt-get install -y -q --no-install-recommends default-jdk-headless
+command -v mvn >/dev/null || $SUDO apt-get install -y -q --no-install-recommends maven
 # Debian starts a system cluster on port 5432; the tests run their own on 54329 instead.
 for c in cargo java mvn; do
   command -v "$c" >/dev/null || { echo "$c tidak ditemukan: pasang dulu (lihat README)" >&2; exit 1; }

@@ -11,6 +11,9 @@
 //! cert = "/etc/jemput/fullchain.pem"
 //! key = "/etc/jemput/privkey.pem"
 //! ```
+//!
+//! `decode_memory_mb = 512` (top level) bounds each worker process that decodes what devices
+//! send (0 decodes in the hub's own process; see `isolation`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// Serve HTTPS with these files.
     pub tls: Option<TlsFiles>,
+    /// Address-space limit of each decode worker, MiB (0 = decode in the hub's process).
+    pub decode_memory_mb: Option<u64>,
 }
 
 /// The effective configuration.
@@ -58,6 +63,8 @@ pub struct HubConfig {
     pub public_url: String,
     /// HTTPS certificate and key, when the hub terminates TLS itself.
     pub tls: Option<TlsFiles>,
+    /// Address-space limit of each decode worker, MiB (0 = decode in the hub's process).
+    pub decode_memory_mb: u64,
 }
 
 /// Values given on the command line or in the environment (they win over the file).
@@ -75,6 +82,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     /// TLS key.
     pub tls_key: Option<PathBuf>,
+    /// Decode worker memory limit, MiB.
+    pub decode_memory_mb: Option<u64>,
 }
 
 impl FileConfig {
@@ -112,6 +121,7 @@ impl HubConfig {
             listen,
             public_url,
             tls,
+            decode_memory_mb: o.decode_memory_mb.or(file.decode_memory_mb).unwrap_or(512),
         })
     }
 }

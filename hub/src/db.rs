@@ -59,12 +59,17 @@ pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, AppError> {
 /// Loads a stored document; `for_update` locks it until the transaction ends (use it before
 /// changing the document).
 pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<AutoCommit>, AppError> {
+    match load_doc_bytes(tx, cipher, doc_id, for_update)? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(AutoCommit::load(&bytes).map_err(|_| AppError::Internal)?)),
+    }
+}
+
+/// A stored document's bytes (opened, not decoded).
+pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
     match tx.sealed_doc(doc_id, for_update)? {
         None => Ok(None),
-        Some(s) => {
-            let bytes = cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| AppError::Internal)?;
-            Ok(Some(AutoCommit::load(&bytes).map_err(|_| AppError::Internal)?))
-        }
+        Some(s) => Ok(Some(cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| AppError::Internal)?)),
     }
 }
 

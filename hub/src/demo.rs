@@ -111,7 +111,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(fail)?;
     let addr = listener.local_addr().map_err(fail)?;
     let url = format!("http://{addr}");
-    let app = api::app(AppState { db: hub.clone() });
+    let app = api::app(AppState::new(hub.clone()));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     println!("1. Hub kelurahan berjalan di {url} (SQLite: {})", dir.join("hub.db").display());
 

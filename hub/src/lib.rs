@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod isolation;
 pub mod serve;
 pub mod setup;
 pub mod storage;

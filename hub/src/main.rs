@@ -11,6 +11,7 @@ use jemput_core::permissions::Scope;
 use jemput_hub::config::{FileConfig, HubConfig, Overrides};
 use jemput_hub::db::{self, HubDb};
 use jemput_hub::error::AppError;
+use jemput_hub::isolation::{self, Isolation};
 use jemput_hub::{api, demo, serve, setup};
 
 mod office;
@@ -30,6 +31,10 @@ struct Cli {
     /// The address phones use to reach the hub (for enrolment QR codes).
     #[arg(long, env = "JEMPUT_HUB_PUBLIC_URL", global = true)]
     public_url: Option<String>,
+    /// Memory limit (MiB) of each worker process that decodes what devices send; 0 decodes in
+    /// the hub's own process.
+    #[arg(long, env = "JEMPUT_HUB_DECODE_MEMORY_MB", global = true)]
+    decode_memory_mb: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +86,9 @@ enum Command {
     },
     /// Office actions over the staff API of a running hub.
     Office(office::OfficeArgs),
+    /// Internal: a worker process that decodes and checks device messages (started by `serve`).
+    #[command(hide = true)]
+    DecodeWorker,
     /// Runs a whole demo on one machine: a hub on SQLite, simulated officers recording offline,
     /// syncing, the office deciding, the decisions coming back.
     Demo {
@@ -151,6 +159,7 @@ fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_
         public_url: cli.public_url.clone(),
         tls_cert,
         tls_key,
+        decode_memory_mb: cli.decode_memory_mb,
     };
     HubConfig::resolve(file, o)
 }
@@ -160,12 +169,25 @@ fn open(cfg: &HubConfig) -> Result<HubDb, AppError> {
     HubDb::open(&cfg.database, &key)
 }
 
+/// Where device messages are decoded: worker processes started from this binary, unless the
+/// limit is 0.
+fn isolation(cfg: &HubConfig) -> Result<Isolation, AppError> {
+    if cfg.decode_memory_mb == 0 {
+        return Ok(Isolation::InProcess);
+    }
+    let exe = std::env::current_exe().map_err(|e| AppError::Config(format!("lokasi program tidak diketahui: {e}")))?;
+    Ok(Isolation::workers(exe, cfg.decode_memory_mb))
+}
+
 fn day(ms: Option<i64>) -> String {
     ms.map(|m| jemput_core::time_util::date_of_ms(m).to_string()).unwrap_or_else(|| "-".into())
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
     match &cli.command {
+        Command::DecodeWorker => {
+            return isolation::worker_main().map_err(|e| AppError::Config(format!("pemroses dokumen: {e}")));
+        }
         Command::Demo { serve } => return demo::run(*serve).await,
         Command::Office(args) => {
             let cfg = config(&cli, None, None, None)?;
@@ -186,7 +208,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let listener = std::net::TcpListener::bind(cfg.listen)
                 .map_err(|e| AppError::Config(format!("tidak dapat mendengarkan di {}: {e}", cfg.listen)))?;
             tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
-            return serve::serve(listener, api::app(api::AppState { db }), tls, serve::shutdown_signal()).await;
+            let state = api::AppState { db, isolation: isolation(&cfg)? };
+            return serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await;
         }
         _ => {}
     }
@@ -248,13 +271,14 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         },
         Command::ImportBundle { file } => {
             let bytes = std::fs::read(file).map_err(|e| AppError::Config(format!("tidak dapat membaca {}: {e}", file.display())))?;
-            let r = db.with(|tx, cipher| api::staff::import_bundle_bytes(tx, cipher, &bytes, "sistem:cli"))?;
+            let iso = isolation(&cfg)?;
+            let r = db.with(|tx, cipher| api::staff::import_bundle_bytes(tx, cipher, &iso, &bytes, "sistem:cli"))?;
             println!("Bundel berisi {} dokumen; {} dokumen baru/berubah di hub.", r.docs, r.changed);
             for (id, code, msg) in r.refused {
                 println!("  DITOLAK {id}: {code}: {msg}");
             }
         }
-        Command::Serve { .. } | Command::Demo { .. } | Command::Office(_) => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Demo { .. } | Command::Office(_) | Command::DecodeWorker => unreachable!("handled above"),
     }
     Ok(())
 }

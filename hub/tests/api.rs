@@ -47,7 +47,7 @@ fn hub(kind: BackendKind) -> Hub {
 }
 
 async fn call(h: &Hub, req: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let resp = app(AppState { db: h.db.clone() }).oneshot(req).await.unwrap();
+    let resp = app(AppState::new(h.db.clone())).oneshot(req).await.unwrap();
     let status = resp.status();
     (status, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
 }

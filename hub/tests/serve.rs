@@ -166,7 +166,7 @@ async fn the_hub_serves_https_itself_and_shuts_down_gracefully() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = jemput_hub::api::app(jemput_hub::api::AppState { db: db.db.clone() });
+    let app = jemput_hub::api::app(jemput_hub::api::AppState::new(db.db.clone()));
     let server = tokio::spawn(jemput_hub::serve::serve(listener, app, Some(tls), async move {
         let _ = stopped.await;
     }));
@@ -188,4 +188,35 @@ async fn the_hub_serves_https_itself_and_shuts_down_gracefully() {
     assert!(reqwest::get(format!("https://localhost:{port}/healthz")).await.is_err());
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(30), server).await.expect("stops").unwrap().unwrap();
+}
+
+#[test]
+fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses_the_document() {
+    use jemput_hub::isolation::{Isolation, Job};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap();
+    store.set_enrolment("petugas-1", "K7QM").unwrap();
+    store.record_request(&draft(), true).unwrap();
+    let req = store.prepare_sync(1 << 20).unwrap();
+    let actor: Vec<u8> = (0..32).step_by(2).map(|i| u8::from_str_radix(&store.actor_hex()[i..i + 2], 16).unwrap()).collect();
+    let job = Job {
+        current: None,
+        known: vec![],
+        device_id: store.identity().unwrap().device_id,
+        officer_id: "petugas-1".into(),
+        scope: jemput_core::permissions::Scope { rw: 1, rt: Some(1) },
+        actors: vec![actor],
+        hub_actor: jemput_core::document::random_actor().to_bytes().to_vec(),
+        message: req.docs[0].message.clone(),
+    };
+    let here = Isolation::InProcess.run(&job);
+    assert!(here.refusal.is_none() && here.updated.is_some(), "{here:?}");
+    // The same job in a worker process gives the same outcome.
+    let workers = Isolation::workers(BIN.into(), 512);
+    assert_eq!(workers.run(&job), here);
+    assert_eq!(workers.run(&job), here, "a worker serves job after job");
+    // A worker that dies (here: 16 MiB of address space is too little to even start) costs
+    // only that document, refused with a clear code.
+    let starved = Isolation::workers(BIN.into(), 16).run(&job);
+    assert_eq!(starved.refusal.map(|r| r.0).as_deref(), Some("dokumen_tidak_dapat_diproses"));
 }

@@ -38,7 +38,7 @@ impl Drop for TestHub {
 pub async fn serve(db: HubDb) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = app(AppState { db });
+    let router = app(AppState::new(db));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use jemput_core::crypto::Cipher;
-use jemput_core::permissions::DeviceWriter;
+use jemput_core::document::DocKind;
 use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{self, DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::{bearer, AppState};
 use crate::db::{self, HubTx};
 use crate::error::AppError;
+use crate::isolation::{Isolation, Job};
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
@@ -37,13 +38,14 @@ pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>)
 pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
     let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
     let req = SyncRequest::decode(&body).map_err(|_| AppError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
+    let isolation = s.isolation.clone();
     let resp =
         s.db.call(move |tx, cipher| {
             let device = db::device_by_token(tx, &token)?.ok_or(AppError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
             if device.revoked {
                 return Err(AppError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
             }
-            exchange(tx, cipher, &device, &req)
+            exchange(tx, cipher, &isolation, &device, &req)
         })
         .await?;
     Ok(([(header::CONTENT_TYPE, protocol::CONTENT_TYPE)], protocol::encode(&resp)))
@@ -69,12 +71,15 @@ pub struct Applied {
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
-/// bundle). Every document is locked first, in id order, then checked on a copy, then stored:
-/// a refused change leaves the hub's copy untouched. With `track_device`, what the device says
-/// it has is recorded for the next exchange.
+/// bundle). Every document is locked first, in id order, then checked on a copy (in a worker
+/// process when `isolation` says so), then stored: a refused change leaves the hub's copy
+/// untouched. With `track_device`, what the device says it has is recorded for the next
+/// exchange.
+#[allow(clippy::too_many_arguments)]
 pub fn apply_incoming(
     tx: &mut dyn HubTx,
     cipher: &Cipher,
+    isolation: &Isolation,
     device: &db::Device,
     docs: &[DocMessage],
     cursor: u64,
@@ -82,9 +87,7 @@ pub fn apply_incoming(
     audit_actor: &str,
 ) -> Result<Vec<Applied>, AppError> {
     let hub_actor = db::hub_actor(tx)?;
-    let actors: Vec<automerge::ActorId> =
-        device.actors.iter().filter_map(|a| hex(a).map(|b| automerge::ActorId::from(b.as_slice()))).collect();
-    let writer = DeviceWriter { device_id: &device.id, officer_id: &device.officer_id, scope: device.scope };
+    let actors: Vec<Vec<u8>> = device.actors.iter().filter_map(|a| hex(a)).collect();
     let mut order: Vec<&DocMessage> = docs.iter().collect();
     order.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
     order.dedup_by(|a, b| a.doc_id == b.doc_id);
@@ -92,46 +95,64 @@ pub fn apply_incoming(
     // deadlock on the change-log lock taken when storing).
     let mut outcomes = Vec::with_capacity(order.len());
     for dm in order {
-        let current = db::load_doc(tx, cipher, &dm.doc_id, true)?;
+        let current = db::load_doc_bytes(tx, cipher, &dm.doc_id, true)?;
         let known = if track_device { db::known_heads(tx, &device.id, &dm.doc_id, cursor)? } else { Vec::new() };
-        let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &dm.message);
-        outcomes.push((dm.doc_id.clone(), current, inc));
+        let job = Job {
+            current,
+            known: known.iter().map(|h| h.0).collect(),
+            device_id: device.id.clone(),
+            officer_id: device.officer_id.clone(),
+            scope: device.scope,
+            actors: actors.clone(),
+            hub_actor: hub_actor.to_bytes().to_vec(),
+            message: dm.message.clone(),
+        };
+        outcomes.push((dm.doc_id.clone(), isolation.run(&job)));
     }
     // Phase 2: store what was accepted.
+    let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
     let mut out = Vec::with_capacity(outcomes.len());
-    for (doc_id, current, inc) in outcomes {
+    for (doc_id, o) in outcomes {
         if track_device {
-            db::set_known_heads(tx, &device.id, &doc_id, &inc.device_heads)?;
+            db::set_known_heads(tx, &device.id, &doc_id, &heads(&o.device_heads))?;
         }
-        if let Some(r) = inc.refusal {
-            db::audit(tx, audit_actor, &format!("ditolak:{}", r.code), Some(&doc_id))?;
+        if let Some((code, message)) = o.refusal {
+            db::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
             out.push(Applied {
                 doc_id: doc_id.clone(),
                 reply: None,
                 hub_heads: None,
-                refusal: Some(DocRefusal { doc_id, code: r.code, message: r.message }),
+                refusal: Some(DocRefusal { doc_id, code, message }),
                 stored: false,
             });
             continue;
         }
-        let (hub_heads, stored) = match (inc.updated, inc.placed) {
-            (Some(mut doc), Some((kind, rw, rt))) => {
+        let stored = match (o.updated, o.placed) {
+            (Some(bytes), Some((kind, rw, rt))) => {
+                let kind = DocKind::from_code(&kind).ok_or(AppError::Internal)?;
+                let mut doc = automerge::AutoCommit::load(&bytes).map_err(|_| AppError::Internal)?;
                 db::put_doc(tx, cipher, &doc_id, &mut doc, kind, rw, rt)?;
                 db::audit(tx, audit_actor, "tulis", Some(&doc_id))?;
-                (Some(doc.get_heads()), true)
+                true
             }
-            _ => (current.map(|mut d| d.get_heads()), false),
+            _ => false,
         };
-        out.push(Applied { doc_id, reply: inc.reply, hub_heads, refusal: None, stored });
+        out.push(Applied { doc_id, reply: o.reply, hub_heads: o.hub_heads.map(|h| heads(&h)), refusal: None, stored });
     }
     Ok(out)
 }
 
 /// Applies a device's request and builds the answer, in one transaction: either everything
 /// the answer acknowledges is durable, or nothing changed.
-fn exchange(tx: &mut dyn HubTx, cipher: &Cipher, device: &db::Device, req: &SyncRequest) -> Result<SyncResponse, AppError> {
+fn exchange(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    isolation: &Isolation,
+    device: &db::Device,
+    req: &SyncRequest,
+) -> Result<SyncResponse, AppError> {
     let actor = format!("perangkat:{}", device.id);
-    let applied = apply_incoming(tx, cipher, device, &req.docs, req.cursor, true, &actor)?;
+    let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor)?;
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
     // Heads each answered document will have on the device once it applies this answer.

@@ -18,6 +18,15 @@ use crate::db::HubDb;
 pub struct AppState {
     /// The database.
     pub db: HubDb,
+    /// Where incoming documents are decoded and checked.
+    pub isolation: crate::isolation::Isolation,
+}
+
+impl AppState {
+    /// State with documents checked in this process (tests, the demo).
+    pub fn new(db: HubDb) -> AppState {
+        AppState { db, isolation: Default::default() }
+    }
 }
 
 /// The router.

@@ -497,11 +497,17 @@ pub struct ImportReport {
 
 /// Imports a bundle file written by a device (no-signal handoff), with the same checks as a
 /// sync from that device. Importing the same bundle twice changes nothing.
-pub fn import_bundle_bytes(tx: &mut dyn HubTx, cipher: &Cipher, bytes: &[u8], by: &str) -> Result<ImportReport, AppError> {
+pub fn import_bundle_bytes(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    isolation: &crate::isolation::Isolation,
+    bytes: &[u8],
+    by: &str,
+) -> Result<ImportReport, AppError> {
     let bundle = Bundle::decode(bytes).map_err(|_| AppError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
     let device = db::device_by_id(tx, &bundle.device_id)?
         .ok_or(AppError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
-    let applied = super::device::apply_incoming(tx, cipher, &device, &bundle.docs, 0, false, by)?;
+    let applied = super::device::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by)?;
     let changed = applied.iter().filter(|a| a.stored).count();
     let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
     db::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;
@@ -510,10 +516,11 @@ pub fn import_bundle_bytes(tx: &mut dyn HubTx, cipher: &Cipher, bytes: &[u8], by
 
 pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
     let token = bearer(&headers);
+    let isolation = s.isolation.clone();
     let report =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            import_bundle_bytes(tx, cipher, &body, &who(&staff))
+            import_bundle_bytes(tx, cipher, &isolation, &body, &who(&staff))
         })
         .await?;
     Ok(Json(report))

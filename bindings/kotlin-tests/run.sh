@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Tests the real native library from Kotlin on the JVM: builds libjemput (debug), generates
+# the Kotlin bindings with the workspace's own uniffi-bindgen into target/kotlin-bindings
+# (generated code is never committed), then runs the JUnit 5 tests with Maven. Everything it
+# writes goes under the workspace's target/. Needs cargo, a JDK (17+) and Maven.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+case "$(uname -s)" in
+  Darwin) lib="libjemput.dylib" ;;
+  *) lib="libjemput.so" ;;
+esac
+
+cargo build -p jemput-bindings
+rm -rf "$target_dir/kotlin-bindings"
+cargo run -q -p uniffi-bindgen -- generate --no-format \
+  --library "$target_dir/debug/$lib" --language kotlin --out-dir "$target_dir/kotlin-bindings"
+
+cd "$root/bindings/kotlin-tests"
+mvn -B -q -Dstyle.color=never test \
+  -Djemput.bindings.dir="$target_dir/kotlin-bindings" \
+  -Djemput.native.dir="$target_dir/debug"
+cat "$target_dir"/kotlin-tests/surefire-reports/*.txt | grep -h "Tests run" || true
+echo "Kotlin tests of libjemput passed."
