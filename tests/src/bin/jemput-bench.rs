@@ -339,15 +339,56 @@ fn native_library(b: &mut Bench) {
     match (status, lib) {
         (Ok(s), Some(lib)) if s.success() => {
             let size = std::fs::metadata(&lib).unwrap().len();
-            b.row(
-                "7",
-                format!("stripped release native library ({})", lib.file_name().unwrap().to_string_lossy()),
-                format!("{:.2} MB", size as f64 / 1_048_576.0),
-                "≤ 4 MB",
-                Some(size <= 4 * 1_048_576),
-            );
+            let bytes = std::fs::read(&lib).unwrap_or_default();
+            // Without exported functions the linker drops the core, and the size says nothing.
+            let exports = bytes.windows(17).filter(|w| *w == b"uniffi_jemput_fn_").count();
+            let name = lib.file_name().unwrap().to_string_lossy().to_string();
+            let mb = format!("{:.2} MB", size as f64 / 1_048_576.0);
+            if exports == 0 {
+                b.row(
+                    "7",
+                    format!("stripped release native library ({name}): exports no API, the core is dropped"),
+                    format!("{mb} (not representative)"),
+                    "≤ 4 MB",
+                    None,
+                );
+            } else {
+                b.row(
+                    "7",
+                    format!("stripped release native library ({name}, {exports} exported functions)"),
+                    mb,
+                    "≤ 4 MB",
+                    Some(size <= 4 * 1_048_576),
+                );
+            }
+            native_library_breakdown(b);
         }
         _ => b.row("7", "stripped release native library", "build failed", "≤ 4 MB", Some(false)),
+    }
+}
+
+/// The biggest crates in the native library (`cargo bloat --crates`, when cargo-bloat is
+/// installed; built unstripped in a separate target folder).
+fn native_library_breakdown(b: &mut Bench) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bloat");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["bloat", "--release", "-p", "jemput-bindings", "--lib", "--crates", "-n", "8"])
+        .env("CARGO_PROFILE_RELEASE_STRIP", "false")
+        .env("CARGO_TARGET_DIR", &dir)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let rows: Vec<String> = text
+                .lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.len() >= 4 && f[0].ends_with('%') && f[1].ends_with('%')).then(|| format!("{} {}", f[3], f[2]))
+                })
+                .collect();
+            b.row("7", "  biggest crates in .text (cargo bloat --crates, unstripped build)", rows.join(", "), "", None);
+        }
+        _ => b.row("7", "  biggest crates", "cargo-bloat not installed (cargo install cargo-bloat)", "", None),
     }
 }
 
