@@ -388,7 +388,12 @@ fn native_library_breakdown(b: &mut Bench) {
                 .collect();
             b.row("7", "  biggest crates in .text (cargo bloat --crates, unstripped build)", rows.join(", "), "", None);
         }
-        _ => b.row("7", "  biggest crates", "cargo-bloat not installed (cargo install cargo-bloat)", "", None),
+        Ok(o) => {
+            // cargo-bloat refuses a package that is cdylib, staticlib and lib at once.
+            let why = String::from_utf8_lossy(&o.stderr).lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+            b.row("7", "  biggest crates", format!("cargo bloat failed: {why}"), "", None)
+        }
+        Err(_) => b.row("7", "  biggest crates", "cargo-bloat not installed (cargo install cargo-bloat)", "", None),
     }
 }
 
