@@ -18,7 +18,8 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub const MAX_DOC_BYTES: usize = 256 * 1024;
 
 /// What a document holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DocKind {
     /// One [`Request`].
     Request,

@@ -4,8 +4,8 @@
 
 use automerge::{AutoCommit, ChangeHash};
 use jemput_core::crypto::Cipher;
-use jemput_core::document::DocKind;
 use jemput_core::permissions::Scope;
+use jemput_core::sync::hub_side::Placement;
 
 use crate::error::AppError;
 pub use crate::storage::{DeviceRow, DocFilter, HubDb, HubTx, Officer, StaffAccount};
@@ -73,39 +73,13 @@ pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_upd
     }
 }
 
-/// Index columns of a document: kind, place, and for requests the status and receipt code.
-fn place_of(doc: &AutoCommit, kind: DocKind, rw: u16, rt: u16) -> (String, Option<String>, Option<String>, u16, u16) {
-    let (status, receipt) = match kind {
-        DocKind::Request => match jemput_core::document::read::<jemput_core::Request>(doc) {
-            Ok(mut r) => {
-                r.mark_received();
-                (Some(r.status().code().to_string()), Some(r.receipt.clone()))
-            }
-            Err(_) => (None, None),
-        },
-        DocKind::Complaint => match jemput_core::document::read::<jemput_core::complaint::Complaint>(doc) {
-            Ok(c) => (Some(c.status().code().to_string()), Some(c.receipt.clone())),
-            Err(_) => (None, None),
-        },
-        _ => (None, None),
-    };
-    (kind.code().to_string(), status, receipt, rw, rt)
-}
-
-/// Stores a document and appends it to the change log; returns the new sequence number.
-pub fn put_doc(
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
-    doc_id: &str,
-    doc: &mut AutoCommit,
-    kind: DocKind,
-    rw: u16,
-    rt: u16,
-) -> Result<i64, AppError> {
-    let (kind, status, receipt, rw, rt) = place_of(doc, kind, rw, rt);
-    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), &doc.save());
-    let place = DocPlace { kind: &kind, rw, rt, status: status.as_deref(), receipt: receipt.as_deref() };
-    tx.put_sealed_doc(doc_id, &place, &sealed)
+/// Stores a document (its `save()` bytes, sealed) under its placement and appends it to the
+/// change log; returns the new sequence number.
+pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, bytes: &[u8], place: &Placement) -> Result<i64, AppError> {
+    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), bytes);
+    let kind = place.kind.code();
+    let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
+    tx.put_sealed_doc(doc_id, &row, &sealed)
 }
 
 /// What the hub knows a device has of a document. Heads sent in an earlier answer count once
@@ -249,7 +223,13 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
 
 /// The device a token belongs to.
 pub fn device_by_token(tx: &mut dyn HubTx, token: &str) -> Result<Option<Device>, AppError> {
-    let Some(row) = tx.device_by_token_hash(&secret_hash(token))? else { return Ok(None) };
+    let row = tx.device_by_token_hash(&secret_hash(token))?;
+    with_actors(tx, row)
+}
+
+/// A device row with the actor ids bound to it.
+fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Device>, AppError> {
+    let Some(row) = row else { return Ok(None) };
     let actors = tx.device_actors(&row.id)?;
     Ok(Some(Device {
         id: row.id,
@@ -262,15 +242,8 @@ pub fn device_by_token(tx: &mut dyn HubTx, token: &str) -> Result<Option<Device>
 
 /// A device by id (for bundles brought to the office).
 pub fn device_by_id(tx: &mut dyn HubTx, id: &str) -> Result<Option<Device>, AppError> {
-    let Some(row) = tx.device(id)? else { return Ok(None) };
-    let actors = tx.device_actors(&row.id)?;
-    Ok(Some(Device {
-        id: row.id,
-        officer_id: row.officer_id,
-        scope: Scope { rw: row.rw, rt: row.rt },
-        actors,
-        revoked: row.revoked_at.is_some(),
-    }))
+    let row = tx.device(id)?;
+    with_actors(tx, row)
 }
 
 /// Revokes one device.

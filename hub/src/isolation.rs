@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use jemput_core::permissions::{DeviceWriter, Scope};
-use jemput_core::sync::hub_side;
+use jemput_core::sync::hub_side::{self, Placement};
 use serde::{Deserialize, Serialize};
 
 /// Largest job or outcome frame on a worker's pipes.
@@ -45,8 +45,8 @@ pub struct Job {
 pub struct Outcome {
     /// The document to store (`save()` bytes) when it changed.
     pub updated: Option<Vec<u8>>,
-    /// Its kind code, RW and RT.
-    pub placed: Option<(String, u16, u16)>,
+    /// Where it belongs and how the office lists it.
+    pub placed: Option<Placement>,
     /// The answer for the device.
     pub reply: Option<Vec<u8>>,
     /// The heads the device said it has.
@@ -93,14 +93,7 @@ pub fn run_job(job: &Job) -> Outcome {
         Some(mut d) => (Some(d.save()), Some(raw(d.get_heads()))),
         None => (None, current.as_mut().map(|d| raw(d.get_heads()))),
     };
-    Outcome {
-        updated,
-        placed: inc.placed.map(|(k, rw, rt)| (k.code().to_string(), rw, rt)),
-        reply: inc.reply,
-        device_heads: raw(inc.device_heads),
-        hub_heads,
-        refusal: None,
-    }
+    Outcome { updated, placed: inc.placed, reply: inc.reply, device_heads: raw(inc.device_heads), hub_heads, refusal: None }
 }
 
 /// Where jobs run.

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use jemput_core::crypto::MasterKey;
 use jemput_core::document::{self, DocKind};
+use jemput_core::sync::hub_side::Placement;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::db::{self, HubDb};
@@ -38,9 +39,9 @@ pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<Stri
         }
         let actor = db::hub_actor(tx)?;
         let mut k = document::create(kelurahan, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(tx, cipher, "kelurahan", &mut k, DocKind::Kelurahan, 0, 0)?;
+        db::put_doc(tx, cipher, "kelurahan", &k.save(), &Placement::everyone(DocKind::Kelurahan))?;
         let mut cat = document::create(catalog, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(tx, cipher, "catalog", &mut cat, DocKind::Catalog, 0, 0)?;
+        db::put_doc(tx, cipher, "catalog", &cat.save(), &Placement::everyone(DocKind::Catalog))?;
         let (_, token) = db::add_staff(tx, "Admin kelurahan")?;
         db::audit(tx, "sistem", "inisialisasi", None)?;
         Ok(token)
@@ -61,7 +62,7 @@ pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), AppError> {
         let mut doc = db::load_doc(tx, cipher, "catalog", true)?.ok_or(AppError::Config("katalog belum dibuat; jalankan init".into()))?;
         doc.set_actor(db::hub_actor(tx)?);
         if document::update(&mut doc, catalog).map_err(|_| AppError::Internal)? {
-            db::put_doc(tx, cipher, "catalog", &mut doc, DocKind::Catalog, 0, 0)?;
+            db::put_doc(tx, cipher, "catalog", &doc.save(), &Placement::everyone(DocKind::Catalog))?;
             db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
         }
         Ok(())

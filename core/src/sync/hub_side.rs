@@ -9,7 +9,6 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 
 use crate::complaint::Complaint;
 use crate::document::{self, DocKind, MAX_DOC_BYTES};
-use crate::error::Error;
 use crate::permissions::{self, DeviceWriter, Refusal};
 use crate::request::Request;
 use crate::sync::peer;
@@ -20,7 +19,7 @@ pub struct Incoming {
     /// The document to store when it changed (the accepted changes).
     pub updated: Option<AutoCommit>,
     /// Its kind and scope (RW, RT), for the change log; `None` when nothing is stored.
-    pub placed: Option<(DocKind, u16, u16)>,
+    pub placed: Option<Placement>,
     /// The answer for the device.
     pub reply: Option<Vec<u8>>,
     /// The heads the device said it has.
@@ -33,20 +32,55 @@ fn refusal(code: &str, message: &str) -> Refusal {
     Refusal { code: code.into(), message: message.into() }
 }
 
-/// Where a document belongs (RW, RT); catalog and profile belong everywhere (0, 0).
-pub fn placement(doc: &AutoCommit) -> Result<(DocKind, u16, u16), Error> {
-    let kind = document::kind(doc)?;
-    Ok(match kind {
-        DocKind::Request => {
-            let r: Request = document::read(doc)?;
-            (kind, r.applicant.address.rw, r.applicant.address.rt)
+/// Where a document belongs and how the office lists it: its kind, RW and RT (0, 0 for the
+/// catalog and profile, which every device gets), and for requests and complaints the status
+/// (as the office sees it) and receipt code. No personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Placement {
+    /// Kind of record.
+    pub kind: DocKind,
+    /// RW.
+    pub rw: u16,
+    /// RT.
+    pub rt: u16,
+    /// Status code.
+    pub status: Option<String>,
+    /// Receipt code.
+    pub receipt: Option<String>,
+}
+
+impl Placement {
+    /// A request's placement; a request the hub holds counts as received
+    /// (`Request::mark_received`).
+    pub fn of_request(r: &Request) -> Placement {
+        let status = match r.status() {
+            crate::request::Status::Dicatat => crate::request::Status::Terkirim,
+            s => s,
+        };
+        Placement {
+            kind: DocKind::Request,
+            rw: r.applicant.address.rw,
+            rt: r.applicant.address.rt,
+            status: Some(status.code().into()),
+            receipt: Some(r.receipt.clone()),
         }
-        DocKind::Complaint => {
-            let c: Complaint = document::read(doc)?;
-            (kind, c.place.rw, c.place.rt)
+    }
+
+    /// A complaint's placement.
+    pub fn of_complaint(c: &Complaint) -> Placement {
+        Placement {
+            kind: DocKind::Complaint,
+            rw: c.place.rw,
+            rt: c.place.rt,
+            status: Some(c.status().code().into()),
+            receipt: Some(c.receipt.clone()),
         }
-        DocKind::Catalog | DocKind::Kelurahan => (kind, 0, 0),
-    })
+    }
+
+    /// A document every device gets (catalog, profile).
+    pub fn everyone(kind: DocKind) -> Placement {
+        Placement { kind, rw: 0, rt: 0, status: None, receipt: None }
+    }
 }
 
 /// Applies a device's message for one document. `current` is the hub's copy (None if the hub
@@ -110,7 +144,7 @@ fn answer(doc: &mut AutoCommit, state: &mut automerge::sync::State, device_heads
     }
 }
 
-fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>) -> Result<(DocKind, u16, u16), Refusal> {
+fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>) -> Result<Placement, Refusal> {
     let bad = || refusal("dokumen_tidak_valid", "Isi data tidak sesuai format Jemput");
     let kind = document::kind(copy).map_err(|_| bad())?;
     if let Some(cur) = current {
@@ -126,7 +160,7 @@ fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'
                 None => None,
             };
             permissions::check_request_write(w, old.as_ref(), &new)?;
-            Ok((kind, new.applicant.address.rw, new.applicant.address.rt))
+            Ok(Placement::of_request(&new))
         }
         DocKind::Complaint => {
             let new: Complaint = document::read(copy).map_err(|_| bad())?;
@@ -135,7 +169,7 @@ fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'
                 None => None,
             };
             permissions::check_complaint_write(w, old.as_ref(), &new)?;
-            Ok((kind, new.place.rw, new.place.rt))
+            Ok(Placement::of_complaint(&new))
         }
         DocKind::Catalog | DocKind::Kelurahan => {
             Err(refusal("hanya_kantor", "Katalog layanan dan profil kelurahan hanya diubah oleh staf kelurahan"))

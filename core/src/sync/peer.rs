@@ -1,10 +1,10 @@
-//! Per-document Automerge sync steps shared by the device and the hub: seeding a sync state
-//! with what the other side is known to have, and decoding and applying messages with
+//! Per-document Automerge sync steps shared by the device and the hub: exact messages built
+//! from what the other side is known to have, and decoding and applying messages with
 //! Automerge isolated (size limits and panics caught), so hostile input cannot crash the caller.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use automerge::sync::{self, BloomFilter, Have, SyncDoc};
+use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 
 use crate::error::{Error, Result};
@@ -12,18 +12,6 @@ use crate::sync::protocol::MAX_DOC_MESSAGE_BYTES;
 
 /// Most changes one document message may carry.
 pub const MAX_CHANGES_PER_MESSAGE: usize = 10_000;
-
-/// A sync state that assumes the peer has exactly `known` (nothing, when empty): the first
-/// message generated from it already carries every change the peer lacks. If the assumption is
-/// wrong, the peer's answer says what it really has and the protocol continues from there.
-pub fn seeded_state(known: &[ChangeHash]) -> sync::State {
-    let mut s = sync::State::new();
-    s.shared_heads = known.to_vec();
-    s.their_heads = Some(known.to_vec());
-    s.their_need = Some(Vec::new());
-    s.their_have = Some(vec![Have { last_sync: known.to_vec(), bloom: BloomFilter::default() }]);
-    s
-}
 
 /// Decodes a sync message, refusing oversized or malformed input.
 pub fn decode_message(bytes: &[u8]) -> Result<sync::Message> {

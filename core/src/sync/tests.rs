@@ -39,7 +39,8 @@ impl MemHub {
                 refused.push(DocRefusal { doc_id: dm.doc_id.clone(), code: r.code, message: r.message });
                 continue;
             }
-            if let (Some(doc), Some((_, rw, rt))) = (inc.updated, inc.placed) {
+            if let (Some(doc), Some(p)) = (inc.updated, inc.placed) {
+                let (rw, rt) = (p.rw, p.rt);
                 self.docs.insert(dm.doc_id.clone(), doc);
                 self.log.push((dm.doc_id.clone(), rw, rt));
             }

@@ -8,7 +8,6 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use jemput_core::crypto::Cipher;
-use jemput_core::document::DocKind;
 use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{self, DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use serde::Deserialize;
@@ -128,10 +127,8 @@ pub fn apply_incoming(
             continue;
         }
         let stored = match (o.updated, o.placed) {
-            (Some(bytes), Some((kind, rw, rt))) => {
-                let kind = DocKind::from_code(&kind).ok_or(AppError::Internal)?;
-                let mut doc = automerge::AutoCommit::load(&bytes).map_err(|_| AppError::Internal)?;
-                db::put_doc(tx, cipher, &doc_id, &mut doc, kind, rw, rt)?;
+            (Some(bytes), Some(place)) => {
+                db::put_doc(tx, cipher, &doc_id, &bytes, &place)?;
                 db::audit(tx, audit_actor, "tulis", Some(&doc_id))?;
                 true
             }

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use jemput_core::sync::protocol;
+use jemput_core::{Complaint, Request};
 
 use crate::db::HubDb;
 
@@ -35,13 +36,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/enroll", post(device::enroll))
         .route("/api/v1/sync", post(device::sync))
         .route("/api/v1/staff/me", get(staff::me))
-        .route("/api/v1/staff/requests", get(staff::list_requests))
-        .route("/api/v1/staff/requests/{id}", get(staff::get_request))
+        .route("/api/v1/staff/requests", get(staff::list::<Request>))
+        .route("/api/v1/staff/requests/{id}", get(staff::get_one::<Request>))
         .route("/api/v1/staff/requests/{id}/status", post(staff::set_request_status))
         .route("/api/v1/staff/requests/{id}/office", post(staff::set_office_fields))
         .route("/api/v1/staff/receipts/{code}", get(staff::by_receipt))
-        .route("/api/v1/staff/complaints", get(staff::list_complaints))
-        .route("/api/v1/staff/complaints/{id}", get(staff::get_complaint))
+        .route("/api/v1/staff/complaints", get(staff::list::<Complaint>))
+        .route("/api/v1/staff/complaints/{id}", get(staff::get_one::<Complaint>))
         .route("/api/v1/staff/complaints/{id}/response", post(staff::answer_complaint))
         .route("/api/v1/staff/officers", get(staff::list_officers).post(staff::add_officer))
         .route("/api/v1/staff/officers/{id}/enrol-code", post(staff::enrol_code))

@@ -14,6 +14,7 @@ use jemput_core::document::{self, DocKind};
 use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role, Status};
 use jemput_core::sync::bundle::Bundle;
+use jemput_core::sync::hub_side::Placement;
 use jemput_core::Kelurahan;
 use serde::{Deserialize, Serialize};
 
@@ -31,17 +32,85 @@ fn who(s: &StaffAccount) -> String {
     format!("staf:{}", s.id)
 }
 
-fn read_request(tx: &mut dyn HubTx, cipher: &Cipher, id: &str, for_update: bool) -> Result<(automerge::AutoCommit, Request), AppError> {
-    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound("permohonan tidak ditemukan"))?;
-    let mut r: Request = document::read(&doc).map_err(|_| AppError::NotFound("permohonan tidak ditemukan"))?;
-    r.mark_received();
-    Ok((doc, r))
+/// A record the staff API lists and reads: requests and complaints.
+pub(crate) trait OfficeRecord: document::Record + Serialize + Send + 'static {
+    /// "Not found" message.
+    const MISSING: &'static str;
+    /// Audit actions for a list and for reading one.
+    const AUDIT_LIST: &'static str;
+    const AUDIT_READ: &'static str;
+    /// A list row.
+    type Row: Serialize + Send + 'static;
+    /// Whether `code` is one of this record's statuses.
+    fn valid_status(code: &str) -> bool;
+    /// The record as the office sees it (a request the hub holds counts as received).
+    fn office_view(&mut self) {}
+    /// Its list row.
+    fn row(&self) -> Self::Row;
 }
 
-fn read_complaint(tx: &mut dyn HubTx, cipher: &Cipher, id: &str, for_update: bool) -> Result<(automerge::AutoCommit, Complaint), AppError> {
-    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound("pengaduan tidak ditemukan"))?;
-    let c: Complaint = document::read(&doc).map_err(|_| AppError::NotFound("pengaduan tidak ditemukan"))?;
-    Ok((doc, c))
+impl OfficeRecord for Request {
+    const MISSING: &'static str = "permohonan tidak ditemukan";
+    const AUDIT_LIST: &'static str = "lihat_daftar_permohonan";
+    const AUDIT_READ: &'static str = "lihat_permohonan";
+    type Row = RequestRow;
+    fn valid_status(code: &str) -> bool {
+        Status::from_code(code).is_some()
+    }
+    fn office_view(&mut self) {
+        self.mark_received();
+    }
+    fn row(&self) -> RequestRow {
+        RequestRow {
+            id: self.id.clone(),
+            receipt: self.receipt.clone(),
+            service_code: self.service_code.clone(),
+            status: self.status(),
+            status_label: self.status().label(),
+            status_reason: self.status_reason().map(str::to_string),
+            name: self.applicant.name.clone(),
+            rw: self.applicant.address.rw,
+            rt: self.applicant.address.rt,
+            created_at: self.created_at,
+            letter_number: self.office.letter_number.clone(),
+        }
+    }
+}
+
+impl OfficeRecord for Complaint {
+    const MISSING: &'static str = "pengaduan tidak ditemukan";
+    const AUDIT_LIST: &'static str = "lihat_daftar_pengaduan";
+    const AUDIT_READ: &'static str = "lihat_pengaduan";
+    type Row = ComplaintRow;
+    fn valid_status(code: &str) -> bool {
+        ComplaintStatus::from_code(code).is_some()
+    }
+    fn row(&self) -> ComplaintRow {
+        ComplaintRow {
+            id: self.id.clone(),
+            receipt: self.receipt.clone(),
+            category: self.category.code().into(),
+            topic: self.topic.clone(),
+            status: self.status(),
+            rw: self.place.rw,
+            rt: self.place.rt,
+            created_at: self.created_at,
+            response: self.latest_response().map(str::to_string),
+        }
+    }
+}
+
+/// A stored record as the office sees it, with its document.
+fn read_record<R: OfficeRecord>(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    id: &str,
+    for_update: bool,
+) -> Result<(automerge::AutoCommit, R), AppError> {
+    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound(R::MISSING))?;
+    let mut r: R = document::read(&doc).map_err(|_| AppError::NotFound(R::MISSING))?;
+    r.office_view();
+    Ok((doc, r))
 }
 
 /// The signed-in staff account.
@@ -69,7 +138,7 @@ struct Page<T> {
 
 /// A request as staff see it in a list.
 #[derive(Serialize)]
-struct RequestRow {
+pub(crate) struct RequestRow {
     id: String,
     receipt: String,
     service_code: String,
@@ -83,7 +152,7 @@ struct RequestRow {
     letter_number: Option<String>,
 }
 
-fn filter(kind: DocKind, q: &ListQuery, valid_status: impl Fn(&str) -> bool) -> Result<DocFilter, AppError> {
+fn filter(kind: DocKind, q: &ListQuery, valid_status: fn(&str) -> bool) -> Result<DocFilter, AppError> {
     if let Some(st) = &q.status {
         if !valid_status(st) {
             return Err(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"));
@@ -96,7 +165,8 @@ fn page(q: &ListQuery) -> (u32, u32) {
     (q.offset.unwrap_or(0), q.limit.unwrap_or(50).clamp(1, 100))
 }
 
-pub(crate) async fn list_requests(
+/// A page of requests or complaints, newest change first, filtered by status and area.
+pub(crate) async fn list<R: OfficeRecord>(
     State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
@@ -105,34 +175,22 @@ pub(crate) async fn list_requests(
     let out =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            let f = filter(DocKind::Request, &q, |c| Status::from_code(c).is_some())?;
+            let f = filter(R::KIND, &q, R::valid_status)?;
             let (offset, limit) = page(&q);
             let total = tx.count_docs(&f)?;
             let mut items = Vec::new();
             for id in tx.doc_ids(&f, offset, limit)? {
-                let (_, r) = read_request(tx, cipher, &id, false)?;
-                items.push(RequestRow {
-                    id: r.id.clone(),
-                    receipt: r.receipt.clone(),
-                    service_code: r.service_code.clone(),
-                    status: r.status(),
-                    status_label: r.status().label(),
-                    status_reason: r.status_reason().map(str::to_string),
-                    name: r.applicant.name.clone(),
-                    rw: r.applicant.address.rw,
-                    rt: r.applicant.address.rt,
-                    created_at: r.created_at,
-                    letter_number: r.office.letter_number.clone(),
-                });
+                items.push(read_record::<R>(tx, cipher, &id, false)?.1.row());
             }
-            db::audit(tx, &who(&staff), "lihat_daftar_permohonan", None)?;
+            db::audit(tx, &who(&staff), R::AUDIT_LIST, None)?;
             Ok(Page { total, items })
         })
         .await?;
     Ok(Json(out))
 }
 
-pub(crate) async fn get_request(
+/// One request or complaint in full.
+pub(crate) async fn get_one<R: OfficeRecord>(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -141,8 +199,8 @@ pub(crate) async fn get_request(
     let r =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            let (_, r) = read_request(tx, cipher, &id, false)?;
-            db::audit(tx, &who(&staff), "lihat_permohonan", Some(&id))?;
+            let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
+            db::audit(tx, &who(&staff), R::AUDIT_READ, Some(&id))?;
             Ok(r)
         })
         .await?;
@@ -204,7 +262,7 @@ pub(crate) async fn set_request_status(
     let r =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            let (mut doc, mut r) = read_request(tx, cipher, &id, true)?;
+            let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
             let actor = Actor { role: Role::Staf, id: staff.id.clone() };
             r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
                 tracing::info!(reason = %m, "perubahan status ditolak");
@@ -212,7 +270,7 @@ pub(crate) async fn set_request_status(
             })?;
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Request, r.applicant.address.rw, r.applicant.address.rt)?;
+            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_request(&r))?;
             db::audit(tx, &who(&staff), &format!("status:{}", status.code()), Some(&id))?;
             Ok(r)
         })
@@ -242,7 +300,7 @@ pub(crate) async fn set_office_fields(
     let r =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            let (mut doc, mut r) = read_request(tx, cipher, &id, true)?;
+            let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
             if let Some(n) = &b.letter_number {
                 r.office.letter_number = Some(n.trim().to_string());
             }
@@ -251,7 +309,7 @@ pub(crate) async fn set_office_fields(
             }
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Request, r.applicant.address.rw, r.applicant.address.rt)?;
+            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_request(&r))?;
             db::audit(tx, &who(&staff), "isian_kantor", Some(&id))?;
             Ok(r)
         })
@@ -261,7 +319,7 @@ pub(crate) async fn set_office_fields(
 
 /// A complaint as staff see it in a list.
 #[derive(Serialize)]
-struct ComplaintRow {
+pub(crate) struct ComplaintRow {
     id: String,
     receipt: String,
     category: String,
@@ -271,57 +329,6 @@ struct ComplaintRow {
     rt: u16,
     created_at: i64,
     response: Option<String>,
-}
-
-pub(crate) async fn list_complaints(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    let out =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let f = filter(DocKind::Complaint, &q, |c| ComplaintStatus::from_code(c).is_some())?;
-            let (offset, limit) = page(&q);
-            let total = tx.count_docs(&f)?;
-            let mut items = Vec::new();
-            for id in tx.doc_ids(&f, offset, limit)? {
-                let (_, c) = read_complaint(tx, cipher, &id, false)?;
-                items.push(ComplaintRow {
-                    id: c.id.clone(),
-                    receipt: c.receipt.clone(),
-                    category: c.category.code().into(),
-                    topic: c.topic.clone(),
-                    status: c.status(),
-                    rw: c.place.rw,
-                    rt: c.place.rt,
-                    created_at: c.created_at,
-                    response: c.latest_response().map(str::to_string),
-                });
-            }
-            db::audit(tx, &who(&staff), "lihat_daftar_pengaduan", None)?;
-            Ok(Page { total, items })
-        })
-        .await?;
-    Ok(Json(out))
-}
-
-pub(crate) async fn get_complaint(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    let c =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let (_, c) = read_complaint(tx, cipher, &id, false)?;
-            db::audit(tx, &who(&staff), "lihat_pengaduan", Some(&id))?;
-            Ok(c)
-        })
-        .await?;
-    Ok(Json(c))
 }
 
 #[derive(Deserialize, Clone)]
@@ -344,13 +351,13 @@ pub(crate) async fn answer_complaint(
     let c =
         s.db.call(move |tx, cipher| {
             let staff = staff_of(tx, &token)?;
-            let (mut doc, mut c) = read_complaint(tx, cipher, &id, true)?;
+            let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
             let actor = Actor { role: Role::Staf, id: staff.id.clone() };
             c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
                 .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &mut doc, DocKind::Complaint, c.place.rw, c.place.rt)?;
+            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_complaint(&c))?;
             db::audit(tx, &who(&staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
             Ok(c)
         })
