@@ -31,3 +31,29 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
     let v: i32 = c.query_one("SELECT version FROM jemput_schema", &[]).unwrap().get(0);
     assert_eq!(v as usize, SCHEMA_VERSION + 1, "left as it was");
 }
+
+#[test]
+fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = TestDb::fresh(BackendKind::Postgres).unwrap();
+    // A version-1 database (migration 2 only adds the `exchanges` table) holding a device.
+    let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "DROP TABLE exchanges; UPDATE jemput_schema SET version = 1;
+         INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
+         INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', '\\x01', 0, 0);",
+    )
+    .unwrap();
+    drop(c);
+    let b = PgBackend::connect(&db.location).unwrap();
+    assert_eq!(b.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(b);
+    let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
+    let officer: String = c.query_one("SELECT officer_id FROM devices WHERE id = 'd1'", &[]).unwrap().get(0);
+    assert_eq!(officer, "o1");
+    c.execute("INSERT INTO exchanges (device_id, key, upload, at) VALUES ('d1', 'k1', '\\x00', 1)", &[]).unwrap();
+    let n: i64 = c.query_one("SELECT count(*) FROM exchanges", &[]).unwrap().get(0);
+    assert_eq!(n, 1);
+}

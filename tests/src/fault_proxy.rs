@@ -68,12 +68,13 @@ struct Shared {
     upstream: SocketAddr,
     rng: Mutex<u64>,
     rates: Mutex<FaultRates>,
-    forced: Mutex<std::collections::VecDeque<Fault>>,
     shape: Mutex<LinkShape>,
     to_upstream: AtomicU64,
     to_client: AtomicU64,
     connections: AtomicU64,
     faults: AtomicU64,
+    cut_points: Mutex<std::collections::VecDeque<u64>>,
+    cuts: AtomicU64,
 }
 
 impl Shared {
@@ -90,9 +91,6 @@ impl Shared {
     }
 
     fn draw(&self) -> Fault {
-        if let Some(f) = self.forced.lock().unwrap().pop_front() {
-            return f;
-        }
         let r = *self.rates.lock().unwrap();
         let mut x = self.chance();
         for (p, f) in [
@@ -133,12 +131,13 @@ impl FaultProxy {
             upstream,
             rng: Mutex::new(seed.max(1)),
             rates: Mutex::new(rates),
-            forced: Mutex::new(std::collections::VecDeque::new()),
             shape: Mutex::new(shape),
             to_upstream: AtomicU64::new(0),
             to_client: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             faults: AtomicU64::new(0),
+            cut_points: Mutex::new(std::collections::VecDeque::new()),
+            cuts: AtomicU64::new(0),
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -162,18 +161,21 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Cuts each of the next `n` connections at a random point: the request part-way through
-    /// (within its first `max_up` bytes) or the response (within its first `max_down`).
-    pub fn cut_next(&self, n: usize, max_up: u64, max_down: u64) {
-        let mut forced = self.shared.forced.lock().unwrap();
-        for _ in 0..n {
-            let f = if self.shared.next() % 2 == 0 {
-                Fault::CutRequest(1 + self.shared.next() % max_up.max(1))
-            } else {
-                Fault::CutResponse(1 + self.shared.next() % max_down.max(1))
-            };
-            forced.push_back(f);
-        }
+    /// Cuts the traffic `n` times at random points: `n` positions drawn uniformly in the first
+    /// `within` bytes of the traffic counted from now (both directions together, headers
+    /// included); whichever connection carries the byte at a position is cut there. A sync
+    /// that moves at least `within` bytes (as any retry of an exchange of that size does) is
+    /// therefore cut exactly `n` times.
+    pub fn cut_at_random(&self, n: usize, within: u64) {
+        let start = self.shared.to_upstream.load(Ordering::SeqCst) + self.shared.to_client.load(Ordering::SeqCst);
+        let mut points: Vec<u64> = (0..n).map(|_| start + 1 + self.shared.next() % within.max(1)).collect();
+        points.sort_unstable();
+        *self.shared.cut_points.lock().unwrap() = points.into();
+    }
+
+    /// Cuts made by [`FaultProxy::cut_at_random`] so far.
+    pub fn cuts(&self) -> u64 {
+        self.shared.cuts.load(Ordering::SeqCst)
     }
 
     /// Changes the fault rates (e.g. heal the network).
@@ -194,7 +196,7 @@ impl FaultProxy {
 
     /// Resets the byte and connection counters.
     pub fn reset_counters(&self) {
-        for c in [&self.shared.to_upstream, &self.shared.to_client, &self.shared.connections, &self.shared.faults] {
+        for c in [&self.shared.to_upstream, &self.shared.to_client, &self.shared.connections, &self.shared.faults, &self.shared.cuts] {
             c.store(0, Ordering::SeqCst);
         }
     }
@@ -237,6 +239,25 @@ async fn pipe(
         if shape.loss > 0.0 && s.chance() < shape.loss {
             // A lost segment: the stream stalls for a retransmission timeout (about 2 RTT).
             tokio::time::sleep(shape.one_way_delay * 4 + Duration::from_millis(200)).await;
+        }
+        // A cut at a position of the whole traffic (`cut_at_random`).
+        let cut_here = {
+            let mut points = s.cut_points.lock().unwrap();
+            let total = s.to_upstream.load(Ordering::SeqCst) + s.to_client.load(Ordering::SeqCst);
+            match points.front() {
+                Some(&p) if total + n >= p => {
+                    points.pop_front();
+                    let keep = p.saturating_sub(total).saturating_sub(1);
+                    count(s, upward, keep);
+                    Some(keep)
+                }
+                _ => None,
+            }
+        };
+        if let Some(keep) = cut_here {
+            s.cuts.fetch_add(1, Ordering::SeqCst);
+            to.write_all(&buf[..keep as usize]).await?;
+            return Err(std::io::Error::other("cut"));
         }
         to.write_all(&buf[..n as usize]).await?;
         count(s, upward, n);

@@ -162,20 +162,36 @@ impl SyncClient {
         Ok(SyncClient { sync_url, token: token.to_string(), http, policy })
     }
 
-    /// One exchange, retried with exponential backoff on network errors and 5xx/429.
+    /// One exchange, resumable (ADR 0006): it gets a random key; when the connection breaks, the
+    /// client asks the hub where the exchange stands and continues from there: the rest of the
+    /// upload from the byte the hub holds, or the rest of an answer the hub already gave. Failed
+    /// attempts are retried with exponential backoff (network errors, 5xx, 429).
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        let key = new_exchange_key();
         let mut delay = self.policy.base_delay;
         let mut last = SyncError::Network("belum dicoba".into());
-        for attempt in 0..self.policy.attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(self.policy.max_delay);
-            }
-            match self.try_exchange(body.clone()).await {
-                Ok(b) => return Ok(b),
-                Err(e) if e.is_transient() => {
-                    tracing::debug!(attempt, error = %e, "pertukaran sinkron gagal, dicoba lagi");
+        // Where to upload from; `None` = ask the hub first (after a break).
+        let mut from: Option<usize> = Some(0);
+        // The answer's bytes received so far (a response cut part-way is continued).
+        let mut answer = Vec::new();
+        let mut failures = 0;
+        while failures < self.policy.attempts.max(1) {
+            let step = match from {
+                Some(offset) => self.upload(&key, offset, &body, &mut answer).await,
+                None => self.ask(&key, body.len(), &mut answer).await,
+            };
+            match step {
+                Ok(Step::Answered) => return Ok(answer),
+                Ok(Step::UploadFrom(offset)) => from = Some(offset),
+                Err(e) if e.is_transient() || is_offset_mismatch(&e) => {
+                    tracing::debug!(attempt = failures, error = %e, "pertukaran sinkron terputus, dilanjutkan");
                     last = e;
+                    from = None;
+                    failures += 1;
+                    if failures < self.policy.attempts.max(1) {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(self.policy.max_delay);
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -183,34 +199,48 @@ impl SyncClient {
         Err(last)
     }
 
-    async fn try_exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
-        let resp = self
+    /// Sends `body` from `offset` (the whole body when 0) and reads the answer into `answer`.
+    async fn upload(&self, key: &str, offset: usize, body: &[u8], answer: &mut Vec<u8>) -> Result<Step, SyncError> {
+        let mut post = self
             .http
             .post(self.sync_url.clone())
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
-        if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(SyncError::Unauthorized);
+            .header(protocol::EXCHANGE_HEADER, key);
+        if offset > 0 {
+            post = post.header(protocol::OFFSET_HEADER, offset.to_string());
         }
-        if !status.is_success() {
-            let (code, message) = match serde_json::from_slice::<HubError>(&bytes) {
-                Ok(e) => (e.kode, e.pesan),
-                Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
-            };
-            return Err(SyncError::Server { status: status.as_u16(), code, message });
-        }
-        if bytes.len() > protocol::MAX_BODY_BYTES {
-            return Err(SyncError::Protocol);
-        }
-        Ok(bytes.to_vec())
+        let resp = post.body(body[offset.min(body.len())..].to_vec()).send().await.map_err(|e| SyncError::Network(e.to_string()))?;
+        let resp = check_status(resp).await?;
+        answer.clear();
+        read_answer(resp, answer).await?;
+        Ok(Step::Answered)
     }
 
+    /// Asks the hub where exchange `key` stands: the rest of its answer (appended to `answer`),
+    /// or the offset to continue the upload of a `len`-byte body from.
+    async fn ask(&self, key: &str, len: usize, answer: &mut Vec<u8>) -> Result<Step, SyncError> {
+        let url = self.sync_url.join(&format!("sync/{key}")).map_err(|_| SyncError::BadUrl)?;
+        let mut get = self.http.get(url).bearer_auth(&self.token);
+        if !answer.is_empty() {
+            get = get.header(protocol::RECEIVED_HEADER, answer.len().to_string());
+        }
+        let resp = get.send().await.map_err(|e| SyncError::Network(e.to_string()))?;
+        let resp = check_status(resp).await?;
+        if resp.status() == reqwest::StatusCode::ACCEPTED {
+            let offset = resp
+                .headers()
+                .get(protocol::OFFSET_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|o| *o <= len)
+                .ok_or(SyncError::Protocol)?;
+            answer.clear();
+            return Ok(Step::UploadFrom(offset));
+        }
+        read_answer(resp, answer).await?;
+        Ok(Step::Answered)
+    }
     /// Syncs `store` with the hub: sends what the hub lacks, applies what the hub has for this
     /// device, in as few exchanges as possible (one when everything fits). `progress` is called
     /// after each exchange.
@@ -256,6 +286,53 @@ impl SyncClient {
     }
 }
 
+/// Where an exchange goes next.
+enum Step {
+    /// The whole answer is in hand.
+    Answered,
+    /// The hub holds the upload up to this byte: continue from there.
+    UploadFrom(usize),
+}
+
+/// A random key for one exchange (16 characters `[0-9a-f]`).
+fn new_exchange_key() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the OS random source works");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn is_offset_mismatch(e: &SyncError) -> bool {
+    matches!(e, SyncError::Server { status: 409, code, .. } if code == "offset_tidak_cocok")
+}
+
+/// Turns an error status into a [`SyncError`] (with the hub's code and message).
+async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+    let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Unauthorized);
+    }
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
+    let (code, message) = match serde_json::from_slice::<HubError>(&bytes) {
+        Ok(e) => (e.kode, e.pesan),
+        Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
+    };
+    Err(SyncError::Server { status: status.as_u16(), code, message })
+}
+
+/// Reads an answer body into `answer` piece by piece, so a break keeps what arrived.
+async fn read_answer(mut resp: reqwest::Response, answer: &mut Vec<u8>) -> Result<(), SyncError> {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| SyncError::Network(e.to_string()))? {
+        if answer.len() + chunk.len() > protocol::MAX_BODY_BYTES {
+            return Err(SyncError::Protocol);
+        }
+        answer.extend_from_slice(&chunk);
+    }
+    Ok(())
+}
+
 /// What the hub gives a newly enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrolment {
@@ -291,15 +368,7 @@ pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<
         .send()
         .await
         .map_err(|e| SyncError::Network(e.to_string()))?;
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
-    if !status.is_success() {
-        let (code, message) = match serde_json::from_slice::<HubError>(&bytes) {
-            Ok(e) => (e.kode, e.pesan),
-            Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
-        };
-        return Err(SyncError::Server { status: status.as_u16(), code, message });
-    }
+    let bytes = check_status(resp).await?.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
     let e: Enrolment = serde_json::from_slice(&bytes).map_err(|_| SyncError::Protocol)?;
     store.lock().unwrap_or_else(|e| e.into_inner()).set_enrolment(&e.officer_id, &e.receipt_prefix)?;
     Ok(e)

@@ -9,6 +9,19 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u16 = 1;
 /// Content type of request and response bodies.
 pub const CONTENT_TYPE: &str = "application/x-jemput-sync";
+/// Header carrying the key a device gives one exchange, so a cut exchange can be resumed
+/// (ADR 0006): 8 to 32 characters `[0-9a-z]`.
+pub const EXCHANGE_HEADER: &str = "jemput-exchange";
+/// Header: where this part of an upload starts within the whole body (a resumed upload).
+pub const OFFSET_HEADER: &str = "jemput-offset";
+/// Header: how many bytes of the answer the device already has (asking for the rest).
+pub const RECEIVED_HEADER: &str = "jemput-received";
+
+/// Whether `key` is a valid exchange key.
+pub fn valid_exchange_key(key: &str) -> bool {
+    (8..=32).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
 /// Largest compressed body accepted.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Largest body after decompression.

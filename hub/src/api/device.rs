@@ -2,9 +2,9 @@
 //! many documents per exchange, each incoming change checked on a copy before it is merged, and
 //! the documents of the device's scope that changed since its cursor sent back.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use jemput_core::crypto::Cipher;
@@ -16,6 +16,7 @@ use super::{bearer, AppState};
 use crate::db::{self, HubTx};
 use crate::error::AppError;
 use crate::isolation::{Isolation, Job};
+use crate::storage::ExchangeRow;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
@@ -33,21 +34,206 @@ pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>)
     Ok(Json(enrolled))
 }
 
-/// One sync exchange.
-pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
-    let req = SyncRequest::decode(&body).map_err(|_| AppError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
-    let isolation = s.isolation.clone();
-    let resp =
-        s.db.call(move |tx, cipher| {
-            let device = db::device_by_token(tx, &token)?.ok_or(AppError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
-            if device.revoked {
-                return Err(AppError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
+/// How long the hub waits for the next piece of an upload before it treats the connection as
+/// cut (and keeps what arrived).
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The exchange key and upload offset of a request (ADR 0006).
+fn resumable(headers: &HeaderMap) -> Result<(Option<String>, usize), AppError> {
+    let key = match header_str(headers, protocol::EXCHANGE_HEADER) {
+        None => None,
+        Some(k) if protocol::valid_exchange_key(k) => Some(k.to_string()),
+        Some(_) => return Err(AppError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid")),
+    };
+    let offset = match header_str(headers, protocol::OFFSET_HEADER) {
+        None => 0,
+        Some(o) => o.parse::<usize>().map_err(|_| AppError::BadRequest("offset_salah", "Posisi unggahan tidak valid"))?,
+    };
+    if offset > 0 && key.is_none() {
+        return Err(AppError::BadRequest("offset_salah", "Posisi unggahan tanpa kunci pertukaran"));
+    }
+    if offset > protocol::MAX_BODY_BYTES {
+        return Err(AppError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
+    }
+    Ok((key, offset))
+}
+
+fn exchange_context(device_id: &str, key: &str) -> Vec<u8> {
+    format!("hub:exchange:{device_id}:{key}").into_bytes()
+}
+
+/// The device a token belongs to, if it is enrolled and not revoked.
+fn authorized(tx: &mut dyn HubTx, token: &str) -> Result<db::Device, AppError> {
+    let device = db::device_by_token(tx, token)?.ok_or(AppError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
+    if device.revoked {
+        return Err(AppError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
+    }
+    Ok(device)
+}
+
+/// What the hub holds of a device's exchange `key`: the answer once applied, or else the upload
+/// received so far (empty when the key is new).
+enum Held {
+    Answer(Vec<u8>),
+    Upload(Vec<u8>),
+}
+
+fn held(tx: &mut dyn HubTx, cipher: &Cipher, device_id: &str, key: &str) -> Result<Held, AppError> {
+    let ctx = exchange_context(device_id, key);
+    match tx.exchange(device_id)? {
+        Some(row) if row.key == key => match row.answer {
+            Some(a) => Ok(Held::Answer(cipher.open(&ctx, &a).map_err(|_| AppError::Internal)?)),
+            None => Ok(Held::Upload(cipher.open(&ctx, &row.upload).map_err(|_| AppError::Internal)?)),
+        },
+        _ => Ok(Held::Upload(Vec::new())),
+    }
+}
+
+fn offset_mismatch(held: usize) -> AppError {
+    AppError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
+}
+
+/// Reads an upload to its end. When the connection breaks first, the part that arrived is kept
+/// for the device to resume from (when the exchange has a key). Runs as a task of its own, so it
+/// finishes even though the handler is dropped with the broken connection.
+async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, offset: usize, body: Body) -> Result<Vec<u8>, AppError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = Vec::new();
+    loop {
+        match tokio::time::timeout(UPLOAD_IDLE, body.frame()).await {
+            Ok(None) => return Ok(buf),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    if offset + buf.len() + data.len() > protocol::MAX_BODY_BYTES {
+                        return Err(AppError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
+                    }
+                    buf.extend_from_slice(&data);
+                }
             }
-            exchange(tx, cipher, &isolation, &device, &req)
+            Ok(Some(Err(_))) | Err(_) => {
+                if let Some(key) = key.filter(|_| !buf.is_empty()) {
+                    let kept = db
+                        .call(move |tx, cipher| {
+                            let device = authorized(tx, &token)?;
+                            let mut upload = match held(tx, cipher, &device.id, &key)? {
+                                Held::Answer(_) => return Ok(()),
+                                Held::Upload(u) => u,
+                            };
+                            if offset > upload.len() {
+                                return Ok(());
+                            }
+                            upload.truncate(offset);
+                            upload.extend_from_slice(&buf);
+                            let sealed = cipher.seal(&exchange_context(&device.id, &key), &upload);
+                            let at = jemput_core::time_util::now_ms();
+                            tx.put_exchange(&device.id, &ExchangeRow { key: key.clone(), upload: sealed, answer: None, at })
+                        })
+                        .await;
+                    if let Err(e) = kept {
+                        tracing::debug!(error = %e, "bagian unggahan tidak disimpan");
+                    }
+                }
+                return Err(AppError::BadRequest("unggahan_terputus", "Unggahan terputus"));
+            }
+        }
+    }
+}
+
+/// One sync exchange. With an exchange key (ADR 0006) it is resumable: the part of a cut upload
+/// that arrived is kept, a later part continues it at `jemput-offset`, and the answer is kept
+/// with the applied changes (in the same transaction), so a device whose answer was cut asks
+/// for it again (`GET /api/v1/sync/{key}`) instead of sending everything again.
+pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+    let (key, offset) = resumable(&headers)?;
+    let part =
+        tokio::spawn(read_upload(s.db.clone(), token.clone(), key.clone(), offset, body)).await.map_err(|_| AppError::Internal)??;
+    // A continued upload: put it together with the part the hub kept.
+    let whole = match (&key, offset) {
+        (Some(k), o) if o > 0 => {
+            let (token, k) = (token.clone(), k.clone());
+            let kept = s.db.call(move |tx, cipher| {
+                let device = authorized(tx, &token)?;
+                held(tx, cipher, &device.id, &k)
+            });
+            match kept.await? {
+                Held::Answer(a) => return Ok(answer(a)),
+                Held::Upload(mut u) => {
+                    if o > u.len() {
+                        return Err(offset_mismatch(u.len()));
+                    }
+                    u.truncate(o);
+                    u.extend_from_slice(&part);
+                    u
+                }
+            }
+        }
+        _ => part,
+    };
+    let req =
+        SyncRequest::decode(&whole).map_err(|_| AppError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
+    let isolation = s.isolation.clone();
+    let encoded =
+        s.db.call(move |tx, cipher| {
+            let device = authorized(tx, &token)?;
+            if let Some(k) = &key {
+                // The same exchange applied already (a replayed or re-sent upload): the same answer.
+                if let Held::Answer(a) = held(tx, cipher, &device.id, k)? {
+                    return Ok(a);
+                }
+            }
+            let resp = exchange(tx, cipher, &isolation, &device, &req)?;
+            let encoded = protocol::encode(&resp);
+            if let Some(k) = &key {
+                let sealed = cipher.seal(&exchange_context(&device.id, k), &encoded);
+                let row = ExchangeRow { key: k.clone(), upload: Vec::new(), answer: Some(sealed), at: jemput_core::time_util::now_ms() };
+                tx.put_exchange(&device.id, &row)?;
+            }
+            Ok(encoded)
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, protocol::CONTENT_TYPE)], protocol::encode(&resp)))
+    Ok(answer(encoded))
+}
+
+fn answer(body: Vec<u8>) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, protocol::CONTENT_TYPE)], body).into_response()
+}
+
+/// Where a resumable exchange stands (ADR 0006), for a device whose connection broke: `200`
+/// with the rest of the answer after the `jemput-received` bytes the device has, when the
+/// exchange was applied; otherwise `202` with `jemput-offset`, how much of the upload the hub
+/// holds (0 when it has nothing), for the device to continue from.
+pub(crate) async fn resume(
+    State(s): State<AppState>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, AppError> {
+    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+    if !protocol::valid_exchange_key(&key) {
+        return Err(AppError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid"));
+    }
+    let received = match header_str(&headers, protocol::RECEIVED_HEADER) {
+        None => 0,
+        Some(r) => r.parse::<usize>().map_err(|_| AppError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
+    };
+    let held =
+        s.db.call(move |tx, cipher| {
+            let device = authorized(tx, &token)?;
+            held(tx, cipher, &device.id, &key)
+        })
+        .await?;
+    match held {
+        Held::Answer(a) => {
+            let rest = a.get(received..).ok_or(AppError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
+            Ok(answer(rest.to_vec()))
+        }
+        Held::Upload(u) => Ok((StatusCode::ACCEPTED, [(protocol::OFFSET_HEADER, u.len().to_string())]).into_response()),
+    }
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {

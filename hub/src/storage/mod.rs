@@ -112,6 +112,21 @@ pub struct DocPlace<'a> {
     pub receipt: Option<&'a str>,
 }
 
+/// A device's latest resumable sync exchange (ADR 0006): the part of its upload received so far
+/// and, once the exchange has been applied, the answer, both sealed. One row per device; a new
+/// exchange replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeRow {
+    /// The key the device chose for the exchange.
+    pub key: String,
+    /// The upload received so far (sealed), empty once answered.
+    pub upload: Vec<u8>,
+    /// The answer (sealed), once the exchange has been applied.
+    pub answer: Option<Vec<u8>>,
+    /// Last change (ms since epoch).
+    pub at: i64,
+}
+
 /// A filter for office lists of documents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocFilter {
@@ -203,6 +218,10 @@ pub trait HubTx {
     fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError>;
     /// Records a device's last sync.
     fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError>;
+    /// A device's latest resumable exchange.
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError>;
+    /// Stores a device's latest resumable exchange, replacing the one before.
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError>;
 
     /// Inserts a staff account.
     fn insert_staff(&mut self, staff: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError>;

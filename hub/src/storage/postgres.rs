@@ -11,11 +11,13 @@ use postgres::error::SqlState;
 use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
+use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
 use crate::error::AppError;
 
 /// Schema versions, applied in order under an advisory lock; `jemput_schema` says how many ran.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    // 1: the first hub.
+    "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
 CREATE TABLE officers (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER, active BOOLEAN NOT NULL DEFAULT TRUE, created_at BIGINT NOT NULL);
@@ -38,6 +40,11 @@ CREATE TABLE device_known (
 CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, doc_id TEXT);
 CREATE TABLE staff (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash BYTEA NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, created_at BIGINT NOT NULL);
+",
+    // 2: resumable sync exchanges (ADR 0006).
+    "
+CREATE TABLE exchanges (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id), key TEXT NOT NULL, upload BYTEA NOT NULL, answer BYTEA, at BIGINT NOT NULL);
 "];
 
 /// The schema version this build writes.
@@ -431,6 +438,20 @@ impl HubTx for PgTx<'_> {
 
     fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError> {
         self.tx.execute("UPDATE devices SET last_seen = $2 WHERE id = $1", &[&device_id, &at])?;
+        Ok(())
+    }
+
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError> {
+        let row = self.tx.query_opt("SELECT key, upload, answer, at FROM exchanges WHERE device_id = $1 FOR UPDATE", &[&device_id])?;
+        Ok(row.map(|r| ExchangeRow { key: r.get(0), upload: r.get(1), answer: r.get(2), at: r.get(3) }))
+    }
+
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO exchanges (device_id, key, upload, answer, at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (device_id) DO UPDATE SET key = $2, upload = $3, answer = $4, at = $5",
+            &[&device_id, &row.key, &row.upload, &row.answer, &row.at],
+        )?;
         Ok(())
     }
 

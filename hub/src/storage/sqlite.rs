@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
+use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
 use crate::error::AppError;
 
 /// Schema versions, applied in order; `user_version` says how many have run.
@@ -41,6 +41,12 @@ ALTER TABLE docs ADD COLUMN receipt TEXT;
 CREATE INDEX docs_by_kind ON docs(kind, seq);
 CREATE INDEX docs_by_receipt ON docs(receipt) WHERE receipt IS NOT NULL;
 DELETE FROM meta WHERE key = 'staff_token';
+",
+    // 3: resumable sync exchanges (ADR 0006).
+    "
+CREATE TABLE exchanges (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id), key TEXT NOT NULL, upload BLOB NOT NULL, answer BLOB, at INTEGER NOT NULL)
+    WITHOUT ROWID;
 ",
 ];
 
@@ -354,6 +360,21 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT key, upload, answer, at FROM exchanges WHERE device_id = ?1")?
+            .query_row(params![device_id], |r| Ok(ExchangeRow { key: r.get(0)?, upload: r.get(1)?, answer: r.get(2)?, at: r.get(3)? }))
+            .optional()?)
+    }
+
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError> {
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO exchanges (device_id, key, upload, answer, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![device_id, row.key, row.upload, row.answer, row.at])?;
+        Ok(())
+    }
+
     fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError> {
         self.0.execute(
             "INSERT INTO staff (id, name, token_hash, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -417,6 +438,33 @@ mod tests {
         assert_eq!((kind.as_str(), status), ("request", None));
         let old_token: i64 = c.query_row("SELECT count(*) FROM meta WHERE key = 'staff_token'", [], |r| r.get(0)).unwrap();
         assert_eq!(old_token, 0, "the single shared staff token gives way to named accounts");
+    }
+
+    #[test]
+    fn migration_3_keeps_version_2_data_and_adds_resumable_exchanges() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.execute_batch(MIGRATIONS[1]).unwrap();
+        c.pragma_update(None, "user_version", 2).unwrap();
+        c.execute("INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0)", []).unwrap();
+        c.execute(
+            "INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', x'01', 0, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, SCHEMA_VERSION);
+        let tx = c.transaction().unwrap();
+        let mut t = SqliteTx(tx);
+        assert_eq!(t.device("d1").unwrap().unwrap().officer_id, "o1");
+        assert_eq!(t.exchange("d1").unwrap(), None);
+        let row = ExchangeRow { key: "k1".into(), upload: vec![1, 2], answer: None, at: 5 };
+        t.put_exchange("d1", &row).unwrap();
+        assert_eq!(t.exchange("d1").unwrap(), Some(row));
+        let row2 = ExchangeRow { key: "k2".into(), upload: vec![], answer: Some(vec![9]), at: 6 };
+        t.put_exchange("d1", &row2).unwrap();
+        assert_eq!(t.exchange("d1").unwrap(), Some(row2), "one row per device, the newest exchange");
     }
 
     #[test]

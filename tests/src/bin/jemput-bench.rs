@@ -206,13 +206,13 @@ async fn weak_link(b: &mut Bench) {
     let mut r2 = Rng(0xC0FFEE);
     record(&cut_phone, &mut r2, 100, (4, 1));
     cut.reset_counters();
-    cut.cut_next(5, u_up, u_down);
+    cut.cut_at_random(5, uncut);
     // A fresh client, so the exchange opens a new connection (faults are drawn per connection).
     let c = cut_phone.client(&cut.url(), patient());
     let out = c.sync(&cut_phone.store, |_| {}).await.unwrap();
     let (c_up, c_down) = cut.bytes();
     let total = c_up + c_down;
-    let (conns, faults) = cut.connections();
+    let (conns, faults) = (cut.connections().0, cut.cuts());
     let health = cut_phone.store.lock().unwrap().sync_health().unwrap();
     let ratio = total as f64 / uncut as f64;
     b.row(
