@@ -9,7 +9,7 @@ use jemput_core::sync::hub_side::Placement;
 
 use crate::error::AppError;
 pub use crate::storage::{DeviceRow, DocFilter, HubDb, HubTx, Officer, StaffAccount};
-use crate::storage::{DocPlace, NewDevice};
+use crate::storage::{DocPlace, NewDevice, SealedFull};
 
 /// An enrolled device, as the sync exchange needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +73,43 @@ pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_upd
     }
 }
 
-/// Stores a document (its `save()` bytes, sealed) under its placement and appends it to the
-/// change log; returns the new sequence number.
-pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, bytes: &[u8], place: &Placement) -> Result<i64, AppError> {
-    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), bytes);
+/// A version of a document to store: its `save()` bytes and the message carrying all its
+/// changes with its heads (what a device that has none of it is sent, without decoding).
+pub struct DocVersion<'a> {
+    /// `save()` bytes.
+    pub bytes: &'a [u8],
+    /// [`jemput_core::sync::peer::exact_message`] from nothing.
+    pub full_message: &'a [u8],
+    /// The document's heads.
+    pub heads: &'a [ChangeHash],
+}
+
+/// Stores a document (sealed) under its placement and appends it to the change log; returns
+/// the new sequence number.
+pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, AppError> {
+    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), v.bytes);
+    let full = SealedFull { message: cipher.seal(format!("hubfull:{doc_id}").as_bytes(), v.full_message), heads: heads_bytes(v.heads) };
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
-    tx.put_sealed_doc(doc_id, &row, &sealed)
+    tx.put_sealed_doc(doc_id, &row, &sealed, &full)
+}
+
+/// Stores a document the hub holds decoded (see [`put_doc`]).
+pub fn put_doc_from(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, doc: &mut AutoCommit, place: &Placement) -> Result<i64, AppError> {
+    let full = jemput_core::sync::peer::exact_message(doc, &[]).unwrap_or_default();
+    put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
+}
+
+/// The message carrying all of a document's changes and its heads, without decoding it; none
+/// for a document stored before schema v3 (the caller then decodes it).
+pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<(Vec<u8>, Vec<ChangeHash>)>, AppError> {
+    match tx.sealed_full(doc_id)? {
+        None => Ok(None),
+        Some(f) => {
+            let m = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| AppError::Internal)?;
+            Ok(Some((m, bytes_heads(&f.heads))))
+        }
+    }
 }
 
 /// What the hub knows a device has of a document. Heads sent in an earlier answer count once

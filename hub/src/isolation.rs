@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use jemput_core::permissions::{DeviceWriter, Scope};
 use jemput_core::sync::hub_side::{self, Placement};
+use jemput_core::sync::peer;
 use serde::{Deserialize, Serialize};
 
 /// Largest job or outcome frame on a worker's pipes.
@@ -45,6 +46,8 @@ pub struct Job {
 pub struct Outcome {
     /// The document to store (`save()` bytes) when it changed.
     pub updated: Option<Vec<u8>>,
+    /// When it changed, the message carrying all its changes (for devices that have none).
+    pub full_message: Option<Vec<u8>>,
     /// Where it belongs and how the office lists it.
     pub placed: Option<Placement>,
     /// The answer for the device.
@@ -60,6 +63,7 @@ pub struct Outcome {
 fn refused(code: &str, message: &str) -> Outcome {
     Outcome {
         updated: None,
+        full_message: None,
         placed: None,
         reply: None,
         device_heads: Vec::new(),
@@ -89,11 +93,11 @@ pub fn run_job(job: &Job) -> Outcome {
     if let Some(r) = inc.refusal {
         return Outcome { device_heads: raw(inc.device_heads), refusal: Some((r.code, r.message)), ..refused("", "") };
     }
-    let (updated, hub_heads) = match inc.updated {
-        Some(mut d) => (Some(d.save()), Some(raw(d.get_heads()))),
-        None => (None, current.as_mut().map(|d| raw(d.get_heads()))),
+    let (updated, full_message, hub_heads) = match inc.updated {
+        Some(mut d) => (Some(d.save()), peer::exact_message(&mut d, &[]), Some(raw(d.get_heads()))),
+        None => (None, None, current.as_mut().map(|d| raw(d.get_heads()))),
     };
-    Outcome { updated, placed: inc.placed, reply: inc.reply, device_heads: raw(inc.device_heads), hub_heads, refusal: None }
+    Outcome { updated, full_message, placed: inc.placed, reply: inc.reply, device_heads: raw(inc.device_heads), hub_heads, refusal: None }
 }
 
 /// Where jobs run.

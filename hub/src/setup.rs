@@ -39,9 +39,9 @@ pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<Stri
         }
         let actor = db::hub_actor(tx)?;
         let mut k = document::create(kelurahan, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(tx, cipher, "kelurahan", &k.save(), &Placement::everyone(DocKind::Kelurahan))?;
+        db::put_doc_from(tx, cipher, "kelurahan", &mut k, &Placement::everyone(DocKind::Kelurahan))?;
         let mut cat = document::create(catalog, &actor).map_err(|_| AppError::Internal)?;
-        db::put_doc(tx, cipher, "catalog", &cat.save(), &Placement::everyone(DocKind::Catalog))?;
+        db::put_doc_from(tx, cipher, "catalog", &mut cat, &Placement::everyone(DocKind::Catalog))?;
         let (_, token) = db::add_staff(tx, "Admin kelurahan")?;
         db::audit(tx, "sistem", "inisialisasi", None)?;
         Ok(token)
@@ -62,7 +62,7 @@ pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), AppError> {
         let mut doc = db::load_doc(tx, cipher, "catalog", true)?.ok_or(AppError::Config("katalog belum dibuat; jalankan init".into()))?;
         doc.set_actor(db::hub_actor(tx)?);
         if document::update(&mut doc, catalog).map_err(|_| AppError::Internal)? {
-            db::put_doc(tx, cipher, "catalog", &doc.save(), &Placement::everyone(DocKind::Catalog))?;
+            db::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
             db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
         }
         Ok(())

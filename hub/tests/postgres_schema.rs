@@ -38,10 +38,12 @@ fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
         return;
     }
     let db = TestDb::fresh(BackendKind::Postgres).unwrap();
-    // A version-1 database (migration 2 only adds the `exchanges` table) holding a device.
+    // A version-1 database (migration 2 only adds the `exchanges` table and two document columns)
+    // holding a device.
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE exchanges; UPDATE jemput_schema SET version = 1;
+        "DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
+         UPDATE jemput_schema SET version = 1;
          INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
          INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', '\\x01', 0, 0);",
     )

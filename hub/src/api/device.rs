@@ -312,9 +312,9 @@ pub fn apply_incoming(
             });
             continue;
         }
-        let stored = match (o.updated, o.placed) {
-            (Some(bytes), Some(place)) => {
-                db::put_doc(tx, cipher, &doc_id, &bytes, &place)?;
+        let stored = match (o.updated, o.placed, o.full_message, &o.hub_heads) {
+            (Some(bytes), Some(place), Some(full), Some(h)) => {
+                db::put_doc(tx, cipher, &doc_id, &db::DocVersion { bytes: &bytes, full_message: &full, heads: &heads(h) }, &place)?;
                 db::audit(tx, audit_actor, "tulis", Some(&doc_id))?;
                 true
             }
@@ -372,8 +372,17 @@ fn exchange(
             more = true;
             break;
         }
-        let Some(mut doc) = db::load_doc(tx, cipher, &doc_id, false)? else { continue };
         let known = db::known_heads(tx, &device.id, &doc_id, req.cursor)?;
+        // A document the device has none of: its stored full message, without decoding it.
+        if known.is_empty() {
+            if let Some((m, h)) = db::full_message(tx, cipher, &doc_id)? {
+                replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
+                sent += 1;
+                pending.push((doc_id.clone(), h));
+                continue;
+            }
+        }
+        let Some(mut doc) = db::load_doc(tx, cipher, &doc_id, false)? else { continue };
         if let Some(m) = hub_side::message_for_device(&mut doc, &known) {
             replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
             sent += 1;

@@ -270,7 +270,7 @@ pub(crate) async fn set_request_status(
             })?;
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_request(&r))?;
+            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
             db::audit(tx, &who(&staff), &format!("status:{}", status.code()), Some(&id))?;
             Ok(r)
         })
@@ -309,7 +309,7 @@ pub(crate) async fn set_office_fields(
             }
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_request(&r))?;
+            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
             db::audit(tx, &who(&staff), "isian_kantor", Some(&id))?;
             Ok(r)
         })
@@ -357,7 +357,7 @@ pub(crate) async fn answer_complaint(
                 .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
             doc.set_actor(db::hub_actor(tx)?);
             document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
-            db::put_doc(tx, cipher, &id, &doc.save(), &Placement::of_complaint(&c))?;
+            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
             db::audit(tx, &who(&staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
             Ok(c)
         })

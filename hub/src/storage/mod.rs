@@ -127,6 +127,17 @@ pub struct ExchangeRow {
     pub at: i64,
 }
 
+/// A stored document's message for a device that has none of it (all its changes, sealed), and
+/// the document's heads (32-byte hashes, concatenated), so the exchange can send it without
+/// decoding the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedFull {
+    /// The sealed message.
+    pub message: Vec<u8>,
+    /// The heads.
+    pub heads: Vec<u8>,
+}
+
 /// A filter for office lists of documents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocFilter {
@@ -151,9 +162,13 @@ pub trait HubTx {
     /// A sealed document. With `for_update`, the row stays locked until the transaction ends
     /// (another hub instance writing the same document waits).
     fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError>;
-    /// Stores a sealed document and appends it to the change log; returns its sequence number.
-    /// Sequence numbers become visible in the order they were given out.
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8]) -> Result<i64, AppError>;
+    /// Stores a sealed document, the sealed message carrying all its changes and its heads, and
+    /// appends it to the change log; returns its sequence number. Sequence numbers become
+    /// visible in the order they were given out.
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError>;
+    /// The sealed message carrying all of a document's changes, with its heads (none for a
+    /// document stored before schema v3).
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError>;
     /// Ids of documents matching `filter`, newest change first.
     fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError>;
     /// How many documents match `filter`.

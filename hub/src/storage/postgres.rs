@@ -11,7 +11,9 @@ use postgres::error::SqlState;
 use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
+use super::{
+    Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
+};
 use crate::error::AppError;
 
 /// Schema versions, applied in order under an advisory lock; `jemput_schema` says how many ran.
@@ -41,10 +43,13 @@ CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT
 CREATE TABLE staff (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash BYTEA NOT NULL UNIQUE, active BOOLEAN NOT NULL DEFAULT TRUE, created_at BIGINT NOT NULL);
 ",
-    // 2: resumable sync exchanges (ADR 0006).
+    // 2: resumable sync exchanges (ADR 0006); each document's full message and heads, sent to
+    // devices that have none of it without decoding the document.
     "
 CREATE TABLE exchanges (
     device_id TEXT PRIMARY KEY REFERENCES devices(id), key TEXT NOT NULL, upload BYTEA NOT NULL, answer BYTEA, at BIGINT NOT NULL);
+ALTER TABLE docs ADD COLUMN full_message BYTEA;
+ALTER TABLE docs ADD COLUMN heads BYTEA;
 "];
 
 /// The schema version this build writes.
@@ -251,7 +256,7 @@ impl HubTx for PgTx<'_> {
         Ok(self.tx.query_opt(sql, &[&doc_id])?.map(|r| r.get(0)))
     }
 
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8]) -> Result<i64, AppError> {
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError> {
         if !self.change_log_locked {
             self.tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_CHANGE_LOG])?;
             self.change_log_locked = true;
@@ -260,12 +265,21 @@ impl HubTx for PgTx<'_> {
         let seq: i64 =
             self.tx.query_one("INSERT INTO change_log (doc_id, rw, rt) VALUES ($1, $2, $3) RETURNING seq", &[&doc_id, &rw, &rt])?.get(0);
         self.tx.execute(
-            "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt, full_message, heads)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
-             status = excluded.status, receipt = excluded.receipt",
-            &[&doc_id, &place.kind, &rw, &rt, &sealed, &seq, &place.status, &place.receipt],
+             status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads",
+            &[&doc_id, &place.kind, &rw, &rt, &sealed, &seq, &place.status, &place.receipt, &full.message, &full.heads],
         )?;
         Ok(seq)
+    }
+
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError> {
+        let row = self.tx.query_opt("SELECT full_message, heads FROM docs WHERE doc_id = $1", &[&doc_id])?;
+        Ok(row.and_then(|r| match (r.get::<_, Option<Vec<u8>>>(0), r.get::<_, Option<Vec<u8>>>(1)) {
+            (Some(message), Some(heads)) => Some(SealedFull { message, heads }),
+            _ => None,
+        }))
     }
 
     fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, StaffAccount};
+use super::{
+    Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
+};
 use crate::error::AppError;
 
 /// Schema versions, applied in order; `user_version` says how many have run.
@@ -42,11 +44,14 @@ CREATE INDEX docs_by_kind ON docs(kind, seq);
 CREATE INDEX docs_by_receipt ON docs(receipt) WHERE receipt IS NOT NULL;
 DELETE FROM meta WHERE key = 'staff_token';
 ",
-    // 3: resumable sync exchanges (ADR 0006).
+    // 3: resumable sync exchanges (ADR 0006); each document's full message and heads, sent to
+    // devices that have none of it without decoding the document.
     "
 CREATE TABLE exchanges (
     device_id TEXT PRIMARY KEY REFERENCES devices(id), key TEXT NOT NULL, upload BLOB NOT NULL, answer BLOB, at INTEGER NOT NULL)
     WITHOUT ROWID;
+ALTER TABLE docs ADD COLUMN full_message BLOB;
+ALTER TABLE docs ADD COLUMN heads BLOB;
 ",
 ];
 
@@ -164,16 +169,32 @@ impl HubTx for SqliteTx<'_> {
         Ok(self.0.query_row("SELECT sealed FROM docs WHERE doc_id = ?1", params![doc_id], |r| r.get(0)).optional()?)
     }
 
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8]) -> Result<i64, AppError> {
-        self.0.execute("INSERT INTO change_log (doc_id, rw, rt) VALUES (?1, ?2, ?3)", params![doc_id, place.rw, place.rt])?;
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError> {
+        self.0
+            .prepare_cached("INSERT INTO change_log (doc_id, rw, rt) VALUES (?1, ?2, ?3)")?
+            .execute(params![doc_id, place.rw, place.rt])?;
         let seq = self.0.last_insert_rowid();
-        self.0.execute(
-            "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
-             status = excluded.status, receipt = excluded.receipt",
-            params![doc_id, place.kind, place.rw, place.rt, sealed, seq, place.status, place.receipt],
-        )?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt, full_message, heads)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
+                 status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads",
+            )?
+            .execute(params![doc_id, place.kind, place.rw, place.rt, sealed, seq, place.status, place.receipt, full.message, full.heads])?;
         Ok(seq)
+    }
+
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError> {
+        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = self
+            .0
+            .prepare_cached("SELECT full_message, heads FROM docs WHERE doc_id = ?1")?
+            .query_row(params![doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match row {
+            Some((Some(message), Some(heads))) => Some(SealedFull { message, heads }),
+            _ => None,
+        })
     }
 
     fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
@@ -452,6 +473,7 @@ mod tests {
             [],
         )
         .unwrap();
+        c.execute("INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq) VALUES ('doc1', 'request', 1, 2, x'00', 1)", []).unwrap();
         migrate(&mut c).unwrap();
         let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v as usize, SCHEMA_VERSION);
@@ -465,6 +487,8 @@ mod tests {
         let row2 = ExchangeRow { key: "k2".into(), upload: vec![], answer: Some(vec![9]), at: 6 };
         t.put_exchange("d1", &row2).unwrap();
         assert_eq!(t.exchange("d1").unwrap(), Some(row2), "one row per device, the newest exchange");
+        assert_eq!(t.sealed_doc("doc1", false).unwrap(), Some(vec![0]));
+        assert_eq!(t.sealed_full("doc1").unwrap(), None, "a document stored before v3 has no full message yet");
     }
 
     #[test]
