@@ -116,11 +116,23 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
 /// the device's cursor shows it applied that answer (`cursor` ≥ the answer's cursor); an answer
 /// lost on the way leaves the older heads, so the changes are sent again.
 pub fn known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, AppError> {
+    known_heads_as(tx, device_id, doc_id, cursor, true)
+}
+
+/// [`known_heads`] without recording anything (for checks prepared outside the write
+/// transaction).
+pub fn known_heads_peek(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, AppError> {
+    known_heads_as(tx, device_id, doc_id, cursor, false)
+}
+
+fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64, promote: bool) -> Result<Vec<ChangeHash>, AppError> {
     Ok(match tx.known(device_id, doc_id)? {
         None => Vec::new(),
         Some(k) => match k.pending {
             Some((p, pc)) if cursor as i64 >= pc => {
-                tx.promote_pending(device_id, doc_id, &p)?;
+                if promote {
+                    tx.promote_pending(device_id, doc_id, &p)?;
+                }
                 bytes_heads(&p)
             }
             _ => bytes_heads(&k.heads),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 const MAX_FRAME: usize = 64 * 1024 * 1024;
 
 /// One incoming document message to apply and check.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     /// The hub's current document (`save()` bytes), if it has one.
     pub current: Option<Vec<u8>>,

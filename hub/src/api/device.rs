@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{bearer, AppState};
 use crate::db::{self, HubTx};
 use crate::error::AppError;
-use crate::isolation::{Isolation, Job};
+use crate::isolation::{Isolation, Job, Outcome};
 use crate::storage::ExchangeRow;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
@@ -177,6 +177,24 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
     };
     let req =
         SyncRequest::decode(&whole).map_err(|_| AppError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
+    // The checks of the incoming documents (decoding and applying Automerge changes, the
+    // costly part) run before the write transaction, outside any lock, on the hub as it stands;
+    // the transaction reuses each one whose inputs did not change meanwhile.
+    let prechecked = if req.docs.is_empty() {
+        Vec::new()
+    } else {
+        let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
+        let jobs =
+            s.db.call(move |tx, cipher| {
+                let device = authorized(tx, &token)?;
+                prepare_checks(tx, cipher, &device, &docs, cursor)
+            })
+            .await?;
+        let isolation = s.isolation.clone();
+        tokio::task::spawn_blocking(move || jobs.into_iter().map(|j| (isolation.run(&j), j)).map(|(o, j)| (j, o)).collect::<Vec<_>>())
+            .await
+            .map_err(|_| AppError::Internal)?
+    };
     let isolation = s.isolation.clone();
     let encoded =
         s.db.call(move |tx, cipher| {
@@ -187,7 +205,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
                     return Ok(a);
                 }
             }
-            let resp = exchange(tx, cipher, &isolation, &device, &req)?;
+            let resp = exchange(tx, cipher, &isolation, &device, &req, &prechecked)?;
             let encoded = protocol::encode(&resp);
             if let Some(k) = &key {
                 let sealed = cipher.seal(&exchange_context(&device.id, k), &encoded);
@@ -255,9 +273,63 @@ pub struct Applied {
     pub stored: bool,
 }
 
+/// The check job for one incoming document: the hub's current copy (locked with
+/// `for_update`), what the device is known to have (recorded as known only with `promote`).
+#[allow(clippy::too_many_arguments)]
+fn job_for(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    device: &db::Device,
+    hub_actor: &automerge::ActorId,
+    dm: &DocMessage,
+    cursor: u64,
+    track_device: bool,
+    in_write: bool,
+) -> Result<Job, AppError> {
+    let current = db::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
+    let known = match (track_device, in_write) {
+        (false, _) => Vec::new(),
+        (true, true) => db::known_heads(tx, &device.id, &dm.doc_id, cursor)?,
+        (true, false) => db::known_heads_peek(tx, &device.id, &dm.doc_id, cursor)?,
+    };
+    Ok(Job {
+        current,
+        known: known.iter().map(|h| h.0).collect(),
+        device_id: device.id.clone(),
+        officer_id: device.officer_id.clone(),
+        scope: device.scope,
+        actors: device.actors.iter().filter_map(|a| hex(a)).collect(),
+        hub_actor: hub_actor.to_bytes().to_vec(),
+        message: dm.message.clone(),
+    })
+}
+
+fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
+    let mut order: Vec<&DocMessage> = docs.iter().collect();
+    order.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
+    order.dedup_by(|a, b| a.doc_id == b.doc_id);
+    order
+}
+
+/// The check jobs for a device's incoming documents as the hub stands now, read without
+/// changing anything: run them outside the write transaction (they are the costly part of an
+/// exchange) and hand the results to [`apply_incoming`], which reuses each one whose job is
+/// still the same inside the transaction.
+pub fn prepare_checks(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    device: &db::Device,
+    docs: &[DocMessage],
+    cursor: u64,
+) -> Result<Vec<Job>, AppError> {
+    let hub_actor = db::hub_actor(tx)?;
+    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
+}
+
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
 /// bundle). Every document is locked first, in id order, then checked on a copy (in a worker
-/// process when `isolation` says so), then stored: a refused change leaves the hub's copy
+/// process when `isolation` says so; a check in `prechecked` made outside the transaction with
+/// the very same job is reused), then stored: a refused change leaves the hub's copy
 /// untouched. With `track_device`, what the device says it has is recorded for the next
 /// exchange.
 #[allow(clippy::too_many_arguments)]
@@ -270,29 +342,19 @@ pub fn apply_incoming(
     cursor: u64,
     track_device: bool,
     audit_actor: &str,
+    prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, AppError> {
     let hub_actor = db::hub_actor(tx)?;
-    let actors: Vec<Vec<u8>> = device.actors.iter().filter_map(|a| hex(a)).collect();
-    let mut order: Vec<&DocMessage> = docs.iter().collect();
-    order.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
-    order.dedup_by(|a, b| a.doc_id == b.doc_id);
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
-    let mut outcomes = Vec::with_capacity(order.len());
-    for dm in order {
-        let current = db::load_doc_bytes(tx, cipher, &dm.doc_id, true)?;
-        let known = if track_device { db::known_heads(tx, &device.id, &dm.doc_id, cursor)? } else { Vec::new() };
-        let job = Job {
-            current,
-            known: known.iter().map(|h| h.0).collect(),
-            device_id: device.id.clone(),
-            officer_id: device.officer_id.clone(),
-            scope: device.scope,
-            actors: actors.clone(),
-            hub_actor: hub_actor.to_bytes().to_vec(),
-            message: dm.message.clone(),
+    let mut outcomes = Vec::with_capacity(docs.len());
+    for dm in in_order(docs) {
+        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true)?;
+        let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
+            Some((_, o)) => o.clone(),
+            None => isolation.run(&job),
         };
-        outcomes.push((dm.doc_id.clone(), isolation.run(&job)));
+        outcomes.push((dm.doc_id.clone(), outcome));
     }
     // Phase 2: store what was accepted.
     let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
@@ -333,9 +395,10 @@ fn exchange(
     isolation: &Isolation,
     device: &db::Device,
     req: &SyncRequest,
+    prechecked: &[(Job, Outcome)],
 ) -> Result<SyncResponse, AppError> {
     let actor = format!("perangkat:{}", device.id);
-    let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor)?;
+    let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
     // Heads each answered document will have on the device once it applies this answer.

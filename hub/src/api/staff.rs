@@ -514,7 +514,7 @@ pub fn import_bundle_bytes(
     let bundle = Bundle::decode(bytes).map_err(|_| AppError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
     let device = db::device_by_id(tx, &bundle.device_id)?
         .ok_or(AppError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
-    let applied = super::device::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by)?;
+    let applied = super::device::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
     let changed = applied.iter().filter(|a| a.stored).count();
     let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
     db::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;

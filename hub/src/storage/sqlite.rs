@@ -154,7 +154,7 @@ fn filter_sql(f: &DocFilter) -> (String, Vec<rusqlite::types::Value>) {
 
 impl HubTx for SqliteTx<'_> {
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
-        Ok(self.0.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+        Ok(self.0.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row(params![key], |r| r.get(0)).optional()?)
     }
 
     fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError> {
@@ -166,7 +166,7 @@ impl HubTx for SqliteTx<'_> {
     }
 
     fn sealed_doc(&mut self, doc_id: &str, _for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
-        Ok(self.0.query_row("SELECT sealed FROM docs WHERE doc_id = ?1", params![doc_id], |r| r.get(0)).optional()?)
+        Ok(self.0.prepare_cached("SELECT sealed FROM docs WHERE doc_id = ?1")?.query_row(params![doc_id], |r| r.get(0)).optional()?)
     }
 
     fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError> {
@@ -217,7 +217,7 @@ impl HubTx for SqliteTx<'_> {
     }
 
     fn top_seq(&mut self) -> Result<i64, AppError> {
-        Ok(self.0.query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| r.get(0))?)
+        Ok(self.0.prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")?.query_row([], |r| r.get(0))?)
     }
 
     fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError> {
@@ -249,10 +249,11 @@ impl HubTx for SqliteTx<'_> {
     }
 
     fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
-        self.0.execute(
-            "UPDATE device_known SET heads = ?3, pending = NULL, pending_cursor = NULL WHERE device_id = ?1 AND doc_id = ?2",
-            params![device_id, doc_id, heads],
-        )?;
+        self.0
+            .prepare_cached(
+                "UPDATE device_known SET heads = ?3, pending = NULL, pending_cursor = NULL WHERE device_id = ?1 AND doc_id = ?2",
+            )?
+            .execute(params![device_id, doc_id, heads])?;
         Ok(())
     }
 
