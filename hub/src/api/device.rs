@@ -75,8 +75,8 @@ fn authorized(tx: &mut dyn HubTx, token: &str) -> Result<db::Device, AppError> {
     Ok(device)
 }
 
-/// What the hub holds of a device's exchange `key`: the answer once applied, or else the upload
-/// received so far (empty when the key is new).
+/// What the hub holds of a device's exchange `key`: the answer once applied (uncompressed, see
+/// [`protocol::raw_body`]), or else the upload received so far (empty when the key is new).
 enum Held {
     Answer(Vec<u8>),
     Upload(Vec<u8>),
@@ -162,7 +162,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
                 held(tx, cipher, &device.id, &k)
             });
             match kept.await? {
-                Held::Answer(a) => return Ok(answer(a)),
+                Held::Answer(raw) => return Ok(answer(protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1))),
                 Held::Upload(mut u) => {
                     if o > u.len() {
                         return Err(offset_mismatch(u.len()));
@@ -196,25 +196,30 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
             .map_err(|_| AppError::Internal)?
     };
     let isolation = s.isolation.clone();
-    let encoded =
+    // The answer is kept (sealed) in the same transaction, uncompressed; compressing it, the
+    // costly part, happens after the transaction (the same bytes each time, ADR 0006).
+    let raw =
         s.db.call(move |tx, cipher| {
             let device = authorized(tx, &token)?;
             if let Some(k) = &key {
                 // The same exchange applied already (a replayed or re-sent upload): the same answer.
-                if let Held::Answer(a) = held(tx, cipher, &device.id, k)? {
-                    return Ok(a);
+                if let Held::Answer(raw) = held(tx, cipher, &device.id, k)? {
+                    return Ok(raw);
                 }
             }
             let resp = exchange(tx, cipher, &isolation, &device, &req, &prechecked)?;
-            let encoded = protocol::encode(&resp);
+            let raw = protocol::raw_body(&resp);
             if let Some(k) = &key {
-                let sealed = cipher.seal(&exchange_context(&device.id, k), &encoded);
+                let sealed = cipher.seal(&exchange_context(&device.id, k), &raw);
                 let row = ExchangeRow { key: k.clone(), upload: Vec::new(), answer: Some(sealed), at: jemput_core::time_util::now_ms() };
                 tx.put_exchange(&device.id, &row)?;
             }
-            Ok(encoded)
+            Ok(raw)
         })
         .await?;
+    let encoded = tokio::task::spawn_blocking(move || protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1))
+        .await
+        .map_err(|_| AppError::Internal)?;
     Ok(answer(encoded))
 }
 
@@ -246,7 +251,8 @@ pub(crate) async fn resume(
         })
         .await?;
     match held {
-        Held::Answer(a) => {
+        Held::Answer(raw) => {
+            let a = protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1);
             let rest = a.get(received..).ok_or(AppError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
             Ok(answer(rest.to_vec()))
         }
