@@ -330,11 +330,20 @@ fn device_store(b: &mut Bench) {
     );
 }
 
+/// The workspace root. Cargo runs from there so that `.cargo/config.toml` (SQLite's compile-time
+/// options for the bundled build) applies whichever folder the bench was started from.
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// Scenario 7: the stripped release native library.
 fn native_library(b: &mut Bench) {
     progress("Skenario 7: pustaka native (cargo build --release -p jemput-bindings) …");
-    let status = std::process::Command::new(env!("CARGO")).args(["build", "--release", "-p", "jemput-bindings", "--lib"]).status();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release");
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["build", "--release", "-p", "jemput-bindings", "--lib"])
+        .status();
+    let dir = workspace_root().join("target/release");
     let lib = ["libjemput.so", "libjemput.dylib", "jemput.dll"].iter().map(|n| dir.join(n)).find(|p| p.exists());
     match (status, lib) {
         (Ok(s), Some(lib)) if s.success() => {
@@ -356,10 +365,26 @@ fn native_library(b: &mut Bench) {
                 b.row(
                     "7",
                     format!("stripped release native library ({name}, {exports} exported functions)"),
-                    mb,
+                    format!("{mb} ({size} B)"),
                     "≤ 4 MB",
                     Some(size <= 4 * 1_048_576),
                 );
+            }
+            if let Some(sections) = elf_sections(&bytes) {
+                let sum = |names: &[&str]| sections.iter().filter(|(n, _)| names.contains(&n.as_str())).map(|(_, s)| s).sum::<u64>();
+                let parts = [
+                    ("code (.text)", sum(&[".text"])),
+                    (
+                        "unwind tables for panic = unwind (.eh_frame*, .gcc_except_table)",
+                        sum(&[".eh_frame", ".eh_frame_hdr", ".gcc_except_table"]),
+                    ),
+                    ("read-only data (.rodata)", sum(&[".rodata"])),
+                    ("relocations (.rela.*)", sum(&[".rela.dyn", ".rela.plt"])),
+                ];
+                let known: u64 = parts.iter().map(|(_, s)| s).sum();
+                let mut text: Vec<String> = parts.iter().map(|(what, s)| format!("{what} {}", kb(*s))).collect();
+                text.push(format!("rest {}", kb(size.saturating_sub(known))));
+                b.row("7", "  where the bytes are (sections of the stripped library)", text.join(", "), "", None);
             }
             native_library_breakdown(b);
         }
@@ -367,34 +392,99 @@ fn native_library(b: &mut Bench) {
     }
 }
 
+/// Section sizes (name, bytes in the file) of a 64-bit little-endian ELF file, the host build
+/// on Linux; `None` for anything else.
+fn elf_sections(data: &[u8]) -> Option<Vec<(String, u64)>> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(data.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(data.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(data.get(o..o + 8)?.try_into().ok()?));
+    if data.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let (offset, entry, count, names) = (u64_at(0x28)? as usize, u16_at(0x3A)? as usize, u16_at(0x3C)? as usize, u16_at(0x3E)? as usize);
+    let names = u64_at(offset + names * entry + 0x18)? as usize;
+    (0..count)
+        .map(|i| {
+            let h = offset + i * entry;
+            let name = data.get(names + u32_at(h)? as usize..)?.split(|&c| c == 0).next()?;
+            // SHT_NOBITS (.bss, .tbss) takes no room in the file.
+            let size = if u32_at(h + 4)? == 8 { 0 } else { u64_at(h + 0x20)? };
+            Some((String::from_utf8_lossy(name).into_owned(), size))
+        })
+        .collect()
+}
+
 /// The biggest crates in the native library (`cargo bloat --crates`, when cargo-bloat is
-/// installed; built unstripped in a separate target folder).
+/// installed; built unstripped in a separate target folder, `target/bloat`). cargo-bloat cannot
+/// attribute unmangled symbols (its `[Unknown]`): those are SQLite's C code and UniFFI's
+/// `extern "C"` entry points, split with `nm` when it is available.
 fn native_library_breakdown(b: &mut Bench) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bloat");
+    progress("Skenario 7: rincian per crate (cargo bloat --crates, build tanpa strip di target/bloat) …");
+    let dir = workspace_root().join("target/bloat");
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["bloat", "--release", "-p", "jemput-bindings", "--lib", "--crates", "-n", "8"])
+        .current_dir(workspace_root())
+        .args(["bloat", "--release", "-p", "jemput-bindings", "--lib", "--crates", "-n", "12"])
         .env("CARGO_PROFILE_RELEASE_STRIP", "false")
         .env("CARGO_TARGET_DIR", &dir)
         .output();
     match out {
         Ok(o) if o.status.success() => {
+            let split = ["libjemput.so", "libjemput.dylib"]
+                .iter()
+                .map(|n| dir.join("release").join(n))
+                .find(|p| p.exists())
+                .and_then(|l| unmangled_split(&l));
             let text = String::from_utf8_lossy(&o.stdout);
             let rows: Vec<String> = text
                 .lines()
                 .filter_map(|l| {
                     let f: Vec<&str> = l.split_whitespace().collect();
-                    (f.len() >= 4 && f[0].ends_with('%') && f[1].ends_with('%')).then(|| format!("{} {}", f[3], f[2]))
+                    // Rows are `File% .text% Size Crate`; the last two lines are the crates left
+                    // out (`And N more crates.`) and the total (`.text section size`).
+                    (f.len() >= 4 && f[0].ends_with('%') && f[1].ends_with('%') && f[3] != ".text").then(|| match (f[3], split) {
+                        ("[Unknown]", Some((c, uniffi))) => {
+                            format!("[Unknown] {} (nm: SQLite and other C {}, UniFFI entry points {})", f[2], kb(c), kb(uniffi))
+                        }
+                        ("And", _) => format!("{} more crates {}", f.get(4).unwrap_or(&"?"), f[2]),
+                        _ => format!("{} {}", f[3], f[2]),
+                    })
                 })
                 .collect();
-            b.row("7", "  biggest crates in .text (cargo bloat --crates, unstripped build)", rows.join(", "), "", None);
+            let total =
+                text.lines().find(|l| l.contains(".text section size")).map(|l| l.split_whitespace().nth(2).unwrap_or("?").to_string());
+            let what =
+                format!("  biggest crates in .text (cargo bloat --crates, unstripped build; .text {})", total.as_deref().unwrap_or("?"));
+            b.row("7", what, rows.join(", "), "", None);
         }
         Ok(o) => {
-            // cargo-bloat refuses a package that is cdylib, staticlib and lib at once.
             let why = String::from_utf8_lossy(&o.stderr).lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
             b.row("7", "  biggest crates", format!("cargo bloat failed: {why}"), "", None)
         }
         Err(_) => b.row("7", "  biggest crates", "cargo-bloat not installed (cargo install cargo-bloat)", "", None),
     }
+}
+
+/// Code bytes of the unmangled symbols of an unstripped library, by `nm`: (SQLite and any other
+/// C code, UniFFI's `uniffi_*`/`ffi_*` entry points). `None` when `nm` is missing or fails.
+fn unmangled_split(lib: &std::path::Path) -> Option<(u64, u64)> {
+    let out = std::process::Command::new("nm").args(["--defined-only", "-S", "-t", "d"]).arg(lib).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let (mut c, mut uniffi) = (0, 0);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(size), Some(kind), Some(name)) = (f.get(1).and_then(|s| s.parse::<u64>().ok()), f.get(2), f.get(3)) else { continue };
+        if f.len() != 4 || !matches!(*kind, "t" | "T" | "W") || name.starts_with("_ZN") || name.starts_with("_R") {
+            continue;
+        }
+        if name.starts_with("uniffi_") || name.starts_with("ffi_") {
+            uniffi += size;
+        } else {
+            c += size;
+        }
+    }
+    Some((c, uniffi))
 }
 
 /// Runs `waves` waves in which each of `phones` records 1–5 new requests and syncs once, the
