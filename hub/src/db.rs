@@ -100,14 +100,22 @@ pub fn put_doc_from(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, doc: &mut
     put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
 }
 
+/// A document's message carrying all its changes, with its heads.
+pub struct FullMessage {
+    /// The message (opened).
+    pub message: Vec<u8>,
+    /// The document's heads.
+    pub heads: Vec<ChangeHash>,
+}
+
 /// The message carrying all of a document's changes and its heads, without decoding it; none
 /// for a document stored before schema v3 (the caller then decodes it).
-pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<(Vec<u8>, Vec<ChangeHash>)>, AppError> {
+pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<FullMessage>, AppError> {
     match tx.sealed_full(doc_id)? {
         None => Ok(None),
         Some(f) => {
-            let m = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| AppError::Internal)?;
-            Ok(Some((m, bytes_heads(&f.heads))))
+            let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| AppError::Internal)?;
+            Ok(Some(FullMessage { message, heads: bytes_heads(&f.heads) }))
         }
     }
 }

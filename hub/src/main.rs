@@ -208,7 +208,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let listener = std::net::TcpListener::bind(cfg.listen)
                 .map_err(|e| AppError::Config(format!("tidak dapat mendengarkan di {}: {e}", cfg.listen)))?;
             tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
-            let state = api::AppState { db, isolation: isolation(&cfg)? };
+            let state = api::AppState { db, isolation: isolation(&cfg)?, uploads: Default::default() };
             return serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await;
         }
         _ => {}

@@ -130,7 +130,7 @@ pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 
 /// Decodes concatenated 32-byte change hashes.
 pub fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(Error::Corrupt);
     }
     Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32 bytes"))).collect())

@@ -309,7 +309,7 @@ impl Store {
     pub fn request(&self, id: &str) -> Result<Request> {
         let stored = self.load_doc(id)?.filter(|d| d.kind == DocKind::Request).ok_or(Error::NotFound)?;
         let r: Request = document::read(&stored.doc)?;
-        Ok(self.as_office_sees(stored.rowid, r)?)
+        self.as_office_sees(stored.rowid, r)
     }
 
     /// `r` with the derived "terkirim" step once the hub has confirmed it holds the request

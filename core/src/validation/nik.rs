@@ -69,7 +69,7 @@ pub fn parse_nik(nik: &str) -> Option<NikParts> {
 /// year as 19YY or 20YY — either may be meant, so allow it if either is a leap year).
 fn day_fits(day: u8, month: u8, year2: u8) -> bool {
     let Ok(m) = Month::try_from(month) else { return false };
-    [1900 + i32::from(year2), 2000 + i32::from(year2)].iter().any(|y| u8::from(time::util::days_in_month(m, *y)) >= day)
+    [1900 + i32::from(year2), 2000 + i32::from(year2)].iter().any(|y| time::util::days_in_month(m, *y) >= day)
 }
 
 /// Validates a NIK and checks it against the birth date and sex given.

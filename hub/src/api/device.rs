@@ -2,6 +2,9 @@
 //! many documents per exchange, each incoming change checked on a copy before it is merged, and
 //! the documents of the device's scope that changed since its cursor sent back.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -33,6 +36,9 @@ pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>)
     let enrolled = s.db.call(move |tx, _| db::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await?;
     Ok(Json(enrolled))
 }
+
+/// How long a question about an exchange waits for an upload of it still arriving.
+const UPLOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long the hub waits for the next piece of an upload before it treats the connection as
 /// cut (and keeps what arrived).
@@ -97,6 +103,40 @@ fn offset_mismatch(held: usize) -> AppError {
     AppError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
 }
 
+/// The exchange keys whose uploads this hub instance is receiving right now. A device asking
+/// where such an exchange stands (after its side of the connection broke) waits until the hub
+/// has noticed the break and kept what arrived, so the answer counts every byte received.
+#[derive(Clone, Default)]
+pub struct Receiving(Arc<Mutex<HashSet<String>>>);
+
+/// Removes a key from [`Receiving`] when its upload ends, however it ends.
+struct ReceivingGuard(Receiving, String);
+
+impl Drop for ReceivingGuard {
+    fn drop(&mut self) {
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+    }
+}
+
+impl Receiving {
+    fn start(&self, key: &str) -> ReceivingGuard {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string());
+        ReceivingGuard(self.clone(), key.to_string())
+    }
+
+    fn busy(&self, key: &str) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(key)
+    }
+
+    /// Waits (at most `limit`) while the upload of `key` is still being received.
+    async fn settle(&self, key: &str, limit: std::time::Duration) {
+        let until = tokio::time::Instant::now() + limit;
+        while self.busy(key) && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
+
 /// Reads an upload to its end. When the connection breaks first, the part that arrived is kept
 /// for the device to resume from (when the exchange has a key). Runs as a task of its own, so it
 /// finishes even though the handler is dropped with the broken connection.
@@ -151,8 +191,16 @@ async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, o
 pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse, AppError> {
     let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
     let (key, offset) = resumable(&headers)?;
-    let part =
-        tokio::spawn(read_upload(s.db.clone(), token.clone(), key.clone(), offset, body)).await.map_err(|_| AppError::Internal)??;
+    let receiving = key.as_ref().map(|k| s.uploads.start(k));
+    let part = tokio::spawn({
+        let (db, token, key) = (s.db.clone(), token.clone(), key.clone());
+        async move {
+            let _receiving = receiving;
+            read_upload(db, token, key, offset, body).await
+        }
+    })
+    .await
+    .map_err(|_| AppError::Internal)??;
     // A continued upload: put it together with the part the hub kept.
     let whole = match (&key, offset) {
         (Some(k), o) if o > 0 => {
@@ -240,6 +288,9 @@ pub(crate) async fn resume(
     if !protocol::valid_exchange_key(&key) {
         return Err(AppError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid"));
     }
+    // An upload of this exchange still arriving here: let it end first (a break on the device's
+    // side reaches the hub a moment later).
+    s.uploads.settle(&key, UPLOAD_SETTLE).await;
     let received = match header_str(&headers, protocol::RECEIVED_HEADER) {
         None => 0,
         Some(r) => r.parse::<usize>().map_err(|_| AppError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
@@ -444,10 +495,10 @@ fn exchange(
         let known = db::known_heads(tx, &device.id, &doc_id, req.cursor)?;
         // A document the device has none of: its stored full message, without decoding it.
         if known.is_empty() {
-            if let Some((m, h)) = db::full_message(tx, cipher, &doc_id)? {
-                replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
+            if let Some(full) = db::full_message(tx, cipher, &doc_id)? {
+                replies.push(DocMessage { doc_id: doc_id.clone(), message: full.message });
                 sent += 1;
-                pending.push((doc_id.clone(), h));
+                pending.push((doc_id.clone(), full.heads));
                 continue;
             }
         }

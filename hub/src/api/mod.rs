@@ -21,12 +21,14 @@ pub struct AppState {
     pub db: HubDb,
     /// Where incoming documents are decoded and checked.
     pub isolation: crate::isolation::Isolation,
+    /// Exchange uploads this instance is receiving now.
+    pub uploads: device::Receiving,
 }
 
 impl AppState {
     /// State with documents checked in this process (tests, the demo).
     pub fn new(db: HubDb) -> AppState {
-        AppState { db, isolation: Default::default() }
+        AppState { db, isolation: Default::default(), uploads: Default::default() }
     }
 }
 

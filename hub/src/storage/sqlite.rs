@@ -186,15 +186,12 @@ impl HubTx for SqliteTx<'_> {
     }
 
     fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError> {
-        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = self
+        let row = self
             .0
             .prepare_cached("SELECT full_message, heads FROM docs WHERE doc_id = ?1")?
-            .query_row(params![doc_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![doc_id], |r| Ok(r.get::<_, Option<Vec<u8>>>(0)?.zip(r.get::<_, Option<Vec<u8>>>(1)?)))
             .optional()?;
-        Ok(match row {
-            Some((Some(message), Some(heads))) => Some(SealedFull { message, heads }),
-            _ => None,
-        })
+        Ok(row.flatten().map(|(message, heads)| SealedFull { message, heads }))
     }
 
     fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
