@@ -1,7 +1,7 @@
-//! The device's sync client (reqwest on tokio): a few exchanges with the hub, each retried with
-//! exponential backoff; progress for a progress bar. A cut-off exchange loses nothing and
-//! duplicates nothing: the store only moves when a whole response has been applied, and
-//! Automerge ignores changes it already has.
+//! The device's sync client (reqwest on tokio): a few exchanges with the hub, each resumed after
+//! a break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
+//! progress bar. A cut-off exchange loses nothing and duplicates nothing: the store only moves
+//! when a whole response has been applied, and Automerge ignores changes it already has.
 
 use std::sync::Mutex;
 use std::time::Duration;

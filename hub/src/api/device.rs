@@ -1,6 +1,8 @@
 //! The device side of the API: enrolment with a one-time code, and the sync exchange (ADR 0004):
-//! many documents per exchange, each incoming change checked on a copy before it is merged, and
-//! the documents of the device's scope that changed since its cursor sent back.
+//! many documents per exchange, each incoming change checked on a copy before it is merged (the
+//! checks run outside the write lock), the documents of the device's scope that changed since
+//! its cursor sent back, and exchanges that resume where a broken connection left them
+//! (ADR 0006).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
