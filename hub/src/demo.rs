@@ -226,15 +226,11 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
     // The office decides, through the staff API.
     println!("5. Staf kelurahan memproses:");
     let http = reqwest::Client::new();
-    let page: serde_json::Value = http
-        .get(format!("{url}/api/v1/staff/requests"))
-        .bearer_auth(&staff_token)
-        .send()
-        .await
-        .map_err(fail)?
-        .json()
-        .await
-        .map_err(fail)?;
+    let get = |path: &str| {
+        let rb = http.get(format!("{url}/api/v1/staff/{path}")).bearer_auth(&staff_token);
+        async move { rb.send().await.map_err(fail)?.json::<serde_json::Value>().await.map_err(fail) }
+    };
+    let page = get("requests").await?;
     let list = page["items"].as_array().cloned().unwrap_or_default();
     let post = |path: String, body: serde_json::Value| {
         let rb = http.post(format!("{url}/api/v1/staff/{path}")).bearer_auth(&staff_token).json(&body);
@@ -274,15 +270,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         );
     }
 
-    let complaints: serde_json::Value = http
-        .get(format!("{url}/api/v1/staff/complaints"))
-        .bearer_auth(&staff_token)
-        .send()
-        .await
-        .map_err(fail)?
-        .json()
-        .await
-        .map_err(fail)?;
+    let complaints = get("complaints").await?;
     for c in complaints["items"].as_array().into_iter().flatten() {
         let answer = "Sudah dilaporkan ke Dinas PUPR; lampu diganti hari Kamis";
         post(

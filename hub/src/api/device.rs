@@ -101,8 +101,24 @@ fn held(tx: &mut dyn HubTx, cipher: &Cipher, device_id: &str, key: &str) -> Resu
     }
 }
 
+/// The held upload with `part` written at `offset` (what the hub held past `offset` is replaced);
+/// `Err` with the held length when the hub holds fewer than `offset` bytes.
+fn join_upload(mut held: Vec<u8>, offset: usize, part: &[u8]) -> Result<Vec<u8>, usize> {
+    if offset > held.len() {
+        return Err(held.len());
+    }
+    held.truncate(offset);
+    held.extend_from_slice(part);
+    Ok(held)
+}
+
 fn offset_mismatch(held: usize) -> AppError {
     AppError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
+}
+
+/// A kept answer as sent: compressed (deterministic, so a resumed answer continues the same bytes).
+fn compress_answer(raw: &[u8]) -> Vec<u8> {
+    protocol::compress(raw, protocol::FORMAT_DICTIONARY_V1)
 }
 
 /// The exchange keys whose uploads this hub instance is receiving right now. A device asking
@@ -162,15 +178,8 @@ async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, o
                     let kept = db
                         .call(move |tx, cipher| {
                             let device = authorized(tx, &token)?;
-                            let mut upload = match held(tx, cipher, &device.id, &key)? {
-                                Held::Answer(_) => return Ok(()),
-                                Held::Upload(u) => u,
-                            };
-                            if offset > upload.len() {
-                                return Ok(());
-                            }
-                            upload.truncate(offset);
-                            upload.extend_from_slice(&buf);
+                            let Held::Upload(held) = held(tx, cipher, &device.id, &key)? else { return Ok(()) };
+                            let Ok(upload) = join_upload(held, offset, &buf) else { return Ok(()) };
                             let sealed = cipher.seal(&exchange_context(&device.id, &key), &upload);
                             let at = jemput_core::time_util::now_ms();
                             tx.put_exchange(&device.id, &ExchangeRow { key: key.clone(), upload: sealed, answer: None, at })
@@ -212,15 +221,8 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
                 held(tx, cipher, &device.id, &k)
             });
             match kept.await? {
-                Held::Answer(raw) => return Ok(answer(protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1))),
-                Held::Upload(mut u) => {
-                    if o > u.len() {
-                        return Err(offset_mismatch(u.len()));
-                    }
-                    u.truncate(o);
-                    u.extend_from_slice(&part);
-                    u
-                }
+                Held::Answer(raw) => return Ok(answer(compress_answer(&raw))),
+                Held::Upload(u) => join_upload(u, o, &part).map_err(offset_mismatch)?,
             }
         }
         _ => part,
@@ -241,9 +243,16 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
             })
             .await?;
         let isolation = s.isolation.clone();
-        tokio::task::spawn_blocking(move || jobs.into_iter().map(|j| (isolation.run(&j), j)).map(|(o, j)| (j, o)).collect::<Vec<_>>())
-            .await
-            .map_err(|_| AppError::Internal)?
+        tokio::task::spawn_blocking(move || {
+            jobs.into_iter()
+                .map(|job| {
+                    let outcome = isolation.run(&job);
+                    (job, outcome)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
     };
     let isolation = s.isolation.clone();
     // The answer is kept (sealed) in the same transaction, uncompressed; compressing it, the
@@ -267,9 +276,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
             Ok(raw)
         })
         .await?;
-    let encoded = tokio::task::spawn_blocking(move || protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1))
-        .await
-        .map_err(|_| AppError::Internal)?;
+    let encoded = tokio::task::spawn_blocking(move || compress_answer(&raw)).await.map_err(|_| AppError::Internal)?;
     Ok(answer(encoded))
 }
 
@@ -305,7 +312,7 @@ pub(crate) async fn resume(
         .await?;
     match held {
         Held::Answer(raw) => {
-            let a = protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1);
+            let a = compress_answer(&raw);
             let rest = a.get(received..).ok_or(AppError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
             Ok(answer(rest.to_vec()))
         }

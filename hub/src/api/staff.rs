@@ -28,6 +28,21 @@ fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, 
     db::staff_by_token(tx, t)
 }
 
+/// Runs `f` in a transaction as the staff member whose token `headers` carry; refused when there
+/// is none or it is unknown or revoked.
+async fn as_staff<T: Send + 'static>(
+    s: &AppState,
+    headers: &HeaderMap,
+    mut f: impl FnMut(&mut dyn HubTx, &Cipher, &StaffAccount) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let token = bearer(headers);
+    s.db.call(move |tx, cipher| {
+        let staff = staff_of(tx, &token)?;
+        f(tx, cipher, &staff)
+    })
+    .await
+}
+
 fn who(s: &StaffAccount) -> String {
     format!("staf:{}", s.id)
 }
@@ -115,8 +130,7 @@ fn read_record<R: OfficeRecord>(
 
 /// The signed-in staff account.
 pub(crate) async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    Ok(Json(s.db.call(move |tx, _| staff_of(tx, &token)).await?))
+    Ok(Json(as_staff(&s, &headers, |_, _, staff| Ok(staff.clone())).await?))
 }
 
 /// Filters and paging for lists.
@@ -171,21 +185,18 @@ pub(crate) async fn list<R: OfficeRecord>(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    let out =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let f = filter(R::KIND, &q, R::valid_status)?;
-            let (offset, limit) = page(&q);
-            let total = tx.count_docs(&f)?;
-            let mut items = Vec::new();
-            for id in tx.doc_ids(&f, offset, limit)? {
-                items.push(read_record::<R>(tx, cipher, &id, false)?.1.row());
-            }
-            db::audit(tx, &who(&staff), R::AUDIT_LIST, None)?;
-            Ok(Page { total, items })
-        })
-        .await?;
+    let out = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let f = filter(R::KIND, &q, R::valid_status)?;
+        let (offset, limit) = page(&q);
+        let total = tx.count_docs(&f)?;
+        let mut items = Vec::new();
+        for id in tx.doc_ids(&f, offset, limit)? {
+            items.push(read_record::<R>(tx, cipher, &id, false)?.1.row());
+        }
+        db::audit(tx, &who(staff), R::AUDIT_LIST, None)?;
+        Ok(Page { total, items })
+    })
+    .await?;
     Ok(Json(out))
 }
 
@@ -195,15 +206,12 @@ pub(crate) async fn get_one<R: OfficeRecord>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    let r =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
-            db::audit(tx, &who(&staff), R::AUDIT_READ, Some(&id))?;
-            Ok(r)
-        })
-        .await?;
+    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
+        db::audit(tx, &who(staff), R::AUDIT_READ, Some(&id))?;
+        Ok(r)
+    })
+    .await?;
     Ok(Json(r))
 }
 
@@ -220,28 +228,25 @@ pub(crate) async fn by_receipt(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let code = jemput_core::ReceiptCode::parse(&code)
         .map_err(|_| AppError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
-    let found =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let id = tx.doc_by_receipt(code.as_str())?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
-            let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
-            db::audit(tx, &who(&staff), "cari_tanda_terima", Some(&id))?;
-            Ok(match document::kind(&doc).map_err(|_| AppError::Internal)? {
-                DocKind::Complaint => {
-                    let c: Complaint = document::read(&doc).map_err(|_| AppError::Internal)?;
-                    Found { kind: "pengaduan", id, status: c.status().code().into() }
-                }
-                _ => {
-                    let mut r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
-                    r.mark_received();
-                    Found { kind: "permohonan", id, status: r.status().code().into() }
-                }
-            })
+    let found = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let id = tx.doc_by_receipt(code.as_str())?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
+        let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
+        db::audit(tx, &who(staff), "cari_tanda_terima", Some(&id))?;
+        Ok(match document::kind(&doc).map_err(|_| AppError::Internal)? {
+            DocKind::Complaint => {
+                let c: Complaint = document::read(&doc).map_err(|_| AppError::Internal)?;
+                Found { kind: "pengaduan", id, status: c.status().code().into() }
+            }
+            _ => {
+                let mut r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
+                r.mark_received();
+                Found { kind: "permohonan", id, status: r.status().code().into() }
+            }
         })
-        .await?;
+    })
+    .await?;
     Ok(Json(found))
 }
 
@@ -257,24 +262,21 @@ pub(crate) async fn set_request_status(
     Path(id): Path<String>,
     Json(b): Json<StatusBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let status = Status::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    let r =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
-            let actor = Actor { role: Role::Staf, id: staff.id.clone() };
-            r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
-                tracing::info!(reason = %m, "perubahan status ditolak");
-                AppError::Rejected("status_tidak_diizinkan", m)
-            })?;
-            doc.set_actor(db::hub_actor(tx)?);
-            document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-            db::audit(tx, &who(&staff), &format!("status:{}", status.code()), Some(&id))?;
-            Ok(r)
-        })
-        .await?;
+    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
+        let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+        r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
+            tracing::info!(reason = %m, "perubahan status ditolak");
+            AppError::Rejected("status_tidak_diizinkan", m)
+        })?;
+        doc.set_actor(db::hub_actor(tx)?);
+        document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
+        db::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(&id))?;
+        Ok(r)
+    })
+    .await?;
     Ok(Json(r))
 }
 
@@ -290,30 +292,27 @@ pub(crate) async fn set_office_fields(
     Path(id): Path<String>,
     Json(b): Json<OfficeBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 60) {
         return Err(AppError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi, paling banyak 60 huruf"));
     }
     if b.staff_notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(AppError::BadRequest("catatan_terlalu_panjang", "Catatan staf paling banyak 2000 huruf"));
     }
-    let r =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
-            if let Some(n) = &b.letter_number {
-                r.office.letter_number = Some(n.trim().to_string());
-            }
-            if let Some(n) = &b.staff_notes {
-                r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
-            }
-            doc.set_actor(db::hub_actor(tx)?);
-            document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
-            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-            db::audit(tx, &who(&staff), "isian_kantor", Some(&id))?;
-            Ok(r)
-        })
-        .await?;
+    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
+        if let Some(n) = &b.letter_number {
+            r.office.letter_number = Some(n.trim().to_string());
+        }
+        if let Some(n) = &b.staff_notes {
+            r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
+        }
+        doc.set_actor(db::hub_actor(tx)?);
+        document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
+        db::audit(tx, &who(staff), "isian_kantor", Some(&id))?;
+        Ok(r)
+    })
+    .await?;
     Ok(Json(r))
 }
 
@@ -343,37 +342,27 @@ pub(crate) async fn answer_complaint(
     Path(id): Path<String>,
     Json(b): Json<ResponseBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let status = ComplaintStatus::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
     if b.response.as_deref().is_some_and(|r| r.chars().count() > 4000) {
         return Err(AppError::BadRequest("jawaban_terlalu_panjang", "Jawaban paling banyak 4000 huruf"));
     }
-    let c =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
-            let actor = Actor { role: Role::Staf, id: staff.id.clone() };
-            c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
-                .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
-            doc.set_actor(db::hub_actor(tx)?);
-            document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
-            db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
-            db::audit(tx, &who(&staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
-            Ok(c)
-        })
-        .await?;
+    let c = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
+        let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+        c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
+            .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
+        doc.set_actor(db::hub_actor(tx)?);
+        document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
+        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
+        db::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
+        Ok(c)
+    })
+    .await?;
     Ok(Json(c))
 }
 
 pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    Ok(Json(
-        s.db.call(move |tx, _| {
-            staff_of(tx, &token)?;
-            db::officers(tx)
-        })
-        .await?,
-    ))
+    Ok(Json(as_staff(&s, &headers, move |tx, _, _| db::officers(tx)).await?))
 }
 
 #[derive(Deserialize, Clone)]
@@ -395,23 +384,20 @@ pub(crate) async fn add_officer(
     headers: HeaderMap,
     Json(b): Json<OfficerBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    let o =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            let k = kelurahan(tx, cipher)?;
-            let exists = match b.rt {
-                Some(rt) => k.has_rt(b.rw, rt),
-                None => k.has_rw(b.rw),
-            };
-            if !exists {
-                return Err(AppError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
-            }
-            let o = db::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
-            db::audit(tx, &who(&staff), &format!("tambah_petugas:{}", o.id), None)?;
-            Ok(o)
-        })
-        .await?;
+    let o = as_staff(&s, &headers, move |tx, cipher, staff| {
+        let k = kelurahan(tx, cipher)?;
+        let exists = match b.rt {
+            Some(rt) => k.has_rt(b.rw, rt),
+            None => k.has_rw(b.rw),
+        };
+        if !exists {
+            return Err(AppError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
+        }
+        let o = db::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
+        db::audit(tx, &who(staff), &format!("tambah_petugas:{}", o.id), None)?;
+        Ok(o)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -435,17 +421,14 @@ pub(crate) async fn enrol_code(
     Path(id): Path<String>,
     body: Option<Json<CodeBody>>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let b = body.map(|Json(b)| b).unwrap_or_default();
     let hours = b.hours.unwrap_or(48);
-    let code =
-        s.db.call(move |tx, _| {
-            let staff = staff_of(tx, &token)?;
-            let code = db::create_enrol_code(tx, &id, hours)?;
-            db::audit(tx, &who(&staff), &format!("kode_pendaftaran:{id}"), None)?;
-            Ok(code)
-        })
-        .await?;
+    let code = as_staff(&s, &headers, move |tx, _, staff| {
+        let code = db::create_enrol_code(tx, &id, hours)?;
+        db::audit(tx, &who(staff), &format!("kode_pendaftaran:{id}"), None)?;
+        Ok(code)
+    })
+    .await?;
     let qr = b.hub_url.map(|u| crate::setup::qr_payload(&u, &code));
     Ok((StatusCode::CREATED, Json(EnrolCodeOut { code, hours, qr })))
 }
@@ -455,25 +438,16 @@ pub(crate) async fn revoke_officer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    s.db.call(move |tx, _| {
-        let staff = staff_of(tx, &token)?;
+    as_staff(&s, &headers, move |tx, _, staff| {
         db::revoke_officer(tx, &id)?;
-        db::audit(tx, &who(&staff), &format!("cabut_petugas:{id}"), None)
+        db::audit(tx, &who(staff), &format!("cabut_petugas:{id}"), None)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn list_devices(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    Ok(Json(
-        s.db.call(move |tx, _| {
-            staff_of(tx, &token)?;
-            tx.devices()
-        })
-        .await?,
-    ))
+    Ok(Json(as_staff(&s, &headers, move |tx, _, _| tx.devices()).await?))
 }
 
 pub(crate) async fn revoke_device(
@@ -481,11 +455,9 @@ pub(crate) async fn revoke_device(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
-    s.db.call(move |tx, _| {
-        let staff = staff_of(tx, &token)?;
+    as_staff(&s, &headers, move |tx, _, staff| {
         db::revoke_device(tx, &id)?;
-        db::audit(tx, &who(&staff), &format!("cabut_perangkat:{id}"), None)
+        db::audit(tx, &who(staff), &format!("cabut_perangkat:{id}"), None)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -522,14 +494,8 @@ pub fn import_bundle_bytes(
 }
 
 pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let isolation = s.isolation.clone();
-    let report =
-        s.db.call(move |tx, cipher| {
-            let staff = staff_of(tx, &token)?;
-            import_bundle_bytes(tx, cipher, &isolation, &body, &who(&staff))
-        })
-        .await?;
+    let report = as_staff(&s, &headers, move |tx, cipher, staff| import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff))).await?;
     Ok(Json(report))
 }
 
@@ -552,17 +518,10 @@ pub(crate) async fn audit_log(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers);
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows =
-        s.db.call(move |tx, _| {
-            staff_of(tx, &token)?;
-            Ok(tx
-                .audit_tail(limit)?
-                .into_iter()
-                .map(|(at, actor, action, doc_id)| AuditRow { at, actor, action, doc_id })
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let rows = as_staff(&s, &headers, move |tx, _, _| {
+        Ok(tx.audit_tail(limit)?.into_iter().map(|(at, actor, action, doc_id)| AuditRow { at, actor, action, doc_id }).collect::<Vec<_>>())
+    })
+    .await?;
     Ok(Json(rows))
 }
