@@ -732,8 +732,8 @@ pub struct SyncHealth {
     pub summary: String,
 }
 
-impl From<jc::store::sync::SyncHealth> for SyncHealth {
-    fn from(h: jc::store::sync::SyncHealth) -> Self {
+impl From<jc::sync::device::SyncHealth> for SyncHealth {
+    fn from(h: jc::sync::device::SyncHealth) -> Self {
         SyncHealth {
             unsent_requests: h.unsent_requests,
             unsent_complaints: h.unsent_complaints,

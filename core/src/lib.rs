@@ -3,19 +3,15 @@
 //!
 //! The core knows nothing of the FFI layer (`bindings/`) or of the hub; both delegate to it.
 
-pub mod catalog;
-pub mod complaint;
 pub mod crypto;
-pub mod document;
+pub mod domain;
 pub mod error;
-pub mod kelurahan;
-pub mod permissions;
-pub mod receipt;
-pub mod request;
 pub mod store;
 pub mod sync;
 pub mod time_util;
-pub mod validation;
+
+// The domain modules keep their short paths (`jemput_core::request`, …).
+pub use domain::{catalog, complaint, document, kelurahan, permissions, receipt, request, validation};
 
 pub use catalog::{Catalog, ExtraField, FieldKind, Requirement, Service};
 pub use complaint::{Complaint, ComplaintCategory, ComplaintDraft, ComplaintStatus};

@@ -2,10 +2,9 @@
 //! each record's Automerge document as encrypted snapshot + chunks, with small index tables for
 //! listing and search. Personal data never reaches disk in plaintext.
 
-mod docs;
+pub(crate) mod docs;
 pub mod index;
 pub mod schema;
-pub mod sync;
 
 use std::path::Path;
 
@@ -68,9 +67,9 @@ pub struct PurgeReport {
 
 /// The store. One per device; not shared between threads (wrap it in a mutex).
 pub struct Store {
-    conn: Connection,
-    cipher: Cipher,
-    actor: ActorId,
+    pub(crate) conn: Connection,
+    pub(crate) cipher: Cipher,
+    pub(crate) actor: ActorId,
     clock: Box<dyn Fn() -> i64 + Send>,
 }
 
@@ -129,11 +128,11 @@ impl Store {
         self.clock = Box::new(clock);
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         (self.clock)()
     }
 
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
     }
 
@@ -170,7 +169,7 @@ impl Store {
         Ok(Actor { role: Role::Petugas, id: self.identity()?.officer_id.unwrap_or_default() })
     }
 
-    fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
+    pub(crate) fn load_doc(&self, doc_id: &str) -> Result<Option<StoredDoc>> {
         docs::load(&self.conn, &self.cipher, doc_id, &self.actor)
     }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::sync::SyncReport;
 use crate::store::Store;
+use crate::sync::device::SyncReport;
 use crate::sync::protocol::{self, SyncResponse, CONTENT_TYPE};
 
 /// Most exchanges in one sync; a sync that needs more stops and continues next time.

@@ -9,11 +9,12 @@
 
 pub mod bundle;
 pub mod client;
+pub mod device;
 pub mod hub_side;
 pub mod peer;
 pub mod protocol;
 
-pub use crate::store::sync::{SyncHealth, SyncReport};
+pub use device::{SyncHealth, SyncReport};
 
 #[cfg(test)]
 mod tests;

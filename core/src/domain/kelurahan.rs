@@ -69,7 +69,7 @@ impl Kelurahan {
 
     /// The demo kelurahan used by `jemput-hub demo`, the examples and the tests.
     pub fn demo() -> Kelurahan {
-        serde_json::from_str(include_str!("../data/kelurahan_demo.json")).expect("the bundled demo kelurahan is valid JSON")
+        serde_json::from_str(include_str!("../../data/kelurahan_demo.json")).expect("the bundled demo kelurahan is valid JSON")
     }
 }
 

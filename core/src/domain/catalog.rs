@@ -86,7 +86,7 @@ pub struct ExtraField {
 impl Catalog {
     /// The default catalog in Bahasa Indonesia that ships with Jemput.
     pub fn default_catalog() -> Catalog {
-        serde_json::from_str(include_str!("../data/katalog_bawaan.json")).expect("the bundled default catalog is valid JSON")
+        serde_json::from_str(include_str!("../../data/katalog_bawaan.json")).expect("the bundled default catalog is valid JSON")
     }
 
     /// The service with this code.

@@ -6,11 +6,11 @@ use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::{docs, index, Store};
 use crate::complaint::Complaint;
 use crate::document::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::request::{Request, Status};
+use crate::store::{docs, index, Store};
 use crate::sync::bundle::Bundle;
 use crate::sync::peer;
 use crate::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
