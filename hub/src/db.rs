@@ -6,6 +6,7 @@ use automerge::{AutoCommit, ChangeHash};
 use jemput_core::crypto::Cipher;
 use jemput_core::permissions::Scope;
 use jemput_core::sync::hub_side::Placement;
+use jemput_core::sync::protocol::{self, Enrolment};
 
 use crate::error::AppError;
 pub use crate::storage::{DeviceRow, DocFilter, HubDb, HubTx, Officer, StaffAccount};
@@ -43,11 +44,12 @@ pub fn random_secret(n: usize) -> String {
 }
 
 fn heads_bytes(h: &[ChangeHash]) -> Vec<u8> {
-    h.iter().flat_map(|x| x.0).collect()
+    protocol::encode_heads(h)
 }
 
-fn bytes_heads(b: &[u8]) -> Vec<ChangeHash> {
-    b.chunks_exact(32).filter_map(|c| c.try_into().ok().map(ChangeHash)).collect()
+/// Stored heads; a length that is not whole hashes is a corrupt row (an error, never cut).
+fn bytes_heads(b: &[u8]) -> Result<Vec<ChangeHash>, AppError> {
+    protocol::decode_heads(b).map_err(|_| AppError::Internal)
 }
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
@@ -115,7 +117,7 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
         None => Ok(None),
         Some(f) => {
             let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| AppError::Internal)?;
-            Ok(Some(FullMessage { message, heads: bytes_heads(&f.heads) }))
+            Ok(Some(FullMessage { message, heads: bytes_heads(&f.heads)? }))
         }
     }
 }
@@ -141,9 +143,9 @@ fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64
                 if promote {
                     tx.promote_pending(device_id, doc_id, &p)?;
                 }
-                bytes_heads(&p)
+                bytes_heads(&p)?
             }
-            _ => bytes_heads(&k.heads),
+            _ => bytes_heads(&k.heads)?,
         },
     })
 }
@@ -206,29 +208,12 @@ pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), AppErr
     audit(tx, "sistem", &format!("cabut_petugas:{officer_id}"), None)
 }
 
-/// The result of enrolling a device.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Enrolled {
-    /// New device id.
-    pub device_id: String,
-    /// The device's secret token (shown once).
-    pub token: String,
-    /// Officer id.
-    pub officer_id: String,
-    /// Receipt prefix allocated to the device.
-    pub receipt_prefix: String,
-    /// Scope RW.
-    pub rw: u16,
-    /// Scope RT (none = whole RW).
-    pub rt: Option<u16>,
-}
-
 /// Redeems a one-time enrolment code (atomically: a code works once), binding the device's
 /// Automerge actor id.
-pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str, device_id: &str) -> Result<Enrolled, AppError> {
-    if actor_hex.len() != 32 || !actor_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str, device_id: &str) -> Result<Enrolment, AppError> {
+    let Some(actor) = protocol::actor_from_hex(actor_hex) else {
         return Err(AppError::BadRequest("aktor_tidak_valid", "ID aktor perangkat tidak valid"));
-    }
+    };
     let device_name = device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
         return Err(AppError::BadRequest("nama_perangkat_tidak_valid", "Nama perangkat wajib diisi (paling banyak 100 huruf)"));
@@ -265,10 +250,10 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
         prefix_index: index,
         created_at: now(),
     })?;
-    tx.bind_actor(&actor_hex.to_ascii_lowercase(), &device_id)?;
+    tx.bind_actor(&protocol::actor_hex(&actor), &device_id)?;
     audit(tx, &format!("perangkat:{device_id}"), "daftar_perangkat", None)?;
     let receipt_prefix = jemput_core::receipt::DevicePrefix::from_index(index).as_str().to_string();
-    Ok(Enrolled { device_id, token, officer_id: officer.id, receipt_prefix, rw: officer.rw, rt: officer.rt })
+    Ok(Enrolment { device_id, token, officer_id: officer.id, receipt_prefix, rw: officer.rw, rt: officer.rt })
 }
 
 /// The device a token belongs to.

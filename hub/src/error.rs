@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use jemput_core::sync::protocol::ErrorBody;
 
 /// Everything a hub call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,6 @@ impl IntoResponse for AppError {
             AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "sibuk"),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        (status, Json(serde_json::json!({ "kode": code, "pesan": self.to_string() }))).into_response()
+        (status, Json(ErrorBody { kode: code.to_string(), pesan: self.to_string() })).into_response()
     }
 }

@@ -198,7 +198,7 @@ fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses
     store.set_enrolment("petugas-1", "K7QM").unwrap();
     store.record_request(&draft(), true).unwrap();
     let req = store.prepare_sync(1 << 20).unwrap();
-    let actor: Vec<u8> = (0..32).step_by(2).map(|i| u8::from_str_radix(&store.actor_hex()[i..i + 2], 16).unwrap()).collect();
+    let actor: Vec<u8> = jemput_core::sync::protocol::actor_from_hex(&store.actor_hex()).unwrap().to_bytes().to_vec();
     let job = Job {
         current: None,
         known: vec![],

@@ -121,6 +121,20 @@ pub fn random_actor() -> ActorId {
 }
 
 /// Sample records for tests across the crate.
+/// Encodes change hashes as concatenated 32-byte values (how heads are stored and sent).
+pub fn encode_heads(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Decodes concatenated 32-byte change hashes; a length that is not a multiple of 32 is
+/// [`Error::Corrupt`], never silently cut.
+pub fn decode_heads(bytes: &[u8]) -> Result<Vec<automerge::ChangeHash>> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(Error::Corrupt);
+    }
+    Ok(bytes.chunks_exact(32).map(|c| automerge::ChangeHash(c.try_into().expect("32 bytes"))).collect())
+}
+
 #[cfg(test)]
 pub(crate) mod tests_support {
     use crate::request::*;

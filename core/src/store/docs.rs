@@ -123,18 +123,7 @@ pub fn delete(conn: &Connection, rowid: i64) -> Result<()> {
     Ok(())
 }
 
-/// Encodes change hashes as concatenated 32-byte values.
-pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-/// Decodes concatenated 32-byte change hashes.
-pub fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
-    if !bytes.len().is_multiple_of(32) {
-        return Err(Error::Corrupt);
-    }
-    Ok(bytes.chunks(32).map(|c| ChangeHash(c.try_into().expect("32 bytes"))).collect())
-}
+pub use crate::document::{decode_heads, encode_heads};
 
 /// Records what the hub is known to have of a document and whether the device still holds
 /// changes the hub lacks.

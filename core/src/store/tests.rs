@@ -470,7 +470,7 @@ fn catalog_defaults_until_one_is_stored() {
 #[test]
 fn durability_child() {
     let Ok(path) = std::env::var("JEMPUT_DURABILITY_DB") else { return };
-    let key = StoreKey::from_slice(&hex(&std::env::var("JEMPUT_DURABILITY_KEY").unwrap())).unwrap();
+    let key = StoreKey::from_slice(&hex::decode(std::env::var("JEMPUT_DURABILITY_KEY").unwrap()).unwrap()).unwrap();
     let mut s = Store::open(&path, &key).unwrap();
     s.set_kelurahan(&test_kelurahan()).unwrap();
     s.set_catalog(&test_catalog()).unwrap();
@@ -481,14 +481,11 @@ fn durability_child() {
     std::process::abort();
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 #[test]
 fn a_saved_request_survives_the_app_being_killed() {
     let f = Fixture::new();
-    let key_hex: String = f.key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let key_hex = hex::encode(f.key.as_bytes());
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "store::tests::durability_child", "--nocapture", "--test-threads=1"])
         .env("JEMPUT_DURABILITY_DB", &f.path)

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::Store;
 use crate::sync::device::SyncReport;
-use crate::sync::protocol::{self, SyncResponse, CONTENT_TYPE};
+pub use crate::sync::protocol::Enrolment;
+use crate::sync::protocol::{self, EnrolRequest, ErrorBody, SyncResponse, CONTENT_TYPE};
 
 /// Most exchanges in one sync; a sync that needs more stops and continues next time.
 pub const MAX_ROUNDS: u32 = 8;
@@ -142,17 +143,11 @@ pub struct SyncClient {
     policy: RetryPolicy,
 }
 
-#[derive(Deserialize)]
-struct HubError {
-    kode: String,
-    pesan: String,
-}
-
 impl SyncClient {
     /// A client for the hub at `hub_url` (e.g. `https://hub.kelurahan.example`).
     pub fn new(hub_url: &str, token: &str, policy: RetryPolicy) -> Result<SyncClient, SyncError> {
         let base = check_hub_url(hub_url)?;
-        let sync_url = base.join("/api/v1/sync").map_err(|_| SyncError::BadUrl)?;
+        let sync_url = base.join(protocol::SYNC_PATH).map_err(|_| SyncError::BadUrl)?;
         let http = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(20))
@@ -167,7 +162,7 @@ impl SyncClient {
     /// upload from the byte the hub holds, or the rest of an answer the hub already gave. Failed
     /// attempts are retried with exponential backoff (network errors, 5xx, 429).
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
-        let key = new_exchange_key();
+        let key = protocol::new_exchange_key();
         let mut delay = self.policy.base_delay;
         let mut last = SyncError::Network("belum dicoba".into());
         // Where to upload from; `None` = ask the hub first (after a break).
@@ -294,13 +289,6 @@ enum Step {
     UploadFrom(usize),
 }
 
-/// A random key for one exchange (16 characters `[0-9a-f]`).
-fn new_exchange_key() -> String {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).expect("the OS random source works");
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn is_offset_mismatch(e: &SyncError) -> bool {
     matches!(e, SyncError::Server { status: 409, code, .. } if code == "offset_tidak_cocok")
 }
@@ -315,7 +303,7 @@ async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, Sync
         return Ok(resp);
     }
     let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
-    let (code, message) = match serde_json::from_slice::<HubError>(&bytes) {
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(e) => (e.kode, e.pesan),
         Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
     };
@@ -333,38 +321,20 @@ async fn read_answer(mut resp: reqwest::Response, answer: &mut Vec<u8>) -> Resul
     Ok(())
 }
 
-/// What the hub gives a newly enrolled device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrolment {
-    /// The device's id at the hub.
-    pub device_id: String,
-    /// The device's secret token (keep it in the platform key store).
-    pub token: String,
-    /// The officer.
-    pub officer_id: String,
-    /// The receipt prefix allocated to this device.
-    pub receipt_prefix: String,
-    /// Scope: RW.
-    pub rw: u16,
-    /// Scope: RT, or none for the whole RW.
-    pub rt: Option<u16>,
-}
-
 /// Redeems a one-time enrolment code at the hub, binding this store's actor id to the new
 /// device, and records the enrolment in the store. Returns the enrolment (with the token).
 pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
     let base = check_hub_url(hub_url)?;
-    let url = base.join("/api/v1/enroll").map_err(|_| SyncError::BadUrl)?;
-    let (actor, device_id) = {
+    let url = base.join(protocol::ENROL_PATH).map_err(|_| SyncError::BadUrl)?;
+    let body = {
         let s = store.lock().unwrap_or_else(|e| e.into_inner());
-        (s.actor_hex(), s.identity()?.device_id)
+        EnrolRequest { code: code.to_string(), device_name: device_name.to_string(), actor: s.actor_hex(), device_id: s.identity()?.device_id }
     };
-    let body = serde_json::json!({ "code": code, "device_name": device_name, "actor": actor, "device_id": device_id });
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| SyncError::Network(e.to_string()))?;
     let resp = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
+        .body(serde_json::to_vec(&body).expect("JSON encoding of owned strings cannot fail"))
         .send()
         .await
         .map_err(|e| SyncError::Network(e.to_string()))?;

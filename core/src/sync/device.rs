@@ -337,7 +337,7 @@ impl Store {
 
     /// The actor id this device writes its changes with (bound to the device at enrolment).
     pub fn actor_hex(&self) -> String {
-        self.actor.to_hex_string()
+        crate::sync::protocol::actor_hex(&self.actor)
     }
 }
 

@@ -1,5 +1,8 @@
-//! The wire format of a sync exchange: postcard-encoded, deflate-compressed bodies, with size
-//! limits checked before and while decompressing. Everything from the network is hostile.
+//! The wire protocol between a device and the hub, defined once for both sides: the sync
+//! exchange (postcard-encoded, deflate-compressed bodies, with size limits checked before and
+//! while decompressing), the exchange key of a resumable exchange, the enrolment request and
+//! answer, the error body every hub error carries, and the encoding of change hashes and actor
+//! ids. Everything from the network is hostile.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
@@ -18,6 +21,73 @@ pub const RECEIVED_HEADER: &str = "jemput-received";
 /// Whether `key` is a valid exchange key.
 pub fn valid_exchange_key(key: &str) -> bool {
     (8..=32).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+/// A random key for one exchange (16 characters `[0-9a-f]`, a [`valid_exchange_key`]).
+pub fn new_exchange_key() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the OS random source works");
+    hex::encode(b)
+}
+
+/// Change hashes as stored and sent: concatenated 32-byte values (defined with the documents).
+pub use crate::document::{decode_heads, encode_heads};
+
+/// An Automerge actor id as text: lowercase hex of its 16 bytes.
+pub fn actor_hex(actor: &automerge::ActorId) -> String {
+    hex::encode(actor.to_bytes())
+}
+
+/// Reads an actor id written by [`actor_hex`] (either case); `None` unless it is 32 hex digits.
+pub fn actor_from_hex(text: &str) -> Option<automerge::ActorId> {
+    let mut b = [0u8; 16];
+    hex::decode_to_slice(text, &mut b).ok()?;
+    Some(automerge::ActorId::from(b.as_slice()))
+}
+
+/// Path of the enrolment call (`POST`, JSON [`EnrolRequest`], answered with [`Enrolment`]).
+pub const ENROL_PATH: &str = "/api/v1/enroll";
+/// Path of the sync exchange (`POST`); `GET {SYNC_PATH}/{key}` asks where an exchange stands.
+pub const SYNC_PATH: &str = "/api/v1/sync";
+
+/// What a device sends to enrol with a one-time code (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The one-time enrolment code from the kelurahan.
+    pub code: String,
+    /// A name for the device, shown to staff.
+    pub device_name: String,
+    /// The device's Automerge actor id ([`actor_hex`]).
+    pub actor: String,
+    /// The device's id (a UUID).
+    pub device_id: String,
+}
+
+/// What the hub gives a newly enrolled device (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The device's id at the hub.
+    pub device_id: String,
+    /// The device's secret token (keep it in the platform key store; shown once).
+    pub token: String,
+    /// The officer.
+    pub officer_id: String,
+    /// The receipt prefix allocated to this device.
+    pub receipt_prefix: String,
+    /// Scope: RW.
+    pub rw: u16,
+    /// Scope: RT, or none for the whole RW.
+    pub rt: Option<u16>,
+}
+
+/// The body of every error the hub answers (JSON): a stable code and a message in Bahasa
+/// Indonesia for a person, never with personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub kode: String,
+    /// Message in Bahasa Indonesia.
+    pub pesan: String,
 }
 
 /// Largest compressed body accepted.
@@ -285,6 +355,66 @@ mod tests {
         swapped[0] = FORMAT_PLAIN;
         assert!(SyncRequest::decode(&swapped).is_err());
         assert_eq!(SyncRequest::decode(&[]), Err(ProtocolError::Malformed));
+    }
+
+    #[test]
+    fn sync_response_round_trips() {
+        let resp = SyncResponse {
+            version: PROTOCOL_VERSION,
+            cursor: 9,
+            more: true,
+            docs: vec![DocMessage { doc_id: "doc-1".into(), message: vec![7; 40] }],
+            refused: vec![DocRefusal { doc_id: "doc-2".into(), code: "nik_tidak_valid".into(), message: "NIK tidak valid".into() }],
+        };
+        assert_eq!(SyncResponse::decode(&encode(&resp)).unwrap(), resp);
+    }
+
+    #[test]
+    fn enrolment_and_error_bodies_round_trip_as_json() {
+        let req = EnrolRequest {
+            code: "ABCDEFGHJK".into(),
+            device_name: "HP Pak RT".into(),
+            actor: actor_hex(&crate::document::random_actor()),
+            device_id: "0190f0a0-0000-7000-8000-000000000000".into(),
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert_eq!(serde_json::from_str::<EnrolRequest>(&json).unwrap(), req);
+        // The field names are the wire contract.
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["device_name"], "HP Pak RT");
+        let answer = Enrolment {
+            device_id: req.device_id.clone(),
+            token: "T".repeat(32),
+            officer_id: "petugas-abc".into(),
+            receipt_prefix: "AB".into(),
+            rw: 5,
+            rt: None,
+        };
+        let json = serde_json::to_string(&answer).unwrap();
+        assert_eq!(serde_json::from_str::<Enrolment>(&json).unwrap(), answer);
+        let e = ErrorBody { kode: "sibuk".into(), pesan: "hub sedang sibuk".into() };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"kode":"sibuk","pesan":"hub sedang sibuk"}"#);
+        assert_eq!(serde_json::from_str::<ErrorBody>(&json).unwrap(), e);
+    }
+
+    #[test]
+    fn heads_actors_and_exchange_keys_round_trip() {
+        let heads = vec![automerge::ChangeHash([1; 32]), automerge::ChangeHash([0xfe; 32])];
+        assert_eq!(decode_heads(&encode_heads(&heads)).unwrap(), heads);
+        assert!(decode_heads(&[0; 33]).is_err(), "a cut hash is refused, not dropped");
+        assert_eq!(decode_heads(&[]).unwrap(), Vec::<automerge::ChangeHash>::new());
+        let actor = crate::document::random_actor();
+        let text = actor_hex(&actor);
+        assert_eq!(text.len(), 32);
+        assert_eq!(actor_from_hex(&text), Some(actor.clone()));
+        assert_eq!(actor_from_hex(&text.to_ascii_uppercase()), Some(actor));
+        assert_eq!(actor_from_hex("zz"), None);
+        assert_eq!(actor_from_hex(&"a".repeat(34)), None);
+        let key = new_exchange_key();
+        assert!(valid_exchange_key(&key), "{key}");
+        assert_ne!(key, new_exchange_key());
+        assert!(!valid_exchange_key("ABCDEFGH") && !valid_exchange_key("short"));
     }
 
     #[test]

@@ -79,13 +79,10 @@ fn device() -> (tempfile::TempDir, Store, Vec<ActorId>) {
     s.set_kelurahan(&test_kelurahan()).unwrap();
     s.set_catalog(&test_catalog()).unwrap();
     s.set_enrolment("petugas-1", "K7QM").unwrap();
-    let actors = vec![ActorId::from(hex(&s.actor_hex()))];
+    let actors = vec![crate::sync::protocol::actor_from_hex(&s.actor_hex()).unwrap()];
     (dir, s, actors)
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 fn sync(hub: &mut MemHub, s: &mut Store, actors: &[ActorId]) -> (SyncRequest, crate::sync::SyncReport) {
     let device = s.identity().unwrap().device_id;

@@ -14,8 +14,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use jemput_core::crypto::Cipher;
 use jemput_core::sync::hub_side;
-use jemput_core::sync::protocol::{self, DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
-use serde::Deserialize;
+use jemput_core::sync::protocol::{self, DocMessage, DocRefusal, EnrolRequest, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
 use super::{bearer, AppState};
 use crate::db::{self, HubTx};
@@ -26,15 +25,7 @@ use crate::storage::ExchangeRow;
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
 
-#[derive(Deserialize)]
-pub(crate) struct EnrollBody {
-    code: String,
-    device_name: String,
-    actor: String,
-    device_id: String,
-}
-
-pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrolRequest>) -> Result<impl IntoResponse, AppError> {
     let enrolled = s.db.call(move |tx, _| db::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await?;
     Ok(Json(enrolled))
 }
@@ -320,10 +311,6 @@ pub(crate) async fn resume(
     }
 }
 
-fn hex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
-}
-
 /// What became of one incoming document.
 pub struct Applied {
     /// The document's id.
@@ -364,7 +351,7 @@ fn job_for(
         device_id: device.id.clone(),
         officer_id: device.officer_id.clone(),
         scope: device.scope,
-        actors: device.actors.iter().filter_map(|a| hex(a)).collect(),
+        actors: device.actors.iter().filter_map(|a| protocol::actor_from_hex(a)).map(|a| a.to_bytes().to_vec()).collect(),
         hub_actor: hub_actor.to_bytes().to_vec(),
         message: dm.message.clone(),
     })
