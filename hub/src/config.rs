@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::error::ServiceError;
 
 /// TLS certificate and key files (PEM).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -88,11 +88,11 @@ pub struct Overrides {
 
 impl FileConfig {
     /// Reads a configuration file. A missing file is an error only when `required`.
-    pub fn read(path: &Path, required: bool) -> Result<FileConfig, AppError> {
+    pub fn read(path: &Path, required: bool) -> Result<FileConfig, ServiceError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => FileConfig::parse(&text).map_err(|e| AppError::Config(format!("berkas konfigurasi {}: {e}", path.display()))),
+            Ok(text) => FileConfig::parse(&text).map_err(|e| ServiceError::Config(format!("berkas konfigurasi {}: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
-            Err(e) => Err(AppError::Config(format!("tidak dapat membaca konfigurasi {}: {e}", path.display()))),
+            Err(e) => Err(ServiceError::Config(format!("tidak dapat membaca konfigurasi {}: {e}", path.display()))),
         }
     }
 
@@ -104,11 +104,11 @@ impl FileConfig {
 
 impl HubConfig {
     /// Merges file values, overrides and defaults.
-    pub fn resolve(file: FileConfig, o: Overrides) -> Result<HubConfig, AppError> {
+    pub fn resolve(file: FileConfig, o: Overrides) -> Result<HubConfig, ServiceError> {
         let tls = match (o.tls_cert, o.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
             (None, None) => file.tls,
-            _ => return Err(AppError::Config("sertifikat TLS dan kuncinya harus diberikan bersama".into())),
+            _ => return Err(ServiceError::Config("sertifikat TLS dan kuncinya harus diberikan bersama".into())),
         };
         let listen = o.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let public_url = o.public_url.or(file.public_url).unwrap_or_else(|| {

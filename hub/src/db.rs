@@ -8,7 +8,7 @@ use jemput_core::permissions::Scope;
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::sync::protocol::{self, Enrolment};
 
-use crate::error::AppError;
+use crate::error::ServiceError;
 pub use crate::storage::{DeviceRow, DocFilter, HubDb, HubTx, Officer, StaffAccount};
 use crate::storage::{DocPlace, NewDevice, SealedFull};
 
@@ -48,30 +48,32 @@ fn heads_bytes(h: &[ChangeHash]) -> Vec<u8> {
 }
 
 /// Stored heads; a length that is not whole hashes is a corrupt row (an error, never cut).
-fn bytes_heads(b: &[u8]) -> Result<Vec<ChangeHash>, AppError> {
-    protocol::decode_heads(b).map_err(|_| AppError::Internal)
+fn bytes_heads(b: &[u8]) -> Result<Vec<ChangeHash>, ServiceError> {
+    protocol::decode_heads(b).map_err(|_| ServiceError::Corrupt("heads tersimpan"))
 }
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
-pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, AppError> {
-    let b = tx.meta("actor")?.ok_or(AppError::Internal)?;
+pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
+    let b = tx.meta("actor")?.ok_or(ServiceError::Internal)?;
     Ok(automerge::ActorId::from(b.as_slice()))
 }
 
 /// Loads a stored document; `for_update` locks it until the transaction ends (use it before
 /// changing the document).
-pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<AutoCommit>, AppError> {
+pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<AutoCommit>, ServiceError> {
     match load_doc_bytes(tx, cipher, doc_id, for_update)? {
         None => Ok(None),
-        Some(bytes) => Ok(Some(AutoCommit::load(&bytes).map_err(|_| AppError::Internal)?)),
+        Some(bytes) => Ok(Some(AutoCommit::load(&bytes).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?)),
     }
 }
 
 /// A stored document's bytes (opened, not decoded).
-pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
+pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, ServiceError> {
     match tx.sealed_doc(doc_id, for_update)? {
         None => Ok(None),
-        Some(s) => Ok(Some(cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| AppError::Internal)?)),
+        Some(s) => {
+            Ok(Some(cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?))
+        }
     }
 }
 
@@ -88,16 +90,22 @@ pub struct DocVersion<'a> {
 
 /// Stores a document (sealed) under its placement and appends it to the change log; returns
 /// the new sequence number.
-pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, AppError> {
+pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
     let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), v.bytes);
     let full = SealedFull { message: cipher.seal(format!("hubfull:{doc_id}").as_bytes(), v.full_message), heads: heads_bytes(v.heads) };
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
-    tx.put_sealed_doc(doc_id, &row, &sealed, &full)
+    Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
 }
 
 /// Stores a document the hub holds decoded (see [`put_doc`]).
-pub fn put_doc_from(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, doc: &mut AutoCommit, place: &Placement) -> Result<i64, AppError> {
+pub fn put_doc_from(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    place: &Placement,
+) -> Result<i64, ServiceError> {
     let full = jemput_core::sync::peer::exact_message(doc, &[]).unwrap_or_default();
     put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
 }
@@ -112,11 +120,11 @@ pub struct FullMessage {
 
 /// The message carrying all of a document's changes and its heads, without decoding it; none
 /// for a document stored before schema v3 (the caller then decodes it).
-pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<FullMessage>, AppError> {
+pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<FullMessage>, ServiceError> {
     match tx.sealed_full(doc_id)? {
         None => Ok(None),
         Some(f) => {
-            let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| AppError::Internal)?;
+            let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
             Ok(Some(FullMessage { message, heads: bytes_heads(&f.heads)? }))
         }
     }
@@ -125,17 +133,17 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
 /// What the hub knows a device has of a document. Heads sent in an earlier answer count once
 /// the device's cursor shows it applied that answer (`cursor` ≥ the answer's cursor); an answer
 /// lost on the way leaves the older heads, so the changes are sent again.
-pub fn known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, AppError> {
+pub fn known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
     known_heads_as(tx, device_id, doc_id, cursor, true)
 }
 
 /// [`known_heads`] without recording anything (for checks prepared outside the write
 /// transaction).
-pub fn known_heads_peek(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, AppError> {
+pub fn known_heads_peek(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
     known_heads_as(tx, device_id, doc_id, cursor, false)
 }
 
-fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64, promote: bool) -> Result<Vec<ChangeHash>, AppError> {
+fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64, promote: bool) -> Result<Vec<ChangeHash>, ServiceError> {
     Ok(match tx.known(device_id, doc_id)? {
         None => Vec::new(),
         Some(k) => match k.pending {
@@ -151,28 +159,28 @@ fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64
 }
 
 /// Records heads sent to a device in an answer with cursor `cursor`.
-pub fn set_pending_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash], cursor: u64) -> Result<(), AppError> {
-    tx.set_pending(device_id, doc_id, &heads_bytes(heads), cursor as i64)
+pub fn set_pending_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash], cursor: u64) -> Result<(), ServiceError> {
+    Ok(tx.set_pending(device_id, doc_id, &heads_bytes(heads), cursor as i64)?)
 }
 
 /// Records what a device has of a document.
-pub fn set_known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), AppError> {
-    tx.set_known(device_id, doc_id, &heads_bytes(heads))
+pub fn set_known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), ServiceError> {
+    Ok(tx.set_known(device_id, doc_id, &heads_bytes(heads))?)
 }
 
 /// Appends to the audit log (UU PDP: who saw and changed what).
-pub fn audit(tx: &mut dyn HubTx, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError> {
-    tx.audit(now(), actor, action, doc_id)
+pub fn audit(tx: &mut dyn HubTx, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), ServiceError> {
+    Ok(tx.audit(now(), actor, action, doc_id)?)
 }
 
 /// Adds an officer with a scope.
-pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Officer, AppError> {
+pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Officer, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::BadRequest("nama_tidak_valid", "Nama petugas wajib diisi (paling banyak 100 huruf)"));
+        return Err(ServiceError::BadRequest("nama_tidak_valid", "Nama petugas wajib diisi (paling banyak 100 huruf)"));
     }
     if scope.rw == 0 || scope.rt == Some(0) {
-        return Err(AppError::BadRequest("wilayah_tidak_valid", "Nomor RW/RT petugas tidak valid"));
+        return Err(ServiceError::BadRequest("wilayah_tidak_valid", "Nomor RW/RT petugas tidak valid"));
     }
     let o =
         Officer { id: format!("petugas-{}", random_secret(6).to_lowercase()), name: name.into(), rw: scope.rw, rt: scope.rt, active: true };
@@ -182,17 +190,17 @@ pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Offic
 }
 
 /// Lists officers.
-pub fn officers(tx: &mut dyn HubTx) -> Result<Vec<Officer>, AppError> {
-    tx.officers()
+pub fn officers(tx: &mut dyn HubTx) -> Result<Vec<Officer>, ServiceError> {
+    Ok(tx.officers()?)
 }
 
 /// Creates a one-time enrolment code for an officer, valid `hours` hours.
-pub fn create_enrol_code(tx: &mut dyn HubTx, officer_id: &str, hours: i64) -> Result<String, AppError> {
+pub fn create_enrol_code(tx: &mut dyn HubTx, officer_id: &str, hours: i64) -> Result<String, ServiceError> {
     if !tx.officer(officer_id)?.is_some_and(|o| o.active) {
-        return Err(AppError::NotFound("petugas tidak ditemukan atau sudah dicabut"));
+        return Err(ServiceError::NotFound("petugas tidak ditemukan atau sudah dicabut"));
     }
     if !(1..=24 * 14).contains(&hours) {
-        return Err(AppError::BadRequest("masa_berlaku_tidak_valid", "Masa berlaku kode antara 1 jam dan 14 hari"));
+        return Err(ServiceError::BadRequest("masa_berlaku_tidak_valid", "Masa berlaku kode antara 1 jam dan 14 hari"));
     }
     let code = random_secret(10);
     tx.insert_enrol_code(&secret_hash(&code), officer_id, now() + hours * 3_600_000)?;
@@ -200,9 +208,9 @@ pub fn create_enrol_code(tx: &mut dyn HubTx, officer_id: &str, hours: i64) -> Re
 }
 
 /// Revokes an officer and all their devices.
-pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), AppError> {
+pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), ServiceError> {
     if !tx.deactivate_officer(officer_id)? {
-        return Err(AppError::NotFound("petugas tidak ditemukan"));
+        return Err(ServiceError::NotFound("petugas tidak ditemukan"));
     }
     tx.revoke_devices_of(officer_id, now())?;
     audit(tx, "sistem", &format!("cabut_petugas:{officer_id}"), None)
@@ -210,34 +218,34 @@ pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), AppErr
 
 /// Redeems a one-time enrolment code (atomically: a code works once), binding the device's
 /// Automerge actor id.
-pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str, device_id: &str) -> Result<Enrolment, AppError> {
+pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str, device_id: &str) -> Result<Enrolment, ServiceError> {
     let Some(actor) = protocol::actor_from_hex(actor_hex) else {
-        return Err(AppError::BadRequest("aktor_tidak_valid", "ID aktor perangkat tidak valid"));
+        return Err(ServiceError::BadRequest("aktor_tidak_valid", "ID aktor perangkat tidak valid"));
     };
     let device_name = device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
-        return Err(AppError::BadRequest("nama_perangkat_tidak_valid", "Nama perangkat wajib diisi (paling banyak 100 huruf)"));
+        return Err(ServiceError::BadRequest("nama_perangkat_tidak_valid", "Nama perangkat wajib diisi (paling banyak 100 huruf)"));
     }
     let device_id = uuid::Uuid::parse_str(device_id)
-        .map_err(|_| AppError::BadRequest("id_perangkat_tidak_valid", "ID perangkat tidak valid"))?
+        .map_err(|_| ServiceError::BadRequest("id_perangkat_tidak_valid", "ID perangkat tidak valid"))?
         .to_string();
     let hash = secret_hash(code);
-    let Some(ec) = tx.enrol_code(&hash)? else { return Err(AppError::Forbidden("kode_salah", "Kode pendaftaran tidak dikenal")) };
+    let Some(ec) = tx.enrol_code(&hash)? else { return Err(ServiceError::Forbidden("kode_salah", "Kode pendaftaran tidak dikenal")) };
     if ec.used_at.is_some() {
-        return Err(AppError::Forbidden("kode_terpakai", "Kode pendaftaran sudah pernah dipakai"));
+        return Err(ServiceError::Forbidden("kode_terpakai", "Kode pendaftaran sudah pernah dipakai"));
     }
     if ec.expires_at < now() {
-        return Err(AppError::Forbidden("kode_kedaluwarsa", "Kode pendaftaran sudah kedaluwarsa; minta kode baru ke kelurahan"));
+        return Err(ServiceError::Forbidden("kode_kedaluwarsa", "Kode pendaftaran sudah kedaluwarsa; minta kode baru ke kelurahan"));
     }
-    let officer = tx.officer(&ec.officer_id)?.ok_or(AppError::Internal)?;
+    let officer = tx.officer(&ec.officer_id)?.ok_or(ServiceError::Internal)?;
     if !officer.active {
-        return Err(AppError::Forbidden("petugas_dicabut", "Petugas ini sudah tidak aktif"));
+        return Err(ServiceError::Forbidden("petugas_dicabut", "Petugas ini sudah tidak aktif"));
     }
     if tx.device_exists(&device_id)? {
-        return Err(AppError::Forbidden("perangkat_sudah_terdaftar", "Perangkat ini sudah terdaftar; cabut dulu pendaftaran lamanya"));
+        return Err(ServiceError::Forbidden("perangkat_sudah_terdaftar", "Perangkat ini sudah terdaftar; cabut dulu pendaftaran lamanya"));
     }
     if !tx.use_enrol_code(&hash, now())? {
-        return Err(AppError::Forbidden("kode_terpakai", "Kode pendaftaran sudah pernah dipakai"));
+        return Err(ServiceError::Forbidden("kode_terpakai", "Kode pendaftaran sudah pernah dipakai"));
     }
     let index = tx.next_prefix_index()?;
     let token = random_secret(32);
@@ -257,13 +265,13 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
 }
 
 /// The device a token belongs to.
-pub fn device_by_token(tx: &mut dyn HubTx, token: &str) -> Result<Option<Device>, AppError> {
+pub fn device_by_token(tx: &mut dyn HubTx, token: &str) -> Result<Option<Device>, ServiceError> {
     let row = tx.device_by_token_hash(&secret_hash(token))?;
     with_actors(tx, row)
 }
 
 /// A device row with the actor ids bound to it.
-fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Device>, AppError> {
+fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Device>, ServiceError> {
     let Some(row) = row else { return Ok(None) };
     let actors = tx.device_actors(&row.id)?;
     Ok(Some(Device {
@@ -276,24 +284,24 @@ fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Devi
 }
 
 /// A device by id (for bundles brought to the office).
-pub fn device_by_id(tx: &mut dyn HubTx, id: &str) -> Result<Option<Device>, AppError> {
+pub fn device_by_id(tx: &mut dyn HubTx, id: &str) -> Result<Option<Device>, ServiceError> {
     let row = tx.device(id)?;
     with_actors(tx, row)
 }
 
 /// Revokes one device.
-pub fn revoke_device(tx: &mut dyn HubTx, device_id: &str) -> Result<(), AppError> {
+pub fn revoke_device(tx: &mut dyn HubTx, device_id: &str) -> Result<(), ServiceError> {
     if !tx.revoke_device(device_id, now())? {
-        return Err(AppError::NotFound("perangkat tidak ditemukan atau sudah dicabut"));
+        return Err(ServiceError::NotFound("perangkat tidak ditemukan atau sudah dicabut"));
     }
     audit(tx, "sistem", &format!("cabut_perangkat:{device_id}"), None)
 }
 
 /// Creates a staff account; returns it and its token (shown once).
-pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String), AppError> {
+pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String), ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::BadRequest("nama_tidak_valid", "Nama staf wajib diisi (paling banyak 100 huruf)"));
+        return Err(ServiceError::BadRequest("nama_tidak_valid", "Nama staf wajib diisi (paling banyak 100 huruf)"));
     }
     let s = StaffAccount { id: format!("staf-{}", random_secret(6).to_lowercase()), name: name.into(), active: true };
     let token = random_secret(32);
@@ -303,18 +311,18 @@ pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String
 }
 
 /// The active staff account a token belongs to.
-pub fn staff_by_token(tx: &mut dyn HubTx, token: &str) -> Result<StaffAccount, AppError> {
+pub fn staff_by_token(tx: &mut dyn HubTx, token: &str) -> Result<StaffAccount, ServiceError> {
     match tx.staff_by_token_hash(&secret_hash(token))? {
         Some(s) if s.active => Ok(s),
-        Some(_) => Err(AppError::Unauthorized("staf_dicabut", "Akun staf ini sudah dinonaktifkan")),
-        None => Err(AppError::Unauthorized("staf_belum_masuk", "Token staf tidak valid")),
+        Some(_) => Err(ServiceError::Unauthorized("staf_dicabut", "Akun staf ini sudah dinonaktifkan")),
+        None => Err(ServiceError::Unauthorized("staf_belum_masuk", "Token staf tidak valid")),
     }
 }
 
 /// Deactivates a staff account.
-pub fn revoke_staff(tx: &mut dyn HubTx, staff_id: &str) -> Result<(), AppError> {
+pub fn revoke_staff(tx: &mut dyn HubTx, staff_id: &str) -> Result<(), ServiceError> {
     if !tx.deactivate_staff(staff_id)? {
-        return Err(AppError::NotFound("staf tidak ditemukan"));
+        return Err(ServiceError::NotFound("staf tidak ditemukan"));
     }
     audit(tx, "sistem", &format!("cabut_staf:{staff_id}"), None)
 }

@@ -14,7 +14,7 @@ use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 
 use crate::api::{self, AppState};
 use crate::db::{self, DocFilter, HubDb};
-use crate::error::AppError;
+use crate::error::ServiceError;
 use crate::setup;
 
 struct Resident {
@@ -97,12 +97,12 @@ fn request(r: &Resident, rw: u16, rt: u16, service: &str, fields: &[(&str, &str)
     }
 }
 
-fn fail(e: impl std::fmt::Display) -> AppError {
-    AppError::Config(e.to_string())
+fn fail(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Config(e.to_string())
 }
 
 /// Runs the demo.
-pub async fn run(keep_serving: bool) -> Result<(), AppError> {
+pub async fn run(keep_serving: bool) -> Result<(), ServiceError> {
     let dir = tempfile::Builder::new().prefix("jemput-demo-").tempdir().map_err(fail)?;
     let dir = if keep_serving { dir.keep() } else { dir.path().to_path_buf() };
     let key = setup::load_or_create_key(&dir.join("hub.key"))?;
@@ -237,9 +237,9 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         async move {
             let r = rb.send().await.map_err(fail)?;
             if !r.status().is_success() {
-                return Err(AppError::Config(format!("staf gagal: {}", r.text().await.unwrap_or_default())));
+                return Err(ServiceError::Config(format!("staf gagal: {}", r.text().await.unwrap_or_default())));
             }
-            Ok::<(), AppError>(())
+            Ok::<(), ServiceError>(())
         }
     };
     for (k, row) in list.iter().enumerate() {
@@ -309,7 +309,7 @@ pub async fn run(keep_serving: bool) -> Result<(), AppError> {
         let ready = s.count_requests(&RequestFilter { status: Some(jemput_core::Status::Selesai), ..Default::default() }).map_err(fail)?;
         println!("   {name}: {ready} surat siap diantar; {}", s.sync_health().map_err(fail)?.summary);
     }
-    let total = hub.with(|tx, _| {
+    let total = hub.with(|tx, _| -> Result<u64, ServiceError> {
         let requests = tx.count_docs(&DocFilter { kind: "request".into(), ..Default::default() })?;
         Ok(requests + tx.count_docs(&DocFilter { kind: "complaint".into(), ..Default::default() })?)
     })?;

@@ -1,14 +1,13 @@
-//! The hub's one error type. Every error answers with a stable code and a message in Bahasa
-//! Indonesia, as JSON `{"kode": …, "pesan": …}`, and never carries personal data.
+//! The error of the hub's engine and services (enrolment, accounts, the sync exchange): what a
+//! call can fail with, with a stable code and a message in Bahasa Indonesia, never with personal
+//! data. It knows nothing of HTTP: `crate::api::error::ApiError` maps it to a status code, and
+//! the command line reports it through `anyhow`.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use jemput_core::sync::protocol::ErrorBody;
+use crate::storage::{StorageError, TxError};
 
-/// Everything a hub call can fail with.
+/// Everything an engine or service call can fail with.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub enum ServiceError {
     /// Bad input from the caller.
     #[error("{1}")]
     BadRequest(&'static str, &'static str),
@@ -24,15 +23,15 @@ pub enum AppError {
     /// Nothing there.
     #[error("{0}")]
     NotFound(&'static str),
-    /// Configuration problem (CLI).
+    /// The hub is not set up as the call needs (e.g. no kelurahan profile).
     #[error("{0}")]
     Config(String),
+    /// A stored document or row that cannot be read (what it is, no personal data).
+    #[error("data tersimpan rusak: {0}")]
+    Corrupt(&'static str),
     /// Storage failed.
-    #[error("kesalahan basis data hub")]
-    Db(#[from] rusqlite::Error),
-    /// PostgreSQL failed.
-    #[error("kesalahan basis data hub")]
-    Pg(#[from] postgres::Error),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// The hub is overloaded for now; try again.
     #[error("hub sedang sibuk; coba lagi sebentar lagi")]
     Unavailable,
@@ -41,26 +40,11 @@ pub enum AppError {
     Internal,
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            AppError::BadRequest(c, _) => (StatusCode::BAD_REQUEST, *c),
-            AppError::Unauthorized(c, _) => (StatusCode::UNAUTHORIZED, *c),
-            AppError::Forbidden(c, _) => (StatusCode::FORBIDDEN, *c),
-            AppError::Rejected(c, _) => (StatusCode::CONFLICT, *c),
-            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "tidak_ditemukan"),
-            AppError::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "konfigurasi"),
-            AppError::Db(e) => {
-                tracing::error!(error = %e, "kesalahan basis data");
-                (StatusCode::SERVICE_UNAVAILABLE, "basis_data")
-            }
-            AppError::Pg(e) => {
-                tracing::error!(error = %e, "kesalahan PostgreSQL");
-                (StatusCode::SERVICE_UNAVAILABLE, "basis_data")
-            }
-            AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "sibuk"),
-            AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
-        (status, Json(ErrorBody { kode: code.to_string(), pesan: self.to_string() })).into_response()
+impl TxError for ServiceError {
+    fn storage(&self) -> Option<&StorageError> {
+        match self {
+            ServiceError::Storage(s) => Some(s),
+            _ => None,
+        }
     }
 }

@@ -10,7 +10,6 @@ use jemput_core::permissions::Scope;
 
 use jemput_hub::config::{FileConfig, HubConfig, Overrides};
 use jemput_hub::db::{self, HubDb};
-use jemput_hub::error::AppError;
 use jemput_hub::isolation::{self, Isolation};
 use jemput_hub::{api, demo, serve, setup};
 
@@ -147,7 +146,7 @@ enum StaffCmd {
     },
 }
 
-fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_key: Option<PathBuf>) -> Result<HubConfig, AppError> {
+fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_key: Option<PathBuf>) -> anyhow::Result<HubConfig> {
     let file = match &cli.config {
         Some(p) => FileConfig::read(p, true)?,
         None => FileConfig::read(std::path::Path::new("jemput-hub.toml"), false)?,
@@ -161,21 +160,21 @@ fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_
         tls_key,
         decode_memory_mb: cli.decode_memory_mb,
     };
-    HubConfig::resolve(file, o)
+    Ok(HubConfig::resolve(file, o)?)
 }
 
-fn open(cfg: &HubConfig) -> Result<HubDb, AppError> {
+fn open(cfg: &HubConfig) -> anyhow::Result<HubDb> {
     let key = setup::load_or_create_key(&cfg.key_file)?;
-    HubDb::open(&cfg.database, &key)
+    Ok(HubDb::open(&cfg.database, &key)?)
 }
 
 /// Where device messages are decoded: worker processes started from this binary, unless the
 /// limit is 0.
-fn isolation(cfg: &HubConfig) -> Result<Isolation, AppError> {
+fn isolation(cfg: &HubConfig) -> anyhow::Result<Isolation> {
     if cfg.decode_memory_mb == 0 {
         return Ok(Isolation::InProcess);
     }
-    let exe = std::env::current_exe().map_err(|e| AppError::Config(format!("lokasi program tidak diketahui: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| anyhow::anyhow!("lokasi program tidak diketahui: {e}"))?;
     Ok(Isolation::workers(exe, cfg.decode_memory_mb))
 }
 
@@ -183,12 +182,12 @@ fn day(ms: Option<i64>) -> String {
     ms.map(|m| jemput_core::time_util::date_of_ms(m).to_string()).unwrap_or_else(|| "-".into())
 }
 
-async fn run(cli: Cli) -> Result<(), AppError> {
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::DecodeWorker => {
-            return isolation::worker_main().map_err(|e| AppError::Config(format!("pemroses dokumen: {e}")));
+            return isolation::worker_main().map_err(|e| anyhow::anyhow!("pemroses dokumen: {e}"));
         }
-        Command::Demo { serve } => return demo::run(*serve).await,
+        Command::Demo { serve } => return Ok(demo::run(*serve).await?),
         Command::Office(args) => {
             let cfg = config(&cli, None, None, None)?;
             return office::run(args, &cfg.public_url).await;
@@ -196,6 +195,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Serve { listen, tls_cert, tls_key } => {
             let cfg = config(&cli, *listen, tls_cert.clone(), tls_key.clone())?;
             let db = open(&cfg)?;
+            // A hub without its kelurahan profile cannot serve anyone: say so now, not at the
+            // first request.
+            setup::check_ready(&db)?;
             let tls = match &cfg.tls {
                 Some(files) => Some(serve::tls_config(files).await?),
                 None => None,
@@ -205,11 +207,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     "hub melayani HTTP biasa di alamat non-loopback: pasang di belakang reverse proxy HTTPS (lihat hub/README.md)"
                 );
             }
-            let listener = std::net::TcpListener::bind(cfg.listen)
-                .map_err(|e| AppError::Config(format!("tidak dapat mendengarkan di {}: {e}", cfg.listen)))?;
+            let listener =
+                std::net::TcpListener::bind(cfg.listen).map_err(|e| anyhow::anyhow!("tidak dapat mendengarkan di {}: {e}", cfg.listen))?;
             tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
             let state = api::AppState { db, isolation: isolation(&cfg)?, uploads: Default::default() };
-            return serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await;
+            return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
         }
         _ => {}
     }
@@ -270,7 +272,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             }
         },
         Command::ImportBundle { file } => {
-            let bytes = std::fs::read(file).map_err(|e| AppError::Config(format!("tidak dapat membaca {}: {e}", file.display())))?;
+            let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("tidak dapat membaca {}: {e}", file.display()))?;
             let iso = isolation(&cfg)?;
             let r = db.with(|tx, cipher| api::staff::import_bundle_bytes(tx, cipher, &iso, &bytes, "sistem:cli"))?;
             println!("Bundel berisi {} dokumen; {} dokumen baru/berubah di hub.", r.docs, r.changed);
@@ -291,7 +293,7 @@ async fn main() {
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
-        eprintln!("Gagal: {e}");
+        eprintln!("Gagal: {e:#}");
         std::process::exit(1);
     }
 }

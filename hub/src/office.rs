@@ -2,7 +2,6 @@
 //! calls the dashboard makes), for staff at a terminal and for scripts.
 
 use clap::{Args, Subcommand};
-use jemput_hub::error::AppError;
 use serde_json::{json, Value};
 
 /// Where and as whom.
@@ -74,16 +73,16 @@ enum OfficeCmd {
     },
 }
 
-async fn send(rb: reqwest::RequestBuilder) -> Result<Value, AppError> {
-    let resp = rb.send().await.map_err(|e| AppError::Config(format!("hub tidak dapat dihubungi: {e}")))?;
+async fn send(rb: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    let resp = rb.send().await.map_err(|e| anyhow::anyhow!("hub tidak dapat dihubungi: {e}"))?;
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| AppError::Config(e.to_string()))?;
-    let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let text = resp.text().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !status.is_success() {
-        let pesan = v["pesan"].as_str().unwrap_or("galat tidak dikenal");
-        let kode = v["kode"].as_str().unwrap_or("?");
-        return Err(AppError::Config(format!("{pesan} ({kode}, HTTP {})", status.as_u16())));
+        let e = serde_json::from_str::<jemput_core::sync::protocol::ErrorBody>(&text)
+            .unwrap_or_else(|_| jemput_core::sync::protocol::ErrorBody { kode: "?".into(), pesan: "galat tidak dikenal".into() });
+        return Err(anyhow::anyhow!("{} ({}, HTTP {})", e.pesan, e.kode, status.as_u16()));
     }
+    let v: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
     Ok(v)
 }
 
@@ -96,7 +95,7 @@ fn s(v: &Value) -> String {
 }
 
 /// Runs one office command.
-pub async fn run(args: &OfficeArgs, default_url: &str) -> Result<(), AppError> {
+pub async fn run(args: &OfficeArgs, default_url: &str) -> anyhow::Result<()> {
     let base = args.hub.clone().unwrap_or_else(|| default_url.to_string());
     let base = base.trim_end_matches('/');
     let http = reqwest::Client::new();

@@ -9,16 +9,16 @@ use std::time::Duration;
 use axum::Router;
 
 use crate::config::TlsFiles;
-use crate::error::AppError;
+use crate::error::ServiceError;
 
 /// How long requests in flight may take to finish once shutdown starts.
 const DRAIN: Duration = Duration::from_secs(20);
 
 /// Loads a TLS configuration (PEM certificate chain and private key).
-pub async fn tls_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::RustlsConfig, AppError> {
+pub async fn tls_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::RustlsConfig, ServiceError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key).await.map_err(|e| {
-        AppError::Config(format!("sertifikat TLS tidak dapat dibaca ({} / {}): {e}", files.cert.display(), files.key.display()))
+        ServiceError::Config(format!("sertifikat TLS tidak dapat dibaca ({} / {}): {e}", files.cert.display(), files.key.display()))
     })
 }
 
@@ -28,8 +28,8 @@ pub async fn serve(
     app: Router,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), AppError> {
-    listener.set_nonblocking(true).map_err(|e| AppError::Config(e.to_string()))?;
+) -> Result<(), ServiceError> {
+    listener.set_nonblocking(true).map_err(|e| ServiceError::Config(e.to_string()))?;
     let handle = axum_server::Handle::<SocketAddr>::new();
     let h = handle.clone();
     tokio::spawn(async move {
@@ -39,11 +39,15 @@ pub async fn serve(
     let service = app.into_make_service();
     let result = match tls {
         Some(cfg) => {
-            axum_server::from_tcp_rustls(listener, cfg).map_err(|e| AppError::Config(e.to_string()))?.handle(handle).serve(service).await
+            axum_server::from_tcp_rustls(listener, cfg)
+                .map_err(|e| ServiceError::Config(e.to_string()))?
+                .handle(handle)
+                .serve(service)
+                .await
         }
-        None => axum_server::from_tcp(listener).map_err(|e| AppError::Config(e.to_string()))?.handle(handle).serve(service).await,
+        None => axum_server::from_tcp(listener).map_err(|e| ServiceError::Config(e.to_string()))?.handle(handle).serve(service).await,
     };
-    result.map_err(|e| AppError::Config(format!("hub berhenti karena galat: {e}")))
+    result.map_err(|e| ServiceError::Config(format!("hub berhenti karena galat: {e}")))
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -9,17 +9,17 @@ use jemput_core::sync::hub_side::Placement;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::db::{self, HubDb};
-use crate::error::AppError;
+use crate::error::ServiceError;
 
 /// Reads the 32-byte data key from `path`, creating it (mode 0600) if it does not exist.
-pub fn load_or_create_key(path: &Path) -> Result<MasterKey, AppError> {
+pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
     if path.exists() {
-        let b = std::fs::read(path).map_err(|e| AppError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
+        let b = std::fs::read(path).map_err(|e| ServiceError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
         return MasterKey::from_slice(&b)
-            .ok_or_else(|| AppError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())));
+            .ok_or_else(|| ServiceError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())));
     }
     let key = MasterKey::generate();
-    std::fs::write(path, key.as_bytes()).map_err(|e| AppError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display())))?;
+    std::fs::write(path, key.as_bytes()).map_err(|e| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -32,15 +32,15 @@ pub fn load_or_create_key(path: &Path) -> Result<MasterKey, AppError> {
 /// creates the first staff account; returns its token (shown once). A hub is set up once:
 /// running it again is refused, so devices never see their profile replaced by an unrelated
 /// document.
-pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<String, AppError> {
+pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<String, ServiceError> {
     db.with(|tx, cipher| {
         if tx.sealed_doc("kelurahan", true)?.is_some() {
-            return Err(AppError::Config("hub ini sudah dibuat; tambah akun staf dengan `jemput-hub staff add NAMA`".into()));
+            return Err(ServiceError::Config("hub ini sudah dibuat; tambah akun staf dengan `jemput-hub staff add NAMA`".into()));
         }
         let actor = db::hub_actor(tx)?;
-        let mut k = document::create(kelurahan, &actor).map_err(|_| AppError::Internal)?;
+        let mut k = document::create(kelurahan, &actor).map_err(|_| ServiceError::Internal)?;
         db::put_doc_from(tx, cipher, "kelurahan", &mut k, &Placement::everyone(DocKind::Kelurahan))?;
-        let mut cat = document::create(catalog, &actor).map_err(|_| AppError::Internal)?;
+        let mut cat = document::create(catalog, &actor).map_err(|_| ServiceError::Internal)?;
         db::put_doc_from(tx, cipher, "catalog", &mut cat, &Placement::everyone(DocKind::Catalog))?;
         let (_, token) = db::add_staff(tx, "Admin kelurahan")?;
         db::audit(tx, "sistem", "inisialisasi", None)?;
@@ -57,13 +57,33 @@ pub fn qr_payload(hub_url: &str, code: &str) -> String {
 
 /// Replaces the service catalog with `catalog` (a staff edit): the change is merged into the
 /// catalog document every device holds, so phones receive only what changed.
-pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), AppError> {
+pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), ServiceError> {
     db.with(|tx, cipher| {
-        let mut doc = db::load_doc(tx, cipher, "catalog", true)?.ok_or(AppError::Config("katalog belum dibuat; jalankan init".into()))?;
+        let mut doc =
+            db::load_doc(tx, cipher, "catalog", true)?.ok_or(ServiceError::Config("katalog belum dibuat; jalankan init".into()))?;
         doc.set_actor(db::hub_actor(tx)?);
-        if document::update(&mut doc, catalog).map_err(|_| AppError::Internal)? {
+        if document::update(&mut doc, catalog).map_err(|_| ServiceError::Internal)? {
             db::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
             db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
+        }
+        Ok(())
+    })
+}
+
+/// Checks at start-up that the hub was set up (`init`): its kelurahan profile and catalog exist
+/// and can be read. Serving without them would fail every request later.
+pub fn check_ready(db: &HubDb) -> Result<(), ServiceError> {
+    db.with(|tx, cipher| {
+        for (doc_id, what) in [("kelurahan", "profil kelurahan"), ("catalog", "katalog layanan")] {
+            let doc = db::load_doc(tx, cipher, doc_id, false)?
+                .ok_or_else(|| ServiceError::Config(format!("{what} belum dibuat; jalankan `jemput-hub init` dulu")))?;
+            let readable = match doc_id {
+                "kelurahan" => document::read::<Kelurahan>(&doc).is_ok(),
+                _ => document::read::<Catalog>(&doc).is_ok(),
+            };
+            if !readable {
+                return Err(ServiceError::Config(format!("{what} di basis data rusak")));
+            }
         }
         Ok(())
     })

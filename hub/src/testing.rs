@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jemput_core::crypto::MasterKey;
 
 use crate::db::HubDb;
-use crate::error::AppError;
+use crate::error::ServiceError;
 use crate::storage::{postgres::PgBackend, sqlite::SqliteBackend, Backend};
 
 /// Which back end a test runs on.
@@ -99,7 +99,7 @@ impl TestDb {
     }
 
     /// Opens a second handle on the same database (as a second hub instance would).
-    pub fn reopen(&self) -> Result<HubDb, AppError> {
-        HubDb::open(&self.location, &self.key)
+    pub fn reopen(&self) -> Result<HubDb, ServiceError> {
+        Ok(HubDb::open(&self.location, &self.key)?)
     }
 }

@@ -42,7 +42,9 @@ fn hub_request(hub: &TestHub, id: &str) -> Option<Request> {
         r.mark_received();
         r
     };
-    hub.db.with(move |tx, cipher| Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(seen))).unwrap()
+    hub.db
+        .with(move |tx, cipher| Ok::<_, jemput_hub::error::ServiceError>(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(seen)))
+        .unwrap()
 }
 
 fn hub_count(hub: &TestHub) -> u64 {

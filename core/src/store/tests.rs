@@ -481,7 +481,6 @@ fn durability_child() {
     std::process::abort();
 }
 
-
 #[test]
 fn a_saved_request_survives_the_app_being_killed() {
     let f = Fixture::new();

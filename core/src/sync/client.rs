@@ -328,7 +328,12 @@ pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<
     let url = base.join(protocol::ENROL_PATH).map_err(|_| SyncError::BadUrl)?;
     let body = {
         let s = store.lock().unwrap_or_else(|e| e.into_inner());
-        EnrolRequest { code: code.to_string(), device_name: device_name.to_string(), actor: s.actor_hex(), device_id: s.identity()?.device_id }
+        EnrolRequest {
+            code: code.to_string(),
+            device_name: device_name.to_string(),
+            actor: s.actor_hex(),
+            device_id: s.identity()?.device_id,
+        }
     };
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| SyncError::Network(e.to_string()))?;
     let resp = http

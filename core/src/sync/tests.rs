@@ -83,7 +83,6 @@ fn device() -> (tempfile::TempDir, Store, Vec<ActorId>) {
     (dir, s, actors)
 }
 
-
 fn sync(hub: &mut MemHub, s: &mut Store, actors: &[ActorId]) -> (SyncRequest, crate::sync::SyncReport) {
     let device = s.identity().unwrap().device_id;
     let req = s.prepare_sync(1 << 20).unwrap();

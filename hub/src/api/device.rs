@@ -16,16 +16,17 @@ use jemput_core::crypto::Cipher;
 use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{self, DocMessage, DocRefusal, EnrolRequest, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
+use super::error::ApiError;
 use super::{bearer, AppState};
 use crate::db::{self, HubTx};
-use crate::error::AppError;
+use crate::error::ServiceError;
 use crate::isolation::{Isolation, Job, Outcome};
 use crate::storage::ExchangeRow;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
 
-pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrolRequest>) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrolRequest>) -> Result<impl IntoResponse, ApiError> {
     let enrolled = s.db.call(move |tx, _| db::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await?;
     Ok(Json(enrolled))
 }
@@ -42,21 +43,21 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// The exchange key and upload offset of a request (ADR 0006).
-fn resumable(headers: &HeaderMap) -> Result<(Option<String>, usize), AppError> {
+fn resumable(headers: &HeaderMap) -> Result<(Option<String>, usize), ServiceError> {
     let key = match header_str(headers, protocol::EXCHANGE_HEADER) {
         None => None,
         Some(k) if protocol::valid_exchange_key(k) => Some(k.to_string()),
-        Some(_) => return Err(AppError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid")),
+        Some(_) => return Err(ServiceError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid")),
     };
     let offset = match header_str(headers, protocol::OFFSET_HEADER) {
         None => 0,
-        Some(o) => o.parse::<usize>().map_err(|_| AppError::BadRequest("offset_salah", "Posisi unggahan tidak valid"))?,
+        Some(o) => o.parse::<usize>().map_err(|_| ServiceError::BadRequest("offset_salah", "Posisi unggahan tidak valid"))?,
     };
     if offset > 0 && key.is_none() {
-        return Err(AppError::BadRequest("offset_salah", "Posisi unggahan tanpa kunci pertukaran"));
+        return Err(ServiceError::BadRequest("offset_salah", "Posisi unggahan tanpa kunci pertukaran"));
     }
     if offset > protocol::MAX_BODY_BYTES {
-        return Err(AppError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
+        return Err(ServiceError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
     }
     Ok((key, offset))
 }
@@ -66,10 +67,10 @@ fn exchange_context(device_id: &str, key: &str) -> Vec<u8> {
 }
 
 /// The device a token belongs to, if it is enrolled and not revoked.
-fn authorized(tx: &mut dyn HubTx, token: &str) -> Result<db::Device, AppError> {
-    let device = db::device_by_token(tx, token)?.ok_or(AppError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
+fn authorized(tx: &mut dyn HubTx, token: &str) -> Result<db::Device, ServiceError> {
+    let device = db::device_by_token(tx, token)?.ok_or(ServiceError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
     if device.revoked {
-        return Err(AppError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
+        return Err(ServiceError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
     }
     Ok(device)
 }
@@ -81,12 +82,12 @@ enum Held {
     Upload(Vec<u8>),
 }
 
-fn held(tx: &mut dyn HubTx, cipher: &Cipher, device_id: &str, key: &str) -> Result<Held, AppError> {
+fn held(tx: &mut dyn HubTx, cipher: &Cipher, device_id: &str, key: &str) -> Result<Held, ServiceError> {
     let ctx = exchange_context(device_id, key);
     match tx.exchange(device_id)? {
         Some(row) if row.key == key => match row.answer {
-            Some(a) => Ok(Held::Answer(cipher.open(&ctx, &a).map_err(|_| AppError::Internal)?)),
-            None => Ok(Held::Upload(cipher.open(&ctx, &row.upload).map_err(|_| AppError::Internal)?)),
+            Some(a) => Ok(Held::Answer(cipher.open(&ctx, &a).map_err(|_| ServiceError::Internal)?)),
+            None => Ok(Held::Upload(cipher.open(&ctx, &row.upload).map_err(|_| ServiceError::Internal)?)),
         },
         _ => Ok(Held::Upload(Vec::new())),
     }
@@ -103,8 +104,8 @@ fn join_upload(mut held: Vec<u8>, offset: usize, part: &[u8]) -> Result<Vec<u8>,
     Ok(held)
 }
 
-fn offset_mismatch(held: usize) -> AppError {
-    AppError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
+fn offset_mismatch(held: usize) -> ServiceError {
+    ServiceError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
 }
 
 /// A kept answer as sent: compressed (deterministic, so a resumed answer continues the same bytes).
@@ -149,7 +150,7 @@ impl Receiving {
 /// Reads an upload to its end. When the connection breaks first, the part that arrived is kept
 /// for the device to resume from (when the exchange has a key). Runs as a task of its own, so it
 /// finishes even though the handler is dropped with the broken connection.
-async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, offset: usize, body: Body) -> Result<Vec<u8>, AppError> {
+async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, offset: usize, body: Body) -> Result<Vec<u8>, ServiceError> {
     use http_body_util::BodyExt;
     let mut body = body;
     let mut buf = Vec::new();
@@ -159,7 +160,7 @@ async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, o
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
                     if offset + buf.len() + data.len() > protocol::MAX_BODY_BYTES {
-                        return Err(AppError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
+                        return Err(ServiceError::BadRequest("pesan_terlalu_besar", "Pesan sinkronisasi terlalu besar"));
                     }
                     buf.extend_from_slice(&data);
                 }
@@ -167,20 +168,20 @@ async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, o
             Ok(Some(Err(_))) | Err(_) => {
                 if let Some(key) = key.filter(|_| !buf.is_empty()) {
                     let kept = db
-                        .call(move |tx, cipher| {
+                        .call(move |tx, cipher| -> Result<(), ServiceError> {
                             let device = authorized(tx, &token)?;
                             let Held::Upload(held) = held(tx, cipher, &device.id, &key)? else { return Ok(()) };
                             let Ok(upload) = join_upload(held, offset, &buf) else { return Ok(()) };
                             let sealed = cipher.seal(&exchange_context(&device.id, &key), &upload);
                             let at = jemput_core::time_util::now_ms();
-                            tx.put_exchange(&device.id, &ExchangeRow { key: key.clone(), upload: sealed, answer: None, at })
+                            Ok(tx.put_exchange(&device.id, &ExchangeRow { key: key.clone(), upload: sealed, answer: None, at })?)
                         })
                         .await;
                     if let Err(e) = kept {
                         tracing::debug!(error = %e, "bagian unggahan tidak disimpan");
                     }
                 }
-                return Err(AppError::BadRequest("unggahan_terputus", "Unggahan terputus"));
+                return Err(ServiceError::BadRequest("unggahan_terputus", "Unggahan terputus"));
             }
         }
     }
@@ -190,8 +191,8 @@ async fn read_upload(db: crate::db::HubDb, token: String, key: Option<String>, o
 /// that arrived is kept, a later part continues it at `jemput-offset`, and the answer is kept
 /// with the applied changes (in the same transaction), so a device whose answer was cut asks
 /// for it again (`GET /api/v1/sync/{key}`) instead of sending everything again.
-pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse, AppError> {
-    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Result<impl IntoResponse, ApiError> {
+    let token = bearer(&headers).ok_or(ServiceError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
     let (key, offset) = resumable(&headers)?;
     let receiving = key.as_ref().map(|k| s.uploads.start(k));
     let part = tokio::spawn({
@@ -202,7 +203,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
         }
     })
     .await
-    .map_err(|_| AppError::Internal)??;
+    .map_err(|_| ServiceError::Internal)??;
     // A continued upload: put it together with the part the hub kept.
     let whole = match (&key, offset) {
         (Some(k), o) if o > 0 => {
@@ -219,7 +220,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
         _ => part,
     };
     let req =
-        SyncRequest::decode(&whole).map_err(|_| AppError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
+        SyncRequest::decode(&whole).map_err(|_| ServiceError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
     // The checks of the incoming documents (decoding and applying Automerge changes, the
     // costly part) run before the write transaction, outside any lock, on the hub as it stands;
     // the transaction reuses each one whose inputs did not change meanwhile.
@@ -243,13 +244,13 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
                 .collect::<Vec<_>>()
         })
         .await
-        .map_err(|_| AppError::Internal)?
+        .map_err(|_| ServiceError::Internal)?
     };
     let isolation = s.isolation.clone();
     // The answer is kept (sealed) in the same transaction, uncompressed; compressing it, the
     // costly part, happens after the transaction (the same bytes each time, ADR 0006).
     let raw =
-        s.db.call(move |tx, cipher| {
+        s.db.call(move |tx, cipher| -> Result<Vec<u8>, ServiceError> {
             let device = authorized(tx, &token)?;
             if let Some(k) = &key {
                 // The same exchange applied already (a replayed or re-sent upload): the same answer.
@@ -267,7 +268,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
             Ok(raw)
         })
         .await?;
-    let encoded = tokio::task::spawn_blocking(move || compress_answer(&raw)).await.map_err(|_| AppError::Internal)?;
+    let encoded = tokio::task::spawn_blocking(move || compress_answer(&raw)).await.map_err(|_| ServiceError::Internal)?;
     Ok(answer(encoded))
 }
 
@@ -283,17 +284,17 @@ pub(crate) async fn resume(
     State(s): State<AppState>,
     axum::extract::Path(key): axum::extract::Path<String>,
     headers: HeaderMap,
-) -> Result<axum::response::Response, AppError> {
-    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+) -> Result<axum::response::Response, ApiError> {
+    let token = bearer(&headers).ok_or(ServiceError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
     if !protocol::valid_exchange_key(&key) {
-        return Err(AppError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid"));
+        return Err(ServiceError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid").into());
     }
     // An upload of this exchange still arriving here: let it end first (a break on the device's
     // side reaches the hub a moment later).
     s.uploads.settle(&key, UPLOAD_SETTLE).await;
     let received = match header_str(&headers, protocol::RECEIVED_HEADER) {
         None => 0,
-        Some(r) => r.parse::<usize>().map_err(|_| AppError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
+        Some(r) => r.parse::<usize>().map_err(|_| ServiceError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
     };
     let held =
         s.db.call(move |tx, cipher| {
@@ -304,7 +305,7 @@ pub(crate) async fn resume(
     match held {
         Held::Answer(raw) => {
             let a = compress_answer(&raw);
-            let rest = a.get(received..).ok_or(AppError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
+            let rest = a.get(received..).ok_or(ServiceError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
             Ok(answer(rest.to_vec()))
         }
         Held::Upload(u) => Ok((StatusCode::ACCEPTED, [(protocol::OFFSET_HEADER, u.len().to_string())]).into_response()),
@@ -338,7 +339,7 @@ fn job_for(
     cursor: u64,
     track_device: bool,
     in_write: bool,
-) -> Result<Job, AppError> {
+) -> Result<Job, ServiceError> {
     let current = db::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
     let known = match (track_device, in_write) {
         (false, _) => Vec::new(),
@@ -374,7 +375,7 @@ pub fn prepare_checks(
     device: &db::Device,
     docs: &[DocMessage],
     cursor: u64,
-) -> Result<Vec<Job>, AppError> {
+) -> Result<Vec<Job>, ServiceError> {
     let hub_actor = db::hub_actor(tx)?;
     in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
 }
@@ -396,7 +397,7 @@ pub fn apply_incoming(
     track_device: bool,
     audit_actor: &str,
     prechecked: &[(Job, Outcome)],
-) -> Result<Vec<Applied>, AppError> {
+) -> Result<Vec<Applied>, ServiceError> {
     let hub_actor = db::hub_actor(tx)?;
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
@@ -449,7 +450,7 @@ fn exchange(
     device: &db::Device,
     req: &SyncRequest,
     prechecked: &[(Job, Outcome)],
-) -> Result<SyncResponse, AppError> {
+) -> Result<SyncResponse, ServiceError> {
     let actor = format!("perangkat:{}", device.id);
     let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
     let mut replies: Vec<DocMessage> = Vec::new();

@@ -3,6 +3,7 @@
 //! in-process with `oneshot`.
 
 pub mod device;
+pub mod error;
 pub mod staff;
 
 use axum::extract::DefaultBodyLimit;

@@ -18,13 +18,14 @@ use jemput_core::sync::hub_side::Placement;
 use jemput_core::Kelurahan;
 use serde::{Deserialize, Serialize};
 
+use super::error::ApiError;
 use super::{bearer, AppState};
 use crate::db::{self, DocFilter, HubTx, StaffAccount};
-use crate::error::AppError;
+use crate::error::ServiceError;
 
 /// The staff account behind a request's token.
-fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, AppError> {
-    let t = token.as_deref().ok_or(AppError::Unauthorized("staf_belum_masuk", "Staf belum masuk"))?;
+fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, ServiceError> {
+    let t = token.as_deref().ok_or(ServiceError::Unauthorized("staf_belum_masuk", "Staf belum masuk"))?;
     db::staff_by_token(tx, t)
 }
 
@@ -33,8 +34,8 @@ fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, 
 async fn as_staff<T: Send + 'static>(
     s: &AppState,
     headers: &HeaderMap,
-    mut f: impl FnMut(&mut dyn HubTx, &Cipher, &StaffAccount) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
+    mut f: impl FnMut(&mut dyn HubTx, &Cipher, &StaffAccount) -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     let token = bearer(headers);
     s.db.call(move |tx, cipher| {
         let staff = staff_of(tx, &token)?;
@@ -121,15 +122,15 @@ fn read_record<R: OfficeRecord>(
     cipher: &Cipher,
     id: &str,
     for_update: bool,
-) -> Result<(automerge::AutoCommit, R), AppError> {
-    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(AppError::NotFound(R::MISSING))?;
-    let mut r: R = document::read(&doc).map_err(|_| AppError::NotFound(R::MISSING))?;
+) -> Result<(automerge::AutoCommit, R), ServiceError> {
+    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(ServiceError::NotFound(R::MISSING))?;
+    let mut r: R = document::read(&doc).map_err(|_| ServiceError::Corrupt("dokumen yang diminta staf"))?;
     r.office_view();
     Ok((doc, r))
 }
 
 /// The signed-in staff account.
-pub(crate) async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(as_staff(&s, &headers, |_, _, staff| Ok(staff.clone())).await?))
 }
 
@@ -166,10 +167,10 @@ pub(crate) struct RequestRow {
     letter_number: Option<String>,
 }
 
-fn filter(kind: DocKind, q: &ListQuery, valid_status: fn(&str) -> bool) -> Result<DocFilter, AppError> {
+fn filter(kind: DocKind, q: &ListQuery, valid_status: fn(&str) -> bool) -> Result<DocFilter, ServiceError> {
     if let Some(st) = &q.status {
         if !valid_status(st) {
-            return Err(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"));
+            return Err(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"));
         }
     }
     Ok(DocFilter { kind: kind.code().into(), status: q.status.clone(), rw: q.rw, rt: q.rt })
@@ -184,7 +185,7 @@ pub(crate) async fn list<R: OfficeRecord>(
     State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let out = as_staff(&s, &headers, move |tx, cipher, staff| {
         let f = filter(R::KIND, &q, R::valid_status)?;
         let (offset, limit) = page(&q);
@@ -205,7 +206,7 @@ pub(crate) async fn get_one<R: OfficeRecord>(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
         db::audit(tx, &who(staff), R::AUDIT_READ, Some(&id))?;
@@ -227,20 +228,20 @@ pub(crate) async fn by_receipt(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let code = jemput_core::ReceiptCode::parse(&code)
-        .map_err(|_| AppError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
+        .map_err(|_| ServiceError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
     let found = as_staff(&s, &headers, move |tx, cipher, staff| {
-        let id = tx.doc_by_receipt(code.as_str())?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
-        let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(AppError::NotFound("tidak ada permohonan dengan kode ini"))?;
+        let id = tx.doc_by_receipt(code.as_str())?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
+        let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
         db::audit(tx, &who(staff), "cari_tanda_terima", Some(&id))?;
-        Ok(match document::kind(&doc).map_err(|_| AppError::Internal)? {
+        Ok(match document::kind(&doc).map_err(|_| ServiceError::Corrupt("dokumen dengan kode tanda terima"))? {
             DocKind::Complaint => {
-                let c: Complaint = document::read(&doc).map_err(|_| AppError::Internal)?;
+                let c: Complaint = document::read(&doc).map_err(|_| ServiceError::Corrupt("dokumen dengan kode tanda terima"))?;
                 Found { kind: "pengaduan", id, status: c.status().code().into() }
             }
             _ => {
-                let mut r: Request = document::read(&doc).map_err(|_| AppError::Internal)?;
+                let mut r: Request = document::read(&doc).map_err(|_| ServiceError::Corrupt("dokumen dengan kode tanda terima"))?;
                 r.mark_received();
                 Found { kind: "permohonan", id, status: r.status().code().into() }
             }
@@ -261,17 +262,17 @@ pub(crate) async fn set_request_status(
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(b): Json<StatusBody>,
-) -> Result<impl IntoResponse, AppError> {
-    let status = Status::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
+) -> Result<impl IntoResponse, ApiError> {
+    let status = Status::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
         let actor = Actor { role: Role::Staf, id: staff.id.clone() };
         r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
             tracing::info!(reason = %m, "perubahan status ditolak");
-            AppError::Rejected("status_tidak_diizinkan", m)
+            ServiceError::Rejected("status_tidak_diizinkan", m)
         })?;
         doc.set_actor(db::hub_actor(tx)?);
-        document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+        document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
         db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
         db::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(&id))?;
         Ok(r)
@@ -291,12 +292,12 @@ pub(crate) async fn set_office_fields(
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(b): Json<OfficeBody>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 60) {
-        return Err(AppError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi, paling banyak 60 huruf"));
+        return Err(ServiceError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi, paling banyak 60 huruf").into());
     }
     if b.staff_notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(AppError::BadRequest("catatan_terlalu_panjang", "Catatan staf paling banyak 2000 huruf"));
+        return Err(ServiceError::BadRequest("catatan_terlalu_panjang", "Catatan staf paling banyak 2000 huruf").into());
     }
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
@@ -307,7 +308,7 @@ pub(crate) async fn set_office_fields(
             r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
         }
         doc.set_actor(db::hub_actor(tx)?);
-        document::update(&mut doc, &r).map_err(|_| AppError::Internal)?;
+        document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
         db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
         db::audit(tx, &who(staff), "isian_kantor", Some(&id))?;
         Ok(r)
@@ -341,18 +342,18 @@ pub(crate) async fn answer_complaint(
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(b): Json<ResponseBody>,
-) -> Result<impl IntoResponse, AppError> {
-    let status = ComplaintStatus::from_code(&b.status).ok_or(AppError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
+) -> Result<impl IntoResponse, ApiError> {
+    let status = ComplaintStatus::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
     if b.response.as_deref().is_some_and(|r| r.chars().count() > 4000) {
-        return Err(AppError::BadRequest("jawaban_terlalu_panjang", "Jawaban paling banyak 4000 huruf"));
+        return Err(ServiceError::BadRequest("jawaban_terlalu_panjang", "Jawaban paling banyak 4000 huruf").into());
     }
     let c = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
         let actor = Actor { role: Role::Staf, id: staff.id.clone() };
         c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
-            .map_err(|m| AppError::Rejected("status_tidak_diizinkan", m))?;
+            .map_err(|m| ServiceError::Rejected("status_tidak_diizinkan", m))?;
         doc.set_actor(db::hub_actor(tx)?);
-        document::update(&mut doc, &c).map_err(|_| AppError::Internal)?;
+        document::update(&mut doc, &c).map_err(|_| ServiceError::Internal)?;
         db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
         db::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
         Ok(c)
@@ -361,7 +362,7 @@ pub(crate) async fn answer_complaint(
     Ok(Json(c))
 }
 
-pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(as_staff(&s, &headers, move |tx, _, _| db::officers(tx)).await?))
 }
 
@@ -373,17 +374,17 @@ pub(crate) struct OfficerBody {
 }
 
 /// The kelurahan profile as stored.
-fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, AppError> {
+fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
     let doc =
-        db::load_doc(tx, cipher, "kelurahan", false)?.ok_or(AppError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
-    document::read(&doc).map_err(|_| AppError::Internal)
+        db::load_doc(tx, cipher, "kelurahan", false)?.ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
+    document::read(&doc).map_err(|_| ServiceError::Internal)
 }
 
 pub(crate) async fn add_officer(
     State(s): State<AppState>,
     headers: HeaderMap,
     Json(b): Json<OfficerBody>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let o = as_staff(&s, &headers, move |tx, cipher, staff| {
         let k = kelurahan(tx, cipher)?;
         let exists = match b.rt {
@@ -391,7 +392,7 @@ pub(crate) async fn add_officer(
             None => k.has_rw(b.rw),
         };
         if !exists {
-            return Err(AppError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
+            return Err(ServiceError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
         }
         let o = db::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
         db::audit(tx, &who(staff), &format!("tambah_petugas:{}", o.id), None)?;
@@ -420,7 +421,7 @@ pub(crate) async fn enrol_code(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Option<Json<CodeBody>>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let b = body.map(|Json(b)| b).unwrap_or_default();
     let hours = b.hours.unwrap_or(48);
     let code = as_staff(&s, &headers, move |tx, _, staff| {
@@ -437,7 +438,7 @@ pub(crate) async fn revoke_officer(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     as_staff(&s, &headers, move |tx, _, staff| {
         db::revoke_officer(tx, &id)?;
         db::audit(tx, &who(staff), &format!("cabut_petugas:{id}"), None)
@@ -446,15 +447,15 @@ pub(crate) async fn revoke_officer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn list_devices(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(as_staff(&s, &headers, move |tx, _, _| tx.devices()).await?))
+pub(crate) async fn list_devices(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(as_staff(&s, &headers, move |tx, _, _| Ok(tx.devices()?)).await?))
 }
 
 pub(crate) async fn revoke_device(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     as_staff(&s, &headers, move |tx, _, staff| {
         db::revoke_device(tx, &id)?;
         db::audit(tx, &who(staff), &format!("cabut_perangkat:{id}"), None)
@@ -482,10 +483,11 @@ pub fn import_bundle_bytes(
     isolation: &crate::isolation::Isolation,
     bytes: &[u8],
     by: &str,
-) -> Result<ImportReport, AppError> {
-    let bundle = Bundle::decode(bytes).map_err(|_| AppError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
+) -> Result<ImportReport, ServiceError> {
+    let bundle =
+        Bundle::decode(bytes).map_err(|_| ServiceError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
     let device = db::device_by_id(tx, &bundle.device_id)?
-        .ok_or(AppError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
+        .ok_or(ServiceError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
     let applied = super::device::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
     let changed = applied.iter().filter(|a| a.stored).count();
     let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
@@ -493,7 +495,7 @@ pub fn import_bundle_bytes(
     Ok(ImportReport { docs: bundle.docs.len(), changed, refused })
 }
 
-pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let isolation = s.isolation.clone();
     let report = as_staff(&s, &headers, move |tx, cipher, staff| import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff))).await?;
     Ok(Json(report))
@@ -517,7 +519,7 @@ pub(crate) async fn audit_log(
     State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = as_staff(&s, &headers, move |tx, _, _| {
         Ok(tx.audit_tail(limit)?.into_iter().map(|(at, actor, action, doc_id)| AuditRow { at, actor, action, doc_id }).collect::<Vec<_>>())

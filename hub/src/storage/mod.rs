@@ -1,6 +1,6 @@
 //! Where the hub keeps its data, behind one trait with two real back ends: SQLite (one file,
 //! nothing to install; the default) and PostgreSQL (several hub instances behind a load
-//! balancer share one database). The hub's logic (`crate::db`, `crate::api`) speaks only to
+//! balancer share one database). The hub's logic (the engine and services) speaks only to
 //! [`HubTx`], one transaction's worth of storage primitives; [`HubDb`] runs a closure in a
 //! transaction on either back end and commits only when it returns `Ok`, so an answer the hub
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use jemput_core::crypto::{Cipher, MasterKey};
 
-use crate::error::AppError;
+pub mod error;
+
+pub use error::{StorageError, TxError};
 
 /// An officer as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -155,97 +157,97 @@ pub struct DocFilter {
 /// it is shared, so both back ends behave the same (one acceptance suite runs against both).
 pub trait HubTx {
     /// A value of the hub's own settings.
-    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError>;
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
     /// Sets a value of the hub's own settings.
-    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError>;
+    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError>;
 
     /// A sealed document. With `for_update`, the row stays locked until the transaction ends
     /// (another hub instance writing the same document waits).
-    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError>;
+    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, StorageError>;
     /// Stores a sealed document, the sealed message carrying all its changes and its heads, and
     /// appends it to the change log; returns its sequence number. Sequence numbers become
     /// visible in the order they were given out.
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError>;
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, StorageError>;
     /// The sealed message carrying all of a document's changes, with its heads (none for a
     /// document stored before schema v3).
-    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError>;
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, StorageError>;
     /// Ids of documents matching `filter`, newest change first.
-    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError>;
+    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, StorageError>;
     /// How many documents match `filter`.
-    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, AppError>;
+    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, StorageError>;
     /// The id of the request with this receipt code.
-    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, AppError>;
+    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError>;
     /// The highest sequence number in the change log (0 when empty).
-    fn top_seq(&mut self) -> Result<i64, AppError>;
+    fn top_seq(&mut self) -> Result<i64, StorageError>;
     /// Documents changed with `after < seq <= upto`, in RW `rw` with RT in `rt_lo..=rt_hi`, or
     /// everyone's (RW 0, RT 0); each once, with its last sequence number, oldest first.
-    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError>;
+    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError>;
 
     /// What the hub knows a device holds of a document.
-    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, AppError>;
+    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError>;
     /// Sets the heads a device holds (keeps any pending heads).
-    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError>;
+    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError>;
     /// Moves pending heads to known heads.
-    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError>;
+    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError>;
     /// Records heads sent in an answer with cursor `cursor`.
-    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), AppError>;
+    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError>;
 
     /// Appends to the audit log.
-    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError>;
+    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError>;
     /// The newest audit entries: (at, actor, action, doc id).
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError>;
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError>;
 
     /// Inserts an officer.
-    fn insert_officer(&mut self, officer: &Officer, created_at: i64) -> Result<(), AppError>;
+    fn insert_officer(&mut self, officer: &Officer, created_at: i64) -> Result<(), StorageError>;
     /// All officers.
-    fn officers(&mut self) -> Result<Vec<Officer>, AppError>;
+    fn officers(&mut self) -> Result<Vec<Officer>, StorageError>;
     /// One officer.
-    fn officer(&mut self, id: &str) -> Result<Option<Officer>, AppError>;
+    fn officer(&mut self, id: &str) -> Result<Option<Officer>, StorageError>;
     /// Marks an officer inactive; false when unknown.
-    fn deactivate_officer(&mut self, id: &str) -> Result<bool, AppError>;
+    fn deactivate_officer(&mut self, id: &str) -> Result<bool, StorageError>;
 
     /// Inserts an enrolment code (its hash).
-    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), AppError>;
+    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), StorageError>;
     /// An enrolment code, locked for this transaction.
-    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, AppError>;
+    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, StorageError>;
     /// Marks a code used; false when it already was.
-    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, AppError>;
+    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, StorageError>;
 
     /// The next free receipt-prefix index.
-    fn next_prefix_index(&mut self) -> Result<u32, AppError>;
+    fn next_prefix_index(&mut self) -> Result<u32, StorageError>;
     /// Whether a device id is taken.
-    fn device_exists(&mut self, id: &str) -> Result<bool, AppError>;
+    fn device_exists(&mut self, id: &str) -> Result<bool, StorageError>;
     /// Inserts a device.
-    fn insert_device(&mut self, device: &NewDevice<'_>) -> Result<(), AppError>;
+    fn insert_device(&mut self, device: &NewDevice<'_>) -> Result<(), StorageError>;
     /// Binds an Automerge actor id (hex) to a device.
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), AppError>;
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError>;
     /// The device with this token hash.
-    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, AppError>;
+    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError>;
     /// One device.
-    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, AppError>;
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError>;
     /// Actor ids bound to a device.
-    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, AppError>;
+    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, StorageError>;
     /// All devices.
-    fn devices(&mut self) -> Result<Vec<DeviceRow>, AppError>;
+    fn devices(&mut self) -> Result<Vec<DeviceRow>, StorageError>;
     /// Revokes the devices of an officer.
-    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), AppError>;
+    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), StorageError>;
     /// Revokes one device; false when unknown or already revoked.
-    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError>;
+    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, StorageError>;
     /// Records a device's last sync.
-    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError>;
+    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), StorageError>;
     /// A device's latest resumable exchange.
-    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError>;
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, StorageError>;
     /// Stores a device's latest resumable exchange, replacing the one before.
-    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError>;
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), StorageError>;
 
     /// Inserts a staff account.
-    fn insert_staff(&mut self, staff: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError>;
+    fn insert_staff(&mut self, staff: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), StorageError>;
     /// The active or revoked staff account with this token hash.
-    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, AppError>;
+    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, StorageError>;
     /// All staff accounts.
-    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, AppError>;
+    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, StorageError>;
     /// Marks a staff account inactive; false when unknown.
-    fn deactivate_staff(&mut self, id: &str) -> Result<bool, AppError>;
+    fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError>;
 }
 
 /// A storage back end: runs a closure in one transaction, committing when it returns `Ok`.
@@ -253,7 +255,7 @@ pub trait Backend: Send + Sync {
     /// Runs `f` in a transaction. A back end may run `f` again after a transient conflict
     /// (e.g. a PostgreSQL deadlock between two hub instances); `f` must only touch the
     /// transaction.
-    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError>;
+    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), StorageError> + Send)) -> Result<(), StorageError>;
     /// A short name for logs (`sqlite`, `postgres`).
     fn name(&self) -> &'static str;
 }
@@ -269,7 +271,7 @@ impl HubDb {
     /// Opens the database at `location`: a `postgres://` or `postgresql://` URL, or else a
     /// SQLite file path. Checks the data key against the database (a wrong key is an error,
     /// and nothing is written).
-    pub fn open(location: &str, key: &MasterKey) -> Result<HubDb, AppError> {
+    pub fn open(location: &str, key: &MasterKey) -> Result<HubDb, StorageError> {
         let backend: Arc<dyn Backend> = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             Arc::new(postgres::PgBackend::connect(location)?)
         } else {
@@ -279,14 +281,14 @@ impl HubDb {
     }
 
     /// Wraps an opened back end, checking the data key.
-    pub fn with_backend(backend: Arc<dyn Backend>, key: &MasterKey) -> Result<HubDb, AppError> {
+    pub fn with_backend(backend: Arc<dyn Backend>, key: &MasterKey) -> Result<HubDb, StorageError> {
         let cipher = Cipher::new(key, "hub");
         let db = HubDb { backend, cipher: Arc::new(cipher) };
-        db.with(|tx, cipher| {
+        db.with(|tx, cipher| -> Result<(), StorageError> {
             match tx.meta("key_check")? {
                 Some(sealed) => {
                     if cipher.open(b"hub:key_check", &sealed).is_err() {
-                        return Err(AppError::Config("kunci data hub salah untuk basis data ini".into()));
+                        return Err(StorageError::Config("kunci data hub salah untuk basis data ini".into()));
                     }
                 }
                 None => {
@@ -305,22 +307,35 @@ impl HubDb {
     }
 
     /// Runs `f` in a transaction in a blocking task (for request handlers).
-    pub async fn call<T: Send + 'static>(
+    pub async fn call<T: Send + 'static, E: TxError + 'static>(
         &self,
-        f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send + 'static,
-    ) -> Result<T, AppError> {
+        f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with(f)).await.map_err(|_| AppError::Internal)?
+        tokio::task::spawn_blocking(move || db.with(f)).await.map_err(|_| E::from(StorageError::Internal))?
     }
 
-    /// Runs `f` in a transaction on this thread (CLI commands, set-up).
-    pub fn with<T: Send>(&self, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send) -> Result<T, AppError> {
+    /// Runs `f` in a transaction on this thread (CLI commands, set-up). The caller's error comes
+    /// out as it is; a transient storage conflict inside it lets the back end run `f` again.
+    pub fn with<T: Send, E: TxError>(&self, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send) -> Result<T, E> {
         let cipher = self.cipher.clone();
         let mut out = None;
-        self.backend.transaction(&mut |tx| {
-            out = Some(f(tx, &cipher)?);
-            Ok(())
-        })?;
-        out.ok_or(AppError::Internal)
+        let mut failed: Option<E> = None;
+        let result = self.backend.transaction(&mut |tx| match f(tx, &cipher) {
+            Ok(v) => {
+                out = Some(v);
+                Ok(())
+            }
+            Err(e) => {
+                let transient = e.storage().is_some_and(StorageError::is_transient);
+                failed = Some(e);
+                Err(StorageError::Aborted { transient })
+            }
+        });
+        match result {
+            Ok(()) => out.ok_or_else(|| E::from(StorageError::Internal)),
+            Err(StorageError::Aborted { .. }) => Err(failed.unwrap_or_else(|| E::from(StorageError::Internal))),
+            Err(e) => Err(E::from(e)),
+        }
     }
 }

@@ -7,14 +7,13 @@
 
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::error::StorageError;
 use super::{
     Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
 };
-use crate::error::AppError;
 
 /// Schema versions, applied in order under an advisory lock; `jemput_schema` says how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -82,15 +81,15 @@ impl Drop for PgBackend {
 impl PgBackend {
     /// Connects to `url` (e.g. `postgres://jemput@127.0.0.1/jemput`) and brings the schema up to
     /// date (safe when several instances start at once).
-    pub fn connect(url: &str) -> Result<PgBackend, AppError> {
-        let config: postgres::Config = url.parse().map_err(|_| AppError::Config("alamat PostgreSQL tidak valid".into()))?;
+    pub fn connect(url: &str) -> Result<PgBackend, StorageError> {
+        let config: postgres::Config = url.parse().map_err(|_| StorageError::Config("alamat PostgreSQL tidak valid".into()))?;
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = on_own_thread(|| {
             r2d2::Pool::builder()
                 .max_size(16)
                 .connection_timeout(Duration::from_secs(10))
                 .build(manager)
-                .map_err(|e| AppError::Config(format!("tidak dapat terhubung ke PostgreSQL: {e}")))
+                .map_err(|e| StorageError::Config(format!("tidak dapat terhubung ke PostgreSQL: {e}")))
         })?;
         let backend = PgBackend { pool: Some(pool) };
         on_own_thread(|| backend.migrate())?;
@@ -101,10 +100,10 @@ impl PgBackend {
         self.pool.as_ref().expect("the pool lives until drop")
     }
 
-    fn migrate(&self) -> Result<(), AppError> {
-        let mut c = self.pool().get().map_err(|e| AppError::Config(format!("PostgreSQL: {e}")))?;
+    fn migrate(&self) -> Result<(), StorageError> {
+        let mut c = self.pool().get().map_err(|e| StorageError::Config(format!("PostgreSQL: {e}")))?;
         c.execute("SELECT pg_advisory_lock($1)", &[&LOCK_MIGRATE])?;
-        let result = (|| -> Result<(), AppError> {
+        let result = (|| -> Result<(), StorageError> {
             c.batch_execute("CREATE TABLE IF NOT EXISTS jemput_schema (version INTEGER NOT NULL); ")?;
             let mut tx = c.transaction()?;
             let version: Option<i32> = tx.query_opt("SELECT version FROM jemput_schema", &[])?.map(|r| r.get(0));
@@ -116,7 +115,7 @@ impl PgBackend {
                 }
             };
             if version > MIGRATIONS.len() {
-                return Err(AppError::Config(format!(
+                return Err(StorageError::Config(format!(
                     "basis data hub versi {version} lebih baru dari program ini (versi {}); perbarui jemput-hub",
                     MIGRATIONS.len()
                 )));
@@ -133,9 +132,9 @@ impl PgBackend {
     }
 
     /// The schema version of the connected database.
-    pub fn schema_version(&self) -> Result<usize, AppError> {
+    pub fn schema_version(&self) -> Result<usize, StorageError> {
         on_own_thread(|| {
-            let mut c = self.pool().get().map_err(|e| AppError::Config(format!("PostgreSQL: {e}")))?;
+            let mut c = self.pool().get().map_err(|e| StorageError::Config(format!("PostgreSQL: {e}")))?;
             let v: i32 = c.query_one("SELECT version FROM jemput_schema", &[])?.get(0);
             Ok(v as usize)
         })
@@ -144,32 +143,27 @@ impl PgBackend {
 
 /// Runs `f` on a fresh thread: the synchronous PostgreSQL client drives its own small runtime,
 /// which must not start on a thread that is already running async tasks.
-fn on_own_thread<T: Send>(f: impl FnOnce() -> Result<T, AppError> + Send) -> Result<T, AppError> {
-    std::thread::scope(|s| s.spawn(f).join().unwrap_or(Err(AppError::Internal)))
+fn on_own_thread<T: Send>(f: impl FnOnce() -> Result<T, StorageError> + Send) -> Result<T, StorageError> {
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or(Err(StorageError::Internal)))
 }
 
-fn transient(e: &AppError) -> bool {
-    match e {
-        AppError::Pg(e) => matches!(e.code(), Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED
-            || *c == SqlState::T_R_SERIALIZATION_FAILURE
-            || *c == SqlState::UNIQUE_VIOLATION),
-        _ => false,
-    }
+fn transient(e: &StorageError) -> bool {
+    e.is_transient()
 }
 
 impl Backend for PgBackend {
-    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError> {
+    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), StorageError> + Send)) -> Result<(), StorageError> {
         on_own_thread(|| {
             let mut conn = self.pool().get().map_err(|e| {
                 tracing::error!(error = %e, "kumpulan koneksi PostgreSQL habis");
-                AppError::Unavailable
+                StorageError::Busy
             })?;
             let mut attempt = 0;
             loop {
                 attempt += 1;
                 let tx = conn.transaction()?;
                 let mut t = PgTx { tx, change_log_locked: false };
-                let result = f(&mut t).and_then(|()| t.tx.commit().map_err(AppError::from));
+                let result = f(&mut t).and_then(|()| t.tx.commit().map_err(StorageError::from));
                 match result {
                     Err(e) if attempt < RETRIES && transient(&e) => {
                         tracing::info!(attempt, "transaksi PostgreSQL diulang setelah bentrok");
@@ -238,11 +232,11 @@ fn refs(args: &[Box<dyn postgres::types::ToSql + Sync>]) -> Vec<&(dyn postgres::
 }
 
 impl HubTx for PgTx<'_> {
-    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.tx.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?.map(|r| r.get(0)))
     }
 
-    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError> {
+    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&key, &value],
@@ -250,13 +244,13 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
+    fn sealed_doc(&mut self, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, StorageError> {
         let sql =
             if for_update { "SELECT sealed FROM docs WHERE doc_id = $1 FOR UPDATE" } else { "SELECT sealed FROM docs WHERE doc_id = $1" };
         Ok(self.tx.query_opt(sql, &[&doc_id])?.map(|r| r.get(0)))
     }
 
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError> {
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, StorageError> {
         if !self.change_log_locked {
             self.tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_CHANGE_LOG])?;
             self.change_log_locked = true;
@@ -274,7 +268,7 @@ impl HubTx for PgTx<'_> {
         Ok(seq)
     }
 
-    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError> {
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, StorageError> {
         let row = self.tx.query_opt("SELECT full_message, heads FROM docs WHERE doc_id = $1", &[&doc_id])?;
         Ok(row.and_then(|r| match (r.get::<_, Option<Vec<u8>>>(0), r.get::<_, Option<Vec<u8>>>(1)) {
             (Some(message), Some(heads)) => Some(SealedFull { message, heads }),
@@ -282,7 +276,7 @@ impl HubTx for PgTx<'_> {
         }))
     }
 
-    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
+    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, StorageError> {
         let (w, mut args) = filter_sql(filter);
         args.push(Box::new(i64::from(limit)));
         args.push(Box::new(i64::from(offset)));
@@ -291,21 +285,21 @@ impl HubTx for PgTx<'_> {
         Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| r.get(0)).collect())
     }
 
-    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, AppError> {
+    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, StorageError> {
         let (w, args) = filter_sql(filter);
         let n: i64 = self.tx.query_one(&format!("SELECT count(*) FROM docs{w}"), &refs(&args))?.get(0);
         Ok(n as u64)
     }
 
-    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, AppError> {
+    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError> {
         Ok(self.tx.query_opt("SELECT doc_id FROM docs WHERE receipt = $1", &[&receipt])?.map(|r| r.get(0)))
     }
 
-    fn top_seq(&mut self) -> Result<i64, AppError> {
+    fn top_seq(&mut self) -> Result<i64, StorageError> {
         Ok(self.tx.query_one("SELECT coalesce(max(seq), 0)::BIGINT FROM change_log", &[])?.get(0))
     }
 
-    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError> {
+    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError> {
         let (rw, lo, hi) = (i32::from(rw), i32::from(rt_lo), i32::from(rt_hi));
         let rows = self.tx.query(
             "SELECT max(seq), doc_id FROM change_log WHERE seq > $1 AND seq <= $2 AND ((rw = $3 AND rt BETWEEN $4 AND $5) OR (rw = 0 AND rt = 0))
@@ -315,7 +309,7 @@ impl HubTx for PgTx<'_> {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, AppError> {
+    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError> {
         let row = self.tx.query_opt(
             "SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = $2",
             &[&device_id, &doc_id],
@@ -327,7 +321,7 @@ impl HubTx for PgTx<'_> {
         }))
     }
 
-    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO device_known (device_id, doc_id, heads) VALUES ($1, $2, $3)
              ON CONFLICT (device_id, doc_id) DO UPDATE SET heads = excluded.heads",
@@ -336,7 +330,7 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError> {
         self.tx.execute(
             "UPDATE device_known SET heads = $3, pending = NULL, pending_cursor = NULL WHERE device_id = $1 AND doc_id = $2",
             &[&device_id, &doc_id, &heads],
@@ -344,7 +338,7 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), AppError> {
+    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES ($1, $2, ''::BYTEA, $3, $4)
              ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor",
@@ -353,17 +347,17 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError> {
+    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {
         self.tx.execute("INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)", &[&at, &actor, &action, &doc_id])?;
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError> {
         let rows = self.tx.query("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1", &[&i64::from(limit)])?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
     }
 
-    fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), AppError> {
+    fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             &[&o.id, &o.name, &i32::from(o.rw), &o.rt.map(i32::from), &o.active, &created_at],
@@ -371,19 +365,19 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn officers(&mut self) -> Result<Vec<Officer>, AppError> {
+    fn officers(&mut self) -> Result<Vec<Officer>, StorageError> {
         Ok(self.tx.query("SELECT id, name, rw, rt, active FROM officers ORDER BY rw, rt, name", &[])?.iter().map(officer_row).collect())
     }
 
-    fn officer(&mut self, id: &str) -> Result<Option<Officer>, AppError> {
+    fn officer(&mut self, id: &str) -> Result<Option<Officer>, StorageError> {
         Ok(self.tx.query_opt("SELECT id, name, rw, rt, active FROM officers WHERE id = $1", &[&id])?.as_ref().map(officer_row))
     }
 
-    fn deactivate_officer(&mut self, id: &str) -> Result<bool, AppError> {
+    fn deactivate_officer(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.tx.execute("UPDATE officers SET active = FALSE WHERE id = $1", &[&id])? > 0)
     }
 
-    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), AppError> {
+    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO enrol_codes (code_hash, officer_id, expires_at) VALUES ($1, $2, $3)",
             &[&code_hash, &officer_id, &expires_at],
@@ -391,28 +385,28 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, AppError> {
+    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, StorageError> {
         Ok(self
             .tx
             .query_opt("SELECT officer_id, expires_at, used_at FROM enrol_codes WHERE code_hash = $1 FOR UPDATE", &[&code_hash])?
             .map(|r| EnrolCode { officer_id: r.get(0), expires_at: r.get(1), used_at: r.get(2) }))
     }
 
-    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, AppError> {
+    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, StorageError> {
         Ok(self.tx.execute("UPDATE enrol_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL", &[&code_hash, &at])? > 0)
     }
 
-    fn next_prefix_index(&mut self) -> Result<u32, AppError> {
+    fn next_prefix_index(&mut self) -> Result<u32, StorageError> {
         let n: i32 = self.tx.query_one("SELECT coalesce(max(prefix_index) + 1, 0)::INTEGER FROM devices", &[])?.get(0);
         Ok(n as u32)
     }
 
-    fn device_exists(&mut self, id: &str) -> Result<bool, AppError> {
+    fn device_exists(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.tx.query_one("SELECT count(*) > 0 FROM devices WHERE id = $1", &[&id])?.get(0))
     }
 
-    fn insert_device(&mut self, d: &NewDevice<'_>) -> Result<(), AppError> {
-        let index = i32::try_from(d.prefix_index).map_err(|_| AppError::Internal)?;
+    fn insert_device(&mut self, d: &NewDevice<'_>) -> Result<(), StorageError> {
+        let index = i32::try_from(d.prefix_index).map_err(|_| StorageError::Internal)?;
         self.tx.execute(
             "INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             &[&d.id, &d.officer_id, &d.name, &d.token_hash, &index, &d.created_at],
@@ -420,47 +414,47 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), AppError> {
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError> {
         self.tx.execute("INSERT INTO device_actors (actor, device_id) VALUES ($1, $2)", &[&actor_hex, &device_id])?;
         Ok(())
     }
 
-    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, AppError> {
+    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {
         Ok(self.tx.query_opt(&format!("{DEVICE_COLUMNS} WHERE d.token_hash = $1"), &[&token_hash])?.as_ref().map(device_row))
     }
 
-    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, AppError> {
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError> {
         Ok(self.tx.query_opt(&format!("{DEVICE_COLUMNS} WHERE d.id = $1"), &[&id])?.as_ref().map(device_row))
     }
 
-    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, AppError> {
+    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, StorageError> {
         Ok(self.tx.query("SELECT actor FROM device_actors WHERE device_id = $1", &[&device_id])?.iter().map(|r| r.get(0)).collect())
     }
 
-    fn devices(&mut self) -> Result<Vec<DeviceRow>, AppError> {
+    fn devices(&mut self) -> Result<Vec<DeviceRow>, StorageError> {
         Ok(self.tx.query(&format!("{DEVICE_COLUMNS} ORDER BY o.rw, o.rt, d.name"), &[])?.iter().map(device_row).collect())
     }
 
-    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), AppError> {
+    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), StorageError> {
         self.tx.execute("UPDATE devices SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL", &[&officer_id, &at])?;
         Ok(())
     }
 
-    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError> {
+    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, StorageError> {
         Ok(self.tx.execute("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", &[&device_id, &at])? > 0)
     }
 
-    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError> {
+    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), StorageError> {
         self.tx.execute("UPDATE devices SET last_seen = $2 WHERE id = $1", &[&device_id, &at])?;
         Ok(())
     }
 
-    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError> {
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, StorageError> {
         let row = self.tx.query_opt("SELECT key, upload, answer, at FROM exchanges WHERE device_id = $1 FOR UPDATE", &[&device_id])?;
         Ok(row.map(|r| ExchangeRow { key: r.get(0), upload: r.get(1), answer: r.get(2), at: r.get(3) }))
     }
 
-    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError> {
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO exchanges (device_id, key, upload, answer, at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (device_id) DO UPDATE SET key = $2, upload = $3, answer = $4, at = $5",
@@ -469,7 +463,7 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError> {
+    fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), StorageError> {
         self.tx.execute(
             "INSERT INTO staff (id, name, token_hash, active, created_at) VALUES ($1, $2, $3, $4, $5)",
             &[&s.id, &s.name, &token_hash, &s.active, &created_at],
@@ -477,7 +471,7 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, AppError> {
+    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, StorageError> {
         Ok(self.tx.query_opt("SELECT id, name, active FROM staff WHERE token_hash = $1", &[&token_hash])?.map(|r| StaffAccount {
             id: r.get(0),
             name: r.get(1),
@@ -485,7 +479,7 @@ impl HubTx for PgTx<'_> {
         }))
     }
 
-    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, AppError> {
+    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, StorageError> {
         Ok(self
             .tx
             .query("SELECT id, name, active FROM staff ORDER BY name", &[])?
@@ -494,7 +488,7 @@ impl HubTx for PgTx<'_> {
             .collect())
     }
 
-    fn deactivate_staff(&mut self, id: &str) -> Result<bool, AppError> {
+    fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.tx.execute("UPDATE staff SET active = FALSE WHERE id = $1", &[&id])? > 0)
     }
 }

@@ -7,10 +7,10 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+use super::error::StorageError;
 use super::{
     Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
 };
-use crate::error::AppError;
 
 /// Schema versions, applied in order; `user_version` says how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -59,13 +59,13 @@ ALTER TABLE docs ADD COLUMN heads BLOB;
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Brings a connection's schema up to date, one version per transaction.
-pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
+pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     loop {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let version = usize::try_from(version).unwrap_or(0);
         if version >= MIGRATIONS.len() {
             if version > MIGRATIONS.len() {
-                return Err(AppError::Config(format!(
+                return Err(StorageError::Config(format!(
                     "basis data hub versi {version} lebih baru dari program ini (versi {}); perbarui jemput-hub",
                     MIGRATIONS.len()
                 )));
@@ -86,7 +86,7 @@ pub struct SqliteBackend {
 
 impl SqliteBackend {
     /// Opens (or creates) the database file and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<SqliteBackend, AppError> {
+    pub fn open(path: &Path) -> Result<SqliteBackend, StorageError> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -98,7 +98,7 @@ impl SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
-    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError> {
+    fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), StorageError> + Send)) -> Result<(), StorageError> {
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut t = SqliteTx(tx);
@@ -153,11 +153,11 @@ fn filter_sql(f: &DocFilter) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 impl HubTx for SqliteTx<'_> {
-    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.0.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row(params![key], |r| r.get(0)).optional()?)
     }
 
-    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), AppError> {
+    fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError> {
         self.0.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -165,11 +165,11 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn sealed_doc(&mut self, doc_id: &str, _for_update: bool) -> Result<Option<Vec<u8>>, AppError> {
+    fn sealed_doc(&mut self, doc_id: &str, _for_update: bool) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.0.prepare_cached("SELECT sealed FROM docs WHERE doc_id = ?1")?.query_row(params![doc_id], |r| r.get(0)).optional()?)
     }
 
-    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, AppError> {
+    fn put_sealed_doc(&mut self, doc_id: &str, place: &DocPlace<'_>, sealed: &[u8], full: &SealedFull) -> Result<i64, StorageError> {
         self.0
             .prepare_cached("INSERT INTO change_log (doc_id, rw, rt) VALUES (?1, ?2, ?3)")?
             .execute(params![doc_id, place.rw, place.rt])?;
@@ -185,7 +185,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(seq)
     }
 
-    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, AppError> {
+    fn sealed_full(&mut self, doc_id: &str) -> Result<Option<SealedFull>, StorageError> {
         let row = self
             .0
             .prepare_cached("SELECT full_message, heads FROM docs WHERE doc_id = ?1")?
@@ -194,7 +194,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(row.flatten().map(|(message, heads)| SealedFull { message, heads }))
     }
 
-    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
+    fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, StorageError> {
         let (w, mut args) = filter_sql(filter);
         args.push(rusqlite::types::Value::Integer(limit.into()));
         args.push(rusqlite::types::Value::Integer(offset.into()));
@@ -203,21 +203,21 @@ impl HubTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, AppError> {
+    fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, StorageError> {
         let (w, args) = filter_sql(filter);
         let n: i64 = self.0.query_row(&format!("SELECT count(*) FROM docs{w}"), rusqlite::params_from_iter(args), |r| r.get(0))?;
         Ok(n as u64)
     }
 
-    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, AppError> {
+    fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError> {
         Ok(self.0.query_row("SELECT doc_id FROM docs WHERE receipt = ?1", params![receipt], |r| r.get(0)).optional()?)
     }
 
-    fn top_seq(&mut self) -> Result<i64, AppError> {
+    fn top_seq(&mut self) -> Result<i64, StorageError> {
         Ok(self.0.prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")?.query_row([], |r| r.get(0))?)
     }
 
-    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, AppError> {
+    fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError> {
         let mut st = self.0.prepare_cached(
             "SELECT max(seq), doc_id FROM change_log WHERE seq > ?1 AND seq <= ?2 AND ((rw = ?3 AND rt BETWEEN ?4 AND ?5) OR (rw = 0 AND rt = 0))
              GROUP BY doc_id ORDER BY max(seq)",
@@ -226,7 +226,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, AppError> {
+    fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError> {
         let row: Option<(Vec<u8>, Option<Vec<u8>>, Option<i64>)> = self
             .0
             .prepare_cached("SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = ?1 AND doc_id = ?2")?
@@ -235,7 +235,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(row.map(|(heads, p, pc)| KnownRow { heads, pending: p.zip(pc) }))
     }
 
-    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+    fn set_known(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError> {
         self.0
             .prepare_cached(
                 "INSERT INTO device_known (device_id, doc_id, heads) VALUES (?1, ?2, ?3)
@@ -245,7 +245,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), AppError> {
+    fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError> {
         self.0
             .prepare_cached(
                 "UPDATE device_known SET heads = ?3, pending = NULL, pending_cursor = NULL WHERE device_id = ?1 AND doc_id = ?2",
@@ -254,7 +254,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), AppError> {
+    fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError> {
         self.0
             .prepare_cached(
                 "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES (?1, ?2, x'', ?3, ?4)
@@ -264,20 +264,20 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError> {
+    fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {
         self.0
             .prepare_cached("INSERT INTO audit (at, actor, action, doc_id) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![at, actor, action, doc_id])?;
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError> {
         let mut st = self.0.prepare("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), AppError> {
+    fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), StorageError> {
         self.0.execute(
             "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![o.id, o.name, o.rw, o.rt, o.active, created_at],
@@ -285,21 +285,21 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn officers(&mut self) -> Result<Vec<Officer>, AppError> {
+    fn officers(&mut self) -> Result<Vec<Officer>, StorageError> {
         let mut st = self.0.prepare("SELECT id, name, rw, rt, active FROM officers ORDER BY rw, rt, name")?;
         let rows = st.query_map([], officer_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn officer(&mut self, id: &str) -> Result<Option<Officer>, AppError> {
+    fn officer(&mut self, id: &str) -> Result<Option<Officer>, StorageError> {
         Ok(self.0.query_row("SELECT id, name, rw, rt, active FROM officers WHERE id = ?1", params![id], officer_row).optional()?)
     }
 
-    fn deactivate_officer(&mut self, id: &str) -> Result<bool, AppError> {
+    fn deactivate_officer(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.0.execute("UPDATE officers SET active = 0 WHERE id = ?1", params![id])? > 0)
     }
 
-    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), AppError> {
+    fn insert_enrol_code(&mut self, code_hash: &[u8], officer_id: &str, expires_at: i64) -> Result<(), StorageError> {
         self.0.execute(
             "INSERT INTO enrol_codes (code_hash, officer_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, officer_id, expires_at],
@@ -307,7 +307,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, AppError> {
+    fn enrol_code(&mut self, code_hash: &[u8]) -> Result<Option<EnrolCode>, StorageError> {
         Ok(self
             .0
             .query_row("SELECT officer_id, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1", params![code_hash], |r| {
@@ -316,19 +316,19 @@ impl HubTx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, AppError> {
+    fn use_enrol_code(&mut self, code_hash: &[u8], at: i64) -> Result<bool, StorageError> {
         Ok(self.0.execute("UPDATE enrol_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL", params![code_hash, at])? > 0)
     }
 
-    fn next_prefix_index(&mut self) -> Result<u32, AppError> {
+    fn next_prefix_index(&mut self) -> Result<u32, StorageError> {
         Ok(self.0.query_row("SELECT coalesce(max(prefix_index) + 1, 0) FROM devices", [], |r| r.get(0))?)
     }
 
-    fn device_exists(&mut self, id: &str) -> Result<bool, AppError> {
+    fn device_exists(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.0.query_row("SELECT count(*) > 0 FROM devices WHERE id = ?1", params![id], |r| r.get(0))?)
     }
 
-    fn insert_device(&mut self, d: &NewDevice<'_>) -> Result<(), AppError> {
+    fn insert_device(&mut self, d: &NewDevice<'_>) -> Result<(), StorageError> {
         self.0.execute(
             "INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![d.id, d.officer_id, d.name, d.token_hash, d.prefix_index, d.created_at],
@@ -336,12 +336,12 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), AppError> {
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError> {
         self.0.execute("INSERT INTO device_actors (actor, device_id) VALUES (?1, ?2)", params![actor_hex, device_id])?;
         Ok(())
     }
 
-    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, AppError> {
+    fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {
         Ok(self
             .0
             .prepare_cached(&format!("{DEVICE_COLUMNS} WHERE d.token_hash = ?1"))?
@@ -349,37 +349,37 @@ impl HubTx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, AppError> {
+    fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError> {
         Ok(self.0.query_row(&format!("{DEVICE_COLUMNS} WHERE d.id = ?1"), params![id], device_row).optional()?)
     }
 
-    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, AppError> {
+    fn device_actors(&mut self, device_id: &str) -> Result<Vec<String>, StorageError> {
         let mut st = self.0.prepare_cached("SELECT actor FROM device_actors WHERE device_id = ?1")?;
         let rows = st.query_map(params![device_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn devices(&mut self) -> Result<Vec<DeviceRow>, AppError> {
+    fn devices(&mut self) -> Result<Vec<DeviceRow>, StorageError> {
         let mut st = self.0.prepare(&format!("{DEVICE_COLUMNS} ORDER BY o.rw, o.rt, d.name"))?;
         let rows = st.query_map([], device_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), AppError> {
+    fn revoke_devices_of(&mut self, officer_id: &str, at: i64) -> Result<(), StorageError> {
         self.0.execute("UPDATE devices SET revoked_at = ?2 WHERE officer_id = ?1 AND revoked_at IS NULL", params![officer_id, at])?;
         Ok(())
     }
 
-    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, AppError> {
+    fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, StorageError> {
         Ok(self.0.execute("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![device_id, at])? > 0)
     }
 
-    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), AppError> {
+    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), StorageError> {
         self.0.prepare_cached("UPDATE devices SET last_seen = ?2 WHERE id = ?1")?.execute(params![device_id, at])?;
         Ok(())
     }
 
-    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, AppError> {
+    fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, StorageError> {
         Ok(self
             .0
             .prepare_cached("SELECT key, upload, answer, at FROM exchanges WHERE device_id = ?1")?
@@ -387,14 +387,14 @@ impl HubTx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), AppError> {
+    fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), StorageError> {
         self.0
             .prepare_cached("INSERT OR REPLACE INTO exchanges (device_id, key, upload, answer, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![device_id, row.key, row.upload, row.answer, row.at])?;
         Ok(())
     }
 
-    fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), AppError> {
+    fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), StorageError> {
         self.0.execute(
             "INSERT INTO staff (id, name, token_hash, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![s.id, s.name, token_hash, s.active, created_at],
@@ -402,7 +402,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, AppError> {
+    fn staff_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<StaffAccount>, StorageError> {
         Ok(self
             .0
             .query_row("SELECT id, name, active FROM staff WHERE token_hash = ?1", params![token_hash], |r| {
@@ -411,13 +411,13 @@ impl HubTx for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, AppError> {
+    fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, StorageError> {
         let mut st = self.0.prepare("SELECT id, name, active FROM staff ORDER BY name")?;
         let rows = st.query_map([], |r| Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, active: r.get(2)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn deactivate_staff(&mut self, id: &str) -> Result<bool, AppError> {
+    fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.0.execute("UPDATE staff SET active = 0 WHERE id = ?1", params![id])? > 0)
     }
 }
@@ -494,6 +494,6 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         c.pragma_update(None, "user_version", SCHEMA_VERSION as i64 + 1).unwrap();
-        assert!(matches!(migrate(&mut c), Err(AppError::Config(_))));
+        assert!(matches!(migrate(&mut c), Err(StorageError::Config(_))));
     }
 }

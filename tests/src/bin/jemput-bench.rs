@@ -633,7 +633,9 @@ async fn month(b: &mut Bench) {
                     let st = ["diverifikasi", "diproses", "selesai"][*steps as usize];
                     let on_hub = hub.db.with({
                         let id = id.clone();
-                        move |tx, cipher| Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.is_some())
+                        move |tx, cipher| -> Result<bool, jemput_hub::error::ServiceError> {
+                            Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.is_some())
+                        }
                     });
                     if on_hub.unwrap() {
                         staff_status(&hub.url(), &hub.staff_token, id, st).await;
