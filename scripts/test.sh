@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of Jemput: the Rust workspace (core, bindings, hub, cross-component tests),
-# with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is installed; and
-# the Kotlin test of the real native library on the JVM once it exists.
+# Runs every test of Jemput: style (`cargo fmt --check`) and lints (`cargo clippy -D warnings`)
+# first, then the Rust workspace (core, bindings, hub, cross-component tests, the layering
+# check), with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is
+# installed; and the Kotlin test of the real native library on the JVM once it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 source scripts/postgres.sh
 jemput_pg_start
 cargo test --workspace --locked

@@ -13,9 +13,10 @@ use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 
 use crate::api::{self, AppState};
-use crate::db::{self, DocFilter, HubDb};
 use crate::error::ServiceError;
+use crate::service;
 use crate::setup;
+use crate::storage::{DocFilter, HubDb};
 
 struct Resident {
     name: &'static str,
@@ -123,8 +124,8 @@ pub async fn run(keep_serving: bool) -> Result<(), ServiceError> {
     ];
     let mut phones = Vec::new();
     for (i, (name, rw, rt)) in officers.iter().enumerate() {
-        let o = hub.with(|c, _| db::add_officer(c, name, Scope { rw: *rw, rt: *rt }))?;
-        let code = hub.with(|c, _| db::create_enrol_code(c, &o.id, 48))?;
+        let o = hub.with(|c, _| service::add_officer(c, name, Scope { rw: *rw, rt: *rt }))?;
+        let code = hub.with(|c, _| service::create_enrol_code(c, &o.id, 48))?;
         let store = Mutex::new(Store::open(dir.join(format!("hp-{i}.db")), &StoreKey::generate()).map_err(fail)?);
         let e = client::enroll(&url, &code, &format!("HP {name}"), &store).await.map_err(fail)?;
         let sync = SyncClient::new(&url, &e.token, RetryPolicy::default()).map_err(fail)?;

@@ -1,14 +1,15 @@
-//! The Jemput kelurahan hub as a library: the HTTP API (`api::app`), its storage (SQLite or PostgreSQL), set-up
-//! and the demo. The `jemput-hub` binary is a thin CLI over it; the cross-component tests start
+//! The Jemput kelurahan hub as a library, in layers (ADR 0008): `storage` (the `HubTx` trait,
+//! SQLite or PostgreSQL) → `service` (sealed documents, officers and devices, enrolment, staff
+//! accounts, audit) → `engine` (the sync engine) → `api` (HTTP), set-up and the demo. The `jemput-hub` binary is a thin CLI over it; the cross-component tests start
 //! it in-process on loopback.
 
 pub mod api;
 pub mod config;
-pub mod db;
 pub mod demo;
+pub mod engine;
 pub mod error;
-pub mod isolation;
 pub mod serve;
+pub mod service;
 pub mod setup;
 pub mod storage;
 pub mod testing;

@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 use jemput_core::permissions::Scope;
 
 use jemput_hub::config::{FileConfig, HubConfig, Overrides};
-use jemput_hub::db::{self, HubDb};
-use jemput_hub::isolation::{self, Isolation};
+use jemput_hub::engine::worker::{self as isolation, Isolation};
+use jemput_hub::service;
+use jemput_hub::storage::HubDb;
 use jemput_hub::{api, demo, serve, setup};
 
 mod office;
@@ -210,7 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener =
                 std::net::TcpListener::bind(cfg.listen).map_err(|e| anyhow::anyhow!("tidak dapat mendengarkan di {}: {e}", cfg.listen))?;
             tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
-            let state = api::AppState { db, isolation: isolation(&cfg)?, uploads: Default::default() };
+            let state = api::AppState::with_isolation(db, isolation(&cfg)?);
             return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
         }
         _ => {}
@@ -225,22 +226,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Officer { action } => match action {
             OfficerCmd::Add { name, rw, rt } => {
-                let o = db.with(|tx, _| db::add_officer(tx, name, Scope { rw: *rw, rt: *rt }))?;
+                let o = db.with(|tx, _| service::add_officer(tx, name, Scope { rw: *rw, rt: *rt }))?;
                 println!("{}", o.id);
             }
             OfficerCmd::List => {
-                for o in db.with(|tx, _| db::officers(tx))? {
+                for o in db.with(|tx, _| service::officers(tx))? {
                     let rt = o.rt.map(|r| format!("RT {r:03}")).unwrap_or_else(|| "semua RT".into());
                     println!("{}\t{}\tRW {:03} {}\t{}", o.id, o.name, o.rw, rt, if o.active { "aktif" } else { "dicabut" });
                 }
             }
             OfficerCmd::Revoke { id } => {
-                db.with(|tx, _| db::revoke_officer(tx, id))?;
+                db.with(|tx, _| service::revoke_officer(tx, id))?;
                 println!("Petugas {id} dan perangkatnya dicabut.");
             }
         },
         Command::Enroll { officer, hours } => {
-            let code = db.with(|tx, _| db::create_enrol_code(tx, officer, *hours))?;
+            let code = db.with(|tx, _| service::create_enrol_code(tx, officer, *hours))?;
             println!("Kode pendaftaran: {code} (berlaku {hours} jam, sekali pakai)");
             println!("QR: {}", setup::qr_payload(&cfg.public_url, &code));
         }
@@ -252,13 +253,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             DeviceCmd::Revoke { id } => {
-                db.with(|tx, _| db::revoke_device(tx, id))?;
+                db.with(|tx, _| service::revoke_device(tx, id))?;
                 println!("Perangkat {id} dicabut; data yang belum terkirim tetap ada di HP.");
             }
         },
         Command::Staff { action } => match action {
             StaffCmd::Add { name } => {
-                let (s, token) = db.with(|tx, _| db::add_staff(tx, name))?;
+                let (s, token) = db.with(|tx, _| service::add_staff(tx, name))?;
                 println!("Staf {} ({}) ditambahkan. Token (simpan, hanya ditampilkan sekali): {token}", s.name, s.id);
             }
             StaffCmd::List => {
@@ -267,7 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             StaffCmd::Revoke { id } => {
-                db.with(|tx, _| db::revoke_staff(tx, id))?;
+                db.with(|tx, _| service::revoke_staff(tx, id))?;
                 println!("Akun staf {id} dinonaktifkan.");
             }
         },

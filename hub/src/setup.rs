@@ -8,8 +8,9 @@ use jemput_core::document::{self, DocKind};
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::{Catalog, Kelurahan};
 
-use crate::db::{self, HubDb};
 use crate::error::ServiceError;
+use crate::service;
+use crate::storage::HubDb;
 
 /// Reads the 32-byte data key from `path`, creating it (mode 0600) if it does not exist.
 pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
@@ -37,13 +38,13 @@ pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<Stri
         if tx.sealed_doc("kelurahan", true)?.is_some() {
             return Err(ServiceError::Config("hub ini sudah dibuat; tambah akun staf dengan `jemput-hub staff add NAMA`".into()));
         }
-        let actor = db::hub_actor(tx)?;
+        let actor = service::hub_actor(tx)?;
         let mut k = document::create(kelurahan, &actor).map_err(|_| ServiceError::Internal)?;
-        db::put_doc_from(tx, cipher, "kelurahan", &mut k, &Placement::everyone(DocKind::Kelurahan))?;
+        service::put_doc_from(tx, cipher, "kelurahan", &mut k, &Placement::everyone(DocKind::Kelurahan))?;
         let mut cat = document::create(catalog, &actor).map_err(|_| ServiceError::Internal)?;
-        db::put_doc_from(tx, cipher, "catalog", &mut cat, &Placement::everyone(DocKind::Catalog))?;
-        let (_, token) = db::add_staff(tx, "Admin kelurahan")?;
-        db::audit(tx, "sistem", "inisialisasi", None)?;
+        service::put_doc_from(tx, cipher, "catalog", &mut cat, &Placement::everyone(DocKind::Catalog))?;
+        let (_, token) = service::add_staff(tx, "Admin kelurahan")?;
+        service::audit(tx, "sistem", "inisialisasi", None)?;
         Ok(token)
     })
 }
@@ -60,11 +61,11 @@ pub fn qr_payload(hub_url: &str, code: &str) -> String {
 pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), ServiceError> {
     db.with(|tx, cipher| {
         let mut doc =
-            db::load_doc(tx, cipher, "catalog", true)?.ok_or(ServiceError::Config("katalog belum dibuat; jalankan init".into()))?;
-        doc.set_actor(db::hub_actor(tx)?);
+            service::load_doc(tx, cipher, "catalog", true)?.ok_or(ServiceError::Config("katalog belum dibuat; jalankan init".into()))?;
+        doc.set_actor(service::hub_actor(tx)?);
         if document::update(&mut doc, catalog).map_err(|_| ServiceError::Internal)? {
-            db::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
-            db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
+            service::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
+            service::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
         }
         Ok(())
     })
@@ -75,7 +76,7 @@ pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), ServiceError>
 pub fn check_ready(db: &HubDb) -> Result<(), ServiceError> {
     db.with(|tx, cipher| {
         for (doc_id, what) in [("kelurahan", "profil kelurahan"), ("catalog", "katalog layanan")] {
-            let doc = db::load_doc(tx, cipher, doc_id, false)?
+            let doc = service::load_doc(tx, cipher, doc_id, false)?
                 .ok_or_else(|| ServiceError::Config(format!("{what} belum dibuat; jalankan `jemput-hub init` dulu")))?;
             let readable = match doc_id {
                 "kelurahan" => document::read::<Kelurahan>(&doc).is_ok(),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use jemput_core::crypto::MasterKey;
 
-use crate::db::HubDb;
 use crate::error::ServiceError;
+use crate::storage::HubDb;
 use crate::storage::{postgres::PgBackend, sqlite::SqliteBackend, Backend};
 
 /// Which back end a test runs on.
@@ -81,7 +81,7 @@ impl TestDb {
             }
             BackendKind::Postgres => {
                 let admin = postgres_url()?;
-                let name = format!("jemput_uji_{}", crate::db::random_secret(12).to_lowercase());
+                let name = format!("jemput_uji_{}", crate::service::random_secret(12).to_lowercase());
                 let a = admin.clone();
                 let n = name.clone();
                 std::thread::spawn(move || {

@@ -7,8 +7,9 @@ use http_body_util::BodyExt;
 use jemput_core::permissions::Scope;
 use jemput_core::sync::protocol::{self, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use jemput_hub::api::{app, AppState};
-use jemput_hub::db::{self, HubDb};
+use jemput_hub::service;
 use jemput_hub::setup;
+use jemput_hub::storage::HubDb;
 use jemput_hub::testing::{BackendKind, TestDb};
 use tower::ServiceExt;
 
@@ -74,8 +75,8 @@ fn sync_req(token: &str, req: &SyncRequest) -> Request<Body> {
 on_both_backends! {
 async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
     let h = hub(kind);
-    let o = h.db.with(|tx, _| db::add_officer(tx, "Pak Darmo", Scope { rw: 1, rt: Some(1) })).unwrap();
-    let code = h.db.with(|tx, _| db::create_enrol_code(tx, &o.id, 1)).unwrap();
+    let o = h.db.with(|tx, _| service::add_officer(tx, "Pak Darmo", Scope { rw: 1, rt: Some(1) })).unwrap();
+    let code = h.db.with(|tx, _| service::create_enrol_code(tx, &o.id, 1)).unwrap();
     let (s, b) = enroll(&h, "SALAHSALAH", "0190a1b2-0000-7000-8000-000000000001").await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_salah"));
     let (s, b) = enroll(&h, &code.to_lowercase(), "0190a1b2-0000-7000-8000-000000000001").await;
@@ -89,7 +90,7 @@ async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
     assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_terpakai"));
     // An expired code.
     let old = "KEDALUWARSA";
-    h.db.with(|tx, _| tx.insert_enrol_code(&db::secret_hash(old), &o.id, jemput_core::time_util::now_ms() - 1)).unwrap();
+    h.db.with(|tx, _| tx.insert_enrol_code(&service::secret_hash(old), &o.id, jemput_core::time_util::now_ms() - 1)).unwrap();
     let (s, b) = enroll(&h, old, "0190a1b2-0000-7000-8000-000000000003").await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_kedaluwarsa"));
     // The token syncs; an idle first sync brings the catalog and profile.
@@ -107,7 +108,7 @@ async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
     assert!(b.len() < 16, "idle answer is {} bytes", b.len());
     assert!(SyncResponse::decode(&b).unwrap().docs.is_empty());
     // Revoked: 401 with a clear code.
-    h.db.with(|tx, _| db::revoke_officer(tx, &o.id)).unwrap();
+    h.db.with(|tx, _| service::revoke_officer(tx, &o.id)).unwrap();
     let (s, b) = call(&h, sync_req(&token, &again)).await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "perangkat_dicabut"));
     let (s, b) = call(&h, sync_req("bukan-token", &again)).await;
@@ -118,8 +119,8 @@ async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
 on_both_backends! {
 async fn malformed_and_oversized_bodies_get_4xx(kind) {
     let h = hub(kind);
-    let o = h.db.with(|tx, _| db::add_officer(tx, "Bu Ningsih", Scope { rw: 1, rt: None })).unwrap();
-    let code = h.db.with(|tx, _| db::create_enrol_code(tx, &o.id, 1)).unwrap();
+    let o = h.db.with(|tx, _| service::add_officer(tx, "Bu Ningsih", Scope { rw: 1, rt: None })).unwrap();
+    let code = h.db.with(|tx, _| service::create_enrol_code(tx, &o.id, 1)).unwrap();
     let (_, b) = enroll(&h, &code, "0190a1b2-0000-7000-8000-000000000009").await;
     let token = serde_json::from_slice::<serde_json::Value>(&b).unwrap()["token"].as_str().unwrap().to_string();
     let garbage =
@@ -169,12 +170,12 @@ async fn staff_routes_need_a_staff_account_and_follow_the_status_rules(kind) {
     let (s, b) = call(&h, set("tidak-ada", "entah", None)).await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::BAD_REQUEST, "status_tidak_dikenal"));
     // A second account works; once deactivated, its token no longer does.
-    let (acct, token) = h.db.with(|tx, _| db::add_staff(tx, "Bu Rina (pelayanan)")).unwrap();
+    let (acct, token) = h.db.with(|tx, _| service::add_staff(tx, "Bu Rina (pelayanan)")).unwrap();
     let me = |t: &str| Request::get("/api/v1/staff/me").header("authorization", format!("Bearer {t}")).body(Body::empty()).unwrap();
     let (s, b) = call(&h, me(&token)).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&b).unwrap()["name"], "Bu Rina (pelayanan)");
-    h.db.with(|tx, _| db::revoke_staff(tx, &acct.id)).unwrap();
+    h.db.with(|tx, _| service::revoke_staff(tx, &acct.id)).unwrap();
     let (s, b) = call(&h, me(&token)).await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "staf_dicabut"));
     // Setting up the same hub twice is refused (devices keep their profile document).

@@ -46,7 +46,7 @@ fn free_port() -> u16 {
 }
 
 async fn start_serving(config: &std::path::Path, port: u16) -> Child {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -63,6 +63,8 @@ async fn start_serving(config: &std::path::Path, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("jemput-hub serve did not come up");
 }
 
@@ -192,7 +194,7 @@ async fn the_hub_serves_https_itself_and_shuts_down_gracefully() {
 
 #[test]
 fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses_the_document() {
-    use jemput_hub::isolation::{Isolation, Job};
+    use jemput_hub::engine::worker::{Isolation, Job};
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap();
     store.set_enrolment("petugas-1", "K7QM").unwrap();

@@ -233,8 +233,8 @@ async fn pipe(
         if !shape.one_way_delay.is_zero() && last.elapsed() > Duration::from_millis(50) {
             tokio::time::sleep(shape.one_way_delay).await;
         }
-        if shape.bytes_per_sec > 0 {
-            tokio::time::sleep(Duration::from_micros(n * 1_000_000 / shape.bytes_per_sec)).await;
+        if let Some(micros) = (n * 1_000_000).checked_div(shape.bytes_per_sec) {
+            tokio::time::sleep(Duration::from_micros(micros)).await;
         }
         if shape.loss > 0.0 && s.chance() < shape.loss {
             // A lost segment: the stream stalls for a retransmission timeout (about 2 RTT).

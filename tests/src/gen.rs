@@ -50,7 +50,7 @@ const NOTES: &[&str] = &[
 pub struct Rng(pub u64);
 impl Rng {
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -58,11 +58,11 @@ impl Rng {
     }
     /// One of `xs`.
     pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
+        xs[(self.next_u64() % xs.len() as u64) as usize]
     }
     /// A number in `lo..=hi`.
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
+        lo + self.next_u64() % (hi - lo + 1)
     }
 }
 
@@ -81,14 +81,14 @@ fn fill_value(kind: jemput_core::FieldKind, rng: &mut Rng) -> String {
 /// date and sex, a service of `catalog` with its mandatory documents seen and its fields filled,
 /// an RT/RW of `kel` (or `area` when given), a note now and then.
 pub fn draft(i: u64, rng: &mut Rng, catalog: &Catalog, kel: &Kelurahan, area: Option<(u16, u16)>) -> RequestDraft {
-    let female = rng.next() % 2 == 0;
+    let female = rng.next_u64().is_multiple_of(2);
     let name = format!("{} {}", rng.pick(if female { FIRST_F } else { FIRST_M }), rng.pick(LAST));
     let (d, m, y) = (rng.range(1, 28), rng.range(1, 12), rng.range(1950, 2006));
     let nik = format!("357602{:02}{:02}{:02}{:04}", d + if female { 40 } else { 0 }, m, y % 100, i % 9999 + 1);
     let services: Vec<_> = catalog.active_services().collect();
-    let service = services[(rng.next() % services.len() as u64) as usize];
-    let rw_pick = &kel.rws[(rng.next() % kel.rws.len() as u64) as usize];
-    let rt_pick = rw_pick.rts[(rng.next() % rw_pick.rts.len() as u64) as usize];
+    let service = services[(rng.next_u64() % services.len() as u64) as usize];
+    let rw_pick = &kel.rws[(rng.next_u64() % kel.rws.len() as u64) as usize];
+    let rt_pick = rw_pick.rts[(rng.next_u64() % rw_pick.rts.len() as u64) as usize];
     let (rw, rt) = area.unwrap_or((rw_pick.number, rt_pick));
     RequestDraft {
         service_code: service.code.clone(),
@@ -100,8 +100,8 @@ pub fn draft(i: u64, rng: &mut Rng, catalog: &Catalog, kel: &Kelurahan, area: Op
             birth_date: format!("{y}-{m:02}-{d:02}"),
             sex: if female { Sex::Perempuan } else { Sex::LakiLaki },
             address: Address { street: format!("{} No. {}", rng.pick(STREETS), rng.range(1, 120)), rt, rw },
-            phone: (rng.next() % 3 != 0).then(|| format!("08{}", rng.range(1_100_000_000, 1_999_999_999))),
-            uses_whatsapp: rng.next() % 2 == 0,
+            phone: (!rng.next_u64().is_multiple_of(3)).then(|| format!("08{}", rng.range(1_100_000_000, 1_999_999_999))),
+            uses_whatsapp: rng.next_u64().is_multiple_of(2),
         },
         documents_seen: service.requirements.iter().filter(|r| r.mandatory).map(|r| r.code.clone()).collect(),
         fields: service.fields.iter().map(|f| (f.key.clone(), fill_value(f.kind, rng))).collect::<BTreeMap<_, _>>(),

@@ -10,8 +10,9 @@ use jemput_core::request::{Address, Applicant, RequestDraft, Sex};
 use jemput_core::store::{Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 use jemput_hub::api::{app, AppState};
-use jemput_hub::db::{self, HubDb};
+use jemput_hub::service;
 use jemput_hub::setup;
+use jemput_hub::storage::HubDb;
 pub use jemput_hub::testing::BackendKind;
 use jemput_hub::testing::TestDb;
 
@@ -87,8 +88,8 @@ impl Phone {
     pub async fn enrol_at(db: &HubDb, url: &str, name: &str, scope: Scope) -> Phone {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Mutex::new(Store::open(dir.path().join("hp.db"), &StoreKey::generate()).expect("store"));
-        let o = db.with(|tx, _| db::add_officer(tx, name, scope)).expect("officer");
-        let code = db.with(|tx, _| db::create_enrol_code(tx, &o.id, 1)).expect("code");
+        let o = db.with(|tx, _| service::add_officer(tx, name, scope)).expect("officer");
+        let code = db.with(|tx, _| service::create_enrol_code(tx, &o.id, 1)).expect("code");
         let e = client::enroll(url, &code, name, &store).await.expect("enrol");
         Phone { store, token: e.token, officer_id: o.id, _dir: dir }
     }
@@ -105,7 +106,7 @@ const NAMES: [&str; 8] =
 /// A valid request for a domicile letter: resident `i` (name, NIK matching birth date and sex)
 /// living in RW `rw`, RT `rt` of the demo kelurahan.
 pub fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
-    let female = i % 2 == 0;
+    let female = i.is_multiple_of(2);
     let day = 1 + (i % 28) as u8;
     RequestDraft {
         service_code: "domisili".into(),

@@ -6,7 +6,7 @@ use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, ComplaintStatus,
 use jemput_core::permissions::Scope;
 use jemput_core::request::Status;
 use jemput_core::sync::client::RetryPolicy;
-use jemput_hub::db::DocFilter;
+use jemput_hub::storage::DocFilter;
 use jemput_tests::harness::{draft, serve, Phone, TestHub};
 use jemput_tests::on_both_backends;
 use serde_json::{json, Value};
@@ -118,14 +118,15 @@ on_both_backends! {
         let mut expect = vec![(a.receipt.clone(), Status::Selesai), (b.receipt.clone(), Status::Ditolak)];
         expect.sort();
         assert_eq!(changes, expect);
-        let s = phone.store.lock().unwrap();
-        let ra = s.request(&a.id).unwrap();
-        assert_eq!(ra.office.letter_number.as_deref(), Some("470/123/418.57.3/2026"));
-        assert_eq!(s.request(&b.id).unwrap().status_reason(), Some("Bukan warga RT 001"));
-        let comp = s.complaint(&c.id).unwrap();
-        assert_eq!(comp.status(), ComplaintStatus::Selesai);
-        assert_eq!(comp.latest_response(), Some("Sudah dibersihkan bersama DLH hari Sabtu"));
-        drop(s);
+        {
+            let s = phone.store.lock().unwrap();
+            let ra = s.request(&a.id).unwrap();
+            assert_eq!(ra.office.letter_number.as_deref(), Some("470/123/418.57.3/2026"));
+            assert_eq!(s.request(&b.id).unwrap().status_reason(), Some("Bukan warga RT 001"));
+            let comp = s.complaint(&c.id).unwrap();
+            assert_eq!(comp.status(), ComplaintStatus::Selesai);
+            assert_eq!(comp.latest_response(), Some("Sudah dibersihkan bersama DLH hari Sabtu"));
+        }
 
         // Officers and devices, and the audit trail of who saw what.
         let (s, o) = staff(&url, &t, "POST", "officers", Some(json!({ "name": "Bu Ningsih", "rw": 1, "rt": 2 }))).await;
@@ -213,7 +214,7 @@ on_both_backends! {
             for k in 0..5 {
                 p.store.lock().unwrap().record_request(&draft(i * 10 + k, rw, rt), true).unwrap();
             }
-            let url = if i % 2 == 0 { hub.url() } else { url2.clone() };
+            let url = if i.is_multiple_of(2) { hub.url() } else { url2.clone() };
             let client = p.client(&url, quick());
             let p: &Phone = p;
             tasks.push(async move { client.sync(&p.store, |_| {}).await.unwrap() });

@@ -4,9 +4,9 @@
 
 use jemput_core::permissions::Scope;
 use jemput_core::sync::client::RetryPolicy;
-use jemput_hub::api::device::{apply_incoming, prepare_checks};
-use jemput_hub::db;
-use jemput_hub::isolation::{run_job, Isolation};
+use jemput_hub::engine::worker::{run_job, Isolation};
+use jemput_hub::engine::{apply_incoming, prepare_checks};
+use jemput_hub::service;
 use jemput_tests::harness::{draft, Phone, TestHub};
 use jemput_tests::on_both_backends;
 
@@ -16,7 +16,7 @@ async fn a_precheck_is_reused_only_for_the_same_job(kind) {
     let phone = Phone::enrol(&hub, "Bu Sri", Scope { rw: 1, rt: Some(2) }).await;
     phone.client(&hub.url(), RetryPolicy::default()).sync(&phone.store, |_| {}).await.unwrap();
     let token = phone.token.clone();
-    let device = hub.db.with(move |tx, _| db::device_by_token(tx, &token)).unwrap().unwrap();
+    let device = hub.db.with(move |tx, _| service::device_by_token(tx, &token)).unwrap().unwrap();
     let iso = Isolation::default();
 
     // A stale check (made when the hub's copy was different) is not reused.

@@ -7,7 +7,7 @@
 use jemput_core::permissions::Scope;
 use jemput_core::sync::client::RetryPolicy;
 use jemput_core::sync::protocol::{self, SyncResponse};
-use jemput_hub::db::DocFilter;
+use jemput_hub::storage::DocFilter;
 use jemput_tests::fault_proxy::{FaultProxy, FaultRates, LinkShape};
 use jemput_tests::harness::{draft, Phone, TestHub};
 use jemput_tests::on_both_backends;

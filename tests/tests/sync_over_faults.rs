@@ -8,7 +8,7 @@ use jemput_core::permissions::Scope;
 use jemput_core::request::{Request, Status};
 use jemput_core::store::RequestFilter;
 use jemput_core::sync::client::RetryPolicy;
-use jemput_hub::db::DocFilter;
+use jemput_hub::storage::DocFilter;
 use jemput_tests::fault_proxy::{FaultProxy, FaultRates, LinkShape};
 use jemput_tests::harness::{draft, BackendKind, Phone, TestHub};
 use jemput_tests::on_both_backends;
@@ -43,7 +43,7 @@ fn hub_request(hub: &TestHub, id: &str) -> Option<Request> {
         r
     };
     hub.db
-        .with(move |tx, cipher| Ok::<_, jemput_hub::error::ServiceError>(jemput_hub::db::load_doc(tx, cipher, &id, false)?.map(seen)))
+        .with(move |tx, cipher| Ok::<_, jemput_hub::error::ServiceError>(jemput_hub::service::load_doc(tx, cipher, &id, false)?.map(seen)))
         .unwrap()
 }
 
@@ -79,7 +79,7 @@ async fn scenario(kind: BackendKind, seed: u64, per_phone: usize, rounds: usize)
         }
         // The office decides on what it has.
         for (k, id) in recorded.iter().enumerate() {
-            if (k + round + seed as usize) % 3 == 0 {
+            if (k + round + seed as usize).is_multiple_of(3) {
                 if let Some(r) = hub_request(&hub, id) {
                     let next = match r.status() {
                         Status::Terkirim => Some("diverifikasi"),
@@ -172,7 +172,7 @@ async fn concurrent_edits(kind: BackendKind) {
     assert_eq!(hub_request(&hub, &rec.id).unwrap().status(), Status::Diserahkan);
     // A revoked phone gets 401 and keeps its unsent data.
     let rec2 = phone.store.lock().unwrap().record_request(&draft(2, 1, 1), true).unwrap();
-    hub.db.with(|tx, _| jemput_hub::db::revoke_officer(tx, &phone.officer_id)).unwrap();
+    hub.db.with(|tx, _| jemput_hub::service::revoke_officer(tx, &phone.officer_id)).unwrap();
     let err = client.sync(&phone.store, |_| {}).await.unwrap_err();
     assert!(matches!(err, jemput_core::sync::client::SyncError::Unauthorized), "{err:?}");
     let s = phone.store.lock().unwrap();

@@ -411,7 +411,7 @@ fn retention_drops_whole_documents_of_closed_records_only() {
         .conn
         .query_row("SELECT (SELECT count(*) FROM docs WHERE kind IN ('request','complaint')) + (SELECT count(*) FROM doc_chunks) + (SELECT count(*) FROM name_tokens WHERE doc NOT IN (SELECT id FROM docs))", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(leftovers, 1 + 0, "only the open request's document remains, no orphan chunks or tokens");
+    assert_eq!(leftovers, 1, "only the open request's document remains, no orphan chunks or tokens");
 }
 
 #[test]

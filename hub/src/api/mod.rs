@@ -13,23 +13,27 @@ use axum::Router;
 use jemput_core::sync::protocol;
 use jemput_core::{Complaint, Request};
 
-use crate::db::HubDb;
+use crate::engine::{Engine, Isolation};
+use crate::storage::HubDb;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub db: HubDb,
-    /// Where incoming documents are decoded and checked.
-    pub isolation: crate::isolation::Isolation,
-    /// Exchange uploads this instance is receiving now.
-    pub uploads: device::Receiving,
+    /// The sync engine.
+    pub engine: Engine,
 }
 
 impl AppState {
     /// State with documents checked in this process (tests, the demo).
     pub fn new(db: HubDb) -> AppState {
-        AppState { db, isolation: Default::default(), uploads: Default::default() }
+        AppState::with_isolation(db, Isolation::default())
+    }
+
+    /// State with documents checked as `isolation` says.
+    pub fn with_isolation(db: HubDb, isolation: Isolation) -> AppState {
+        AppState { engine: Engine::new(db.clone(), isolation), db }
     }
 }
 

@@ -20,13 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::{bearer, AppState};
-use crate::db::{self, DocFilter, HubTx, StaffAccount};
 use crate::error::ServiceError;
+use crate::service;
+use crate::storage::{DocFilter, HubTx, StaffAccount};
 
 /// The staff account behind a request's token.
 fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, ServiceError> {
     let t = token.as_deref().ok_or(ServiceError::Unauthorized("staf_belum_masuk", "Staf belum masuk"))?;
-    db::staff_by_token(tx, t)
+    service::staff_by_token(tx, t)
 }
 
 /// Runs `f` in a transaction as the staff member whose token `headers` carry; refused when there
@@ -123,7 +124,7 @@ fn read_record<R: OfficeRecord>(
     id: &str,
     for_update: bool,
 ) -> Result<(automerge::AutoCommit, R), ServiceError> {
-    let doc = db::load_doc(tx, cipher, id, for_update)?.ok_or(ServiceError::NotFound(R::MISSING))?;
+    let doc = service::load_doc(tx, cipher, id, for_update)?.ok_or(ServiceError::NotFound(R::MISSING))?;
     let mut r: R = document::read(&doc).map_err(|_| ServiceError::Corrupt("dokumen yang diminta staf"))?;
     r.office_view();
     Ok((doc, r))
@@ -194,7 +195,7 @@ pub(crate) async fn list<R: OfficeRecord>(
         for id in tx.doc_ids(&f, offset, limit)? {
             items.push(read_record::<R>(tx, cipher, &id, false)?.1.row());
         }
-        db::audit(tx, &who(staff), R::AUDIT_LIST, None)?;
+        service::audit(tx, &who(staff), R::AUDIT_LIST, None)?;
         Ok(Page { total, items })
     })
     .await?;
@@ -209,7 +210,7 @@ pub(crate) async fn get_one<R: OfficeRecord>(
 ) -> Result<impl IntoResponse, ApiError> {
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
-        db::audit(tx, &who(staff), R::AUDIT_READ, Some(&id))?;
+        service::audit(tx, &who(staff), R::AUDIT_READ, Some(&id))?;
         Ok(r)
     })
     .await?;
@@ -233,8 +234,8 @@ pub(crate) async fn by_receipt(
         .map_err(|_| ServiceError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
     let found = as_staff(&s, &headers, move |tx, cipher, staff| {
         let id = tx.doc_by_receipt(code.as_str())?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
-        let doc = db::load_doc(tx, cipher, &id, false)?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
-        db::audit(tx, &who(staff), "cari_tanda_terima", Some(&id))?;
+        let doc = service::load_doc(tx, cipher, &id, false)?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
+        service::audit(tx, &who(staff), "cari_tanda_terima", Some(&id))?;
         Ok(match document::kind(&doc).map_err(|_| ServiceError::Corrupt("dokumen dengan kode tanda terima"))? {
             DocKind::Complaint => {
                 let c: Complaint = document::read(&doc).map_err(|_| ServiceError::Corrupt("dokumen dengan kode tanda terima"))?;
@@ -271,10 +272,10 @@ pub(crate) async fn set_request_status(
             tracing::info!(reason = %m, "perubahan status ditolak");
             ServiceError::Rejected("status_tidak_diizinkan", m)
         })?;
-        doc.set_actor(db::hub_actor(tx)?);
+        doc.set_actor(service::hub_actor(tx)?);
         document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
-        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-        db::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(&id))?;
+        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
+        service::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(&id))?;
         Ok(r)
     })
     .await?;
@@ -307,10 +308,10 @@ pub(crate) async fn set_office_fields(
         if let Some(n) = &b.staff_notes {
             r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
         }
-        doc.set_actor(db::hub_actor(tx)?);
+        doc.set_actor(service::hub_actor(tx)?);
         document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
-        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-        db::audit(tx, &who(staff), "isian_kantor", Some(&id))?;
+        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
+        service::audit(tx, &who(staff), "isian_kantor", Some(&id))?;
         Ok(r)
     })
     .await?;
@@ -352,10 +353,10 @@ pub(crate) async fn answer_complaint(
         let actor = Actor { role: Role::Staf, id: staff.id.clone() };
         c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
             .map_err(|m| ServiceError::Rejected("status_tidak_diizinkan", m))?;
-        doc.set_actor(db::hub_actor(tx)?);
+        doc.set_actor(service::hub_actor(tx)?);
         document::update(&mut doc, &c).map_err(|_| ServiceError::Internal)?;
-        db::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
-        db::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
+        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
+        service::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
         Ok(c)
     })
     .await?;
@@ -363,7 +364,7 @@ pub(crate) async fn answer_complaint(
 }
 
 pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(as_staff(&s, &headers, move |tx, _, _| db::officers(tx)).await?))
+    Ok(Json(as_staff(&s, &headers, move |tx, _, _| service::officers(tx)).await?))
 }
 
 #[derive(Deserialize, Clone)]
@@ -375,8 +376,8 @@ pub(crate) struct OfficerBody {
 
 /// The kelurahan profile as stored.
 fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
-    let doc =
-        db::load_doc(tx, cipher, "kelurahan", false)?.ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
+    let doc = service::load_doc(tx, cipher, "kelurahan", false)?
+        .ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
     document::read(&doc).map_err(|_| ServiceError::Internal)
 }
 
@@ -394,8 +395,8 @@ pub(crate) async fn add_officer(
         if !exists {
             return Err(ServiceError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
         }
-        let o = db::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
-        db::audit(tx, &who(staff), &format!("tambah_petugas:{}", o.id), None)?;
+        let o = service::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
+        service::audit(tx, &who(staff), &format!("tambah_petugas:{}", o.id), None)?;
         Ok(o)
     })
     .await?;
@@ -425,8 +426,8 @@ pub(crate) async fn enrol_code(
     let b = body.map(|Json(b)| b).unwrap_or_default();
     let hours = b.hours.unwrap_or(48);
     let code = as_staff(&s, &headers, move |tx, _, staff| {
-        let code = db::create_enrol_code(tx, &id, hours)?;
-        db::audit(tx, &who(staff), &format!("kode_pendaftaran:{id}"), None)?;
+        let code = service::create_enrol_code(tx, &id, hours)?;
+        service::audit(tx, &who(staff), &format!("kode_pendaftaran:{id}"), None)?;
         Ok(code)
     })
     .await?;
@@ -440,8 +441,8 @@ pub(crate) async fn revoke_officer(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     as_staff(&s, &headers, move |tx, _, staff| {
-        db::revoke_officer(tx, &id)?;
-        db::audit(tx, &who(staff), &format!("cabut_petugas:{id}"), None)
+        service::revoke_officer(tx, &id)?;
+        service::audit(tx, &who(staff), &format!("cabut_petugas:{id}"), None)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -457,8 +458,8 @@ pub(crate) async fn revoke_device(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     as_staff(&s, &headers, move |tx, _, staff| {
-        db::revoke_device(tx, &id)?;
-        db::audit(tx, &who(staff), &format!("cabut_perangkat:{id}"), None)
+        service::revoke_device(tx, &id)?;
+        service::audit(tx, &who(staff), &format!("cabut_perangkat:{id}"), None)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -480,23 +481,23 @@ pub struct ImportReport {
 pub fn import_bundle_bytes(
     tx: &mut dyn HubTx,
     cipher: &Cipher,
-    isolation: &crate::isolation::Isolation,
+    isolation: &crate::engine::Isolation,
     bytes: &[u8],
     by: &str,
 ) -> Result<ImportReport, ServiceError> {
     let bundle =
         Bundle::decode(bytes).map_err(|_| ServiceError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
-    let device = db::device_by_id(tx, &bundle.device_id)?
+    let device = service::device_by_id(tx, &bundle.device_id)?
         .ok_or(ServiceError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
-    let applied = super::device::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
+    let applied = crate::engine::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
     let changed = applied.iter().filter(|a| a.stored).count();
     let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
-    db::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;
+    service::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;
     Ok(ImportReport { docs: bundle.docs.len(), changed, refused })
 }
 
 pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let isolation = s.isolation.clone();
+    let isolation = s.engine.isolation().clone();
     let report = as_staff(&s, &headers, move |tx, cipher, staff| import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff))).await?;
     Ok(Json(report))
 }

@@ -153,6 +153,9 @@ pub struct DocFilter {
     pub rt: Option<u16>,
 }
 
+/// One audit log entry: (at, actor, action, doc id).
+pub type AuditEntry = (i64, String, String, Option<String>);
+
 /// One transaction's worth of storage primitives. Implemented by each back end; the logic above
 /// it is shared, so both back ends behave the same (one acceptance suite runs against both).
 pub trait HubTx {
@@ -194,8 +197,8 @@ pub trait HubTx {
 
     /// Appends to the audit log.
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError>;
-    /// The newest audit entries: (at, actor, action, doc id).
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError>;
+    /// The newest audit entries.
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
 
     /// Inserts an officer.
     fn insert_officer(&mut self, officer: &Officer, created_at: i64) -> Result<(), StorageError>;
@@ -293,7 +296,7 @@ impl HubDb {
                 }
                 None => {
                     tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
-                    tx.set_meta("actor", &jemput_core::document::random_actor().to_bytes())?;
+                    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
                 }
             }
             Ok(())

@@ -352,7 +352,7 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
         let rows = self.tx.query("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1", &[&i64::from(limit)])?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
     }

@@ -226,6 +226,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    #[allow(clippy::type_complexity)]
     fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError> {
         let row: Option<(Vec<u8>, Option<Vec<u8>>, Option<i64>)> = self
             .0
@@ -271,7 +272,7 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, StorageError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
         let mut st = self.0.prepare("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

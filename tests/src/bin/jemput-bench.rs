@@ -18,7 +18,7 @@ use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::sync::client::RetryPolicy;
 use jemput_core::sync::protocol::{self, SyncResponse};
 use jemput_core::Catalog;
-use jemput_hub::db::HubDb;
+use jemput_hub::storage::HubDb;
 use jemput_tests::fault_proxy::{FaultProxy, FaultRates, LinkShape};
 use jemput_tests::gen::{self, Rng};
 use jemput_tests::harness::{serve, BackendKind, Phone, TestHub};
@@ -81,7 +81,7 @@ fn record(phone: &Phone, rng: &mut Rng, n: usize, area: (u16, u16)) -> Vec<Strin
     let mut s = phone.store.lock().unwrap();
     (0..n)
         .map(|i| {
-            let d = gen::draft(rng.next() % 1_000_000 + i as u64, rng, &catalog, &kel, Some(area));
+            let d = gen::draft(rng.next_u64() % 1_000_000 + i as u64, rng, &catalog, &kel, Some(area));
             s.record_request(&d, true).expect("generated request is valid").id
         })
         .collect()
@@ -504,7 +504,7 @@ async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) ->
                 let req = s.list_requests(&RequestFilter::default(), 0, 1).unwrap();
                 req.first().map(|r| (r.rw, r.rt))
             };
-            let k = 1 + (rng.next() % 5) as usize;
+            let k = 1 + (rng.next_u64() % 5) as usize;
             record(p, rng, k, area.unwrap_or((1, 1)));
             let req = p.store.lock().unwrap().prepare_sync(256 * 1024).unwrap();
             bodies.push((protocol::encode(&req), req));
@@ -621,7 +621,7 @@ async fn month(b: &mut Bench) {
     for day in 0..days {
         for hour in 0..24 {
             // Daytime work at the door: about 200 requests over the month.
-            if (8..16).contains(&hour) && recorded < 200 && rng.next() % 8 < 7 {
+            if (8..16).contains(&hour) && recorded < 200 && rng.next_u64() % 8 < 7 {
                 for id in record(&phone, &mut rng, 1, (1, 1)) {
                     open.push((id, 0));
                 }
@@ -634,7 +634,7 @@ async fn month(b: &mut Bench) {
                     let on_hub = hub.db.with({
                         let id = id.clone();
                         move |tx, cipher| -> Result<bool, jemput_hub::error::ServiceError> {
-                            Ok(jemput_hub::db::load_doc(tx, cipher, &id, false)?.is_some())
+                            Ok(jemput_hub::service::load_doc(tx, cipher, &id, false)?.is_some())
                         }
                     });
                     if on_hub.unwrap() {

@@ -1,0 +1,227 @@
+//! The exchange itself, over the storage trait and nothing else: every incoming document
+//! locked, checked on a copy (prepared outside the write transaction when possible) and stored
+//! or refused; then the documents of the device's scope that changed after its cursor, with the
+//! known/pending heads bookkeeping that lets each message carry only what the device lacks.
+
+use jemput_core::crypto::Cipher;
+use jemput_core::sync::hub_side;
+use jemput_core::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+
+use super::heads;
+use super::worker::{Isolation, Job, Outcome};
+use crate::error::ServiceError;
+use crate::service::officers::Device;
+use crate::service::{audit, docs};
+use crate::storage::HubTx;
+
+/// Most documents the hub sends in one response; the rest follow with `more`.
+pub const MAX_DOCS_PER_RESPONSE: usize = 500;
+
+/// What became of one incoming document.
+pub struct Applied {
+    /// The document's id.
+    pub doc_id: String,
+    /// The answer for the device, if any.
+    pub reply: Option<Vec<u8>>,
+    /// The heads the hub holds after applying (the device will have them once it applies the
+    /// answer).
+    pub hub_heads: Option<Vec<automerge::ChangeHash>>,
+    /// Why it was refused.
+    pub refusal: Option<DocRefusal>,
+    /// Whether the hub's copy changed.
+    pub stored: bool,
+}
+
+/// The check job for one incoming document: the hub's current copy (locked with
+/// `for_update`), what the device is known to have (recorded as known only with `promote`).
+#[allow(clippy::too_many_arguments)]
+fn job_for(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    device: &Device,
+    hub_actor: &automerge::ActorId,
+    dm: &DocMessage,
+    cursor: u64,
+    track_device: bool,
+    in_write: bool,
+) -> Result<Job, ServiceError> {
+    let current = docs::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
+    let known = match (track_device, in_write) {
+        (false, _) => Vec::new(),
+        (true, true) => heads::known_heads(tx, &device.id, &dm.doc_id, cursor)?,
+        (true, false) => heads::known_heads_peek(tx, &device.id, &dm.doc_id, cursor)?,
+    };
+    Ok(Job {
+        current,
+        known: known.iter().map(|h| h.0).collect(),
+        device_id: device.id.clone(),
+        officer_id: device.officer_id.clone(),
+        scope: device.scope,
+        actors: device
+            .actors
+            .iter()
+            .filter_map(|a| jemput_core::sync::protocol::actor_from_hex(a))
+            .map(|a| a.to_bytes().to_vec())
+            .collect(),
+        hub_actor: hub_actor.to_bytes().to_vec(),
+        message: dm.message.clone(),
+    })
+}
+
+fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
+    let mut order: Vec<&DocMessage> = docs.iter().collect();
+    order.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
+    order.dedup_by(|a, b| a.doc_id == b.doc_id);
+    order
+}
+
+/// The check jobs for a device's incoming documents as the hub stands now, read without
+/// changing anything: run them outside the write transaction (they are the costly part of an
+/// exchange) and hand the results to [`apply_incoming`], which reuses each one whose job is
+/// still the same inside the transaction.
+pub fn prepare_checks(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    device: &Device,
+    docs: &[DocMessage],
+    cursor: u64,
+) -> Result<Vec<Job>, ServiceError> {
+    let hub_actor = docs::hub_actor(tx)?;
+    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
+}
+
+/// Applies incoming document messages written by `device` (from a sync exchange or an imported
+/// bundle). Every document is locked first, in id order, then checked on a copy (in a worker
+/// process when `isolation` says so; a check in `prechecked` made outside the transaction with
+/// the very same job is reused), then stored: a refused change leaves the hub's copy
+/// untouched. With `track_device`, what the device says it has is recorded for the next
+/// exchange.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_incoming(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    isolation: &Isolation,
+    device: &Device,
+    docs: &[DocMessage],
+    cursor: u64,
+    track_device: bool,
+    audit_actor: &str,
+    prechecked: &[(Job, Outcome)],
+) -> Result<Vec<Applied>, ServiceError> {
+    let hub_actor = docs::hub_actor(tx)?;
+    // Phase 1: lock and check every document (row locks first, so two hub instances cannot
+    // deadlock on the change-log lock taken when storing).
+    let mut outcomes = Vec::with_capacity(docs.len());
+    for dm in in_order(docs) {
+        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true)?;
+        let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
+            Some((_, o)) => o.clone(),
+            None => isolation.run(&job),
+        };
+        outcomes.push((dm.doc_id.clone(), outcome));
+    }
+    // Phase 2: store what was accepted.
+    let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (doc_id, o) in outcomes {
+        if track_device {
+            heads::set_known_heads(tx, &device.id, &doc_id, &heads(&o.device_heads))?;
+        }
+        if let Some((code, message)) = o.refusal {
+            audit::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
+            out.push(Applied {
+                doc_id: doc_id.clone(),
+                reply: None,
+                hub_heads: None,
+                refusal: Some(DocRefusal { doc_id, code, message }),
+                stored: false,
+            });
+            continue;
+        }
+        let stored = match (o.updated, o.placed, o.full_message, &o.hub_heads) {
+            (Some(bytes), Some(place), Some(full), Some(h)) => {
+                docs::put_doc(tx, cipher, &doc_id, &docs::DocVersion { bytes: &bytes, full_message: &full, heads: &heads(h) }, &place)?;
+                audit::audit(tx, audit_actor, "tulis", Some(&doc_id))?;
+                true
+            }
+            _ => false,
+        };
+        out.push(Applied { doc_id, reply: o.reply, hub_heads: o.hub_heads.map(|h| heads(&h)), refusal: None, stored });
+    }
+    Ok(out)
+}
+
+/// Applies a device's request and builds the answer, in one transaction: either everything
+/// the answer acknowledges is durable, or nothing changed.
+pub fn exchange(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    isolation: &Isolation,
+    device: &Device,
+    req: &SyncRequest,
+    prechecked: &[(Job, Outcome)],
+) -> Result<SyncResponse, ServiceError> {
+    let actor = format!("perangkat:{}", device.id);
+    let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
+    let mut replies: Vec<DocMessage> = Vec::new();
+    let mut refused = Vec::new();
+    // Heads each answered document will have on the device once it applies this answer.
+    let mut pending: Vec<(String, Vec<automerge::ChangeHash>)> = Vec::new();
+    let mut handled: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for a in applied {
+        handled.insert(a.doc_id.clone());
+        if let Some(r) = a.refusal {
+            refused.push(r);
+        } else if let Some(m) = a.reply {
+            if let Some(h) = a.hub_heads {
+                pending.push((a.doc_id.clone(), h));
+            }
+            replies.push(DocMessage { doc_id: a.doc_id, message: m });
+        }
+    }
+    // Documents of the device's scope (and the catalog and profile) changed after its cursor,
+    // up to the newest sequence number visible now (later ones come next time).
+    let (rt_lo, rt_hi) = match device.scope.rt {
+        Some(rt) => (rt, rt),
+        None => (0, u16::MAX),
+    };
+    let top = tx.top_seq()?;
+    let changed = tx.changed_docs(req.cursor as i64, top, device.scope.rw, rt_lo, rt_hi)?;
+    let mut cursor = top.max(req.cursor as i64);
+    let mut more = false;
+    let mut sent = 0usize;
+    for (seq, doc_id) in changed {
+        if handled.contains(&doc_id) {
+            continue;
+        }
+        if sent >= MAX_DOCS_PER_RESPONSE {
+            cursor = seq - 1;
+            more = true;
+            break;
+        }
+        let known = heads::known_heads(tx, &device.id, &doc_id, req.cursor)?;
+        // A document the device has none of: its stored full message, without decoding it.
+        if known.is_empty() {
+            if let Some(full) = docs::full_message(tx, cipher, &doc_id)? {
+                replies.push(DocMessage { doc_id: doc_id.clone(), message: full.message });
+                sent += 1;
+                pending.push((doc_id.clone(), full.heads));
+                continue;
+            }
+        }
+        let Some(mut doc) = docs::load_doc(tx, cipher, &doc_id, false)? else { continue };
+        if let Some(m) = hub_side::message_for_device(&mut doc, &known) {
+            replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
+            sent += 1;
+            pending.push((doc_id.clone(), doc.get_heads()));
+        }
+    }
+    // Only an answer that moves the cursor can be recognised as applied later.
+    if cursor as u64 > req.cursor {
+        for (doc_id, heads) in &pending {
+            heads::set_pending_heads(tx, &device.id, doc_id, heads, cursor as u64)?;
+        }
+    }
+    tx.touch_device(&device.id, jemput_core::time_util::now_ms())?;
+    Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused })
+}

@@ -1,0 +1,52 @@
+//! What the hub knows each device holds of each document: known heads, and heads sent in an
+//! answer that count once the device comes back with that answer's cursor (so a lost answer
+//! makes the hub send the changes again).
+
+use automerge::ChangeHash;
+use jemput_core::sync::protocol;
+
+use crate::error::ServiceError;
+use crate::storage::HubTx;
+
+/// Stored heads; a length that is not whole hashes is a corrupt row (an error, never cut).
+fn bytes_heads(b: &[u8]) -> Result<Vec<ChangeHash>, ServiceError> {
+    protocol::decode_heads(b).map_err(|_| ServiceError::Corrupt("heads tersimpan"))
+}
+
+/// What the hub knows a device has of a document. Heads sent in an earlier answer count once
+/// the device's cursor shows it applied that answer (`cursor` ≥ the answer's cursor); an answer
+/// lost on the way leaves the older heads, so the changes are sent again.
+pub fn known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
+    known_heads_as(tx, device_id, doc_id, cursor, true)
+}
+
+/// [`known_heads`] without recording anything (for checks prepared outside the write
+/// transaction).
+pub fn known_heads_peek(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
+    known_heads_as(tx, device_id, doc_id, cursor, false)
+}
+
+fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64, promote: bool) -> Result<Vec<ChangeHash>, ServiceError> {
+    Ok(match tx.known(device_id, doc_id)? {
+        None => Vec::new(),
+        Some(k) => match k.pending {
+            Some((p, pc)) if cursor as i64 >= pc => {
+                if promote {
+                    tx.promote_pending(device_id, doc_id, &p)?;
+                }
+                bytes_heads(&p)?
+            }
+            _ => bytes_heads(&k.heads)?,
+        },
+    })
+}
+
+/// Records heads sent to a device in an answer with cursor `cursor`.
+pub fn set_pending_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash], cursor: u64) -> Result<(), ServiceError> {
+    Ok(tx.set_pending(device_id, doc_id, &protocol::encode_heads(heads), cursor as i64)?)
+}
+
+/// Records what a device has of a document.
+pub fn set_known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), ServiceError> {
+    Ok(tx.set_known(device_id, doc_id, &protocol::encode_heads(heads))?)
+}

@@ -1,0 +1,103 @@
+//! Resumable exchanges (ADR 0006): what the hub holds of a device's exchange (the upload
+//! received so far, or the answer once applied, both sealed), joining a continued upload onto
+//! the held part, and which uploads this hub instance is receiving right now.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use jemput_core::crypto::Cipher;
+use jemput_core::sync::protocol;
+
+use crate::error::ServiceError;
+use crate::service::officers::{self, Device};
+use crate::storage::HubTx;
+
+pub(crate) fn exchange_context(device_id: &str, key: &str) -> Vec<u8> {
+    format!("hub:exchange:{device_id}:{key}").into_bytes()
+}
+
+/// The device a token belongs to, if it is enrolled and not revoked.
+pub fn authorized(tx: &mut dyn HubTx, token: &str) -> Result<Device, ServiceError> {
+    let device = officers::device_by_token(tx, token)?.ok_or(ServiceError::Unauthorized("token_salah", "Perangkat tidak dikenal"))?;
+    if device.revoked {
+        return Err(ServiceError::Unauthorized("perangkat_dicabut", "Perangkat ini sudah dicabut oleh kelurahan"));
+    }
+    Ok(device)
+}
+
+/// What the hub holds of a device's exchange `key`: the answer once applied (uncompressed, see
+/// [`protocol::raw_body`]), or else the upload received so far (empty when the key is new).
+pub enum Held {
+    /// The answer, uncompressed.
+    Answer(Vec<u8>),
+    /// The upload received so far.
+    Upload(Vec<u8>),
+}
+
+/// What the hub holds of exchange `key` of a device.
+pub fn held(tx: &mut dyn HubTx, cipher: &Cipher, device_id: &str, key: &str) -> Result<Held, ServiceError> {
+    let ctx = exchange_context(device_id, key);
+    match tx.exchange(device_id)? {
+        Some(row) if row.key == key => match row.answer {
+            Some(a) => Ok(Held::Answer(cipher.open(&ctx, &a).map_err(|_| ServiceError::Internal)?)),
+            None => Ok(Held::Upload(cipher.open(&ctx, &row.upload).map_err(|_| ServiceError::Internal)?)),
+        },
+        _ => Ok(Held::Upload(Vec::new())),
+    }
+}
+
+/// The held upload with `part` written at `offset` (what the hub held past `offset` is replaced);
+/// `Err` with the held length when the hub holds fewer than `offset` bytes.
+pub fn join_upload(mut held: Vec<u8>, offset: usize, part: &[u8]) -> Result<Vec<u8>, usize> {
+    if offset > held.len() {
+        return Err(held.len());
+    }
+    held.truncate(offset);
+    held.extend_from_slice(part);
+    Ok(held)
+}
+
+/// The refusal of a continued upload that starts past what the hub holds.
+pub fn offset_mismatch(held: usize) -> ServiceError {
+    ServiceError::Rejected("offset_tidak_cocok", format!("Hub memegang {held} bita dari unggahan ini; lanjutkan dari sana"))
+}
+
+/// A kept answer as sent: compressed (deterministic, so a resumed answer continues the same bytes).
+pub fn compress_answer(raw: &[u8]) -> Vec<u8> {
+    protocol::compress(raw, protocol::FORMAT_DICTIONARY_V1)
+}
+
+/// The exchange keys whose uploads this hub instance is receiving right now. A device asking
+/// where such an exchange stands (after its side of the connection broke) waits until the hub
+/// has noticed the break and kept what arrived, so the answer counts every byte received.
+#[derive(Clone, Default)]
+pub struct Receiving(Arc<Mutex<HashSet<String>>>);
+
+/// Removes a key from [`Receiving`] when its upload ends, however it ends.
+pub struct ReceivingGuard(Receiving, String);
+
+impl Drop for ReceivingGuard {
+    fn drop(&mut self) {
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+    }
+}
+
+impl Receiving {
+    /// Marks the upload of `key` as arriving until the guard is dropped.
+    pub fn start(&self, key: &str) -> ReceivingGuard {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string());
+        ReceivingGuard(self.clone(), key.to_string())
+    }
+
+    fn busy(&self, key: &str) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(key)
+    }
+
+    /// Waits (at most `limit`) while the upload of `key` is still being received.
+    pub async fn settle(&self, key: &str, limit: std::time::Duration) {
+        let until = tokio::time::Instant::now() + limit;
+        while self.busy(key) && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}

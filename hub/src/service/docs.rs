@@ -1,0 +1,93 @@
+//! Documents as the hub keeps them: sealed under the hub's data key, with the message carrying
+//! all of a document's changes kept beside it (sent to a device that has none of it without
+//! decoding), and the hub's own Automerge actor.
+
+use automerge::{AutoCommit, ChangeHash};
+use jemput_core::crypto::Cipher;
+use jemput_core::sync::hub_side::Placement;
+use jemput_core::sync::protocol;
+
+use crate::error::ServiceError;
+use crate::storage::{DocPlace, HubTx, SealedFull};
+
+/// The hub's own Automerge actor (for its stamps and staff edits).
+pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
+    let b = tx.meta("actor")?.ok_or(ServiceError::Internal)?;
+    Ok(automerge::ActorId::from(b.as_slice()))
+}
+
+/// Loads a stored document; `for_update` locks it until the transaction ends (use it before
+/// changing the document).
+pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<AutoCommit>, ServiceError> {
+    match load_doc_bytes(tx, cipher, doc_id, for_update)? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(AutoCommit::load(&bytes).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?)),
+    }
+}
+
+/// A stored document's bytes (opened, not decoded).
+pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, ServiceError> {
+    match tx.sealed_doc(doc_id, for_update)? {
+        None => Ok(None),
+        Some(s) => {
+            Ok(Some(cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?))
+        }
+    }
+}
+
+/// A version of a document to store: its `save()` bytes and the message carrying all its
+/// changes with its heads (what a device that has none of it is sent, without decoding).
+pub struct DocVersion<'a> {
+    /// `save()` bytes.
+    pub bytes: &'a [u8],
+    /// [`jemput_core::sync::peer::exact_message`] from nothing.
+    pub full_message: &'a [u8],
+    /// The document's heads.
+    pub heads: &'a [ChangeHash],
+}
+
+/// Stores a document (sealed) under its placement and appends it to the change log; returns
+/// the new sequence number.
+pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
+    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), v.bytes);
+    let full =
+        SealedFull { message: cipher.seal(format!("hubfull:{doc_id}").as_bytes(), v.full_message), heads: protocol::encode_heads(v.heads) };
+    let kind = place.kind.code();
+    let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
+    Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
+}
+
+/// Stores a document the hub holds decoded (see [`put_doc`]).
+pub fn put_doc_from(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_id: &str,
+    doc: &mut AutoCommit,
+    place: &Placement,
+) -> Result<i64, ServiceError> {
+    let full = jemput_core::sync::peer::exact_message(doc, &[]).unwrap_or_default();
+    put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
+}
+
+/// A document's message carrying all its changes, with its heads.
+pub struct FullMessage {
+    /// The message (opened).
+    pub message: Vec<u8>,
+    /// The document's heads.
+    pub heads: Vec<ChangeHash>,
+}
+
+/// The message carrying all of a document's changes and its heads, without decoding it; none
+/// for a document stored before schema v3 (the caller then decodes it).
+pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<FullMessage>, ServiceError> {
+    match tx.sealed_full(doc_id)? {
+        None => Ok(None),
+        Some(f) => {
+            let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
+            Ok(Some(FullMessage {
+                message,
+                heads: protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?,
+            }))
+        }
+    }
+}

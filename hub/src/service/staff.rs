@@ -1,0 +1,37 @@
+//! Staff accounts of the kelurahan office: creating one (its token shown once), finding the
+//! account a token belongs to, deactivating.
+
+use super::audit::audit;
+use super::{now, random_secret, secret_hash};
+use crate::error::ServiceError;
+use crate::storage::{HubTx, StaffAccount};
+
+/// Creates a staff account; returns it and its token (shown once).
+pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String), ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::BadRequest("nama_tidak_valid", "Nama staf wajib diisi (paling banyak 100 huruf)"));
+    }
+    let s = StaffAccount { id: format!("staf-{}", random_secret(6).to_lowercase()), name: name.into(), active: true };
+    let token = random_secret(32);
+    tx.insert_staff(&s, &secret_hash(&token), now())?;
+    audit(tx, "sistem", &format!("tambah_staf:{}", s.id), None)?;
+    Ok((s, token))
+}
+
+/// The active staff account a token belongs to.
+pub fn staff_by_token(tx: &mut dyn HubTx, token: &str) -> Result<StaffAccount, ServiceError> {
+    match tx.staff_by_token_hash(&secret_hash(token))? {
+        Some(s) if s.active => Ok(s),
+        Some(_) => Err(ServiceError::Unauthorized("staf_dicabut", "Akun staf ini sudah dinonaktifkan")),
+        None => Err(ServiceError::Unauthorized("staf_belum_masuk", "Token staf tidak valid")),
+    }
+}
+
+/// Deactivates a staff account.
+pub fn revoke_staff(tx: &mut dyn HubTx, staff_id: &str) -> Result<(), ServiceError> {
+    if !tx.deactivate_staff(staff_id)? {
+        return Err(ServiceError::NotFound("staf tidak ditemukan"));
+    }
+    audit(tx, "sistem", &format!("cabut_staf:{staff_id}"), None)
+}
