@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod store;
 pub mod sync;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod time_util;
 
 // The domain modules keep their short paths (`jemput_core::request`, …).

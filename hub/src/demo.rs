@@ -102,10 +102,30 @@ fn fail(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Config(e.to_string())
 }
 
+/// The demo's own folder under the system's temporary folder, removed at the end unless the
+/// hub keeps serving from it.
+struct DemoDir(std::path::PathBuf, bool);
+
+impl DemoDir {
+    fn create(keep: bool) -> std::io::Result<DemoDir> {
+        let path = std::env::temp_dir().join(format!("jemput-demo-{}", crate::service::random_secret(10).to_lowercase()));
+        std::fs::create_dir(&path)?;
+        Ok(DemoDir(path, keep))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        if !self.1 {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
 /// Runs the demo.
 pub async fn run(keep_serving: bool) -> Result<(), ServiceError> {
-    let dir = tempfile::Builder::new().prefix("jemput-demo-").tempdir().map_err(fail)?;
-    let dir = if keep_serving { dir.keep() } else { dir.path().to_path_buf() };
+    let demo_dir = DemoDir::create(keep_serving).map_err(fail)?;
+    let dir = demo_dir.0.clone();
     let key = setup::load_or_create_key(&dir.join("hub.key"))?;
     let hub = HubDb::open(&dir.join("hub.db").to_string_lossy(), &key)?;
     let staff_token = setup::init(&hub, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog())?;

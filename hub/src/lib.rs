@@ -10,6 +10,9 @@ pub mod engine;
 pub mod error;
 pub mod serve;
 pub mod service;
-pub mod setup;
 pub mod storage;
+#[cfg(feature = "test-support")]
 pub mod testing;
+
+// `jemput_hub::setup` keeps its path.
+pub use service::setup;

@@ -48,6 +48,46 @@ impl Drop for TestDb {
     }
 }
 
+/// PostgreSQL cases skipped so far in this test binary.
+static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many PostgreSQL cases this test binary skipped so far (each printed as `DILEWATI`).
+pub fn skipped_postgres_cases() -> usize {
+    SKIPPED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Runs a test body once per back end, as two tests `NAME::sqlite` and `NAME::postgres`; the
+/// PostgreSQL one is skipped, counted and printed (`DILEWATI`) where no test server is
+/// configured, and fails when `JEMPUT_REQUIRE_POSTGRES=1`.
+///
+/// ```ignore
+/// on_both_backends! {
+///     async fn officers_are_listed(kind) { let db = TestDb::fresh(kind).unwrap(); /* … */ }
+/// }
+/// ```
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$m:meta])* async fn $name:ident($kind:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn case($kind: $crate::testing::BackendKind) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$m])*
+            async fn sqlite() {
+                case($crate::testing::BackendKind::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$m])*
+            async fn postgres() {
+                if $crate::testing::postgres_url().is_some() {
+                    case($crate::testing::BackendKind::Postgres).await
+                }
+            }
+        }
+    };
+}
+
 /// The test PostgreSQL server's URL, or `None` (with a notice) when the PostgreSQL cases are
 /// to be skipped. Panics when PostgreSQL is required but not configured.
 pub fn postgres_url() -> Option<String> {
@@ -57,7 +97,9 @@ pub fn postgres_url() -> Option<String> {
             if std::env::var("JEMPUT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
                 panic!("JEMPUT_REQUIRE_POSTGRES=1 tetapi JEMPUT_TEST_POSTGRES_URL tidak diatur (jalankan lewat scripts/test.sh)");
             }
-            eprintln!("catatan: JEMPUT_TEST_POSTGRES_URL tidak diatur; kasus PostgreSQL dilewati");
+            let n = SKIPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let case = std::thread::current().name().unwrap_or("?").to_string();
+            eprintln!("DILEWATI: {case} (JEMPUT_TEST_POSTGRES_URL tidak diatur; kasus PostgreSQL ke-{n} yang dilewati di berkas uji ini)");
             None
         }
     }

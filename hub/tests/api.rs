@@ -13,26 +13,7 @@ use jemput_hub::storage::HubDb;
 use jemput_hub::testing::{BackendKind, TestDb};
 use tower::ServiceExt;
 
-/// Runs a test body once per back end (PostgreSQL skipped with a notice where no test server
-/// is configured, a failure in CI).
-macro_rules! on_both_backends {
-    (async fn $name:ident($kind:ident) $body:block) => {
-        mod $name {
-            use super::*;
-            async fn case($kind: BackendKind) $body
-            #[tokio::test]
-            async fn sqlite() {
-                case(BackendKind::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                if jemput_hub::testing::postgres_url().is_some() {
-                    case(BackendKind::Postgres).await
-                }
-            }
-        }
-    };
-}
+use jemput_hub::on_both_backends;
 
 struct Hub {
     _store: TestDb,

@@ -13,24 +13,7 @@ use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 use jemput_hub::testing::{postgres_url, BackendKind};
 
 fn draft() -> jemput_core::RequestDraft {
-    use jemput_core::request::{Address, Applicant, Sex};
-    jemput_core::RequestDraft {
-        service_code: "domisili".into(),
-        applicant: Applicant {
-            name: "Siti Aminah".into(),
-            nik: "3576024405900001".into(),
-            kk: "3576020101150003".into(),
-            birth_place: "Mojokerto".into(),
-            birth_date: "1990-05-04".into(),
-            sex: Sex::Perempuan,
-            address: Address { street: "Jl. Balongsari Gg. 3 No. 12".into(), rt: 1, rw: 1 },
-            phone: None,
-            uses_whatsapp: false,
-        },
-        documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: [("keperluan".to_string(), "Membuka rekening bank".to_string())].into(),
-        notes: String::new(),
-    }
+    jemput_core::test_support::domisili_draft("Siti Aminah", "3576024405900001", 1, 1)
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_jemput-hub");

@@ -126,28 +126,3 @@ pub fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
         notes: String::new(),
     }
 }
-
-/// Runs `$body` (an async block using `$kind: BackendKind`) as two tests, one per back end;
-/// the PostgreSQL one is skipped (with a notice) where no test server is configured.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($(#[$m:meta])* async fn $name:ident($kind:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn case($kind: $crate::harness::BackendKind) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            $(#[$m])*
-            async fn sqlite() {
-                case($crate::harness::BackendKind::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            $(#[$m])*
-            async fn postgres() {
-                if jemput_hub::testing::postgres_url().is_some() {
-                    case($crate::harness::BackendKind::Postgres).await
-                }
-            }
-        }
-    };
-}

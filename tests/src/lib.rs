@@ -3,3 +3,6 @@
 pub mod fault_proxy;
 pub mod gen;
 pub mod harness;
+
+/// Runs a test body once per back end (the hub's one macro; see `jemput_hub::testing`).
+pub use jemput_hub::on_both_backends;

@@ -1,88 +1,17 @@
 //! Tests of the store: recording, listing, search, duplicates, encryption at rest, the wrong
 //! key, durability across a killed process, and retention.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use super::*;
-use crate::catalog::{ExtraField, FieldKind, Requirement, Service};
 use crate::complaint::{ComplaintCategory, ComplaintStatus, Place, Reporter};
-use crate::kelurahan::{Kelurahan, Rw};
-use crate::request::{Address, Applicant, Sex};
+use crate::request::Address;
 
 const T0: i64 = 1_763_000_000_000; // November 2025
 
-pub(crate) fn test_kelurahan() -> Kelurahan {
-    Kelurahan {
-        name: "Kelurahan Uji".into(),
-        region_code: "35.76.02.1003".into(),
-        kecamatan: "Magersari".into(),
-        city: "Kota Mojokerto".into(),
-        rws: vec![Rw { number: 5, rts: vec![1, 2, 3] }, Rw { number: 6, rts: vec![1, 2] }],
-        office_address: "Jl. Uji No. 1".into(),
-        office_hours: "Senin–Jumat 08.00–15.00".into(),
-        contacts: vec![],
-        emergency_numbers: vec![],
-        links: vec![],
-    }
-}
-
-pub(crate) fn test_catalog() -> Catalog {
-    let req = |code: &str, label: &str| Requirement { code: code.into(), label: label.into(), mandatory: true };
-    Catalog {
-        version: 7,
-        services: vec![
-            Service {
-                code: "sktm".into(),
-                name: "Surat Keterangan Tidak Mampu".into(),
-                description: "Untuk keringanan biaya sekolah atau berobat".into(),
-                requirements: vec![req("ktp", "KTP"), req("kk", "Kartu Keluarga")],
-                fields: vec![ExtraField { key: "keperluan".into(), label: "Keperluan".into(), kind: FieldKind::Text, required: true }],
-                needs_rt_rw_endorsement: true,
-                processing_days: 2,
-                active: true,
-            },
-            Service {
-                code: "domisili".into(),
-                name: "Surat Keterangan Domisili".into(),
-                description: "Keterangan tempat tinggal".into(),
-                requirements: vec![req("ktp", "KTP"), req("kk", "Kartu Keluarga")],
-                fields: vec![],
-                needs_rt_rw_endorsement: true,
-                processing_days: 1,
-                active: true,
-            },
-        ],
-    }
-}
-
-/// A valid draft: a woman born 1990-05-04 registered in Kota Mojokerto.
-pub(crate) fn draft(name: &str, nik: &str) -> RequestDraft {
-    RequestDraft {
-        service_code: "sktm".into(),
-        applicant: Applicant {
-            name: name.into(),
-            nik: nik.into(),
-            kk: "3576020101150003".into(),
-            birth_place: "Mojokerto".into(),
-            birth_date: "1990-05-04".into(),
-            sex: Sex::Perempuan,
-            address: Address { street: "Jl. Balongsari Gg. 3 No. 12".into(), rt: 3, rw: 5 },
-            phone: Some("0812-3456-7890".into()),
-            uses_whatsapp: false,
-        },
-        documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
-        notes: "Rumah cat hijau dekat musala".into(),
-    }
-}
-
-/// A NIK for a woman born 1990-05-04 with serial `n`.
-pub(crate) fn nik(n: u32) -> String {
-    format!("357602440590{n:04}")
-}
+pub(crate) use crate::test_support::{draft, nik, test_catalog, test_kelurahan};
 
 struct Fixture {
     _dir: tempfile::TempDir,

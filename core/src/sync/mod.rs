@@ -15,6 +15,3 @@ pub mod peer;
 pub mod protocol;
 
 pub use device::{SyncHealth, SyncReport};
-
-#[cfg(test)]
-mod tests;

@@ -431,7 +431,7 @@ pub(crate) async fn enrol_code(
         Ok(code)
     })
     .await?;
-    let qr = b.hub_url.map(|u| crate::setup::qr_payload(&u, &code));
+    let qr = b.hub_url.map(|u| crate::service::setup::qr_payload(&u, &code));
     Ok((StatusCode::CREATED, Json(EnrolCodeOut { code, hours, qr })))
 }
 

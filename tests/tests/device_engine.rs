@@ -1,0 +1,259 @@
+//! Engine tests: a real device [`Store`] against the real hub sync engine
+//! (`jemput_hub::engine`) over a temporary SQLite database and a PostgreSQL one, without HTTP
+//! in between (the HTTP path, faults and resumption are tested in the other files here).
+//! These replace an in-memory imitation of the hub that had drifted from the real one.
+
+use jemput_core::document;
+use jemput_core::permissions::Scope;
+use jemput_core::request::{Actor, Request, Role, Status};
+use jemput_core::store::{RequestFilter, Store, StoreKey};
+use jemput_core::sync::hub_side::Placement;
+use jemput_core::sync::protocol::{self, SyncRequest, SyncResponse};
+use jemput_core::sync::SyncReport;
+use jemput_core::test_support::{draft, nik, tamper_request, test_catalog, test_kelurahan};
+use jemput_hub::engine::{Engine, Isolation};
+use jemput_hub::error::ServiceError;
+use jemput_hub::service;
+use jemput_hub::storage::{DocFilter, HubDb};
+use jemput_hub::testing::{BackendKind, TestDb};
+use jemput_tests::on_both_backends;
+
+/// A hub: its database and its sync engine (documents checked in this process). Nothing is
+/// set up beyond an officer for RW 5 / RT 3, so the change log holds only what devices send.
+struct Hub {
+    _db: TestDb,
+    db: HubDb,
+    engine: Engine,
+    officer_id: String,
+}
+
+fn hub(kind: BackendKind) -> Hub {
+    let t = TestDb::fresh(kind).expect("back end available");
+    let db = t.db.clone();
+    let officer = db.with(|tx, _| service::add_officer(tx, "Pak RT", Scope { rw: 5, rt: Some(3) })).unwrap();
+    Hub { engine: Engine::new(db.clone(), Isolation::InProcess), db, _db: t, officer_id: officer.id }
+}
+
+/// A device store enrolled at `hub` (its actor bound, like the enrolment call does); returns
+/// the store and its token.
+fn device(hub: &Hub) -> (tempfile::TempDir, Store, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap();
+    s.set_clock(|| 1_763_000_000_000);
+    s.set_kelurahan(&test_kelurahan()).unwrap();
+    s.set_catalog(&test_catalog()).unwrap();
+    let (actor, device_id) = (s.actor_hex(), s.identity().unwrap().device_id);
+    let officer = hub.officer_id.clone();
+    let e = hub
+        .db
+        .with(move |tx, _| {
+            let code = service::create_enrol_code(tx, &officer, 1)?;
+            service::enrol(tx, &code, "HP uji", &actor, &device_id)
+        })
+        .unwrap();
+    s.set_enrolment(&e.officer_id, &e.receipt_prefix).unwrap();
+    (dir, s, e.token)
+}
+
+/// One exchange of the device with `token` through the real engine.
+async fn exchange(hub: &Hub, token: &str, req: &SyncRequest) -> SyncResponse {
+    let answer = hub.engine.exchange(token.to_string(), None, 0, protocol::encode(req)).await.unwrap();
+    SyncResponse::decode(&answer).unwrap()
+}
+
+async fn sync(hub: &Hub, s: &mut Store, token: &str) -> (SyncRequest, SyncReport) {
+    let req = s.prepare_sync(1 << 20).unwrap();
+    let resp = exchange(hub, token, &req).await;
+    let report = s.apply_sync(&req, &resp).unwrap();
+    (req, report)
+}
+
+/// The hub's copy of a request.
+fn on_hub(hub: &Hub, id: &str) -> Request {
+    let id = id.to_string();
+    let doc = hub.db.with(move |tx, cipher| service::load_doc(tx, cipher, &id, false)).unwrap().expect("on the hub");
+    document::read(&doc).unwrap()
+}
+
+/// How many requests the hub holds.
+fn hub_requests(hub: &Hub) -> u64 {
+    hub.db.with(|tx, _| Ok::<_, ServiceError>(tx.count_docs(&DocFilter { kind: "request".into(), ..Default::default() })?)).unwrap()
+}
+
+/// The hub's change-log position.
+fn hub_log(hub: &Hub) -> i64 {
+    hub.db.with(|tx, _| Ok::<_, ServiceError>(tx.top_seq()?)).unwrap()
+}
+
+/// Staff set a request's status on the hub (what the staff API does).
+fn staff_sets(hub: &Hub, id: &str, status: Status, reason: Option<&str>) {
+    let (id, reason) = (id.to_string(), reason.map(str::to_string));
+    hub.db
+        .with(move |tx, cipher| {
+            let mut doc = service::load_doc(tx, cipher, &id, true)?.unwrap();
+            let mut r: Request = document::read(&doc).unwrap();
+            r.mark_received();
+            r.change_status(status, Actor { role: Role::Staf, id: "staf-1".into() }, reason.clone(), 1_763_000_900_000).unwrap();
+            doc.set_actor(service::hub_actor(tx)?);
+            document::update(&mut doc, &r).unwrap();
+            service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
+            Ok::<_, ServiceError>(())
+        })
+        .unwrap();
+}
+
+on_both_backends! {
+    async fn upload_takes_one_exchange_and_is_acknowledged_without_an_answer(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        for i in 0..3 {
+            s.record_request(&draft("Siti Aminah", &nik(i + 1)), false).unwrap();
+        }
+        assert!(s.sync_health().unwrap().summary.starts_with("3 permohonan belum terkirim"), "{}", s.sync_health().unwrap().summary);
+        let req = s.prepare_sync(1 << 20).unwrap();
+        let resp = exchange(&hub, &token, &req).await;
+        assert!(resp.docs.is_empty() && resp.refused.is_empty(), "the exchange itself acknowledges: {resp:?}");
+        let report = s.apply_sync(&req, &resp).unwrap();
+        assert_eq!(req.docs.len(), 3);
+        assert_eq!(report.confirmed, 3, "{report:?}");
+        assert_eq!(report.status_changes.iter().filter(|n| n.status == Status::Terkirim).count(), 3);
+        assert!(!report.more);
+        assert_eq!(hub_requests(&hub), 3);
+        for r in s.list_requests(&RequestFilter::default(), 0, 10).unwrap() {
+            assert_eq!(r.status, Status::Terkirim);
+            let mut copy = on_hub(&hub, &r.id);
+            assert_eq!(copy.history.len(), 1, "the hub writes no terkirim step");
+            copy.mark_received();
+            assert_eq!(copy, s.request(&r.id).unwrap(), "device and hub hold the same record");
+        }
+        let h = s.sync_health().unwrap();
+        assert_eq!((h.unsent_requests, h.refused), (0, 0));
+        assert!(h.summary.starts_with("Semua data sudah terkirim"), "{}", h.summary);
+        // Idle: nothing to send, nothing comes back.
+        let (req, report) = sync(&hub, &mut s, &token).await;
+        assert!(req.docs.is_empty());
+        assert_eq!(report, Default::default());
+    }
+}
+
+on_both_backends! {
+    async fn office_decisions_come_back_with_their_reasons(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        staff_sets(&hub, &rec.id, Status::PerluKelengkapan, Some("Fotokopi KK belum ada"));
+        let (req, report) = sync(&hub, &mut s, &token).await;
+        assert!(req.docs.is_empty());
+        assert_eq!(report.status_changes.len(), 1);
+        assert_eq!(report.status_changes[0].status, Status::PerluKelengkapan);
+        assert_eq!(report.status_changes[0].reason.as_deref(), Some("Fotokopi KK belum ada"));
+        // The officer collects the document; the office sees it.
+        s.set_request_status(&rec.id, Status::Dilengkapi, None).unwrap();
+        let (req, _) = sync(&hub, &mut s, &token).await;
+        assert_eq!(req.docs.len(), 1);
+        assert_eq!(on_hub(&hub, &rec.id).status(), Status::Dilengkapi);
+    }
+}
+
+on_both_backends! {
+    async fn a_lost_response_is_repaired_by_the_next_sync_without_duplicates(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        let req = s.prepare_sync(1 << 20).unwrap();
+        let _lost = exchange(&hub, &token, &req).await;
+        assert_eq!(s.sync_health().unwrap().unsent_requests, 1, "nothing applied, still unsent");
+        let (req2, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(req2.docs.len(), 1);
+        assert_eq!(report.confirmed, 1);
+        let mut copy = on_hub(&hub, &rec.id);
+        assert_eq!(copy.history.len(), 1, "recorded once: {:?}", copy.history);
+        copy.mark_received();
+        assert_eq!(s.request(&rec.id).unwrap(), copy);
+        // Applying the same response twice changes nothing.
+        let again = exchange(&hub, &token, &req2).await;
+        s.apply_sync(&req2, &again).unwrap();
+        assert_eq!(s.request(&rec.id).unwrap(), copy);
+    }
+}
+
+on_both_backends! {
+    async fn forbidden_changes_are_refused_and_the_hub_copy_stays_untouched(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        let before = on_hub(&hub, &rec.id);
+        // A tampered app writes an office field directly into its document.
+        tamper_request(&mut s, &rec.id, |r| {
+            r.office.letter_number = Some("474/999/2026".into());
+            Ok(())
+        })
+        .unwrap();
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(report.refused.len(), 1);
+        assert_eq!(report.refused[0].code, "kolom_kantor");
+        assert_eq!(on_hub(&hub, &rec.id), before);
+        let h = s.sync_health().unwrap();
+        assert_eq!(h.refused, 1);
+        assert!(h.summary.contains("ditolak"), "{}", h.summary);
+        assert_eq!(s.sync_refusal(&rec.id).unwrap().unwrap().code, "kolom_kantor");
+        // A refused document is not resent on every sync.
+        assert!(s.prepare_sync(1 << 20).unwrap().docs.is_empty());
+        // Changes from an actor not bound to the device are refused too: another phone's
+        // request sent with the first device's token.
+        let (_d2, mut other, _) = device(&hub);
+        other.record_request(&draft("Budi", &nik(2)), false).unwrap();
+        let req = other.prepare_sync(1 << 20).unwrap();
+        let resp = exchange(&hub, &token, &req).await;
+        assert_eq!(resp.refused[0].code, "aktor_tidak_dikenal");
+        assert_eq!(hub_requests(&hub), 1, "nothing of the foreign device was stored");
+    }
+}
+
+on_both_backends! {
+    async fn a_bundle_hands_unsent_changes_over_without_signal_and_imports_idempotently(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let a = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+        let file = s.export_bundle().unwrap();
+        assert!(!file.windows(5).any(|w| w == b"Aminah"), "the bundle body is compressed, not plain text");
+        let bundle = jemput_core::sync::bundle::Bundle::decode(&file).unwrap();
+        assert_eq!(bundle.docs.len(), 2);
+        assert_eq!(bundle.officer_id, hub.officer_id);
+        // The office imports it (twice), with the checks of a sync from that device.
+        let import = |file: Vec<u8>| {
+            hub.db
+                .with(move |tx, cipher| jemput_hub::api::staff::import_bundle_bytes(tx, cipher, &Isolation::InProcess, &file, "staf-1"))
+                .unwrap()
+        };
+        let first = import(file.clone());
+        assert!(first.refused.is_empty(), "{:?}", first.refused);
+        let ids: Vec<String> = bundle.docs.iter().map(|d| d.doc_id.clone()).collect();
+        let snapshot: Vec<Request> = ids.iter().map(|id| on_hub(&hub, id)).collect();
+        let log_len = hub_log(&hub);
+        import(file.clone());
+        let again: Vec<Request> = ids.iter().map(|id| on_hub(&hub, id)).collect();
+        assert_eq!(snapshot, again, "importing the same bundle twice changes nothing");
+        assert_eq!(hub_log(&hub), log_len);
+        // The device is still "unsent" until its own sync confirms; that sync sends the same
+        // changes again and the hub takes them as known.
+        assert_eq!(s.sync_health().unwrap().unsent_requests, 2);
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(report.confirmed, 2);
+        assert_eq!(hub_requests(&hub), 2);
+        assert_eq!(s.request(&a.id).unwrap().status(), Status::Terkirim);
+        // A colleague keeps the bundle to forward later, once.
+        let (_d2, mut colleague, _) = device(&hub);
+        assert_eq!(colleague.keep_bundle_for_relay(&file).unwrap(), 2);
+        colleague.keep_bundle_for_relay(&file).unwrap();
+        let waiting = colleague.relay_bundles().unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].1, file);
+        colleague.forget_relay_bundle(&waiting[0].0).unwrap();
+        assert!(colleague.relay_bundles().unwrap().is_empty());
+        assert!(colleague.keep_bundle_for_relay(b"bukan bundel").is_err());
+    }
+}
