@@ -46,7 +46,7 @@ fn free_port() -> u16 {
 }
 
 async fn start_serving(config: &std::path::Path, port: u16) -> Child {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -63,6 +63,8 @@ async fn start_serving(config: &std::path::Path, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("jemput-hub serve did not come up");
 }
 

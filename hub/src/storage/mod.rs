@@ -6,6 +6,8 @@
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
 
 pub mod postgres;
+pub mod schema;
+pub mod sql;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -193,6 +195,7 @@ pub trait HubTx {
     /// Appends to the audit log.
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), AppError>;
     /// The newest audit entries: (at, actor, action, doc id).
+    #[allow(clippy::type_complexity)]
     fn audit_tail(&mut self, limit: u32) -> Result<Vec<(i64, String, String, Option<String>)>, AppError>;
 
     /// Inserts an officer.
@@ -254,6 +257,12 @@ pub trait Backend: Send + Sync {
     /// (e.g. a PostgreSQL deadlock between two hub instances); `f` must only touch the
     /// transaction.
     fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError>;
+    /// Runs `f`, which only reads, in a transaction that sees one consistent state. A back end
+    /// may run it beside a write transaction instead of after it (SQLite: a reader
+    /// connection); by default it is a [`Backend::transaction`].
+    fn read(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError> {
+        self.transaction(f)
+    }
     /// A short name for logs (`sqlite`, `postgres`).
     fn name(&self) -> &'static str;
 }
@@ -291,7 +300,7 @@ impl HubDb {
                 }
                 None => {
                     tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
-                    tx.set_meta("actor", &jemput_core::document::random_actor().to_bytes())?;
+                    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
                 }
             }
             Ok(())
@@ -311,6 +320,27 @@ impl HubDb {
     ) -> Result<T, AppError> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.with(f)).await.map_err(|_| AppError::Internal)?
+    }
+
+    /// Runs `f`, which only reads, in a read transaction in a blocking task (for request
+    /// handlers): on SQLite it does not wait for a write transaction.
+    pub async fn call_read<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read(f)).await.map_err(|_| AppError::Internal)?
+    }
+
+    /// Runs `f`, which only reads, in a read transaction on this thread.
+    pub fn read<T: Send>(&self, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, AppError> + Send) -> Result<T, AppError> {
+        let cipher = self.cipher.clone();
+        let mut out = None;
+        self.backend.read(&mut |tx| {
+            out = Some(f(tx, &cipher)?);
+            Ok(())
+        })?;
+        out.ok_or(AppError::Internal)
     }
 
     /// Runs `f` in a transaction on this thread (CLI commands, set-up).
