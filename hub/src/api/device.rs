@@ -216,7 +216,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
     let whole = match (&key, offset) {
         (Some(k), o) if o > 0 => {
             let (token, k) = (token.clone(), k.clone());
-            let kept = s.db.call(move |tx, cipher| {
+            let kept = s.db.call_read(move |tx, cipher| {
                 let device = authorized(tx, &token)?;
                 held(tx, cipher, &device.id, &k)
             });
@@ -237,7 +237,7 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
     } else {
         let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
         let jobs =
-            s.db.call(move |tx, cipher| {
+            s.db.call_read(move |tx, cipher| {
                 let device = authorized(tx, &token)?;
                 prepare_checks(tx, cipher, &device, &docs, cursor)
             })
@@ -305,7 +305,7 @@ pub(crate) async fn resume(
         Some(r) => r.parse::<usize>().map_err(|_| AppError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
     };
     let held =
-        s.db.call(move |tx, cipher| {
+        s.db.call_read(move |tx, cipher| {
             let device = authorized(tx, &token)?;
             held(tx, cipher, &device.id, &key)
         })

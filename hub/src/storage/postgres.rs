@@ -264,7 +264,10 @@ impl Conn for PgConn<'_> {
 
     fn lock_change_log(&mut self) -> Result<(), AppError> {
         if !self.change_log_locked {
-            park_on(self.client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_CHANGE_LOG]))?;
+            park_on(async {
+                let st = self.client.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
+                self.client.execute(&st, &[&LOCK_CHANGE_LOG]).await
+            })?;
             self.change_log_locked = true;
         }
         Ok(())

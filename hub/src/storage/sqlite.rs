@@ -7,7 +7,7 @@
 //! `user_version`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Statement, Transaction, TransactionBehavior};
@@ -19,8 +19,9 @@ use crate::error::AppError;
 
 pub use super::schema::SCHEMA_VERSION;
 
-/// Reader connections kept open between reads (more are opened when more reads run at once).
-const IDLE_READERS: usize = 8;
+/// Reader connections, at most: reads beyond them wait for one (on two cores, more readers
+/// only take CPU time from the writer).
+const READERS: usize = 4;
 
 /// Brings a connection's schema up to date, one version per transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
@@ -45,7 +46,14 @@ pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 pub struct SqliteBackend {
     path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Readers>,
+    reader_free: Condvar,
+}
+
+/// The reader connections: idle ones, and how many are open (idle or in use).
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 fn configure(conn: &Connection) -> Result<(), AppError> {
@@ -62,17 +70,48 @@ impl SqliteBackend {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         configure(&conn)?;
         migrate(&mut conn)?;
-        Ok(SqliteBackend { path: path.to_path_buf(), writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteBackend {
+            path: path.to_path_buf(),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Readers { idle: Vec::new(), open: 0 }),
+            reader_free: Condvar::new(),
+        })
     }
 
+    /// An idle reader connection, a new one while there are fewer than [`READERS`], or else
+    /// the next one given back.
     fn reader(&self) -> Result<Connection, AppError> {
-        if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-            return Ok(c);
+        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(c) = r.idle.pop() {
+                return Ok(c);
+            }
+            if r.open < READERS {
+                r.open += 1;
+                break;
+            }
+            r = self.reader_free.wait(r).unwrap_or_else(|e| e.into_inner());
         }
-        let conn = Connection::open(&self.path)?;
-        configure(&conn)?;
-        conn.pragma_update(None, "query_only", "ON")?;
-        Ok(conn)
+        drop(r);
+        let opened = Connection::open(&self.path).map_err(AppError::from).and_then(|conn| {
+            configure(&conn)?;
+            conn.pragma_update(None, "query_only", "ON")?;
+            Ok(conn)
+        });
+        if opened.is_err() {
+            self.give_back(None);
+        }
+        opened
+    }
+
+    /// Returns a reader connection to the pool (`None`: it was closed).
+    fn give_back(&self, conn: Option<Connection>) {
+        let mut r = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        match conn {
+            Some(c) => r.idle.push(c),
+            None => r.open -= 1,
+        }
+        self.reader_free.notify_one();
     }
 }
 
@@ -89,25 +128,30 @@ impl Backend for SqliteBackend {
     /// A read on a reader connection of its own: a snapshot of the last commit, taken without
     /// the write lock, so it runs while a write transaction is open.
     fn read(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), AppError> + Send)) -> Result<(), AppError> {
-        let mut conn = self.reader()?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let mut t = SqlTx::new(LiteConn(tx));
-            f(&mut t)?;
-            t.conn.0.commit()?;
-            Ok(())
-        })();
-        if conn.is_autocommit() {
-            let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < IDLE_READERS {
-                idle.push(conn);
-            }
-        }
-        result
+        let mut loan = ReaderLoan { backend: self, conn: Some(self.reader()?) };
+        let conn = loan.conn.as_mut().ok_or(AppError::Internal)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let mut t = SqlTx::new(LiteConn(tx));
+        f(&mut t)?;
+        t.conn.0.commit()?;
+        Ok(())
     }
 
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+/// A reader connection on loan to one read; given back when the read ends, however it ends (a
+/// connection left inside a transaction is closed rather than reused).
+struct ReaderLoan<'b> {
+    backend: &'b SqliteBackend,
+    conn: Option<Connection>,
+}
+
+impl Drop for ReaderLoan<'_> {
+    fn drop(&mut self) {
+        self.backend.give_back(self.conn.take().filter(|c| c.is_autocommit()));
     }
 }
 
@@ -307,7 +351,17 @@ mod tests {
     fn a_read_transaction_cannot_write() {
         let dir = tempfile::tempdir().unwrap();
         let b = SqliteBackend::open(&dir.path().join("hub.db")).unwrap();
-        assert!(b.read(&mut |tx| tx.set_meta("k", b"v")).is_err());
+        // More failed reads than there are reader connections: each gives its connection back.
+        for _ in 0..=2 * READERS {
+            assert!(b.read(&mut |tx| tx.set_meta("k", b"v")).is_err());
+        }
+        let mut read = None;
+        b.read(&mut |tx| {
+            read = Some(tx.meta("k")?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(read, Some(None));
         let mut seen = Some(Vec::new());
         b.transaction(&mut |tx| {
             seen = tx.meta("k")?;
