@@ -101,3 +101,38 @@ fn a_database_numbered_before_the_one_history_is_renumbered() {
     let officer: String = c.query_one("SELECT officer_id FROM devices WHERE id = 'd1'", &[]).unwrap().get(0);
     assert_eq!(officer, "o1");
 }
+
+#[test]
+fn a_failed_or_panicked_transaction_leaves_nothing_behind_and_gives_its_connection_back() {
+    use jemput_hub::storage::postgres::POOL_SIZE;
+    use jemput_hub::storage::Backend;
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = TestDb::fresh(BackendKind::Postgres).unwrap();
+    let b = PgBackend::connect(&db.location).unwrap();
+    // More than the pool holds, so a connection kept inside a transaction would be met again.
+    for _ in 0..=POOL_SIZE {
+        let r = b.transaction(&mut |tx| {
+            tx.set_meta("k", b"gagal")?;
+            Err(AppError::Internal)
+        });
+        assert!(matches!(r, Err(AppError::Internal)));
+    }
+    for _ in 0..=POOL_SIZE {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.transaction(&mut |tx| {
+                tx.set_meta("k", b"panik")?;
+                panic!("uji: transaksi berhenti di tengah");
+            })
+        }));
+        assert!(r.is_err());
+    }
+    let mut seen = Some(Vec::new());
+    b.transaction(&mut |tx| {
+        seen = tx.meta("k")?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, None, "nothing of the failed transactions was committed");
+}
