@@ -293,7 +293,8 @@ impl Request {
     /// with the office's next decision.
     pub fn mark_received(&mut self) {
         if self.status() == Status::Dicatat {
-            let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at) + 1;
+            // Saturating: a step stamped at the end of time must not wrap to the distant past.
+            let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at).saturating_add(1);
             self.history.push(StatusChange {
                 status: Status::Terkirim,
                 at,
@@ -328,7 +329,7 @@ impl Request {
         }
         // Keep the history strictly increasing in time on this replica, even if the clock
         // stepped back, so the new step becomes current.
-        let at = self.history.iter().map(|c| c.at + 1).max().map_or(at, |m| m.max(at));
+        let at = self.history.iter().map(|c| c.at.saturating_add(1)).max().map_or(at, |m| m.max(at));
         self.history.push(StatusChange { status: to, at, by: actor, reason });
         Ok(())
     }

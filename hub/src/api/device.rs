@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::{bearer, AppState};
 use crate::db::{self, HubTx};
 use crate::error::AppError;
-use crate::isolation::{Isolation, Job, Outcome};
+use crate::isolation::{Isolation, Job, Outcome, Reference};
 use crate::storage::ExchangeRow;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
@@ -351,6 +351,7 @@ fn job_for(
     cursor: u64,
     track_device: bool,
     in_write: bool,
+    reference: &Reference,
 ) -> Result<Job, AppError> {
     let current = db::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
     let known = match (track_device, in_write) {
@@ -367,7 +368,24 @@ fn job_for(
         actors: device.actors.iter().filter_map(|a| hex(a)).collect(),
         hub_actor: hub_actor.to_bytes().to_vec(),
         message: dm.message.clone(),
+        doc_id: dm.doc_id.clone(),
+        prefixes: vec![device.receipt_prefix.clone()],
+        now_ms: jemput_core::time_util::now_ms() / 60_000 * 60_000,
+        reference: reference.clone(),
     })
+}
+
+/// The hub's catalog and profile, for the checks of incoming records.
+pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, AppError> {
+    let catalog = match db::load_doc(tx, cipher, "catalog", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| AppError::Internal)?),
+        None => None,
+    };
+    let kelurahan = match db::load_doc(tx, cipher, "kelurahan", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| AppError::Internal)?),
+        None => None,
+    };
+    Ok(Reference { catalog, kelurahan })
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -389,7 +407,8 @@ pub fn prepare_checks(
     cursor: u64,
 ) -> Result<Vec<Job>, AppError> {
     let hub_actor = db::hub_actor(tx)?;
-    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
+    let reference = reference(tx, cipher)?;
+    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)).collect()
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
@@ -411,11 +430,12 @@ pub fn apply_incoming(
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, AppError> {
     let hub_actor = db::hub_actor(tx)?;
+    let reference = if docs.is_empty() { Reference::default() } else { reference(tx, cipher)? };
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
     let mut outcomes = Vec::with_capacity(docs.len());
     for dm in in_order(docs) {
-        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true)?;
+        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true, &reference)?;
         let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
             Some((_, o)) => o.clone(),
             None => isolation.run(&job),
