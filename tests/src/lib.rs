@@ -3,3 +3,4 @@
 pub mod fault_proxy;
 pub mod gen;
 pub mod harness;
+pub mod hostile;
