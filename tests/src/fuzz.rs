@@ -102,11 +102,12 @@ pub fn inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Runs `check` on `cases` inputs from `strategy`; prints how many ran. A failing input is
-/// kept in `findings/<target>/` and the test fails with it.
+/// Runs `check` on `cases` inputs from `strategy`; prints how many ran. A failing (shrunk)
+/// input is kept, as its debug form, in `tests/fuzz/findings/<target>/` and the test fails
+/// with it.
 pub fn run<S: Strategy>(target: &str, cases: u32, strategy: S, check: impl Fn(S::Value))
 where
-    S::Value: std::fmt::Debug + Clone + AsRef<[u8]>,
+    S::Value: std::fmt::Debug,
 {
     let ran = AtomicU64::new(0);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
@@ -120,7 +121,7 @@ where
     eprintln!("fuzz {target}: {} executions in {:.1?}", ran.load(Ordering::Relaxed), started.elapsed());
     if let Err(e) = result {
         if let proptest::test_runner::TestError::Fail(_, input) = &e {
-            let _ = keep(&format!("../findings/{target}"), input.as_ref());
+            let _ = keep(&format!("../findings/{target}"), format!("{input:?}").as_bytes());
         }
         panic!("fuzz {target}: {e}");
     }

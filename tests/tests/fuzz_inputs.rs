@@ -108,7 +108,7 @@ fn sync_bodies() {
 
 #[test]
 fn raw_bodies_behind_the_compression() {
-    run("raw_body", cases(3000), inputs(corpus("raw_body")), |raw| {
+    run("raw_body", cases(2000), inputs(corpus("raw_body")), |raw| {
         let _ = SyncRequest::decode(&protocol::compress(&raw, protocol::FORMAT_PLAIN));
         let mut file = jemput_core::sync::bundle::MAGIC.to_vec();
         file.extend(protocol::compress(&raw, protocol::FORMAT_DICTIONARY_V1));
@@ -157,7 +157,119 @@ fn hub_check_with_arbitrary_automerge_bytes() {
     });
 }
 
-/// Enrolment requests as JSON: never a server error, whatever the fields hold.
+/// Requests a modified phone could build (any field values, times, ids, receipt codes) made
+/// into real documents and checked by the hub: whatever the check accepts passes the phone's
+/// validators, carries its document's id, a receipt code of the device's prefix and times in
+/// the window.
+#[test]
+fn hub_check_with_arbitrary_records() {
+    use proptest::prelude::*;
+    let catalog = Catalog::default_catalog();
+    let kelurahan = Kelurahan::demo();
+    let actor = document::random_actor();
+    let services: Vec<String> = catalog.services.iter().map(|s| s.code.clone()).chain(["bukan".to_string()]).collect();
+    let domisili = services.iter().position(|c| c == "domisili").unwrap();
+    let now = jemput_core::time_util::now_ms();
+    let time = prop_oneof![
+        12 => (now - 10 * 86_400_000)..(now + 2 * 86_400_000),
+        1 => any::<i64>(),
+        1 => Just(i64::MAX),
+    ]
+    .boxed();
+    let text =
+        |max: usize| prop_oneof![4 => proptest::string::string_regex(&format!("[A-Za-z .,'-]{{0,{max}}}")).unwrap(), 1 => any::<String>()];
+    let strategy = (
+        (
+            text(40),
+            prop_oneof![
+                3 => proptest::string::string_regex("357602440590[0-9]{4}").unwrap(),
+                1 => proptest::string::string_regex("[0-9]{14,17}").unwrap()
+            ],
+            prop_oneof![
+                3 => proptest::string::string_regex("19[5-9][0-9]-0[1-9]-[01][1-9]").unwrap(),
+                1 => proptest::string::string_regex("[0-9]{4}-[0-9]{2}-[0-9]{2}").unwrap()
+            ],
+        ),
+        (
+            prop_oneof![4 => Just(1u16), 1 => 0u16..8],
+            prop_oneof![4 => 1u16..5, 1 => 0u16..8],
+            prop_oneof![4 => Just(domisili), 1 => 0..services.len()],
+            text(230),
+            text(2050),
+        ),
+        (time.clone(), time, prop::bool::weighted(0.8), prop::bool::weighted(0.8), 1u32..20),
+    );
+    let device_id = "hp-fuzz".to_string();
+    let accepted = std::sync::atomic::AtomicU64::new(0);
+    let record_cases = cases(200);
+    run("record", record_cases, strategy, |((name, nik, birth), (rw, rt, svc, street, notes), (created, step, own_id, own_prefix, n))| {
+        let mut r = jemput_core::Request {
+            id: uuid_v7_like(n),
+            receipt: jemput_core::ReceiptCode::new(
+                &jemput_core::receipt::DevicePrefix::parse(if own_prefix { "K7QM" } else { "M2X9" }).unwrap(),
+                n,
+            )
+            .unwrap()
+            .to_string(),
+            service_code: services[svc].clone(),
+            catalog_version: catalog.version,
+            applicant: draft(n as usize, rw, rt).applicant,
+            checklist: [("ktp".to_string(), true)].into_iter().collect(),
+            fields: [("keperluan".to_string(), "Membuka rekening bank".to_string())].into_iter().collect(),
+            notes,
+            officer_id: "petugas-fuzz".into(),
+            device_id: device_id.clone(),
+            created_at: created,
+            history: vec![jemput_core::StatusChange {
+                status: jemput_core::Status::Dicatat,
+                at: step,
+                by: jemput_core::Actor { role: jemput_core::Role::Petugas, id: "petugas-fuzz".into() },
+                reason: None,
+            }],
+            office: Default::default(),
+        };
+        r.applicant.name = name;
+        r.applicant.nik = nik;
+        r.applicant.birth_date = birth;
+        r.applicant.address.street = street;
+        let doc_id = if own_id { r.id.clone() } else { uuid_v7_like(n + 1000) };
+        let mut doc = document::create(&r, &actor).unwrap();
+        let message = jemput_core::sync::peer::exact_message(&mut doc, &[]).unwrap();
+        let writer =
+            DeviceWriter { device_id: &device_id, officer_id: "petugas-fuzz", scope: Scope { rw: 1, rt: None }, prefixes: &["K7QM"] };
+        let ctx = HubContext { now_ms: now, catalog: Some(&catalog), kelurahan: Some(&kelurahan) };
+        let inc = hub_side::receive_from_device(
+            None,
+            &[],
+            &writer,
+            std::slice::from_ref(&actor),
+            &document::random_actor(),
+            &doc_id,
+            &ctx,
+            &message,
+        );
+        if inc.refusal.is_none() {
+            let stored: Request = document::read(inc.updated.as_ref().expect("accepted and stored")).unwrap();
+            assert_eq!(stored.id, doc_id);
+            assert!(stored.receipt.starts_with("K7QM"));
+            let window = jemput_core::time_util::EPOCH_MS..=now + jemput_core::time_util::MAX_AHEAD_MS;
+            assert!(window.contains(&stored.created_at) && stored.history.iter().all(|h| window.contains(&h.at)));
+            let issues = validate_request_record(&stored, &catalog, Some(&kelurahan), jemput_core::time_util::date_of_ms(now));
+            assert!(issues.is_empty(), "accepted an invalid record: {issues:?}");
+            accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let accepted = accepted.into_inner();
+    eprintln!("fuzz record: {accepted} of {record_cases} records accepted");
+    assert!(record_cases < 100 || accepted > 0, "the property was never exercised on an accepted record");
+}
+
+fn uuid_v7_like(n: u32) -> String {
+    format!("0190aaaa-0000-7000-8000-{n:012}")
+}
+
+/// Enrolment requests: the JSON a client sends (kept corpus, mutated) and arbitrary field
+/// values; never a server error, whatever the fields hold.
 #[test]
 fn enrolment_requests() {
     let db = TestDb::fresh(BackendKind::Sqlite).unwrap();
@@ -174,5 +286,13 @@ fn enrolment_requests() {
             Err(AppError::BadRequest(..) | AppError::Forbidden(..) | AppError::Unauthorized(..) | AppError::Rejected(..)) => {}
             Err(e) => panic!("enrolment answered a server error: {e:?}"),
         }
+    });
+    use proptest::prelude::*;
+    let field = || prop_oneof![any::<String>(), Just(String::new()), proptest::string::string_regex("[0-9a-fA-F]{30,34}").unwrap()];
+    let fields = (prop_oneof![Just(code.clone()), any::<String>()], field(), field(), prop_oneof![field(), Just(uuid_v7_like(1))]);
+    run("enrol_fields", cases(1500), fields, |(c, n, a, d)| match db.db.with(|tx, _| db::enrol(tx, &c, &n, &a, &d)) {
+        Ok(_) => {}
+        Err(AppError::BadRequest(..) | AppError::Forbidden(..) | AppError::Unauthorized(..) | AppError::Rejected(..)) => {}
+        Err(e) => panic!("enrolment answered a server error: {e:?}"),
     });
 }
