@@ -8,7 +8,7 @@ use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 
 use super::heads;
-use super::worker::{Isolation, Job, Outcome};
+use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
 use crate::service::{audit, docs};
@@ -44,6 +44,7 @@ fn job_for(
     cursor: u64,
     track_device: bool,
     in_write: bool,
+    reference: &Reference,
 ) -> Result<Job, ServiceError> {
     let current = docs::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
     let known = match (track_device, in_write) {
@@ -65,7 +66,24 @@ fn job_for(
             .collect(),
         hub_actor: hub_actor.to_bytes().to_vec(),
         message: dm.message.clone(),
+        doc_id: dm.doc_id.clone(),
+        prefixes: vec![device.receipt_prefix.clone()],
+        now_ms: jemput_core::time_util::now_ms() / 60_000 * 60_000,
+        reference: reference.clone(),
     })
+}
+
+/// The hub's catalog and profile, for the checks of incoming records.
+pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, ServiceError> {
+    let catalog = match docs::load_doc(tx, cipher, "catalog", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("katalog layanan"))?),
+        None => None,
+    };
+    let kelurahan = match docs::load_doc(tx, cipher, "kelurahan", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("profil kelurahan"))?),
+        None => None,
+    };
+    Ok(Reference { catalog, kelurahan })
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -87,7 +105,8 @@ pub fn prepare_checks(
     cursor: u64,
 ) -> Result<Vec<Job>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
-    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
+    let reference = reference(tx, cipher)?;
+    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)).collect()
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
@@ -109,11 +128,12 @@ pub fn apply_incoming(
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
+    let reference = if docs.is_empty() { Reference::default() } else { reference(tx, cipher)? };
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
     let mut outcomes = Vec::with_capacity(docs.len());
     for dm in in_order(docs) {
-        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true)?;
+        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true, &reference)?;
         let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
             Some((_, o)) => o.clone(),
             None => isolation.run(&job),

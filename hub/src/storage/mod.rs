@@ -59,6 +59,9 @@ pub struct DeviceRow {
     pub revoked_at: Option<i64>,
     /// Last sync (ms since epoch).
     pub last_seen: Option<i64>,
+    /// Index of its receipt prefix (`DevicePrefix::from_index`).
+    #[serde(skip)]
+    pub prefix_index: u32,
 }
 
 /// A new device to insert.

@@ -202,11 +202,12 @@ fn device_row(r: &Row) -> DeviceRow {
         rt: r.get::<_, Option<i32>>(4).map(u16_of),
         revoked_at: r.get(5),
         last_seen: r.get(6),
+        prefix_index: u32::try_from(r.get::<_, i32>(7)).unwrap_or(u32::MAX),
     }
 }
 
 const DEVICE_COLUMNS: &str =
-    "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen FROM devices d JOIN officers o ON o.id = d.officer_id";
+    "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index FROM devices d JOIN officers o ON o.id = d.officer_id";
 
 /// `WHERE …` for a filter, with its arguments (`$1` is the kind, then the optional ones).
 fn filter_sql(f: &DocFilter) -> (String, Vec<Box<dyn postgres::types::ToSql + Sync>>) {

@@ -127,11 +127,12 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         rt: r.get(4)?,
         revoked_at: r.get(5)?,
         last_seen: r.get(6)?,
+        prefix_index: r.get(7)?,
     })
 }
 
 const DEVICE_COLUMNS: &str =
-    "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen FROM devices d JOIN officers o ON o.id = d.officer_id";
+    "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index FROM devices d JOIN officers o ON o.id = d.officer_id";
 
 fn filter_sql(f: &DocFilter) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value;
