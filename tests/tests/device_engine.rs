@@ -447,3 +447,32 @@ on_both_backends! {
         assert_eq!(stored_bytes(&hub, &rec.id).unwrap(), before, "the hub's copy is untouched");
     }
 }
+
+on_both_backends! {
+    async fn a_document_too_large_for_one_message_is_reported_and_the_others_go_through(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let small = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        let big = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        // A record grown past what one message carries (stored before every staff text had its
+        // limit, written here past the staff API).
+        staff_sets(&hub, &big.id, Status::PerluKelengkapan, Some(&"a".repeat(2 << 20)));
+        staff_sets(&hub, &small.id, Status::PerluKelengkapan, Some("Fotokopi KK belum ada"));
+        // The phone that holds both: the small one's news arrives, the big one is reported.
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(report.status_changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![small.id.as_str()], "{report:?}");
+        assert_eq!(report.refused.iter().map(|r| (r.doc_id.as_str(), r.code.as_str())).collect::<Vec<_>>(), vec![(big.id.as_str(), "dokumen_terlalu_besar")]);
+        // A colleague's new phone of the same RT, starting from nothing: the same.
+        let (_d2, mut fresh, token2) = device(&hub);
+        let (_, report) = sync(&hub, &mut fresh, &token2).await;
+        assert!(fresh.request(&small.id).is_ok(), "{report:?}");
+        assert!(fresh.request(&big.id).is_err());
+        assert_eq!(report.refused.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), vec!["dokumen_terlalu_besar"]);
+        // Neither phone is stuck: the next sync goes through and sends new records.
+        let rec = fresh.record_request(&draft("Sri Wahyuni", &nik(3)), false).unwrap();
+        let (req, report) = sync(&hub, &mut fresh, &token2).await;
+        assert_eq!((req.docs.len(), report.confirmed), (1, 1), "{report:?}");
+        assert_eq!(on_hub(&hub, &rec.id).applicant.name, "Sri Wahyuni");
+    }
+}

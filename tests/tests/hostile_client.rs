@@ -4,8 +4,9 @@
 //! case checks the hub's answer, that nothing forbidden is stored or revealed, and that an
 //! honest phone still syncs afterwards; each runs on SQLite and on PostgreSQL.
 //!
-//! Cases whose fix is the second part of issue 10 are here too, ignored with the reason; they
-//! fail on today's hub and are to be un-ignored with that fix.
+//! The cases of the second part of issue 10 (reading out of scope, receipt codes used twice,
+//! staff texts, JSON errors, enrolment binding and throttling) were written first and seen
+//! failing on the hub of the time, then fixed.
 
 use automerge::AutoCommit;
 use jemput_core::document;
@@ -99,7 +100,6 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: a receipt code used twice is refused per document (problem 2); today the exchange fails on the database's uniqueness constraint"]
     async fn a_receipt_code_used_twice_is_refused_per_document(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let (phone, _) = honest(&hub).await;
@@ -110,8 +110,23 @@ on_both_backends! {
         again.receipt = first.receipt.clone();
         let a = forger.send_new(&hub.url(), &again).await;
         assert_eq!(a.status, 200, "one document's problem is not the exchange's: {:?}", a.json());
-        assert!(a.refusal(&again.id).is_some());
+        assert_eq!(a.refusal(&again.id).as_deref(), Some("kode_tanda_terima_terpakai"));
         assert!(stored_request(&hub, &again.id).is_none());
+        // The same code twice in one exchange: the first is taken, the second refused.
+        let third = forger.request(5, 1, 1);
+        let mut fourth = forger.request(6, 1, 1);
+        fourth.receipt = third.receipt.clone();
+        let (_, m3) = fresh(&third, &forger.actor);
+        let (_, m4) = fresh(&fourth, &forger.actor);
+        let a = post_sync(&hub.url(), &forger.token, 0, vec![(third.id.clone(), m3), (fourth.id.clone(), m4)]).await;
+        assert_eq!(a.status, 200);
+        let (taken, refused) = if third.id < fourth.id { (&third, &fourth) } else { (&fourth, &third) };
+        assert_eq!(a.refusal(&taken.id), None);
+        assert_eq!(a.refusal(&refused.id).as_deref(), Some("kode_tanda_terima_terpakai"));
+        assert!(stored_request(&hub, &refused.id).is_none());
+        // The code still finds its one record.
+        let (s, found, _) = call(&hub.url(), Some(&hub.staff_token), "GET", &format!("/api/v1/staff/receipts/{}", first.receipt), None).await;
+        assert_eq!((s, found["id"].as_str()), (200, Some(first.id.as_str())));
         honest_still_syncs(&hub, &phone, 1).await;
     }
 }
@@ -303,10 +318,9 @@ on_both_backends! {
     }
 }
 
-// ---- Cases fixed by issue 10, part 2.
+// ---- Cases of issue 10, part 2.
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: answers limited to the device's scope (problem 1); today the hub answers any document id with the whole document"]
     async fn a_document_outside_the_scope_is_indistinguishable_from_none(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let (phone, honest_req) = honest(&hub).await;
@@ -327,7 +341,6 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: staff texts capped where they enter and an oversized document never blocks sync (problem 3); today a 2 MiB reason is stored"]
     async fn a_two_mebibyte_staff_reason_is_refused_and_cannot_block_the_rt(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let (phone, honest_req) = honest(&hub).await;
@@ -346,7 +359,6 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: every error, including axum's extractor rejections, is JSON with kode and pesan; today they are plain text"]
     async fn malformed_staff_and_enrolment_input_gets_a_json_error(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let (_, honest_req) = honest(&hub).await;
@@ -357,11 +369,26 @@ on_both_backends! {
         let (s, body, text) = call(&hub.url(), None, "POST", "/api/v1/enroll", Some(format!("{{\"code\":\"{}\"}}", "A".repeat(3 << 20)))).await;
         assert!(s == 400 || s == 413, "{s}");
         assert!(body["kode"].is_string(), "{}", &text[..text.len().min(200)]);
+        // A complete enrolment body with a 3 MiB code: refused, not looked up.
+        let long = json!({"code": "A".repeat(3 << 20), "device_name": "HP", "actor": "ab".repeat(16), "device_id": uuid_like()});
+        let (s, body, _) = call(&hub.url(), None, "POST", "/api/v1/enroll", Some(long.to_string())).await;
+        assert_eq!((s, body["kode"].as_str()), (400, Some("kode_tidak_valid")));
+        // Over the body limit, a wrong method, an unknown address, a wrong field type.
+        let (s, body, text) = call(&hub.url(), None, "POST", "/api/v1/enroll", Some("A".repeat(5 << 20))).await;
+        assert_eq!(s, 413);
+        assert!(body["kode"].is_string() && body["pesan"].is_string(), "{}", &text[..text.len().min(200)]);
+        let (s, body, text) = call(&hub.url(), None, "GET", "/api/v1/enroll", None).await;
+        assert_eq!((s, body["kode"].as_str()), (405, Some("metode_tidak_diizinkan")), "{text}");
+        let (s, body, text) = call(&hub.url(), Some(&hub.staff_token), "GET", "/api/v1/tidak-ada", None).await;
+        assert_eq!((s, body["kode"].as_str()), (404, Some("tidak_ditemukan")), "{text}");
+        let (s, body, text) = call(&hub.url(), Some(&hub.staff_token), "POST", &path, Some(json!({"status": 7}).to_string())).await;
+        assert_eq!((s, body["kode"].as_str()), (400, Some("isi_tidak_valid")), "{text}");
+        assert!(body["pesan"].is_string(), "{text}");
+        assert!(!text.contains("invalid type"), "axum's own text is not passed on: {text}");
     }
 }
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: enrolment binds an actor id once, with a 409 and a clear message (problem 6); today a second binding fails with 503 basis_data"]
     async fn an_actor_id_already_bound_is_refused_at_enrolment(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let (phone, _) = honest(&hub).await;
@@ -377,7 +404,6 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    #[ignore = "issue 10 part 2: enrolment codes and sign-ins are throttled per address and per code; today 200 guesses go through unhindered"]
     async fn guessing_enrolment_codes_is_throttled(kind) {
         let hub = TestHub::start_on(kind).await.expect("back end");
         let mut throttled = false;
@@ -390,5 +416,17 @@ on_both_backends! {
             }
         }
         assert!(throttled, "60 wrong codes from one address were all answered");
+        // Guessing staff tokens on the JSON API is throttled the same way.
+        let mut throttled = false;
+        for i in 0..80 {
+            let (s, body, _) = call(&hub.url(), Some(&format!("tebakan-{i}")), "GET", "/api/v1/staff/me", None).await;
+            if s == 429 {
+                assert_eq!(body["kode"], "terlalu_sering");
+                throttled = true;
+                break;
+            }
+            assert_eq!(s, 401);
+        }
+        assert!(throttled, "80 wrong staff tokens from one address were all answered");
     }
 }

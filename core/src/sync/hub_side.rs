@@ -3,7 +3,8 @@
 //! one history per document id, the record's id bound to the document's, the device's receipt
 //! prefix, the device's times against the hub's clock, permissions, and the phone's own
 //! validators, see ADR 0009), and answer with exactly what the device lacks, or nothing when the exchange
-//! itself acknowledges the document. A refused change leaves the hub's copy untouched and
+//! itself acknowledges the document. A document outside the device's scope is, to that device,
+//! one the hub does not have (ADR 0009). A refused change leaves the hub's copy untouched and
 //! yields a refusal for the device. The hub writes no "terkirim" step: every replica derives
 //! it (`Request::mark_received`).
 
@@ -13,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::complaint::Complaint;
 use crate::document::{self, DocKind, MAX_DOC_BYTES};
 use crate::kelurahan::Kelurahan;
-use crate::permissions::{self, DeviceWriter, Refusal};
+use crate::permissions::{self, DeviceWriter, Refusal, Scope};
 use crate::request::Request;
 use crate::sync::peer;
 use crate::validation::date::validate_device_time;
@@ -125,6 +126,10 @@ pub fn receive_from_device(
         Err(_) => return refused(Vec::new(), refusal("pesan_rusak", "Data dari perangkat rusak; kirim ulang")),
     };
     let device_heads = peer::message_heads(&msg);
+    // A document outside the device's scope is, to this device, one the hub does not have: it
+    // is answered as absent (nothing of it is sent) and never written.
+    let hidden = current.is_some_and(|c| !readable_by(c, writer.scope));
+    let current = if hidden { None } else { current };
     let mut copy = current.cloned().unwrap_or_default().with_actor(hub_actor.clone());
     let before = copy.get_heads();
     let mut state = automerge::sync::State::new();
@@ -142,15 +147,17 @@ pub fn receive_from_device(
     if new_changes.iter().any(|c| !actors.contains(c.actor_id())) {
         return refused(device_heads, refusal("aktor_tidak_dikenal", "Perubahan tidak berasal dari perangkat ini"));
     }
+    if hidden {
+        // The id is taken by a record this device may not see: refused as a history that does
+        // not continue the hub's (the same answer as for any id already in use).
+        return refused(device_heads, foreign_history());
+    }
     // One document, one history: the device's changes may only extend the hub's copy. A change
     // without dependencies starts a document; a second one (a "fresh" document sent under an
     // existing id) would graft a foreign record into this one.
     let roots = new_changes.iter().filter(|c| c.deps().is_empty()).count();
     if roots != usize::from(current.is_none()) {
-        return refused(
-            device_heads,
-            refusal("riwayat_asing", "Data ini bukan kelanjutan data yang ada di kelurahan dengan nomor yang sama"),
-        );
+        return refused(device_heads, foreign_history());
     }
     if copy.save().len() > MAX_DOC_BYTES {
         return refused(device_heads, refusal("dokumen_terlalu_besar", "Data terlalu besar untuk satu permohonan"));
@@ -162,6 +169,22 @@ pub fn receive_from_device(
             let reply = answer(&mut copy, &mut state, &device_heads);
             Incoming { updated: Some(copy), placed: Some(placed), reply, device_heads, refusal: None }
         }
+    }
+}
+
+fn foreign_history() -> Refusal {
+    refusal("riwayat_asing", "Data ini bukan kelanjutan data yang ada di kelurahan dengan nomor yang sama")
+}
+
+/// Whether a device with `scope` may see the hub's document `doc`: the catalog and profile
+/// every device may; a request or complaint when the scope covers its address (ADR 0009). A
+/// document that cannot be read is seen by no device.
+pub fn readable_by(doc: &AutoCommit, scope: Scope) -> bool {
+    match document::kind(doc) {
+        Ok(DocKind::Catalog | DocKind::Kelurahan) => true,
+        Ok(DocKind::Request) => document::read::<Request>(doc).is_ok_and(|r| scope.covers(r.applicant.address.rw, r.applicant.address.rt)),
+        Ok(DocKind::Complaint) => document::read::<Complaint>(doc).is_ok_and(|c| scope.covers(c.place.rw, c.place.rt)),
+        Err(_) => false,
     }
 }
 

@@ -293,7 +293,7 @@ impl HubTx for PgTx<'_> {
     }
 
     fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError> {
-        Ok(self.tx.query_opt("SELECT doc_id FROM docs WHERE receipt = $1", &[&receipt])?.map(|r| r.get(0)))
+        Ok(self.tx.query_opt("SELECT doc_id FROM docs WHERE receipt = $1 ORDER BY doc_id LIMIT 1", &[&receipt])?.map(|r| r.get(0)))
     }
 
     fn top_seq(&mut self) -> Result<i64, StorageError> {
@@ -415,9 +415,12 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError> {
-        self.tx.execute("INSERT INTO device_actors (actor, device_id) VALUES ($1, $2)", &[&actor_hex, &device_id])?;
-        Ok(())
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError> {
+        let n = self.tx.execute(
+            "INSERT INTO device_actors (actor, device_id) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING",
+            &[&actor_hex, &device_id],
+        )?;
+        Ok(n == 1)
     }
 
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {

@@ -211,7 +211,10 @@ impl HubTx for SqliteTx<'_> {
     }
 
     fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError> {
-        Ok(self.0.query_row("SELECT doc_id FROM docs WHERE receipt = ?1", params![receipt], |r| r.get(0)).optional()?)
+        Ok(self
+            .0
+            .query_row("SELECT doc_id FROM docs WHERE receipt = ?1 ORDER BY doc_id LIMIT 1", params![receipt], |r| r.get(0))
+            .optional()?)
     }
 
     fn top_seq(&mut self) -> Result<i64, StorageError> {
@@ -338,9 +341,12 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError> {
-        self.0.execute("INSERT INTO device_actors (actor, device_id) VALUES (?1, ?2)", params![actor_hex, device_id])?;
-        Ok(())
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError> {
+        let n = self.0.execute(
+            "INSERT INTO device_actors (actor, device_id) VALUES (?1, ?2) ON CONFLICT (actor) DO NOTHING",
+            params![actor_hex, device_id],
+        )?;
+        Ok(n == 1)
     }
 
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {
