@@ -133,7 +133,8 @@ pub async fn run(keep_serving: bool) -> Result<(), ServiceError> {
     let addr = listener.local_addr().map_err(fail)?;
     let url = format!("http://{addr}");
     let app = api::app(AppState::new(hub.clone()));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server =
+        tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
     println!("1. Hub kelurahan berjalan di {url} (SQLite: {})", dir.join("hub.db").display());
 
     // Three officers: RT 001 and RT 002 of RW 001, and the whole RW 002.

@@ -20,6 +20,13 @@ pub enum ServiceError {
     /// A state change the rules do not allow (message says why, no personal data).
     #[error("{1}")]
     Rejected(&'static str, String),
+    /// Input a person typed that breaks a rule (a length limit): the validator's code and
+    /// message (`jemput_core::validation`).
+    #[error("{1}")]
+    Invalid(String, String),
+    /// Too many failed attempts from this address or with this code; try again later.
+    #[error("terlalu banyak percobaan yang gagal; coba lagi dalam 15 menit")]
+    Throttled,
     /// Nothing there.
     #[error("{0}")]
     NotFound(&'static str),
@@ -45,6 +52,17 @@ impl TxError for ServiceError {
         match self {
             ServiceError::Storage(s) => Some(s),
             _ => None,
+        }
+    }
+}
+
+impl ServiceError {
+    /// A length check of a typed text (`jemput_core::validation::limits`): an error naming the
+    /// field when `value` is longer than `max` characters.
+    pub fn check_length(label: &str, value: Option<&str>, max: usize) -> Result<(), ServiceError> {
+        match value.and_then(|v| jemput_core::validation::limits::check(label, label, v, max)) {
+            Some(issue) => Err(ServiceError::Invalid(issue.code, issue.message)),
+            None => Ok(()),
         }
     }
 }

@@ -163,3 +163,31 @@ async fn staff_routes_need_a_staff_account_and_follow_the_status_rules(kind) {
     assert!(setup::init(&h.db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog()).is_err());
 }
 }
+
+on_both_backends! {
+async fn every_text_staff_type_has_its_limit_at_the_api(kind) {
+    let h = hub(kind);
+    let post = |path: &str, body: serde_json::Value| {
+        Request::post(path).header("authorization", format!("Bearer {}", h.staff)).header("content-type", "application/json").body(json(body)).unwrap()
+    };
+    let id = "0190a1b2-0000-7000-8000-0000000000aa";
+    let long = |n: usize| "a".repeat(n + 1);
+    let cases = [
+        (format!("/api/v1/staff/requests/{id}/status"), serde_json::json!({"status": "ditolak", "reason": long(500)})),
+        (format!("/api/v1/staff/requests/{id}/office"), serde_json::json!({"staff_notes": long(2000)})),
+        (format!("/api/v1/staff/requests/{id}/office"), serde_json::json!({"letter_number": long(100)})),
+        (format!("/api/v1/staff/complaints/{id}/response"), serde_json::json!({"status": "selesai", "response": long(2000)})),
+    ];
+    for (path, body) in cases {
+        let (s, b) = call(&h, post(&path, body)).await;
+        assert_eq!((s, kode(&b).as_str()), (StatusCode::BAD_REQUEST, "terlalu_panjang"), "{path}");
+        let pesan = serde_json::from_slice::<serde_json::Value>(&b).unwrap()["pesan"].as_str().unwrap().to_string();
+        assert!(pesan.contains("paling banyak"), "{pesan}");
+    }
+    // At the limit it is not the text that is refused (the request does not exist).
+    let (s, _) = call(&h, post(&format!("/api/v1/staff/requests/{id}/office"), serde_json::json!({"letter_number": "a".repeat(100)}))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, b) = call(&h, post("/api/v1/staff/officers", serde_json::json!({"name": long(100), "rw": 1, "rt": 1}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(&b));
+}
+}

@@ -193,6 +193,10 @@ fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses
         actors: vec![actor],
         hub_actor: jemput_core::document::random_actor().to_bytes().to_vec(),
         message: req.docs[0].message.clone(),
+        doc_id: req.docs[0].doc_id.clone(),
+        prefixes: vec!["K7QM".into()],
+        now_ms: jemput_core::time_util::now_ms(),
+        reference: Default::default(),
     };
     let here = Isolation::InProcess.run(&job);
     assert!(here.refusal.is_none() && here.updated.is_some(), "{here:?}");

@@ -41,7 +41,7 @@ pub async fn serve(db: HubDb) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let addr = listener.local_addr().expect("addr");
     let router = app(AppState::new(db));
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
     (addr, task)
 }

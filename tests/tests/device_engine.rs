@@ -8,7 +8,7 @@ use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role, Status};
 use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::sync::hub_side::Placement;
-use jemput_core::sync::protocol::{self, SyncRequest, SyncResponse};
+use jemput_core::sync::protocol::{self, DocMessage, SyncRequest, SyncResponse};
 use jemput_core::sync::SyncReport;
 use jemput_core::test_support::{draft, nik, tamper_request, test_catalog, test_kelurahan};
 use jemput_hub::engine::{Engine, Isolation};
@@ -28,9 +28,18 @@ struct Hub {
 }
 
 fn hub(kind: BackendKind) -> Hub {
+    hub_for(kind, Scope { rw: 5, rt: Some(3) }, false)
+}
+
+/// A hub whose officer has `scope`; with `profile`, set up with the test kelurahan and catalog
+/// (what incoming records are validated against).
+fn hub_for(kind: BackendKind, scope: Scope, profile: bool) -> Hub {
     let t = TestDb::fresh(kind).expect("back end available");
     let db = t.db.clone();
-    let officer = db.with(|tx, _| service::add_officer(tx, "Pak RT", Scope { rw: 5, rt: Some(3) })).unwrap();
+    if profile {
+        service::setup::init(&db, &test_kelurahan(), &test_catalog()).unwrap();
+    }
+    let officer = db.with(|tx, _| service::add_officer(tx, "Pak RT", scope)).unwrap();
     Hub { engine: Engine::new(db.clone(), Isolation::InProcess), db, _db: t, officer_id: officer.id }
 }
 
@@ -66,6 +75,24 @@ async fn sync(hub: &Hub, s: &mut Store, token: &str) -> (SyncRequest, SyncReport
     let resp = exchange(hub, token, &req).await;
     let report = s.apply_sync(&req, &resp).unwrap();
     (req, report)
+}
+
+/// Sends one document message under `doc_id` as a modified phone would.
+async fn send_one(hub: &Hub, token: &str, doc_id: &str, message: Vec<u8>) -> SyncResponse {
+    let req = SyncRequest { version: protocol::PROTOCOL_VERSION, cursor: 0, docs: vec![DocMessage { doc_id: doc_id.into(), message }] };
+    exchange(hub, token, &req).await
+}
+
+/// The code the hub refused the device's first unsent document with (after a sync).
+async fn refused_code(hub: &Hub, s: &mut Store, token: &str) -> Option<String> {
+    let (_, report) = sync(hub, s, token).await;
+    report.refused.first().map(|r| r.code.clone())
+}
+
+/// The hub's stored bytes of a document, if it has it.
+fn stored_bytes(hub: &Hub, id: &str) -> Option<Vec<u8>> {
+    let id = id.to_string();
+    hub.db.with(move |tx, cipher| service::load_doc_bytes(tx, cipher, &id, false)).unwrap()
 }
 
 /// The hub's copy of a request.
@@ -255,5 +282,197 @@ on_both_backends! {
         colleague.forget_relay_bundle(&waiting[0].0).unwrap();
         assert!(colleague.relay_bundles().unwrap().is_empty());
         assert!(colleague.keep_bundle_for_relay(b"bukan bundel").is_err());
+    }
+}
+
+// ---- The hub's trust boundary (issue 10): what a modified phone sends, crafted with the real
+// core, and what the engine's per-document check makes of it.
+
+on_both_backends! {
+    async fn a_receipt_code_outside_the_prefixes_allocated_to_the_device_is_refused(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let own = s.identity().unwrap().receipt_prefix;
+        let other = if own == "M2X9" { "M2X8" } else { "M2X9" };
+        // The modified phone writes receipt codes under a prefix the hub never allocated to it.
+        s.set_enrolment(&hub.officer_id, other).unwrap();
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        assert!(rec.receipt.starts_with(other));
+        assert_eq!(refused_code(&hub, &mut s, &token).await.as_deref(), Some("kode_bukan_perangkat"));
+        assert_eq!(hub_requests(&hub), 0, "nothing stored");
+        // Its own prefix goes through.
+        s.set_enrolment(&hub.officer_id, &own).unwrap();
+        s.record_request(&draft("Sri Wahyuni", &nik(2)), false).unwrap();
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(hub_requests(&hub), 1, "{report:?}");
+    }
+}
+
+on_both_backends! {
+    async fn device_timestamps_outside_the_window_are_refused(kind) {
+        use jemput_core::time_util::{now_ms, DAY_MS, EPOCH_MS};
+        let now = now_ms();
+        let cases: [(i64, bool); 5] =
+            [(i64::MAX, false), (now + 2 * DAY_MS, false), (EPOCH_MS - 1, false), (i64::MIN, false), (now + DAY_MS - 10 * 60_000, true)];
+        for (at, accepted) in cases {
+            let hub = hub(kind);
+            let (_d, mut s, token) = device(&hub);
+            let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+            tamper_request(&mut s, &rec.id, |r| {
+                r.created_at = at;
+                r.history[0].at = at;
+                Ok(())
+            })
+            .unwrap();
+            let code = refused_code(&hub, &mut s, &token).await;
+            if accepted {
+                assert_eq!(code, None, "at {at}");
+                assert_eq!(hub_requests(&hub), 1);
+            } else {
+                assert_eq!(code.as_deref(), Some("waktu_tidak_valid"), "at {at}");
+                assert_eq!(hub_requests(&hub), 0, "at {at}");
+            }
+        }
+        // An officer's later step stamped far ahead is refused too, and the office still works.
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        staff_sets(&hub, &rec.id, Status::PerluKelengkapan, Some("Fotokopi KK belum ada"));
+        sync(&hub, &mut s, &token).await;
+        tamper_request(&mut s, &rec.id, |r| {
+            r.history.push(jemput_core::request::StatusChange {
+                status: Status::Dilengkapi,
+                at: i64::MAX,
+                by: Actor { role: Role::Petugas, id: r.officer_id.clone() },
+                reason: None,
+            });
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(refused_code(&hub, &mut s, &token).await.as_deref(), Some("waktu_tidak_valid"));
+        assert_eq!(on_hub(&hub, &rec.id).status(), Status::PerluKelengkapan);
+        staff_sets(&hub, &rec.id, Status::Ditolak, Some("Berkas tidak dilengkapi"));
+        assert_eq!(on_hub(&hub, &rec.id).status(), Status::Ditolak, "office status changes still work");
+    }
+}
+
+on_both_backends! {
+    async fn records_failing_the_phones_validators_are_refused_with_the_validators_code(kind) {
+        type Edit = fn(&mut Request);
+        let cases: [(Edit, &str); 8] = [
+            (|r| r.applicant.nik = "357602440590001".into(), "nik_panjang"),
+            (|r| r.applicant.name = "Siti ".repeat(40_000), "nama_terlalu_panjang"),
+            (|r| r.applicant.birth_date = "2099-01-01".into(), "tanggal_masa_depan"),
+            (|r| r.applicant.address.rt = 4, "rt_tidak_ada"),
+            (|r| r.service_code = "bukan_layanan".into(), "layanan_tidak_dikenal"),
+            (|r| r.notes = "catatan ".repeat(400), "terlalu_panjang"),
+            (|r| r.applicant.birth_place = "Mojokerto ".repeat(30), "terlalu_panjang"),
+            (|r| r.applicant.address.street = "Jl. Balongsari ".repeat(30), "terlalu_panjang"),
+        ];
+        // One hub with the kelurahan profile (RW 5 has RT 1–3) and an RW officer, so an RT the
+        // kelurahan does not have is the validator's to refuse, not the scope check's.
+        let hub = hub_for(kind, Scope { rw: 5, rt: None }, true);
+        for (edit, code) in cases {
+            let (_d, mut s, token) = device(&hub);
+            let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+            tamper_request(&mut s, &rec.id, |r| {
+                edit(r);
+                Ok(())
+            })
+            .unwrap();
+            let (_, report) = sync(&hub, &mut s, &token).await;
+            assert_eq!(report.refused.first().map(|r| r.code.as_str()), Some(code), "{report:?}");
+            assert!(!report.refused[0].message.is_empty());
+            assert_eq!(hub_requests(&hub), 0, "{code}: nothing stored");
+        }
+        // An existing record edited into an invalid one is refused as well.
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        tamper_request(&mut s, &rec.id, |r| {
+            r.applicant.nik = "12345".into();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(refused_code(&hub, &mut s, &token).await.as_deref(), Some("nik_panjang"));
+        assert_eq!(on_hub(&hub, &rec.id).applicant.nik, nik(1));
+    }
+}
+
+on_both_backends! {
+    async fn a_new_document_must_carry_its_own_record_id(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        let req = s.prepare_sync(1 << 20).unwrap();
+        // The same record sent under another document id (two documents for one record id).
+        let other_id = "0199aaaa-0000-7000-8000-000000000001";
+        let resp = send_one(&hub, &token, other_id, req.docs[0].message.clone()).await;
+        assert_eq!(resp.refused.first().map(|r| r.code.as_str()), Some("id_tidak_cocok"), "{resp:?}");
+        assert_eq!(hub_requests(&hub), 0);
+        // Under its own id it is taken.
+        let resp = send_one(&hub, &token, &rec.id, req.docs[0].message.clone()).await;
+        assert!(resp.refused.is_empty(), "{resp:?}");
+        assert_eq!(hub_requests(&hub), 1);
+    }
+}
+
+on_both_backends! {
+    async fn a_fresh_document_under_an_existing_id_is_refused(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let rec = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        let before = stored_bytes(&hub, &rec.id).expect("on the hub");
+        // A modified phone of the same officer (enrolled with an actor id that sorts first, so
+        // the honest values would win every conflict and the fixed fields would look
+        // unchanged) builds a fresh document holding the same record with its own values.
+        let low = automerge::ActorId::from([0u8; 16]);
+        let (officer, low_hex) = (hub.officer_id.clone(), protocol::actor_hex(&low));
+        let forger = hub
+            .db
+            .with(move |tx, _| {
+                let code = service::create_enrol_code(tx, &officer, 1)?;
+                service::enrol(tx, &code, "HP modifikasi", &low_hex, &uuid::Uuid::new_v4().to_string())
+            })
+            .unwrap();
+        let mut forged = on_hub(&hub, &rec.id);
+        forged.notes = "catatan asing".into();
+        forged.applicant.address.street = "Jl. Lain No. 1".into();
+        let mut fresh = document::create(&forged, &low).unwrap();
+        let message = jemput_core::sync::peer::exact_message(&mut fresh, &[]).unwrap();
+        let resp = send_one(&hub, &forger.token, &rec.id, message).await;
+        assert_eq!(resp.refused.first().map(|r| r.code.as_str()), Some("riwayat_asing"), "{resp:?}");
+        assert_eq!(stored_bytes(&hub, &rec.id).unwrap(), before, "the hub's copy is untouched");
+    }
+}
+
+on_both_backends! {
+    async fn a_document_too_large_for_one_message_is_reported_and_the_others_go_through(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        let small = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        let big = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+        sync(&hub, &mut s, &token).await;
+        // A record grown past what one message carries (stored before every staff text had its
+        // limit, written here past the staff API).
+        staff_sets(&hub, &big.id, Status::PerluKelengkapan, Some(&"a".repeat(2 << 20)));
+        staff_sets(&hub, &small.id, Status::PerluKelengkapan, Some("Fotokopi KK belum ada"));
+        // The phone that holds both: the small one's news arrives, the big one is reported.
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(report.status_changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![small.id.as_str()], "{report:?}");
+        assert_eq!(report.refused.iter().map(|r| (r.doc_id.as_str(), r.code.as_str())).collect::<Vec<_>>(), vec![(big.id.as_str(), "dokumen_terlalu_besar")]);
+        // A colleague's new phone of the same RT, starting from nothing: the same.
+        let (_d2, mut fresh, token2) = device(&hub);
+        let (_, report) = sync(&hub, &mut fresh, &token2).await;
+        assert!(fresh.request(&small.id).is_ok(), "{report:?}");
+        assert!(fresh.request(&big.id).is_err());
+        assert_eq!(report.refused.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), vec!["dokumen_terlalu_besar"]);
+        // Neither phone is stuck: the next sync goes through and sends new records.
+        let rec = fresh.record_request(&draft("Sri Wahyuni", &nik(3)), false).unwrap();
+        let (req, report) = sync(&hub, &mut fresh, &token2).await;
+        assert_eq!((req.docs.len(), report.confirmed), (1, 1), "{report:?}");
+        assert_eq!(on_hub(&hub, &rec.id).applicant.name, "Sri Wahyuni");
     }
 }

@@ -181,7 +181,7 @@ impl Complaint {
         if to == ComplaintStatus::Selesai && response.is_none() {
             return Err("pengaduan yang selesai wajib disertai jawaban kelurahan".into());
         }
-        let at = self.updates.iter().map(|c| c.at + 1).max().map_or(at, |m| m.max(at));
+        let at = self.updates.iter().map(|c| c.at.saturating_add(1)).max().map_or(at, |m| m.max(at));
         self.updates.push(ComplaintUpdate { status: to, at, by: actor, response });
         Ok(())
     }

@@ -48,7 +48,38 @@ pub struct DeviceWriter<'a> {
     pub officer_id: &'a str,
     /// Its scope.
     pub scope: Scope,
+    /// The receipt prefixes the hub allocated to the device (a new record's receipt code must
+    /// carry one of them).
+    pub prefixes: &'a [&'a str],
 }
+
+impl DeviceWriter<'_> {
+    /// Whether this device may change a record created by officer `creator` in RT `rt` of RW
+    /// `rw` (ADR 0009): its scope covers the address, and it is the creating officer's device
+    /// (any of them) or the device of the RW's officer above them. Another RT officer whose
+    /// scope happens to cover the same address may read the record but not change it.
+    pub fn may_edit(&self, creator: &str, rw: u16, rt: u16) -> bool {
+        self.scope.covers(rw, rt) && (creator == self.officer_id || self.scope.rt.is_none())
+    }
+}
+
+/// The receipt code of a new record: well formed, in its display form, and under one of the
+/// prefixes the hub allocated to the writing device.
+fn check_new_receipt(w: &DeviceWriter<'_>, receipt: &str) -> Result<(), Refusal> {
+    let code = match ReceiptCode::parse(receipt) {
+        Ok(c) if c.as_str() == receipt => c,
+        _ => return Err(refuse("kode_tidak_valid", "Kode tanda terima tidak valid")),
+    };
+    if !w.prefixes.iter().any(|p| p.eq_ignore_ascii_case(code.prefix().as_str())) {
+        return Err(refuse(
+            "kode_bukan_perangkat",
+            "Kode tanda terima tidak memakai awalan yang diberikan kelurahan untuk HP ini; daftarkan ulang HP di kelurahan",
+        ));
+    }
+    Ok(())
+}
+
+const NOT_CREATOR: &str = "Data ini dicatat petugas lain; hanya petugas pencatat atau petugas RW-nya yang dapat mengubahnya";
 
 /// Checks a device's write of a request: `old` is the hub's copy (None for a new request),
 /// `new` the record after applying the device's changes.
@@ -62,9 +93,7 @@ pub fn check_request_write(w: &DeviceWriter<'_>, old: Option<&Request>, new: &Re
             if new.device_id != w.device_id || new.officer_id != w.officer_id {
                 return Err(refuse("identitas_tidak_cocok", "Permohonan tidak dicatat oleh perangkat dan petugas ini"));
             }
-            if ReceiptCode::parse(&new.receipt).is_err() {
-                return Err(refuse("kode_tidak_valid", "Kode tanda terima tidak valid"));
-            }
+            check_new_receipt(w, &new.receipt)?;
             if new.history.len() != 1 || new.history[0].status != Status::Dicatat || new.history[0].by.role != Role::Petugas {
                 return Err(refuse("status_tidak_diizinkan", "Permohonan baru hanya boleh berstatus dicatat"));
             }
@@ -75,6 +104,9 @@ pub fn check_request_write(w: &DeviceWriter<'_>, old: Option<&Request>, new: &Re
         Some(old) => {
             if !old.applicant_scope_matches(w) {
                 return Err(refuse("di_luar_wilayah", "Permohonan ini di luar wilayah RT/RW petugas ini"));
+            }
+            if !w.may_edit(&old.officer_id, old.applicant.address.rw, old.applicant.address.rt) {
+                return Err(refuse("bukan_pencatat", NOT_CREATOR));
             }
             let fixed_same = old.id == new.id
                 && old.receipt == new.receipt
@@ -139,9 +171,7 @@ pub fn check_complaint_write(w: &DeviceWriter<'_>, old: Option<&Complaint>, new:
             if new.device_id != w.device_id || new.officer_id != w.officer_id {
                 return Err(refuse("identitas_tidak_cocok", "Pengaduan tidak dicatat oleh perangkat dan petugas ini"));
             }
-            if ReceiptCode::parse(&new.receipt).is_err() {
-                return Err(refuse("kode_tidak_valid", "Kode tanda terima tidak valid"));
-            }
+            check_new_receipt(w, &new.receipt)?;
             if !new.updates.is_empty() {
                 return Err(refuse("jawaban_kantor", "Jawaban pengaduan hanya diberikan oleh kelurahan"));
             }
@@ -149,6 +179,9 @@ pub fn check_complaint_write(w: &DeviceWriter<'_>, old: Option<&Complaint>, new:
         Some(old) => {
             if !w.scope.covers(old.place.rw, old.place.rt) {
                 return Err(refuse("di_luar_wilayah", "Pengaduan ini di luar wilayah RT/RW petugas ini"));
+            }
+            if !w.may_edit(&old.officer_id, old.place.rw, old.place.rt) {
+                return Err(refuse("bukan_pencatat", NOT_CREATOR));
             }
             if old.id != new.id
                 || old.receipt != new.receipt
@@ -172,13 +205,16 @@ mod tests {
     use super::*;
     use crate::request::Actor;
 
+    const PREFIXES: &[&str] = &["K7QM"];
+
     fn writer() -> DeviceWriter<'static> {
-        DeviceWriter { device_id: "hp-1", officer_id: "petugas-1", scope: Scope { rw: 5, rt: Some(3) } }
+        DeviceWriter { device_id: "hp-1", officer_id: "petugas-1", scope: Scope { rw: 5, rt: Some(3) }, prefixes: PREFIXES }
     }
 
     fn new_request() -> Request {
         let mut r = crate::document::tests_support::sample_request();
-        r.receipt = crate::receipt::ReceiptCode::new(&crate::receipt::DevicePrefix::random(), 1).unwrap().as_str().to_string();
+        r.receipt =
+            crate::receipt::ReceiptCode::new(&crate::receipt::DevicePrefix::parse("K7QM").unwrap(), 1).unwrap().as_str().to_string();
         r
     }
 
@@ -259,7 +295,59 @@ mod tests {
         let mut new = old.clone();
         new.change_status(Status::Diserahkan, Actor { role: Role::Petugas, id: "petugas-1".into() }, None, 40).unwrap();
         assert_eq!(check_request_write(&w, Some(&old), &new), Ok(()));
-        let other = DeviceWriter { officer_id: "petugas-2", ..writer() };
+        let other = DeviceWriter { officer_id: "petugas-2", scope: Scope { rw: 5, rt: None }, ..writer() };
         assert_eq!(check_request_write(&other, Some(&old), &new).unwrap_err().code, "status_tidak_diizinkan");
+    }
+
+    #[test]
+    fn a_new_records_receipt_code_must_carry_the_devices_prefix() {
+        let w = writer();
+        let mut r = new_request();
+        r.receipt = ReceiptCode::new(&crate::receipt::DevicePrefix::parse("M2X9").unwrap(), 1).unwrap().as_str().to_string();
+        assert_eq!(check_request_write(&w, None, &r).unwrap_err().code, "kode_bukan_perangkat");
+        // Only the display form is stored (so one code is one string at the hub).
+        let mut r = new_request();
+        r.receipt = r.receipt.replace('-', "").to_lowercase();
+        assert_eq!(check_request_write(&w, None, &r).unwrap_err().code, "kode_tidak_valid");
+        let none = DeviceWriter { prefixes: &[], ..writer() };
+        assert_eq!(check_request_write(&none, None, &new_request()).unwrap_err().code, "kode_bukan_perangkat");
+    }
+
+    #[test]
+    fn only_the_creating_officer_and_the_rw_officer_above_may_edit() {
+        let old = new_request();
+        let mut new = old.clone();
+        new.notes = "sudah dicek".into();
+        // The creating officer, from any of their devices.
+        let second_phone = DeviceWriter { device_id: "hp-2", ..writer() };
+        assert_eq!(check_request_write(&second_phone, Some(&old), &new), Ok(()));
+        // The RW officer above them.
+        let rw = DeviceWriter { device_id: "hp-rw", officer_id: "petugas-rw", scope: Scope { rw: 5, rt: None }, prefixes: &[] };
+        assert_eq!(check_request_write(&rw, Some(&old), &new), Ok(()));
+        // Another officer of the same RT may not; nor an RW officer of another RW.
+        let same_rt = DeviceWriter { device_id: "hp-9", officer_id: "petugas-9", ..writer() };
+        assert_eq!(check_request_write(&same_rt, Some(&old), &new).unwrap_err().code, "bukan_pencatat");
+        let other_rw = DeviceWriter { scope: Scope { rw: 6, rt: None }, ..rw.clone() };
+        assert_eq!(check_request_write(&other_rw, Some(&old), &new).unwrap_err().code, "di_luar_wilayah");
+        assert!(same_rt.may_edit("petugas-9", 5, 3) && !same_rt.may_edit("petugas-1", 5, 3));
+        // Complaints follow the same rule.
+        let c = Complaint {
+            id: "c-1".into(),
+            receipt: new_request().receipt,
+            category: crate::complaint::ComplaintCategory::Saran,
+            topic: "Taman".into(),
+            text: "Mohon taman diberi lampu".into(),
+            place: crate::complaint::Place { rt: 3, rw: 5, description: String::new() },
+            reporter: None,
+            officer_id: "petugas-1".into(),
+            device_id: "hp-1".into(),
+            created_at: 1_763_000_000_000,
+            updates: vec![],
+        };
+        let mut c2 = c.clone();
+        c2.text = "Mohon taman diberi lampu dan bangku".into();
+        assert_eq!(check_complaint_write(&writer(), Some(&c), &c2), Ok(()));
+        assert_eq!(check_complaint_write(&rw, Some(&c), &c2), Ok(()));
+        assert_eq!(check_complaint_write(&same_rt, Some(&c), &c2).unwrap_err().code, "bukan_pencatat");
     }
 }

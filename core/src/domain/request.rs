@@ -293,7 +293,8 @@ impl Request {
     /// with the office's next decision.
     pub fn mark_received(&mut self) {
         if self.status() == Status::Dicatat {
-            let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at) + 1;
+            // Saturating: a step stamped at the end of time must not wrap to the distant past.
+            let at = self.history.iter().map(|h| h.at).max().unwrap_or(self.created_at).saturating_add(1);
             self.history.push(StatusChange {
                 status: Status::Terkirim,
                 at,
@@ -328,8 +329,44 @@ impl Request {
         }
         // Keep the history strictly increasing in time on this replica, even if the clock
         // stepped back, so the new step becomes current.
-        let at = self.history.iter().map(|c| c.at + 1).max().map_or(at, |m| m.max(at));
+        let at = self.history.iter().map(|c| c.at.saturating_add(1)).max().map_or(at, |m| m.max(at));
         self.history.push(StatusChange { status: to, at, by: actor, reason });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::complaint::{Complaint, ComplaintCategory, ComplaintStatus, ComplaintUpdate, Place};
+
+    /// The hub's clock in these tests (November 2025).
+    const NOW: i64 = 1_763_003_600_000;
+
+    #[test]
+    fn the_derived_terkirim_step_and_later_steps_never_wrap() {
+        let mut r = crate::document::tests_support::sample_request();
+        r.created_at = i64::MAX;
+        r.history[0].at = i64::MAX;
+        r.mark_received();
+        assert_eq!(r.status(), Status::Terkirim, "the derived step saturates instead of wrapping");
+        let staff = Actor { role: Role::Staf, id: "staf-1".into() };
+        r.change_status(Status::Diverifikasi, staff.clone(), None, NOW).unwrap();
+        assert_eq!(r.status(), Status::Diverifikasi);
+        let mut c = Complaint {
+            id: "c".into(),
+            receipt: "K7QM-2223-X".into(),
+            category: ComplaintCategory::Saran,
+            topic: "Taman".into(),
+            text: "Mohon taman diberi lampu".into(),
+            place: Place { rt: 3, rw: 5, description: String::new() },
+            reporter: None,
+            officer_id: "petugas-1".into(),
+            device_id: "hp-1".into(),
+            created_at: i64::MAX,
+            updates: vec![ComplaintUpdate { status: ComplaintStatus::Diterima, at: i64::MAX, by: staff.clone(), response: None }],
+        };
+        c.respond(ComplaintStatus::Selesai, staff, Some("Sudah dipasang".into()), NOW).unwrap();
+        assert_eq!(c.status(), ComplaintStatus::Selesai);
     }
 }

@@ -361,6 +361,9 @@ impl Store {
     /// The officer moves a request to a status that is theirs (dilengkapi, diserahkan).
     /// Office statuses are refused with [`Error::Forbidden`].
     pub fn set_request_status(&mut self, id: &str, status: Status, reason: Option<String>) -> Result<Request> {
+        if let Some(i) = reason.as_deref().and_then(|r| validation::limits::check("reason", "Alasan", r, validation::limits::REASON)) {
+            return Err(Error::Invalid(vec![i]));
+        }
         let officer = self.officer()?;
         let now = self.now();
         self.edit_request(id, |r| r.change_status(status, officer, reason, now).map_err(Error::Forbidden))
@@ -384,6 +387,9 @@ impl Store {
     /// Replaces the officer's notes on a request.
     pub fn set_request_notes(&mut self, id: &str, notes: &str) -> Result<Request> {
         let notes = notes.trim().to_string();
+        if let Some(i) = validation::limits::check("notes", "Catatan", &notes, validation::limits::NOTES) {
+            return Err(Error::Invalid(vec![i]));
+        }
         self.edit_request(id, |r| {
             r.notes = notes;
             Ok(())
@@ -445,7 +451,7 @@ impl Store {
     /// Removes requests handed over or rejected, and complaints closed, more than
     /// `retention_days` days ago: the whole document is dropped.
     pub fn purge_expired(&mut self, retention_days: u32) -> Result<PurgeReport> {
-        let cutoff = self.now() - i64::from(retention_days) * DAY_MS;
+        let cutoff = self.now().saturating_sub(i64::from(retention_days).saturating_mul(DAY_MS));
         let tx = self.conn.transaction()?;
         let (requests, complaints) = index::closed_before(&tx, cutoff)?;
         for rowid in requests.iter().chain(complaints.iter()) {

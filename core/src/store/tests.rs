@@ -426,3 +426,36 @@ fn a_saved_request_survives_the_app_being_killed() {
     let s = f.open();
     assert_eq!(s.request(id.trim()).unwrap().applicant.name, "Siti Aminah");
 }
+
+#[test]
+fn every_text_the_officer_types_has_its_limit_on_the_phone() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    s.set_enrolment("petugas-rt3", "K7QM").unwrap();
+    let code = |e: Error| match e {
+        Error::Invalid(i) => i[0].code.clone(),
+        other => format!("{other:?}"),
+    };
+    let mut d = draft("Siti Aminah", &nik(1));
+    d.applicant.birth_place = "Mojokerto ".repeat(20);
+    assert_eq!(code(s.record_request(&d, true).unwrap_err()), "terlalu_panjang");
+    let mut d = draft("Siti Aminah", &nik(1));
+    d.applicant.address.street = "Jl. Balongsari ".repeat(20);
+    assert_eq!(code(s.record_request(&d, true).unwrap_err()), "terlalu_panjang");
+    let rec = s.record_request(&draft("Siti Aminah", &nik(1)), true).unwrap();
+    assert_eq!(code(s.set_request_notes(&rec.id, &"n".repeat(2001)).unwrap_err()), "terlalu_panjang");
+    s.set_request_notes(&rec.id, &"n".repeat(2000)).unwrap();
+    office_sets(&mut s, &rec.id, Status::PerluKelengkapan, Some("Fotokopi KK"));
+    assert_eq!(code(s.set_request_status(&rec.id, Status::Dilengkapi, Some("r".repeat(501))).unwrap_err()), "terlalu_panjang");
+    s.set_request_status(&rec.id, Status::Dilengkapi, Some("Sudah dibawa".into())).unwrap();
+    let mut c = ComplaintDraft {
+        category: ComplaintCategory::Pengaduan,
+        topic: "Jalan rusak".into(),
+        text: "Jalan di depan musala berlubang besar".into(),
+        place: Place { rt: 3, rw: 5, description: "d".repeat(201) },
+        reporter: None,
+    };
+    assert_eq!(code(s.record_complaint(&c).unwrap_err()), "terlalu_panjang");
+    c.place.description = "Depan musala".into();
+    s.record_complaint(&c).unwrap();
+}

@@ -1,17 +1,25 @@
 //! The hub's side of one document in a sync exchange, independent of how the hub stores
 //! documents: apply the device's message to a *copy*, check the result (kind, size, actors,
-//! permissions), and answer with exactly what the device lacks, or nothing when the exchange
-//! itself acknowledges the document. A refused change leaves the hub's copy untouched and
+//! one history per document id, the record's id bound to the document's, the device's receipt
+//! prefix, the device's times against the hub's clock, permissions, and the phone's own
+//! validators, see ADR 0009), and answer with exactly what the device lacks, or nothing when the exchange
+//! itself acknowledges the document. A document outside the device's scope is, to that device,
+//! one the hub does not have (ADR 0009). A refused change leaves the hub's copy untouched and
 //! yields a refusal for the device. The hub writes no "terkirim" step: every replica derives
 //! it (`Request::mark_received`).
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 
+use crate::catalog::Catalog;
 use crate::complaint::Complaint;
 use crate::document::{self, DocKind, MAX_DOC_BYTES};
-use crate::permissions::{self, DeviceWriter, Refusal};
+use crate::kelurahan::Kelurahan;
+use crate::permissions::{self, DeviceWriter, Refusal, Scope};
 use crate::request::Request;
 use crate::sync::peer;
+use crate::validation::date::validate_device_time;
+use crate::validation::record::{validate_complaint_record, validate_request_record};
+use crate::validation::Issue;
 
 /// What became of one incoming document message.
 #[derive(Debug)]
@@ -83,15 +91,32 @@ impl Placement {
     }
 }
 
-/// Applies a device's message for one document. `current` is the hub's copy (None if the hub
-/// has never seen the document), `known` the heads the hub knows the device has, `actors` the
-/// actor ids bound to the device, `hub_actor` the hub's own actor (for the working copy).
+/// What the hub brings to the check of a document beyond the device: its clock and the catalog
+/// and kelurahan profile records are validated against (the same validators as the phone's).
+#[derive(Debug, Clone, Copy)]
+pub struct HubContext<'a> {
+    /// The hub's clock, Unix milliseconds.
+    pub now_ms: i64,
+    /// The hub's service catalog (`None`: the catalog that ships with the core).
+    pub catalog: Option<&'a Catalog>,
+    /// The kelurahan profile (`None` before the hub is set up: RT/RW are then only checked to
+    /// be non-zero).
+    pub kelurahan: Option<&'a Kelurahan>,
+}
+
+/// Applies a device's message for document `doc_id`. `current` is the hub's copy (None if the
+/// hub has never seen the document), `known` the heads the hub knows the device has, `actors`
+/// the actor ids bound to the device, `hub_actor` the hub's own actor (for the working copy),
+/// `ctx` the hub's clock, catalog and profile.
+#[allow(clippy::too_many_arguments)]
 pub fn receive_from_device(
     current: Option<&AutoCommit>,
     known: &[ChangeHash],
     writer: &DeviceWriter<'_>,
     actors: &[ActorId],
     hub_actor: &ActorId,
+    doc_id: &str,
+    ctx: &HubContext<'_>,
     message: &[u8],
 ) -> Incoming {
     let refused =
@@ -101,6 +126,10 @@ pub fn receive_from_device(
         Err(_) => return refused(Vec::new(), refusal("pesan_rusak", "Data dari perangkat rusak; kirim ulang")),
     };
     let device_heads = peer::message_heads(&msg);
+    // A document outside the device's scope is, to this device, one the hub does not have: it
+    // is answered as absent (nothing of it is sent) and never written.
+    let hidden = current.is_some_and(|c| !readable_by(c, writer.scope));
+    let current = if hidden { None } else { current };
     let mut copy = current.cloned().unwrap_or_default().with_actor(hub_actor.clone());
     let before = copy.get_heads();
     let mut state = automerge::sync::State::new();
@@ -118,16 +147,44 @@ pub fn receive_from_device(
     if new_changes.iter().any(|c| !actors.contains(c.actor_id())) {
         return refused(device_heads, refusal("aktor_tidak_dikenal", "Perubahan tidak berasal dari perangkat ini"));
     }
+    if hidden {
+        // The id is taken by a record this device may not see: refused as a history that does
+        // not continue the hub's (the same answer as for any id already in use).
+        return refused(device_heads, foreign_history());
+    }
+    // One document, one history: the device's changes may only extend the hub's copy. A change
+    // without dependencies starts a document; a second one (a "fresh" document sent under an
+    // existing id) would graft a foreign record into this one.
+    let roots = new_changes.iter().filter(|c| c.deps().is_empty()).count();
+    if roots != usize::from(current.is_none()) {
+        return refused(device_heads, foreign_history());
+    }
     if copy.save().len() > MAX_DOC_BYTES {
         return refused(device_heads, refusal("dokumen_terlalu_besar", "Data terlalu besar untuk satu permohonan"));
     }
-    let checked = check(current, &mut copy, writer);
+    let checked = check(current, &mut copy, writer, doc_id, ctx);
     match checked {
         Err(r) => refused(device_heads, r),
         Ok(placed) => {
             let reply = answer(&mut copy, &mut state, &device_heads);
             Incoming { updated: Some(copy), placed: Some(placed), reply, device_heads, refusal: None }
         }
+    }
+}
+
+fn foreign_history() -> Refusal {
+    refusal("riwayat_asing", "Data ini bukan kelanjutan data yang ada di kelurahan dengan nomor yang sama")
+}
+
+/// Whether a device with `scope` may see the hub's document `doc`: the catalog and profile
+/// every device may; a request or complaint when the scope covers its address (ADR 0009). A
+/// document that cannot be read is seen by no device.
+pub fn readable_by(doc: &AutoCommit, scope: Scope) -> bool {
+    match document::kind(doc) {
+        Ok(DocKind::Catalog | DocKind::Kelurahan) => true,
+        Ok(DocKind::Request) => document::read::<Request>(doc).is_ok_and(|r| scope.covers(r.applicant.address.rw, r.applicant.address.rt)),
+        Ok(DocKind::Complaint) => document::read::<Complaint>(doc).is_ok_and(|c| scope.covers(c.place.rw, c.place.rt)),
+        Err(_) => false,
     }
 }
 
@@ -144,7 +201,36 @@ fn answer(doc: &mut AutoCommit, state: &mut automerge::sync::State, device_heads
     }
 }
 
-fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'_>) -> Result<Placement, Refusal> {
+/// The first blocking issue as the device's refusal: the validator's code and message.
+fn first_error(issues: Vec<Issue>) -> Result<(), Refusal> {
+    match issues.into_iter().find(Issue::is_error) {
+        Some(i) => Err(Refusal { code: i.code, message: i.message }),
+        None => Ok(()),
+    }
+}
+
+/// A new record's id must be its document's id: one identity, bound at creation.
+fn check_identity(is_new: bool, record_id: &str, doc_id: &str) -> Result<(), Refusal> {
+    if is_new && record_id != doc_id {
+        return Err(refusal("id_tidak_cocok", "Nomor data tidak cocok dengan isinya; data ini tidak dapat diterima"));
+    }
+    Ok(())
+}
+
+/// The times a device stamped: a new record's creation and every step it added.
+fn check_times<'t>(created: Option<i64>, added: impl IntoIterator<Item = &'t i64>, now_ms: i64) -> Result<(), Refusal> {
+    let issues = created.into_iter().chain(added.into_iter().copied()).filter_map(|at| validate_device_time("waktu", at, now_ms));
+    first_error(issues.collect())
+}
+
+fn check(
+    current: Option<&AutoCommit>,
+    copy: &mut AutoCommit,
+    w: &DeviceWriter<'_>,
+    doc_id: &str,
+    ctx: &HubContext<'_>,
+) -> Result<Placement, Refusal> {
+    let today = crate::time_util::date_of_ms(ctx.now_ms);
     let bad = || refusal("dokumen_tidak_valid", "Isi data tidak sesuai format Jemput");
     let kind = document::kind(copy).map_err(|_| bad())?;
     if let Some(cur) = current {
@@ -159,7 +245,19 @@ fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'
                 Some(c) => Some(document::read(c).map_err(|_| bad())?),
                 None => None,
             };
+            check_identity(old.is_none(), &new.id, doc_id)?;
             permissions::check_request_write(w, old.as_ref(), &new)?;
+            let added = new.history.iter().filter(|s| !old.as_ref().is_some_and(|o| o.history.contains(s))).map(|s| &s.at);
+            check_times(old.is_none().then_some(new.created_at), added, ctx.now_ms)?;
+            let default_catalog;
+            let catalog = match ctx.catalog {
+                Some(c) => c,
+                None => {
+                    default_catalog = Catalog::default_catalog();
+                    &default_catalog
+                }
+            };
+            first_error(validate_request_record(&new, catalog, ctx.kelurahan, today))?;
             Ok(Placement::of_request(&new))
         }
         DocKind::Complaint => {
@@ -168,7 +266,10 @@ fn check(current: Option<&AutoCommit>, copy: &mut AutoCommit, w: &DeviceWriter<'
                 Some(c) => Some(document::read(c).map_err(|_| bad())?),
                 None => None,
             };
+            check_identity(old.is_none(), &new.id, doc_id)?;
             permissions::check_complaint_write(w, old.as_ref(), &new)?;
+            check_times(old.is_none().then_some(new.created_at), None, ctx.now_ms)?;
+            first_error(validate_complaint_record(&new, ctx.kelurahan))?;
             Ok(Placement::of_complaint(&new))
         }
         DocKind::Catalog | DocKind::Kelurahan => {

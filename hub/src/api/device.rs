@@ -10,14 +10,23 @@ use axum::Json;
 use jemput_core::sync::protocol::{self, EnrolRequest};
 
 use super::error::ApiError;
+use super::throttle::ClientAddr;
 use super::{bearer, AppState};
 use crate::engine::{Engine, Resumed};
 use crate::error::ServiceError;
 use crate::service::enrolment;
 
-pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrolRequest>) -> Result<impl IntoResponse, ApiError> {
-    let enrolled = s.db.call(move |tx, _| enrolment::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await?;
-    Ok(Json(enrolled))
+pub(crate) async fn enroll(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(b): Json<EnrolRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    // Guessing codes is throttled per address and per code (ADR 0009).
+    let throttle = &s.throttles.enrolment;
+    throttle.check(addr, &b.code)?;
+    let code = b.code.clone();
+    let attempt = s.db.call(move |tx, _| enrolment::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await;
+    Ok(Json(throttle.guard(addr, &code, attempt)?))
 }
 
 /// How long the hub waits for the next piece of an upload before it treats the connection as

@@ -5,6 +5,7 @@
 pub mod device;
 pub mod error;
 pub mod staff;
+pub mod throttle;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap};
@@ -14,7 +15,9 @@ use jemput_core::sync::protocol;
 use jemput_core::{Complaint, Request};
 
 use crate::engine::{Engine, Isolation};
+use crate::error::ServiceError;
 use crate::storage::HubDb;
+use error::ApiError;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -23,6 +26,8 @@ pub struct AppState {
     pub db: HubDb,
     /// The sync engine.
     pub engine: Engine,
+    /// Failure counts of enrolment codes and staff tokens (ADR 0009).
+    pub throttles: throttle::Throttles,
 }
 
 impl AppState {
@@ -33,16 +38,13 @@ impl AppState {
 
     /// State with documents checked as `isolation` says.
     pub fn with_isolation(db: HubDb, isolation: Isolation) -> AppState {
-        AppState { engine: Engine::new(db.clone(), isolation), db }
+        AppState { engine: Engine::new(db.clone(), isolation), db, throttles: Default::default() }
     }
 }
 
 /// The router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/enroll", post(device::enroll))
-        .route("/api/v1/sync", post(device::sync))
-        .route("/api/v1/sync/{key}", get(device::resume))
+    let staff = Router::new()
         .route("/api/v1/staff/me", get(staff::me))
         .route("/api/v1/staff/requests", get(staff::list::<Request>))
         .route("/api/v1/staff/requests/{id}", get(staff::get_one::<Request>))
@@ -59,8 +61,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/staff/devices/{id}/revoke", post(staff::revoke_device))
         .route("/api/v1/staff/bundles", post(staff::import_bundle))
         .route("/api/v1/staff/audit", get(staff::audit_log))
+        .route_layer(axum::middleware::from_fn_with_state(state.throttles.staff.clone(), throttle::staff_tokens));
+    Router::new()
+        .route("/api/v1/enroll", post(device::enroll))
+        .route("/api/v1/sync", post(device::sync))
+        .route("/api/v1/sync/{key}", get(device::resume))
+        .merge(staff)
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError(ServiceError::NotFound("alamat ini tidak ada di hub")) })
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }
 

@@ -15,6 +15,7 @@ use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role, Status};
 use jemput_core::sync::bundle::Bundle;
 use jemput_core::sync::hub_side::Placement;
+use jemput_core::validation::limits;
 use jemput_core::Kelurahan;
 use serde::{Deserialize, Serialize};
 
@@ -265,6 +266,7 @@ pub(crate) async fn set_request_status(
     Json(b): Json<StatusBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = Status::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
+    ServiceError::check_length("Alasan", b.reason.as_deref(), limits::REASON)?;
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
         let actor = Actor { role: Role::Staf, id: staff.id.clone() };
@@ -294,12 +296,11 @@ pub(crate) async fn set_office_fields(
     Path(id): Path<String>,
     Json(b): Json<OfficeBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > 60) {
-        return Err(ServiceError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi, paling banyak 60 huruf").into());
+    if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ServiceError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi").into());
     }
-    if b.staff_notes.as_deref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ServiceError::BadRequest("catatan_terlalu_panjang", "Catatan staf paling banyak 2000 huruf").into());
-    }
+    ServiceError::check_length("Nomor surat", b.letter_number.as_deref(), limits::LETTER_NUMBER)?;
+    ServiceError::check_length("Catatan staf", b.staff_notes.as_deref(), limits::STAFF_NOTES)?;
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
         if let Some(n) = &b.letter_number {
@@ -345,9 +346,7 @@ pub(crate) async fn answer_complaint(
     Json(b): Json<ResponseBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = ComplaintStatus::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    if b.response.as_deref().is_some_and(|r| r.chars().count() > 4000) {
-        return Err(ServiceError::BadRequest("jawaban_terlalu_panjang", "Jawaban paling banyak 4000 huruf").into());
-    }
+    ServiceError::check_length("Jawaban", b.response.as_deref(), limits::RESPONSE)?;
     let c = as_staff(&s, &headers, move |tx, cipher, staff| {
         let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
         let actor = Actor { role: Role::Staf, id: staff.id.clone() };
@@ -424,6 +423,7 @@ pub(crate) async fn enrol_code(
     body: Option<Json<CodeBody>>,
 ) -> Result<impl IntoResponse, ApiError> {
     let b = body.map(|Json(b)| b).unwrap_or_default();
+    ServiceError::check_length("Alamat hub", b.hub_url.as_deref(), limits::STREET)?;
     let hours = b.hours.unwrap_or(48);
     let code = as_staff(&s, &headers, move |tx, _, staff| {
         let code = service::create_enrol_code(tx, &id, hours)?;

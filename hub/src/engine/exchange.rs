@@ -5,10 +5,12 @@
 
 use jemput_core::crypto::Cipher;
 use jemput_core::sync::hub_side;
-use jemput_core::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use jemput_core::sync::protocol::{
+    DocMessage, DocRefusal, SyncRequest, SyncResponse, MAX_DECODED_BYTES, MAX_DOC_MESSAGE_BYTES, PROTOCOL_VERSION,
+};
 
 use super::heads;
-use super::worker::{Isolation, Job, Outcome};
+use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
 use crate::service::{audit, docs};
@@ -16,6 +18,18 @@ use crate::storage::HubTx;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
+
+/// Most bytes of document messages the hub puts in one answer (a quarter of what a device
+/// decodes); the rest follow with `more`.
+pub const MAX_ANSWER_BYTES: usize = MAX_DECODED_BYTES / 4;
+
+/// What a device is told of a document too large for one message.
+const TOO_LARGE: (&str, &str) =
+    ("dokumen_terlalu_besar", "Satu data terlalu besar untuk dikirim ke HP ini; hubungi kelurahan. Data lain tetap terkirim");
+
+/// The refusal of a new record whose receipt code another record already carries.
+const RECEIPT_TAKEN: (&str, &str) =
+    ("kode_tanda_terima_terpakai", "Kode tanda terima ini sudah dipakai data lain; catat ulang agar mendapat kode baru");
 
 /// What became of one incoming document.
 pub struct Applied {
@@ -44,6 +58,7 @@ fn job_for(
     cursor: u64,
     track_device: bool,
     in_write: bool,
+    reference: &Reference,
 ) -> Result<Job, ServiceError> {
     let current = docs::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
     let known = match (track_device, in_write) {
@@ -65,7 +80,24 @@ fn job_for(
             .collect(),
         hub_actor: hub_actor.to_bytes().to_vec(),
         message: dm.message.clone(),
+        doc_id: dm.doc_id.clone(),
+        prefixes: vec![device.receipt_prefix.clone()],
+        now_ms: jemput_core::time_util::now_ms() / 60_000 * 60_000,
+        reference: reference.clone(),
     })
+}
+
+/// The hub's catalog and profile, for the checks of incoming records.
+pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, ServiceError> {
+    let catalog = match docs::load_doc(tx, cipher, "catalog", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("katalog layanan"))?),
+        None => None,
+    };
+    let kelurahan = match docs::load_doc(tx, cipher, "kelurahan", false)? {
+        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("profil kelurahan"))?),
+        None => None,
+    };
+    Ok(Reference { catalog, kelurahan })
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -87,7 +119,8 @@ pub fn prepare_checks(
     cursor: u64,
 ) -> Result<Vec<Job>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
-    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false)).collect()
+    let reference = reference(tx, cipher)?;
+    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)).collect()
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
@@ -109,11 +142,12 @@ pub fn apply_incoming(
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
+    let reference = if docs.is_empty() { Reference::default() } else { reference(tx, cipher)? };
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
     let mut outcomes = Vec::with_capacity(docs.len());
     for dm in in_order(docs) {
-        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true)?;
+        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true, &reference)?;
         let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
             Some((_, o)) => o.clone(),
             None => isolation.run(&job),
@@ -137,6 +171,22 @@ pub fn apply_incoming(
                 stored: false,
             });
             continue;
+        }
+        // A receipt code names one record: a new record under a code another document holds
+        // (the same device using a code twice) is refused for itself alone.
+        if let Some(taken) = o.placed.as_ref().and_then(|p| p.receipt.as_deref()) {
+            if tx.doc_by_receipt(taken)?.is_some_and(|holder| holder != doc_id) {
+                let (code, message) = RECEIPT_TAKEN;
+                audit::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
+                out.push(Applied {
+                    doc_id: doc_id.clone(),
+                    reply: None,
+                    hub_heads: None,
+                    refusal: Some(DocRefusal { doc_id, code: code.into(), message: message.into() }),
+                    stored: false,
+                });
+                continue;
+            }
         }
         let stored = match (o.updated, o.placed, o.full_message, &o.hub_heads) {
             (Some(bytes), Some(place), Some(full), Some(h)) => {
@@ -190,31 +240,40 @@ pub fn exchange(
     let mut cursor = top.max(req.cursor as i64);
     let mut more = false;
     let mut sent = 0usize;
+    let mut bytes = replies.iter().map(|d| d.message.len()).sum::<usize>();
     for (seq, doc_id) in changed {
         if handled.contains(&doc_id) {
             continue;
         }
-        if sent >= MAX_DOCS_PER_RESPONSE {
+        if sent >= MAX_DOCS_PER_RESPONSE || bytes >= MAX_ANSWER_BYTES {
             cursor = seq - 1;
             more = true;
             break;
         }
         let known = heads::known_heads(tx, &device.id, &doc_id, req.cursor)?;
         // A document the device has none of: its stored full message, without decoding it.
-        if known.is_empty() {
-            if let Some(full) = docs::full_message(tx, cipher, &doc_id)? {
-                replies.push(DocMessage { doc_id: doc_id.clone(), message: full.message });
-                sent += 1;
-                pending.push((doc_id.clone(), full.heads));
-                continue;
+        let full = if known.is_empty() { docs::full_message(tx, cipher, &doc_id)? } else { None };
+        let (message, doc_heads) = match full {
+            Some(full) => (full.message, full.heads),
+            None => {
+                let Some(mut doc) = docs::load_doc(tx, cipher, &doc_id, false)? else { continue };
+                let Some(m) = hub_side::message_for_device(&mut doc, &known) else { continue };
+                (m, doc.get_heads())
             }
+        };
+        if message.len() > MAX_DOC_MESSAGE_BYTES {
+            // More than one message may carry (a record stored before every text had a
+            // limit): the device would refuse the whole answer. It is left out and reported,
+            // and every other document goes through.
+            tracing::warn!(doc_id = %doc_id, bytes = message.len(), "dokumen terlalu besar untuk dikirim ke perangkat");
+            audit::audit(tx, "sistem", "terlalu_besar_untuk_perangkat", Some(&doc_id))?;
+            refused.push(DocRefusal { doc_id, code: TOO_LARGE.0.into(), message: TOO_LARGE.1.into() });
+            continue;
         }
-        let Some(mut doc) = docs::load_doc(tx, cipher, &doc_id, false)? else { continue };
-        if let Some(m) = hub_side::message_for_device(&mut doc, &known) {
-            replies.push(DocMessage { doc_id: doc_id.clone(), message: m });
-            sent += 1;
-            pending.push((doc_id.clone(), doc.get_heads()));
-        }
+        bytes += message.len();
+        replies.push(DocMessage { doc_id: doc_id.clone(), message });
+        sent += 1;
+        pending.push((doc_id, doc_heads));
     }
     // Only an answer that moves the cursor can be recognised as applied later.
     if cursor as u64 > req.cursor {

@@ -39,6 +39,24 @@ pub struct Job {
     pub hub_actor: Vec<u8>,
     /// The device's message.
     pub message: Vec<u8>,
+    /// The document's id.
+    pub doc_id: String,
+    /// Receipt prefixes allocated to the device.
+    pub prefixes: Vec<String>,
+    /// The hub's clock (Unix milliseconds, whole minutes, so that a check prepared outside
+    /// the write transaction is reused inside it).
+    pub now_ms: i64,
+    /// The hub's catalog and profile, which records are validated against.
+    pub reference: Reference,
+}
+
+/// The hub's catalog and kelurahan profile as the checks need them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The service catalog (`None`: the one that ships with the core).
+    pub catalog: Option<jemput_core::Catalog>,
+    /// The kelurahan profile.
+    pub kelurahan: Option<jemput_core::Kelurahan>,
 }
 
 /// What became of it.
@@ -88,8 +106,11 @@ pub fn run_job(job: &Job) -> Outcome {
     let known: Vec<ChangeHash> = job.known.iter().map(|h| ChangeHash(*h)).collect();
     let actors: Vec<ActorId> = job.actors.iter().map(|a| ActorId::from(a.as_slice())).collect();
     let hub_actor = ActorId::from(job.hub_actor.as_slice());
-    let writer = DeviceWriter { device_id: &job.device_id, officer_id: &job.officer_id, scope: job.scope };
-    let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &job.message);
+    let prefixes: Vec<&str> = job.prefixes.iter().map(String::as_str).collect();
+    let writer = DeviceWriter { device_id: &job.device_id, officer_id: &job.officer_id, scope: job.scope, prefixes: &prefixes };
+    let ctx =
+        hub_side::HubContext { now_ms: job.now_ms, catalog: job.reference.catalog.as_ref(), kelurahan: job.reference.kelurahan.as_ref() };
+    let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &job.doc_id, &ctx, &job.message);
     if let Some(r) = inc.refusal {
         return Outcome { device_heads: raw(inc.device_heads), refusal: Some((r.code, r.message)), ..refused("", "") };
     }

@@ -2,6 +2,7 @@
 //! one (atomically) for a device, binding its Automerge actor id.
 
 use jemput_core::sync::protocol::{self, Enrolment};
+use jemput_core::validation::limits;
 
 use super::audit::audit;
 use super::{now, random_secret, secret_hash};
@@ -34,6 +35,9 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
     let device_id = uuid::Uuid::parse_str(device_id)
         .map_err(|_| ServiceError::BadRequest("id_perangkat_tidak_valid", "ID perangkat tidak valid"))?
         .to_string();
+    if code.chars().take(limits::IDENTIFIER + 1).count() > limits::IDENTIFIER {
+        return Err(ServiceError::BadRequest("kode_tidak_valid", "Kode pendaftaran terlalu panjang; periksa kembali"));
+    }
     let hash = secret_hash(code);
     let Some(ec) = tx.enrol_code(&hash)? else { return Err(ServiceError::Forbidden("kode_salah", "Kode pendaftaran tidak dikenal")) };
     if ec.used_at.is_some() {
@@ -63,7 +67,14 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
         prefix_index: index,
         created_at: now(),
     })?;
-    tx.bind_actor(&protocol::actor_hex(&actor), &device_id)?;
+    // An actor id names one device's changes: one already bound (another phone's, or a
+    // modified phone copying it) is refused, and the whole enrolment with it.
+    if !tx.bind_actor(&protocol::actor_hex(&actor), &device_id)? {
+        return Err(ServiceError::Rejected(
+            "aktor_terpakai",
+            "ID aktor perangkat ini sudah dipakai perangkat lain; hapus data aplikasi lalu daftar ulang".into(),
+        ));
+    }
     audit(tx, &format!("perangkat:{device_id}"), "daftar_perangkat", None)?;
     let receipt_prefix = jemput_core::receipt::DevicePrefix::from_index(index).as_str().to_string();
     Ok(Enrolment { device_id, token, officer_id: officer.id, receipt_prefix, rw: officer.rw, rt: officer.rt })

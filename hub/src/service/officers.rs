@@ -21,6 +21,8 @@ pub struct Device {
     pub actors: Vec<String>,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// The receipt prefix allocated to it at enrolment.
+    pub receipt_prefix: String,
 }
 
 /// Adds an officer with a scope.
@@ -69,6 +71,7 @@ fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Devi
         scope: Scope { rw: row.rw, rt: row.rt },
         actors,
         revoked: row.revoked_at.is_some(),
+        receipt_prefix: jemput_core::receipt::DevicePrefix::from_index(row.prefix_index).as_str().to_string(),
     }))
 }
 

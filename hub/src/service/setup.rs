@@ -20,12 +20,16 @@ pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
             .ok_or_else(|| ServiceError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())));
     }
     let key = MasterKey::generate();
-    std::fs::write(path, key.as_bytes()).map_err(|e| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display())))?;
+    let fail = |e: std::io::Error| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display()));
+    // Created readable by its owner only from the first byte (never written first and
+    // restricted afterwards), and never over a file that appeared meanwhile.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut file, key.as_bytes()).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
     Ok(key)
 }
 
@@ -88,4 +92,25 @@ pub fn check_ready(db: &HubDb) -> Result<(), ServiceError> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_file_is_created_owner_only_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.key");
+        let key = load_or_create_key(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), key.as_bytes().to_vec());
+        assert_eq!(load_or_create_key(&path).unwrap().as_bytes(), key.as_bytes(), "the same key next time");
+        std::fs::write(&path, b"pendek").unwrap();
+        assert!(matches!(load_or_create_key(&path), Err(ServiceError::Config(_))));
+    }
 }

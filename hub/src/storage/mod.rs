@@ -61,6 +61,9 @@ pub struct DeviceRow {
     pub revoked_at: Option<i64>,
     /// Last sync (ms since epoch).
     pub last_seen: Option<i64>,
+    /// Index of its receipt prefix (`DevicePrefix::from_index`).
+    #[serde(skip)]
+    pub prefix_index: u32,
 }
 
 /// A new device to insert.
@@ -180,7 +183,8 @@ pub trait HubTx {
     fn doc_ids(&mut self, filter: &DocFilter, offset: u32, limit: u32) -> Result<Vec<String>, StorageError>;
     /// How many documents match `filter`.
     fn count_docs(&mut self, filter: &DocFilter) -> Result<u64, StorageError>;
-    /// The id of the request with this receipt code.
+    /// The id of the record with this receipt code (the engine lets only one record carry a
+    /// code; should a database hold two from before, the lowest id, that is the older one).
     fn doc_by_receipt(&mut self, receipt: &str) -> Result<Option<String>, StorageError>;
     /// The highest sequence number in the change log (0 when empty).
     fn top_seq(&mut self) -> Result<i64, StorageError>;
@@ -224,8 +228,9 @@ pub trait HubTx {
     fn device_exists(&mut self, id: &str) -> Result<bool, StorageError>;
     /// Inserts a device.
     fn insert_device(&mut self, device: &NewDevice<'_>) -> Result<(), StorageError>;
-    /// Binds an Automerge actor id (hex) to a device.
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError>;
+    /// Binds an Automerge actor id (hex) to a device; `false` (nothing changed) when the actor
+    /// id is bound already.
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError>;
     /// The device with this token hash.
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError>;
     /// One device.

@@ -204,7 +204,7 @@ const PUT_DOC: &str = "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, stat
  ON CONFLICT (doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
  status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads";
 const SEALED_FULL: &str = "SELECT full_message, heads FROM docs WHERE doc_id = $1";
-const DOC_BY_RECEIPT: &str = "SELECT doc_id FROM docs WHERE receipt = $1";
+const DOC_BY_RECEIPT: &str = "SELECT doc_id FROM docs WHERE receipt = $1 ORDER BY doc_id LIMIT 1";
 const TOP_SEQ: &str = "SELECT CAST(coalesce(max(seq), 0) AS BIGINT) FROM change_log";
 const CHANGED_DOCS: &str = "SELECT max(seq), doc_id FROM change_log
  WHERE seq > $1 AND seq <= $2 AND ((rw = $3 AND rt BETWEEN $4 AND $5) OR (rw = 0 AND rt = 0))
@@ -229,11 +229,11 @@ const NEXT_PREFIX_INDEX: &str = "SELECT CAST(coalesce(max(prefix_index) + 1, 0) 
 const DEVICE_EXISTS: &str = "SELECT count(*) > 0 FROM devices WHERE id = $1";
 const INSERT_DEVICE: &str =
     "INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-const BIND_ACTOR: &str = "INSERT INTO device_actors (actor, device_id) VALUES ($1, $2)";
+const BIND_ACTOR: &str = "INSERT INTO device_actors (actor, device_id) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING";
 /// The columns of [`DeviceRow`], in its order; the queries below continue it.
 macro_rules! device_columns {
     () => {
-        "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen FROM devices d JOIN officers o ON o.id = d.officer_id"
+        "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index FROM devices d JOIN officers o ON o.id = d.officer_id"
     };
 }
 const DEVICE_BY_TOKEN_HASH: &str = concat!(device_columns!(), " WHERE d.token_hash = $1");
@@ -285,6 +285,7 @@ fn device_row(mut r: Row) -> Result<DeviceRow, StorageError> {
         rt: r.opt_u16(4)?,
         revoked_at: r.opt_int(5)?,
         last_seen: r.opt_int(6)?,
+        prefix_index: u32::try_from(r.int(7)?).map_err(|_| mismatch(7))?,
     })
 }
 
@@ -479,9 +480,8 @@ impl<C: Conn> HubTx for SqlTx<C> {
         Ok(())
     }
 
-    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<(), StorageError> {
-        self.conn.execute(BIND_ACTOR, &[actor_hex.into(), device_id.into()])?;
-        Ok(())
+    fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError> {
+        Ok(self.conn.execute(BIND_ACTOR, &[actor_hex.into(), device_id.into()])? == 1)
     }
 
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {

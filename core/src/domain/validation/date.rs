@@ -4,7 +4,7 @@
 use time::Date;
 
 use super::Issue;
-use crate::time_util::parse_date;
+use crate::time_util::{parse_date, EPOCH_MS, MAX_AHEAD_MS};
 
 /// Parses an ISO date; an error names the expected format.
 pub fn validate_date(field: &str, s: &str) -> (Option<Date>, Vec<Issue>) {
@@ -48,6 +48,18 @@ pub fn validate_past_date(field: &str, s: &str, today: Date) -> (Option<Date>, V
     (d, issues)
 }
 
+/// A time a device stamped (Unix milliseconds): not before Jemput's epoch and at most a day
+/// ahead of the hub's clock `now_ms` (ADR 0009). Checked without arithmetic that could wrap.
+pub fn validate_device_time(field: &str, at: i64, now_ms: i64) -> Option<Issue> {
+    (at < EPOCH_MS || at > now_ms.saturating_add(MAX_AHEAD_MS)).then(|| {
+        Issue::error(
+            field,
+            "waktu_tidak_valid",
+            "Waktu pada data tidak masuk akal (sebelum 2023 atau lebih dari sehari setelah jam kelurahan); periksa tanggal dan jam di HP",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +77,18 @@ mod tests {
         assert!(validate_birth_date("d", "1950-01-01", today).1.is_empty());
         assert_eq!(validate_past_date("d", "2026-11-23", today).1[0].code, "tanggal_masa_depan");
         assert!(validate_past_date("d", "2026-11-22", today).1.is_empty());
+    }
+
+    #[test]
+    fn device_times() {
+        let now = 1_764_000_000_000;
+        assert!(validate_device_time("t", now, now).is_none());
+        assert!(validate_device_time("t", EPOCH_MS, now).is_none());
+        assert!(validate_device_time("t", now + MAX_AHEAD_MS, now).is_none());
+        for bad in [EPOCH_MS - 1, now + MAX_AHEAD_MS + 1, i64::MAX, i64::MIN, 0, -1] {
+            assert_eq!(validate_device_time("t", bad, now).unwrap().code, "waktu_tidak_valid", "{bad}");
+        }
+        // A hub clock at the end of time does not wrap either.
+        assert!(validate_device_time("t", i64::MAX, i64::MAX).is_none());
     }
 }

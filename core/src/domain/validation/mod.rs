@@ -5,8 +5,10 @@
 pub mod complaint;
 pub mod date;
 pub mod kk;
+pub mod limits;
 pub mod nik;
 pub mod phone;
+pub mod record;
 pub mod request;
 
 use serde::{Deserialize, Serialize};

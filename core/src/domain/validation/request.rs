@@ -7,7 +7,7 @@ use super::date::{validate_birth_date, validate_date};
 use super::kk::validate_kk;
 use super::nik::{validate_nik, validate_nik_format};
 use super::phone::validate_phone;
-use super::Issue;
+use super::{limits, Issue};
 use crate::catalog::{Catalog, FieldKind};
 use crate::kelurahan::{three_digits, Kelurahan};
 use crate::request::RequestDraft;
@@ -22,7 +22,7 @@ pub fn validate_name(field: &str, name: &str) -> Vec<Issue> {
     if n.chars().filter(|c| c.is_alphabetic()).count() < 2 {
         return vec![Issue::error(field, "nama_terlalu_pendek", "Nama terlalu pendek")];
     }
-    if n.chars().count() > 100 {
+    if n.chars().take(limits::NAME + 1).count() > limits::NAME {
         return vec![Issue::error(field, "nama_terlalu_panjang", "Nama terlalu panjang (paling banyak 100 huruf)")];
     }
     if !n.chars().all(|c| c.is_alphabetic() || " '.,-".contains(c)) {
@@ -74,6 +74,7 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
     if a.birth_place.trim().is_empty() {
         issues.push(Issue::error("applicant.birth_place", "wajib_diisi", "Tempat lahir wajib diisi"));
     }
+    issues.extend(limits::check("applicant.birth_place", "Tempat lahir", &a.birth_place, limits::BIRTH_PLACE));
     let (birth, date_issues) = validate_birth_date("applicant.birth_date", &a.birth_date, today);
     issues.extend(date_issues);
     issues.extend(validate_nik("applicant.nik", &a.nik, birth, Some(a.sex), today).into_iter().filter(|i| i.field == "applicant.nik"));
@@ -84,10 +85,9 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
     if a.address.street.trim().is_empty() {
         issues.push(Issue::error("applicant.address.street", "wajib_diisi", "Alamat (jalan, gang, nomor rumah) wajib diisi"));
     }
+    issues.extend(limits::check("applicant.address.street", "Alamat", &a.address.street, limits::STREET));
     issues.extend(validate_area("applicant.address", a.address.rw, a.address.rt, kelurahan));
-    if draft.notes.chars().count() > 2000 {
-        issues.push(Issue::error("notes", "terlalu_panjang", "Catatan terlalu panjang (paling banyak 2000 huruf)"));
-    }
+    issues.extend(limits::check("notes", "Catatan", &draft.notes, limits::NOTES));
     let Some(service) = service else { return issues };
     for code in &draft.documents_seen {
         if !service.requirements.iter().any(|r| &r.code == code) {
@@ -118,13 +118,8 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
             continue;
         }
         match f.kind {
-            FieldKind::Text if value.chars().count() > 200 => {
-                issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 200 huruf)", f.label)))
-            }
-            FieldKind::LongText if value.chars().count() > 2000 => {
-                issues.push(Issue::error(field, "terlalu_panjang", format!("{} terlalu panjang (paling banyak 2000 huruf)", f.label)))
-            }
-            FieldKind::Text | FieldKind::LongText => {}
+            FieldKind::Text => issues.extend(limits::check(field, &f.label, value, limits::TEXT_FIELD)),
+            FieldKind::LongText => issues.extend(limits::check(field, &f.label, value, limits::LONG_TEXT_FIELD)),
             FieldKind::Date => issues.extend(validate_date(&field, value).1),
             FieldKind::Number => {
                 if value.parse::<u64>().is_err() {
