@@ -215,6 +215,8 @@ pub struct Enrolled {
     pub token: String,
     /// Officer id.
     pub officer_id: String,
+    /// The officer's name (shown on the phone after enrolment).
+    pub officer_name: String,
     /// Receipt prefix allocated to the device.
     pub receipt_prefix: String,
     /// Scope RW.
@@ -268,7 +270,7 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
     tx.bind_actor(&actor_hex.to_ascii_lowercase(), &device_id)?;
     audit(tx, &format!("perangkat:{device_id}"), "daftar_perangkat", None)?;
     let receipt_prefix = jemput_core::receipt::DevicePrefix::from_index(index).as_str().to_string();
-    Ok(Enrolled { device_id, token, officer_id: officer.id, receipt_prefix, rw: officer.rw, rt: officer.rt })
+    Ok(Enrolled { device_id, token, officer_id: officer.id, officer_name: officer.name, receipt_prefix, rw: officer.rw, rt: officer.rt })
 }
 
 /// The device a token belongs to.

@@ -1,7 +1,7 @@
 //! Tests of the store: recording, listing, search, duplicates, encryption at rest, the wrong
 //! key, durability across a killed process, and retention.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -74,7 +74,7 @@ pub(crate) fn draft(name: &str, nik: &str) -> RequestDraft {
             uses_whatsapp: false,
         },
         documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
+        fields: HashMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
         notes: "Rumah cat hijau dekat musala".into(),
     }
 }

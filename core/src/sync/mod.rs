@@ -12,8 +12,9 @@ pub mod client;
 pub mod hub_side;
 pub mod peer;
 pub mod protocol;
+pub mod tls;
 
-pub use crate::store::sync::{SyncHealth, SyncReport};
+pub use crate::store::sync::{HubLink, SyncHealth, SyncReport};
 
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,7 @@ pub struct SyncRequest {
 
 /// A document change the hub refused, with the reason for the officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocRefusal {
     /// Document id.
     pub doc_id: String,

@@ -39,6 +39,23 @@ pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>)
     Ok(Json(enrolled))
 }
 
+/// A colleague's no-signal bundle that this device carried and now forwards (`POST
+/// /api/v1/relay`, body = the bundle file). Only an enrolled device may relay; the documents
+/// are checked as if the device that wrote them had synced them (its scope, its actor ids), and
+/// forwarding the same bundle twice changes nothing (Automerge ignores changes it has).
+pub(crate) async fn relay(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
+    let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+    let isolation = s.isolation.clone();
+    let report = s
+        .db
+        .call(move |tx, cipher| {
+            let carrier = authorized(tx, &token)?;
+            super::staff::import_bundle_bytes(tx, cipher, &isolation, &body, &format!("relai:perangkat:{}", carrier.id))
+        })
+        .await?;
+    Ok(Json(report))
+}
+
 /// How long a question about an exchange waits for an upload of it still arriving.
 const UPLOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
