@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tests the real native library from Kotlin on the JVM: builds libjemput (debug), generates
+# Tests the real native library from Kotlin on the JVM: builds libjemput and the jemput-hub
+# binary the sync tests start (debug), generates
 # the Kotlin bindings with the workspace's own uniffi-bindgen into target/kotlin-bindings
 # (generated code is never committed), then runs the JUnit 5 tests with Maven. Everything it
 # writes goes under the workspace's target/. Needs cargo, a JDK (17+) and Maven.
@@ -13,7 +14,7 @@ case "$(uname -s)" in
   *) lib="libjemput.so" ;;
 esac
 
-cargo build -p jemput-bindings
+cargo build -p jemput-bindings -p jemput-hub
 rm -rf "$target_dir/kotlin-bindings"
 cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$target_dir/debug/$lib" --language kotlin --out-dir "$target_dir/kotlin-bindings"
@@ -21,6 +22,7 @@ cargo run -q -p uniffi-bindgen -- generate --no-format \
 cd "$root/bindings/kotlin-tests"
 mvn -B -q -Dstyle.color=never test \
   -Djemput.bindings.dir="$target_dir/kotlin-bindings" \
-  -Djemput.native.dir="$target_dir/debug"
+  -Djemput.native.dir="$target_dir/debug" \
+  -Djemput.hub.bin="$target_dir/debug/jemput-hub"
 cat "$target_dir"/kotlin-tests/surefire-reports/*.txt | grep -h "Tests run" || true
 echo "Kotlin tests of libjemput passed."

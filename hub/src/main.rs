@@ -240,7 +240,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Enroll { officer, hours } => {
             let code = db.with(|tx, _| db::create_enrol_code(tx, officer, *hours))?;
             println!("Kode pendaftaran: {code} (berlaku {hours} jam, sekali pakai)");
-            println!("QR: {}", setup::qr_payload(&cfg.public_url, &code));
+            let pin = cfg.tls.as_ref().and_then(|t| setup::pin_of_cert_file(&t.cert));
+            println!("QR: {}", setup::qr_payload_pinned(&cfg.public_url, &code, pin.as_deref()));
         }
         Command::Device { action } => match action {
             DeviceCmd::List => {

@@ -9,21 +9,11 @@ package id.jemput.app
 import android.content.Context
 import java.io.File
 import uniffi.jemput.ApiException
-import uniffi.jemput.Catalog
 import uniffi.jemput.ComplaintDetail
-import uniffi.jemput.ComplaintDraft
-import uniffi.jemput.ComplaintSummary
 import uniffi.jemput.EnrolmentInfo
-import uniffi.jemput.Issue
 import uniffi.jemput.JemputStore
-import uniffi.jemput.Kelurahan
-import uniffi.jemput.Recorded
 import uniffi.jemput.RequestDetail
-import uniffi.jemput.RequestDraft
-import uniffi.jemput.RequestFilter
-import uniffi.jemput.RequestSummary
 import uniffi.jemput.StatusCount
-import uniffi.jemput.SyncHealth
 import uniffi.jemput.SyncListener
 import uniffi.jemput.SyncTask
 
@@ -99,7 +89,7 @@ class Jemput private constructor(private val store: JemputStore) {
     fun catat(draft: RequestDraft, confirmed: Boolean): Recorded = store.recordRequest(draft, confirmed)
 
     /** The officer collected the missing document the office asked for. */
-    fun dilengkapi(id: String): RequestDetail = store.setRequestStatus(id, uniffi.jemput.Status.DILENGKAPI, null)
+    fun dilengkapi(id: String): RequestDetail = store.setRequestStatus(id, Status.DILENGKAPI, null)
 
     /** The officer handed the finished letter to the resident. */
     fun serahkan(id: String): RequestDetail = store.markHandedOver(id)

@@ -7,13 +7,7 @@ import android.text.InputType
 import android.view.Gravity
 import android.view.View
 import android.widget.LinearLayout
-import uniffi.jemput.ComplaintCategory
 import uniffi.jemput.ComplaintDetail
-import uniffi.jemput.ComplaintDraft
-import uniffi.jemput.ComplaintStatus
-import uniffi.jemput.ComplaintSummary
-import uniffi.jemput.Place
-import uniffi.jemput.Reporter
 
 /** The officer's complaints and aspirations, newest first. */
 class LayarAduan(a: MainActivity) : Layar(a) {

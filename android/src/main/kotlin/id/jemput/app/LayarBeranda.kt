@@ -9,11 +9,7 @@ import android.view.View
 import android.widget.LinearLayout
 import android.widget.TextView
 import uniffi.jemput.EnrolmentInfo
-import uniffi.jemput.Progress
-import uniffi.jemput.Status
 import uniffi.jemput.StatusCount
-import uniffi.jemput.SyncHealth
-import uniffi.jemput.SyncSummary
 
 /** The home screen. */
 class LayarBeranda(a: MainActivity) : Layar(a), Sinkron.Pengamat {

@@ -11,9 +11,6 @@ import android.widget.HorizontalScrollView
 import android.widget.LinearLayout
 import android.widget.TextView
 import uniffi.jemput.RequestDetail
-import uniffi.jemput.RequestFilter
-import uniffi.jemput.RequestSummary
-import uniffi.jemput.Status
 import uniffi.jemput.checkReceiptCode
 
 /** The list of requests, filtered by [awal] status at first. */

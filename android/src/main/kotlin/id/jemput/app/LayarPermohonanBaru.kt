@@ -12,16 +12,8 @@ import android.widget.CheckBox
 import android.widget.LinearLayout
 import android.widget.ScrollView
 import java.util.Calendar
-import uniffi.jemput.Address
 import uniffi.jemput.ApiException
-import uniffi.jemput.Applicant
 import uniffi.jemput.EnrolmentInfo
-import uniffi.jemput.FieldKind
-import uniffi.jemput.Issue
-import uniffi.jemput.RequestDraft
-import uniffi.jemput.Service
-import uniffi.jemput.Severity
-import uniffi.jemput.Sex
 import uniffi.jemput.validateNik
 
 /** The new-request flow. */

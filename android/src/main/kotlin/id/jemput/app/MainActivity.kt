@@ -185,11 +185,11 @@ class MainActivity : Activity(), Sinkron.Pengamat {
         if (resultCode == RESULT_OK) layar?.hasilBerkas(data)
     }
 
-    override fun kemajuan(p: uniffi.jemput.Progress) {
+    override fun kemajuan(p: Progress) {
         (layar as? Sinkron.Pengamat)?.kemajuan(p)
     }
 
-    override fun selesai(hasil: uniffi.jemput.SyncSummary?, galat: String?) {
+    override fun selesai(hasil: SyncSummary?, galat: String?) {
         val l = layar
         if (l is Sinkron.Pengamat) l.selesai(hasil, galat) else l?.segarkan()
     }

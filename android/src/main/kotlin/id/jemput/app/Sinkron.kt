@@ -19,9 +19,7 @@ import android.net.NetworkRequest
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.coroutines.runBlocking
 import uniffi.jemput.ApiException
-import uniffi.jemput.Progress
 import uniffi.jemput.SyncListener
-import uniffi.jemput.SyncSummary
 import uniffi.jemput.SyncTask
 
 /** The sync of this phone: start, cancel, watch. */

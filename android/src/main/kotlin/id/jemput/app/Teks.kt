@@ -7,11 +7,6 @@ package id.jemput.app
 import java.text.SimpleDateFormat
 import java.util.Date
 import java.util.Locale
-import uniffi.jemput.ComplaintCategory
-import uniffi.jemput.ComplaintStatus
-import uniffi.jemput.Role
-import uniffi.jemput.Sex
-import uniffi.jemput.Status
 
 /** Names, colours and formats shown to the officer. */
 object Teks {

@@ -25,7 +25,6 @@ import org.robolectric.annotation.Config
 import org.robolectric.annotation.GraphicsMode
 import org.robolectric.android.controller.ActivityController
 import uniffi.jemput.JemputStore
-import uniffi.jemput.Status
 
 /**
  * The app on Robolectric (SDK 34, a 480×800 hdpi screen) with the real native library through

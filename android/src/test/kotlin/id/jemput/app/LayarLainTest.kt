@@ -19,11 +19,7 @@ import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.robolectric.annotation.GraphicsMode
 import org.robolectric.android.controller.ActivityController
-import uniffi.jemput.Address
-import uniffi.jemput.Applicant
 import uniffi.jemput.JemputStore
-import uniffi.jemput.RequestDraft
-import uniffi.jemput.Sex
 
 /** The other screens against a live hub: enrolment by the QR link, services, kelurahan info,
  *  complaint with the office's answer, the no-signal hand-off both ways, and a lost key. */
