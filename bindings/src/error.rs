@@ -182,7 +182,10 @@ impl From<SyncError> for ApiError {
         match e {
             SyncError::InsecureUrl => fixed("alamat_tidak_aman", &e),
             SyncError::BadUrl => fixed("alamat_tidak_valid", &e),
-            SyncError::Network(_) => ApiError::sync("tidak_ada_sinyal", "Tidak ada sinyal atau server kelurahan tidak terjangkau; data tetap aman di HP dan dikirim nanti"),
+            SyncError::Network(_) => ApiError::sync(
+                "tidak_ada_sinyal",
+                "Tidak ada sinyal atau server kelurahan tidak terjangkau; data tetap aman di HP dan dikirim nanti",
+            ),
             SyncError::Unauthorized => fixed("perangkat_dicabut", &e),
             SyncError::Server { code, message, .. } => ApiError::Sync { code, detail: message },
             SyncError::Protocol => fixed("jawaban_rusak", &e),

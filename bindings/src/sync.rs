@@ -209,6 +209,9 @@ mod tests {
             assert_eq!(parse_enrolment_qr(bad.clone()).unwrap_err().code(), "qr_tidak_valid", "{bad}");
         }
         // A hub over plain HTTP on the network is refused before anything is sent.
-        assert_eq!(parse_enrolment_qr("jemput://enroll?hub=http%3A%2F%2F192.168.1.10&code=abc".into()).unwrap_err().code(), "alamat_tidak_aman");
+        assert_eq!(
+            parse_enrolment_qr("jemput://enroll?hub=http%3A%2F%2F192.168.1.10&code=abc".into()).unwrap_err().code(),
+            "alamat_tidak_aman"
+        );
     }
 }

@@ -112,10 +112,7 @@ async fn a_self_signed_hub_is_reached_only_with_its_pinned_certificate() {
     }
     assert!(up);
     let other = CertPin::of_certificate(b"sertifikat lain");
-    assert!(matches!(
-        client::enroll_pinned(&url, &code(&hub), "HP", Some(other), &store).await,
-        Err(SyncError::CertificateMismatch)
-    ));
+    assert!(matches!(client::enroll_pinned(&url, &code(&hub), "HP", Some(other), &store).await, Err(SyncError::CertificateMismatch)));
     assert!(store.lock().unwrap().hub_link().unwrap().is_none());
 
     let e = client::enroll_pinned(&url, &code(&hub), "HP Pak Darmo", Some(pin), &store).await.unwrap();

@@ -46,9 +46,8 @@ pub(crate) async fn enroll(State(s): State<AppState>, Json(b): Json<EnrollBody>)
 pub(crate) async fn relay(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
     let token = bearer(&headers).ok_or(AppError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
     let isolation = s.isolation.clone();
-    let report = s
-        .db
-        .call(move |tx, cipher| {
+    let report =
+        s.db.call(move |tx, cipher| {
             let carrier = authorized(tx, &token)?;
             super::staff::import_bundle_bytes(tx, cipher, &isolation, &body, &format!("relai:perangkat:{}", carrier.id))
         })
