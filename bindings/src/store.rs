@@ -144,9 +144,9 @@ impl JemputStore {
     /// coroutine cancels the sync).
     pub async fn sync(&self, listener: Option<Arc<dyn SyncListener>>) -> Result<SyncSummary, ApiError> {
         let task = self.start_sync(listener)?;
-        let cancel_if_dropped = CancelOnDrop(task.clone());
+        let mut cancel_if_dropped = CancelOnDrop(Some(task.clone()));
         let outcome = task.wait().await;
-        std::mem::forget(cancel_if_dropped);
+        cancel_if_dropped.0 = None;
         outcome
     }
 
@@ -306,11 +306,13 @@ impl JemputStore {
 }
 
 /// Cancels a sync when the Kotlin coroutine waiting for it is cancelled (its future dropped).
-struct CancelOnDrop(Arc<SyncTask>);
+struct CancelOnDrop(Option<Arc<SyncTask>>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.cancel();
+        if let Some(task) = &self.0 {
+            task.cancel();
+        }
     }
 }
 

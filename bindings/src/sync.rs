@@ -88,7 +88,6 @@ pub(crate) async fn enroll(
 pub struct SyncTask {
     abort: tokio::task::AbortHandle,
     outcome: watch::Receiver<Option<Result<SyncSummary, ApiError>>>,
-    cancelled: AtomicBool,
 }
 
 impl std::fmt::Debug for SyncTask {
@@ -133,7 +132,7 @@ impl SyncTask {
             let outcome = run(store, listener).await;
             let _ = tx.send(Some(outcome));
         });
-        Ok(Arc::new(SyncTask { abort: task.abort_handle(), outcome: rx, cancelled: AtomicBool::new(false) }))
+        Ok(Arc::new(SyncTask { abort: task.abort_handle(), outcome: rx }))
     }
 }
 
@@ -176,7 +175,6 @@ impl SyncTask {
     /// Stops the sync at its next step. What was already applied stays; the rest goes with the
     /// next sync. Does nothing once the sync has finished.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
         self.abort.abort();
     }
 
