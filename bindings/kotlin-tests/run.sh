@@ -20,7 +20,8 @@ esac
 if [ "${1:-}" = "bench" ]; then
   cargo build -q --release -p jemput-bindings --lib
   profile=release
-  extra=(-Djemput.bench=true -Dtest=BenchTest)
+  rm -f "$target_dir/kotlin-tests/bench.txt"
+  extra=(-Djemput.bench=true -Djemput.bench.out="$target_dir/kotlin-tests/bench.txt" -Dtest=BenchTest)
 else
   cargo build -p jemput-bindings -p jemput-hub
   profile=debug
@@ -36,6 +37,7 @@ mvn -B -q -Dstyle.color=never test \
   -Djemput.native.dir="$target_dir/$profile" \
   -Djemput.hub.bin="$target_dir/debug/jemput-hub" "${extra[@]}"
 if [ "$profile" = release ]; then
+  cat "$target_dir/kotlin-tests/bench.txt"
   exit 0
 fi
 cat "$target_dir"/kotlin-tests/surefire-reports/*.txt | grep -h "Tests run" || true

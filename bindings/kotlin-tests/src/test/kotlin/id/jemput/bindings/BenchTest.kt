@@ -45,7 +45,12 @@ class BenchTest {
         notes = "",
     )
 
-    private fun report(key: String, value: String) = println("JEMPUT-BENCH $key=$value")
+    /** One figure, to the file run.sh prints (`jemput.bench.out`) and to standard output. */
+    private fun report(key: String, value: String) {
+        val line = "JEMPUT-BENCH $key=$value"
+        println(line)
+        System.getProperty("jemput.bench.out")?.takeIf { it.isNotEmpty() }?.let { java.io.File(it).appendText(line + "\n") }
+    }
 
     @Test
     fun `open a store of 10000 requests and show its first page, and what a list call allocates`() {
