@@ -12,6 +12,7 @@ import android.widget.LinearLayout
 import android.widget.TextView
 import uniffi.jemput.RequestDetail
 import uniffi.jemput.checkReceiptCode
+import uniffi.jemput.normalizeReceiptCode
 
 /** The list of requests, filtered by [awal] status at first. */
 class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
@@ -70,10 +71,11 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
 
     private fun filter(): RequestFilter {
         val q = cari.nilai
-        val kode = q.isNotEmpty() && checkReceiptCode(q)
+        // A complete receipt code (any case, spaces or dashes) searches by code, else by name.
+        val kode = if (q.isNotEmpty() && checkReceiptCode(q)) normalizeReceiptCode(q) else null
         return RequestFilter(
             status = status, openOnly = terbuka, rw = null, rt = null, serviceCode = null,
-            name = q.takeIf { it.isNotEmpty() && !kode }, receipt = q.takeIf { kode },
+            name = q.takeIf { it.isNotEmpty() && kode == null }, receipt = kode,
         )
     }
 

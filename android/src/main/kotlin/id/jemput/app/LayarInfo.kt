@@ -26,7 +26,8 @@ class LayarInfo(a: MainActivity) : Layar(a) {
                 k.addView(a.teks("Info kelurahan akan muncul setelah HP ini tersambung ke kantor kelurahan sekali.", 18f))
                 return@kerja
             }
-            k.addView(a.teks("Kelurahan ${kel.name}", 23f, bold = true))
+            val nama = if (kel.name.startsWith("Kelurahan") || kel.name.startsWith("Desa")) kel.name else "Kelurahan ${kel.name}"
+            k.addView(a.teks(nama, 23f, bold = true))
             k.addView(a.teks("Kecamatan ${kel.kecamatan}, ${kel.city}", 18f))
             k.addView(a.teks(kel.officeAddress, 18f))
             if (kel.officeHours.isNotBlank()) k.addView(a.teks("Jam layanan: ${kel.officeHours}", 18f))

@@ -91,7 +91,7 @@ class MainActivity : Activity(), Sinkron.Pengamat {
      *  may take a moment (and may fail with a lost key): it happens in the background. */
     private fun mulaiLayar(intent: Intent?) {
         val qr = intent?.data?.takeIf { it.scheme == "jemput" }?.toString()
-        Latar.kerjakan({ Jemput.buka(this).pendaftaran() }, { galat(it); ganti(LayarGagalBuka(this)) }) { daftar ->
+        Latar.kerjakan({ Jemput.buka(this).pendaftaran() }, { ganti(LayarGagalBuka(this, pesanGalat(it))) }) { daftar ->
             if (daftar == null || qr != null) {
                 ganti(LayarPendaftaran(this, qr))
             } else {
@@ -196,11 +196,12 @@ class MainActivity : Activity(), Sinkron.Pengamat {
 }
 
 /** Shown when the store cannot be opened (a lost or wrong key): says so, offers to retry. */
-class LayarGagalBuka(a: MainActivity) : Layar(a) {
+class LayarGagalBuka(a: MainActivity, private val sebab: String) : Layar(a) {
     override val judul = "Jemput"
 
     override fun tampil(): View = a.kolom().apply {
         addView(a.teks("Data di HP ini tidak dapat dibuka.", 22f, bold = true))
+        addView(a.teks(sebab, 18f, color = Warna.GALAT))
         addView(a.teks("Tidak ada data yang dihapus. Coba lagi; bila tetap gagal, hubungi kantor kelurahan dan jangan hapus aplikasi ini.", 18f))
         addView(a.tombol("Coba lagi", utama = true) {
             Jemput.tutup()

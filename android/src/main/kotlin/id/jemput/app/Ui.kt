@@ -143,6 +143,8 @@ class Isian(ctx: Context, label: String, hint: String = "", type: Int = InputTyp
         view.addView(this.label)
         view.addView(edit)
         view.addView(galat)
+        // A reported error goes away as soon as the officer changes the field.
+        saatBerubah { if (galat.visibility == View.VISIBLE) tampilkan(null) }
     }
 
     /** The text as typed, trimmed. */
@@ -175,11 +177,15 @@ class Pilihan<T>(private val ctx: Context, private val options: List<Pair<T, Str
         Button(ctx).apply {
             text = label
             isAllCaps = false
-            setTextSize(TypedValue.COMPLEX_UNIT_SP, 18f)
+            setTextSize(TypedValue.COMPLEX_UNIT_SP, if (options.size > 2) 16f else 18f)
             minHeight = ctx.dp(56)
+            minWidth = 0
+            minimumWidth = 0
+            setPadding(ctx.dp(4), ctx.dp(8), ctx.dp(4), ctx.dp(8))
+            maxLines = 1
             stateListAnimator = null
             setOnClickListener { pilih(v); onPick(v) }
-            layoutParams = LinearLayout.LayoutParams(0, ViewGroup.LayoutParams.WRAP_CONTENT, 1f).apply { marginEnd = ctx.dp(8); topMargin = ctx.dp(6) }
+            layoutParams = LinearLayout.LayoutParams(0, ViewGroup.LayoutParams.WRAP_CONTENT, 1f).apply { marginEnd = ctx.dp(6); topMargin = ctx.dp(6) }
         }
     }
     /** The chosen option, or null. */

@@ -64,8 +64,17 @@ class Petugas(private val a: MainActivity) {
 
     /** Taps the visible clickable view whose text is [label] (or starts with it). */
     fun ketuk(label: String) {
-        val v = semua().firstOrNull { it.isShown && it is TextView && it.isClickable && it.text.toString() == label }
-            ?: semua().firstOrNull { it.isShown && it is TextView && it.isClickable && it.text.toString().startsWith(label) }
+        // A row of a list is tapped anywhere: the clickable view may be the text's container.
+        fun dapatDiketuk(t: View): View? {
+            var v: View? = t
+            while (v != null && !v.isClickable) v = v.parent as? View
+            return v
+        }
+        val teksSemua = semua().filter { it.isShown && it is TextView }.map { it as TextView }
+        val v = teksSemua.firstOrNull { it.text.toString() == label && it.isClickable }
+            ?: teksSemua.filter { it.text.toString() == label }.firstNotNullOfOrNull { dapatDiketuk(it) }
+            ?: teksSemua.firstOrNull { it.text.toString().startsWith(label) && it.isClickable }
+            ?: teksSemua.filter { it.text.toString().startsWith(label) }.firstNotNullOfOrNull { dapatDiketuk(it) }
             ?: error("tidak ada tombol \"$label\"; di layar: ${teks()}")
         ketukan++
         assertTrue(v.performClick())
