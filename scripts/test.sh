@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Jemput: the Rust workspace (core, bindings, hub, cross-component tests),
 # with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is installed; and
-# the Kotlin test of the real native library on the JVM once it exists.
+# the Kotlin test of the real native library on the JVM; and the Android app's Robolectric tests
+# (against a live hub started from the built binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
@@ -10,3 +11,4 @@ cargo test --workspace --locked
 if [ -f bindings/kotlin-tests/run.sh ]; then
   bash bindings/kotlin-tests/run.sh
 fi
+bash android/run-tests.sh
