@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/enroll", post(device::enroll))
         .route("/api/v1/sync", post(device::sync))
         .route("/api/v1/sync/{key}", get(device::resume))
+        .route("/api/v1/relay", post(device::relay))
         .route("/api/v1/staff/me", get(staff::me))
         .route("/api/v1/staff/requests", get(staff::list::<Request>))
         .route("/api/v1/staff/requests/{id}", get(staff::get_one::<Request>))
