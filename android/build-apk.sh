@@ -30,7 +30,7 @@ cargo build -p jemput-bindings
 rm -rf "$target_dir/android-bindings"
 cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$target_dir/debug/libjemput.so" --language kotlin --out-dir "$target_dir/android-bindings"
-rm -rf "$out" && mkdir -p "$out/deps" "$out/tools" "$out/dex" "$out/dex-app" "$out/stage"
+rm -rf "$out" && mkdir -p "$out/deps" "$out/tools" "$out/dex" "$out/dex-app" "$out/dex-app-r8" "$out/stage"
 (cd android && mvn -B -q -Dstyle.color=never compile -Djemput.bindings.dir="$target_dir/android-bindings" \
   && mvn -B -q -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/deps" \
   && mvn -B -q -Dstyle.color=never dependency:copy -Dartifact=com.android.tools:r8:$r8_version -DoutputDirectory="$out/tools" \
@@ -46,7 +46,11 @@ java_home="$(dirname "$(dirname "$(readlink -f "$(command -v javac || command -v
 java -cp "$r8" com.android.tools.r8.D8 --release --min-api 21 --lib "$android_jar" --lib "$java_home" \
   --classpath "$out/deps/kotlin-stdlib-"*.jar --classpath "$out/deps/kotlinx-coroutines-core-jvm-"*.jar \
   --classpath "$out/deps/jna-$jna_version.jar" --output "$out/dex-app" "$out/app.jar"
-# 2b. The whole app with its dependencies, shrunk by R8: what goes into the APK.
+# 2b. The same after R8 shrinking, the dependencies given as classpath (not counted).
+java -cp "$r8" com.android.tools.r8.R8 --release --min-api 21 --lib "$android_jar" --lib "$java_home" \
+  $(for j in "$out/deps/"*.jar; do printf -- '--classpath %s ' "$j"; done) \
+  --pg-conf android/proguard-rules.pro --output "$out/dex-app-r8" "$out/app.jar"
+# 2c. The whole app with its dependencies, shrunk by R8: what goes into the APK.
 java -cp "$r8" com.android.tools.r8.R8 --release --min-api 21 --lib "$android_jar" --lib "$java_home" \
   --pg-conf android/proguard-rules.pro --output "$out/dex" "$out/app.jar" "$out/deps/"*.jar
 
@@ -81,7 +85,7 @@ aapt dump badging "$out/jemput.apk" | grep -E "^(package|sdkVersion|targetSdkVer
 size() { stat -c %s "$1"; }
 echo "APK: $out/jemput.apk $(size "$out/jemput.apk") bytes"
 echo "classes.dex (app + bindings + Kotlin stdlib + coroutines + JNA, R8): $(size "$out/dex/classes.dex") bytes"
-echo "dex of the app and the generated bindings alone (D8 release): $(cat "$out/dex-app/"*.dex | wc -c) bytes"
+echo "dex of the app and the generated bindings alone: $(cat "$out/dex-app/"*.dex | wc -c) bytes (D8, not shrunk), $(cat "$out/dex-app-r8/"*.dex | wc -c) bytes (R8)"
 if ! unzip -l "$out/jemput.apk" | grep -q libjemput.so; then
   echo "NOTE: the APK has no libjemput.so (no Android NDK here; set JEMPUT_ANDROID_LIBS to cargo-ndk's output): it is not usable on a phone as built."
 fi

@@ -18,6 +18,9 @@ case "$(uname -s)" in
 esac
 
 if [ "${1:-}" = "bench" ]; then
+  # The release library is stripped: its UniFFI metadata symbols are gone, so the bindings are
+  # generated from the debug build (the same API and checksums) and run against the release one.
+  cargo build -q -p jemput-bindings --lib
   cargo build -q --release -p jemput-bindings --lib
   profile=release
   rm -f "$target_dir/kotlin-tests/bench.txt"
@@ -29,7 +32,7 @@ else
 fi
 rm -rf "$target_dir/kotlin-bindings"
 cargo run -q -p uniffi-bindgen -- generate --no-format \
-  --library "$target_dir/$profile/$lib" --language kotlin --out-dir "$target_dir/kotlin-bindings"
+  --library "$target_dir/debug/$lib" --language kotlin --out-dir "$target_dir/kotlin-bindings"
 
 cd "$root/bindings/kotlin-tests"
 mvn -B -q -Dstyle.color=never test \

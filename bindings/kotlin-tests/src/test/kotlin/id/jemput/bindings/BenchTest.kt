@@ -24,14 +24,15 @@ class BenchTest {
     @TempDir
     lateinit var dir: Path
 
-    private val names = listOf("Siti Aminah", "Budi Santoso", "Sri Wahyuni", "Ahmad Fauzi", "Dewi Lestari", "Slamet Riyadi", "Nur Hidayah", "Eko Prasetyo")
+    private val first = listOf("Siti", "Budi", "Sri", "Ahmad", "Dewi", "Slamet", "Nur", "Eko", "Agus", "Rina", "Joko", "Wati")
+    private val last = listOf("Aminah", "Santoso", "Wahyuni", "Fauzi", "Lestari", "Riyadi", "Hidayah", "Prasetyo", "Salim", "Kusuma")
 
-    /** Resident [i]: a woman born 1990-05-04 in Kota Mojokerto, a distinct NIK and name. */
+    /** Resident [i]: a woman born 1990-05-04 in Kota Mojokerto (NIK serials 0001–9999). */
     private fun draft(i: Int) = RequestDraft(
         serviceCode = if (i % 2 == 0) "sktm" else "domisili",
         applicant = Applicant(
-            name = "${names[i % names.size]} ${i / names.size}",
-            nik = "357602440590%04d".format(i % 10000),
+            name = "${first[i % first.size]} ${last[(i / first.size) % last.size]}",
+            nik = "357602440590%04d".format(i % 9999 + 1),
             kk = "3576020101150003",
             birthPlace = "Mojokerto",
             birthDate = "1990-05-04",
@@ -40,7 +41,7 @@ class BenchTest {
             phone = null,
             usesWhatsapp = false,
         ),
-        documentsSeen = listOf("ktp", "kk", "surat_pernyataan_tidak_mampu"),
+        documentsSeen = if (i % 2 == 0) listOf("ktp", "kk", "surat_pernyataan_tidak_mampu") else listOf("ktp", "kk"),
         fields = mapOf("keperluan" to "Keringanan biaya berobat"),
         notes = "",
     )

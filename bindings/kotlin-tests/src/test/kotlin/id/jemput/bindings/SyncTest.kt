@@ -128,9 +128,12 @@ class SyncTest {
                 assertEquals(1uL, store.statusCounts().single { it.status == Status.SELESAI }.count)
 
                 assertEquals(Status.DISERAHKAN, store.markHandedOver(rec.id).status)
-                runBlocking { store.sync(null) }
+                assertEquals(1u, store.syncHealth().unsentRequests, "the hand-over waits to be sent")
+                val third = runBlocking { store.sync(null) }
+                assertEquals(emptyList<Any>(), third.report.refused, "$third")
+                assertEquals(0u, store.syncHealth().unsentRequests, "$third")
                 val atHub = hub.staffGet("/api/v1/staff/requests/${rec.id}")
-                assertTrue(atHub.contains("\"status\":\"diserahkan\""), atHub)
+                assertTrue(atHub.contains("\"status\":\"diserahkan\""), "$third\n$atHub")
 
                 // A device the kelurahan revoked is told so; its data stays on the phone.
                 hub.cli("device", "revoke", store.identity().deviceId)
