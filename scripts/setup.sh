@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: PostgreSQL (the hub's second back end)
-# and, when missing, a JDK and Maven (the Kotlin test of the native library; Maven fetches
-# Kotlin, JNA and JUnit itself). Rust (cargo) is expected to be there (see README). Needs root
-# (or sudo).
+# and, when missing, a JDK and Maven (the Kotlin test of the native library and the Android
+# app's Robolectric tests; Maven fetches Kotlin, JNA, JUnit and Robolectric itself), and the
+# Debian tools that assemble the Android APK. Rust (cargo) is expected to be there (see
+# README). Needs root (or sudo).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -11,6 +12,9 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends postgresql postgresql-contrib ca-certificates
 command -v java >/dev/null || $SUDO apt-get install -y -q --no-install-recommends default-jdk-headless
 command -v mvn >/dev/null || $SUDO apt-get install -y -q --no-install-recommends maven
+# The Android APK without the Android SDK (android/build-apk.sh): aapt v1, zipalign, apksigner
+# and the framework's resources for aapt's -I.
+$SUDO apt-get install -y -q --no-install-recommends aapt zipalign apksigner android-framework-res
 # Debian starts a system cluster on port 5432; the tests run their own on 54329 instead.
 for c in cargo java mvn; do
   command -v "$c" >/dev/null || { echo "$c tidak ditemukan: pasang dulu (lihat README)" >&2; exit 1; }

@@ -2,7 +2,8 @@
 # Runs every test of Jemput: style (`cargo fmt --check`) and lints (`cargo clippy -D warnings`)
 # first, then the Rust workspace (core, bindings, hub, cross-component tests, the layering
 # check), with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is
-# installed; and the Kotlin test of the real native library on the JVM once it exists.
+# installed; the Kotlin test of the real native library on the JVM; and the Android app's
+# Robolectric tests (against a live hub started from the built binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all --check
@@ -13,3 +14,4 @@ cargo test --workspace --locked
 if [ -f bindings/kotlin-tests/run.sh ]; then
   bash bindings/kotlin-tests/run.sh
 fi
+bash android/run-tests.sh

@@ -6,11 +6,12 @@
 //! The sentence is called `detail`, not `message`: in Kotlin the error becomes an exception
 //! whose `message` property is generated from all its fields.
 
-use crate::records::Issue;
+use jemput_core::sync::client::SyncError;
+use jemput_core::Issue;
 
 /// Everything that can go wrong in a call to the native library. In Kotlin this is the sealed
 /// class `ApiException`, one subclass per variant.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[derive(Debug, Clone, thiserror::Error, uniffi::Error)]
 pub enum ApiError {
     /// The key does not open this database (or is not a 32-byte key). Nothing was changed.
     #[error("{code}: {detail}")]
@@ -66,6 +67,26 @@ pub enum ApiError {
         /// What happened, in Bahasa Indonesia (never the underlying technical text).
         detail: String,
     },
+    /// Enrolment or sync did not happen: no signal, the hub refused (its own code), a
+    /// certificate that is not the pinned one, a malformed QR code, … Unsent data stays on the
+    /// phone and goes with the next sync.
+    #[error("{code}: {detail}")]
+    Sync {
+        /// Stable code: `tidak_ada_sinyal`, `alamat_tidak_aman`, `alamat_tidak_valid`,
+        /// `qr_tidak_valid`, `sertifikat_tidak_cocok`, `perangkat_dicabut`, `belum_terdaftar`,
+        /// `jawaban_rusak`, `sinkron_sedang_berjalan`, or the hub's refusal code.
+        code: String,
+        /// What happened, in Bahasa Indonesia.
+        detail: String,
+    },
+    /// The sync was cancelled; what was already applied stays, the rest goes next time.
+    #[error("{code}: {detail}")]
+    Cancelled {
+        /// Stable code: `dibatalkan`.
+        code: String,
+        /// What happened, in Bahasa Indonesia.
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -77,7 +98,9 @@ impl ApiError {
             | ApiError::NeedsConfirmation { code, .. }
             | ApiError::NotFound { code, .. }
             | ApiError::Forbidden { code, .. }
-            | ApiError::Storage { code, .. } => code,
+            | ApiError::Storage { code, .. }
+            | ApiError::Sync { code, .. }
+            | ApiError::Cancelled { code, .. } => code,
         }
     }
 
@@ -89,7 +112,22 @@ impl ApiError {
             | ApiError::NeedsConfirmation { detail, .. }
             | ApiError::NotFound { detail, .. }
             | ApiError::Forbidden { detail, .. }
-            | ApiError::Storage { detail, .. } => detail,
+            | ApiError::Storage { detail, .. }
+            | ApiError::Sync { detail, .. }
+            | ApiError::Cancelled { detail, .. } => detail,
+        }
+    }
+
+    /// A sync or enrolment error with a fixed code and sentence.
+    pub(crate) fn sync(code: &str, detail: &str) -> ApiError {
+        ApiError::Sync { code: code.into(), detail: detail.into() }
+    }
+
+    /// The sync was cancelled.
+    pub(crate) fn cancelled() -> ApiError {
+        ApiError::Cancelled {
+            code: "dibatalkan".into(),
+            detail: "Sinkronisasi dibatalkan; data yang belum terkirim tetap aman dan dikirim nanti".into(),
         }
     }
 
@@ -106,7 +144,7 @@ impl From<jemput_core::Error> for ApiError {
     fn from(e: jemput_core::Error) -> Self {
         use jemput_core::Error as E;
         let code = e.code().to_string();
-        let issues = |v: Vec<jemput_core::Issue>| v.into_iter().map(Issue::from).collect::<Vec<_>>();
+        let issues = |v: Vec<Issue>| v;
         match e {
             E::WrongKey => ApiError::WrongKey { code, detail: "Kunci enkripsi salah untuk basis data ini; data tidak diubah".into() },
             E::Invalid(v) => ApiError::Invalid {
@@ -132,6 +170,45 @@ impl From<jemput_core::Error> for ApiError {
             E::Sqlite(_) => ApiError::Storage { code, detail: "Kesalahan basis data di perangkat".into() },
             E::Document(_) => ApiError::Storage { code, detail: "Kesalahan saat membaca atau mengubah dokumen".into() },
             E::Io(_) => ApiError::Storage { code, detail: "Kesalahan berkas di perangkat (mungkin penyimpanan penuh)".into() },
+        }
+    }
+}
+
+/// A sync failure, for the officer: the hub's own refusals keep its code and sentence (the hub
+/// writes them in Bahasa Indonesia, without personal data); network and TLS texts are dropped.
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        let fixed = |code: &str, e: &SyncError| ApiError::sync(code, &capitalised(&e.to_string()));
+        match e {
+            SyncError::InsecureUrl => fixed("alamat_tidak_aman", &e),
+            SyncError::BadUrl => fixed("alamat_tidak_valid", &e),
+            SyncError::Network(_) => ApiError::sync(
+                "tidak_ada_sinyal",
+                "Tidak ada sinyal atau server kelurahan tidak terjangkau; data tetap aman di HP dan dikirim nanti",
+            ),
+            SyncError::Unauthorized => fixed("perangkat_dicabut", &e),
+            SyncError::Server { code, message, .. } => ApiError::Sync { code, detail: message },
+            SyncError::Protocol => fixed("jawaban_rusak", &e),
+            SyncError::CertificateMismatch => fixed("sertifikat_tidak_cocok", &e),
+            SyncError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// What the app's own code (a [`crate::KeyProvider`]) threw unexpectedly.
+impl From<uniffi::UnexpectedUniFFICallbackError> for ApiError {
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ApiError::WrongKey {
+            code: "kunci_tidak_tersedia".into(),
+            detail: "Kunci enkripsi tidak dapat diambil dari penyimpanan kunci HP; data tidak diubah".into(),
         }
     }
 }
@@ -189,7 +266,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match ApiError::from(E::NeedsConfirmation(vec![CoreIssue::warning("applicant.nik", "kemungkinan_ganda", "ganda")])) {
-            ApiError::NeedsConfirmation { issues, .. } => assert_eq!(issues[0].severity, crate::Severity::Warning),
+            ApiError::NeedsConfirmation { issues, .. } => assert_eq!(issues[0].severity, jemput_core::Severity::Warning),
             other => panic!("{other:?}"),
         }
         assert_eq!(ApiError::bad_key_length().code(), "kunci_tidak_valid");

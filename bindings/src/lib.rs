@@ -1,23 +1,35 @@
 //! The native library the Android and iOS apps load: a thin UniFFI layer over `jemput-core`.
 //!
 //! Nothing here decides anything: [`store::JemputStore`] delegates every call to
-//! [`jemput_core::Store`], [`records`] mirrors the core's types as FFI records, and
-//! [`error::ApiError`] is the one error type the apps see (converted from the core's error in a
-//! single place). The free functions below are the checks the app runs while the officer types.
+//! [`jemput_core::Store`], the records and enums the apps see are the core's own types (derived
+//! for UniFFI behind the core's `uniffi` feature; [`views`] adds the few that reshape them for a
+//! screen), [`error::ApiError`] is the one error type the apps see, and [`sync`] runs
+//! enrolment and sync on the library's runtime. The free functions below are the checks the
+//! app runs while the officer types. The Kotlin API is described in `bindings/API.md`.
 
 #![warn(missing_docs)]
 
 uniffi::setup_scaffolding!();
 
 pub mod error;
-pub mod records;
 pub mod store;
+pub mod sync;
+pub mod views;
 
 pub use error::ApiError;
-pub use records::*;
-pub use store::JemputStore;
+pub use jemput_core::{Issue, Severity, Sex};
+pub use store::{JemputStore, KeyProvider};
+pub use sync::{SyncListener, SyncTask};
+pub use views::*;
 
-/// Checks a NIK as typed: 16 digits, a real province and a possible birth date part. With the
+/// The NIK as typed with the separators people use (spaces between digit groups, dots,
+/// dashes) removed; anything else is kept, so validation still reports it.
+#[uniffi::export]
+pub fn normalize_nik(nik: String) -> String {
+    nik.chars().filter(|c| !(c.is_whitespace() || *c == '.' || *c == '-')).collect()
+}
+
+/// Checks a NIK as typed (digit groups separated by spaces are accepted): 16 digits, a real province and a possible birth date part. With the
 /// birth date (`YYYY-MM-DD`) and sex, also says when the NIK disagrees with them (warnings).
 /// An empty list means the NIK is fine. Issues are reported on the field `applicant.nik`
 /// (and `applicant.birth_date` for a birth date in the future); messages never repeat the NIK.
@@ -25,10 +37,7 @@ pub use store::JemputStore;
 pub fn validate_nik(nik: String, birth_date: Option<String>, sex: Option<Sex>) -> Vec<Issue> {
     let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
     let birth = birth_date.as_deref().and_then(jemput_core::time_util::parse_date);
-    jemput_core::validation::nik::validate_nik("applicant.nik", &nik, birth, sex.map(Into::into), today)
-        .into_iter()
-        .map(Into::into)
-        .collect()
+    jemput_core::validation::nik::validate_nik("applicant.nik", &normalize_nik(nik), birth, sex, today)
 }
 
 /// True when `code` is a well-formed receipt code whose check character matches (any case, with
@@ -73,5 +82,7 @@ mod tests {
         let warn = validate_nik("3576024405900001".into(), Some("1990-05-04".into()), Some(Sex::LakiLaki));
         assert_eq!(warn.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(), ["nik_jenis_kelamin_beda"]);
         assert!(warn.iter().chain(&bad).all(|i| !i.message.contains("3576")));
+        assert_eq!(normalize_nik("3576 0244 0590 0001".into()), "3576024405900001");
+        assert!(validate_nik("3576 0244 0590 0001".into(), Some("1990-05-04".into()), Some(Sex::Perempuan)).is_empty());
     }
 }

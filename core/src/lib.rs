@@ -3,6 +3,9 @@
 //!
 //! The core knows nothing of the FFI layer (`bindings/`) or of the hub; both delegate to it.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod crypto;
 pub mod domain;
 pub mod error;

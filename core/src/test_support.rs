@@ -2,7 +2,7 @@
 //! and catalog of the tests, and the "Siti Aminah" draft. Built only for tests
 //! (`cfg(test)`, or the `test-support` feature other crates' tests turn on).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::catalog::{Catalog, ExtraField, FieldKind, Requirement, Service};
 use crate::kelurahan::{Kelurahan, Rw};
@@ -70,7 +70,7 @@ pub fn draft(name: &str, nik: &str) -> RequestDraft {
             uses_whatsapp: false,
         },
         documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
+        fields: HashMap::from([("keperluan".into(), "Keringanan biaya berobat di RSUD".into())]),
         notes: "Rumah cat hijau dekat musala".into(),
     }
 }
@@ -97,7 +97,7 @@ pub fn domisili_draft(name: &str, nik: &str, rw: u16, rt: u16) -> RequestDraft {
             uses_whatsapp: false,
         },
         documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
+        fields: HashMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
         notes: String::new(),
     }
 }

@@ -3,7 +3,7 @@
 //! encrypted core store) records requests and a complaint with no network, then syncs over
 //! HTTP; staff decide through the API; the decisions come back to the phones.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, Place};
@@ -93,7 +93,7 @@ fn request(r: &Resident, rw: u16, rt: u16, service: &str, fields: &[(&str, &str)
             uses_whatsapp: false,
         },
         documents_seen: seen.iter().map(|s| s.to_string()).collect(),
-        fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>(),
         notes: String::new(),
     }
 }

@@ -243,7 +243,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enroll { officer, hours } => {
             let code = db.with(|tx, _| service::create_enrol_code(tx, officer, *hours))?;
             println!("Kode pendaftaran: {code} (berlaku {hours} jam, sekali pakai)");
-            println!("QR: {}", setup::qr_payload(&cfg.public_url, &code));
+            let pin = cfg.tls.as_ref().and_then(|t| setup::pin_of_cert_file(&t.cert));
+            println!("QR: {}", setup::qr_payload_pinned(&cfg.public_url, &code, pin.as_deref()));
         }
         Command::Device { action } => match action {
             DeviceCmd::List => {
@@ -275,7 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportBundle { file } => {
             let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("tidak dapat membaca {}: {e}", file.display()))?;
             let iso = isolation(&cfg)?;
-            let r = db.with(|tx, cipher| api::staff::import_bundle_bytes(tx, cipher, &iso, &bytes, "sistem:cli"))?;
+            let r = db.with(|tx, cipher| jemput_hub::engine::import_bundle_bytes(tx, cipher, &iso, &bytes, "sistem:cli"))?;
             println!("Bundel berisi {} dokumen; {} dokumen baru/berubah di hub.", r.docs, r.changed);
             for (id, code, msg) in r.refused {
                 println!("  DITOLAK {id}: {code}: {msg}");

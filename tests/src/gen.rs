@@ -2,7 +2,7 @@
 //! consistent with the birth date and sex, the default catalog's services with their required
 //! fields, the demo kelurahan's RT/RW, the notes officers write. Deterministic for a seed.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jemput_core::kelurahan::Kelurahan;
 use jemput_core::request::{Address, Applicant, RequestDraft, Sex};
@@ -104,7 +104,7 @@ pub fn draft(i: u64, rng: &mut Rng, catalog: &Catalog, kel: &Kelurahan, area: Op
             uses_whatsapp: rng.next_u64().is_multiple_of(2),
         },
         documents_seen: service.requirements.iter().filter(|r| r.mandatory).map(|r| r.code.clone()).collect(),
-        fields: service.fields.iter().map(|f| (f.key.clone(), fill_value(f.kind, rng))).collect::<BTreeMap<_, _>>(),
+        fields: service.fields.iter().map(|f| (f.key.clone(), fill_value(f.kind, rng))).collect::<HashMap<_, _>>(),
         notes: rng.pick(NOTES).into(),
     }
 }

@@ -1,7 +1,7 @@
 //! An in-process hub on loopback (the real `jemput-hub` API, on SQLite or PostgreSQL) and
 //! enrolled device stores (the real core), for cross-component tests and benchmarks.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
@@ -122,7 +122,7 @@ pub fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
             uses_whatsapp: false,
         },
         documents_seen: vec!["ktp".into(), "kk".into()],
-        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
+        fields: HashMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
         notes: String::new(),
     }
 }

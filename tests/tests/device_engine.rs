@@ -253,7 +253,7 @@ on_both_backends! {
         // The office imports it (twice), with the checks of a sync from that device.
         let import = |file: Vec<u8>| {
             hub.db
-                .with(move |tx, cipher| jemput_hub::api::staff::import_bundle_bytes(tx, cipher, &Isolation::InProcess, &file, "staf-1"))
+                .with(move |tx, cipher| jemput_hub::engine::import_bundle_bytes(tx, cipher, &Isolation::InProcess, &file, "staf-1"))
                 .unwrap()
         };
         let first = import(file.clone());

@@ -4,7 +4,7 @@
 //!
 //! - core: foundation (`crypto`, `time_util`) → domain (`domain/`, re-exported as `catalog`,
 //!   `request`, …, and `error`, which carries validation issues) → device store (`store/`) → sync (`sync/`: protocol, device engine,
-//!   per-document hub check, client);
+//!   per-document hub check, client, certificate pinning);
 //! - hub: storage (`storage/`) → services (`service/`, with `setup`; `error.rs`) → sync engine (`engine/`) →
 //!   HTTP (`api/`) → what runs it (`main.rs`, `serve.rs`, `setup.rs`, `demo.rs`, …).
 //!

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A versioned list of services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Catalog {
     /// Incremented by the office on every published change.
     pub version: u64,
@@ -17,6 +18,7 @@ pub struct Catalog {
 
 /// One service (layanan) the office provides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Service {
     /// Stable code, e.g. `sktm`, `domisili`.
     pub code: String,
@@ -43,6 +45,7 @@ fn yes() -> bool {
 
 /// One requirement (persyaratan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Requirement {
     /// Stable code within the service, e.g. `ktp`, `kk`.
     pub code: String,
@@ -54,6 +57,7 @@ pub struct Requirement {
 
 /// The kind of an extra field; decides how it is validated and entered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// Free text.
@@ -72,6 +76,7 @@ pub enum FieldKind {
 
 /// An extra field a service's letter needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ExtraField {
     /// Stable key, e.g. `nama_almarhum`.
     pub key: String,

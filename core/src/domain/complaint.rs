@@ -8,6 +8,7 @@ use crate::request::{Actor, Role};
 
 /// What kind of message the resident brings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintCategory {
     /// Pengaduan: something is wrong and needs action.
@@ -31,6 +32,7 @@ impl ComplaintCategory {
 
 /// The status of a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintStatus {
     /// Recorded on the phone.
@@ -79,6 +81,7 @@ impl ComplaintStatus {
 
 /// The place a complaint is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Place {
     /// RT number.
     pub rt: u16,
@@ -90,15 +93,18 @@ pub struct Place {
 
 /// Who reported it, unless anonymous.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Reporter {
     /// Name.
     pub name: String,
     /// Phone number, if any.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone: Option<String>,
 }
 
 /// One step (status plus the office's answer) in a complaint's life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ComplaintUpdate {
     /// The new status.
     pub status: ComplaintStatus,
@@ -112,6 +118,7 @@ pub struct ComplaintUpdate {
 
 /// What an officer enters for a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ComplaintDraft {
     /// Pengaduan, aspirasi or saran.
     pub category: ComplaintCategory,
@@ -122,11 +129,13 @@ pub struct ComplaintDraft {
     /// Where.
     pub place: Place,
     /// Who reported it; `None` for anonymous.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reporter: Option<Reporter>,
 }
 
 /// A complaint, aspiration or suggestion as kept in its Automerge document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Complaint {
     /// Unique id (UUID v7).
     pub id: String,

@@ -138,7 +138,7 @@ pub fn decode_heads(bytes: &[u8]) -> Result<Vec<automerge::ChangeHash>> {
 #[cfg(test)]
 pub(crate) mod tests_support {
     use crate::request::*;
-    use std::collections::BTreeMap;
+    use std::collections::HashMap;
 
     /// A request as recorded by officer `petugas-1` on device `hp-1` in RT 3 / RW 5.
     pub(crate) fn sample_request() -> Request {
@@ -158,8 +158,8 @@ pub(crate) mod tests_support {
                 phone: Some("081234567890".into()),
                 uses_whatsapp: false,
             },
-            checklist: BTreeMap::from([("ktp".into(), true), ("kk".into(), false)]),
-            fields: BTreeMap::from([("keperluan".into(), "Berobat ke RSUD".into())]),
+            checklist: HashMap::from([("ktp".into(), true), ("kk".into(), false)]),
+            fields: HashMap::from([("keperluan".into(), "Berobat ke RSUD".into())]),
             notes: String::new(),
             officer_id: "petugas-1".into(),
             device_id: "hp-1".into(),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A kelurahan or desa and what officers tell residents about its office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Kelurahan {
     /// Official name, e.g. "Kelurahan Balongsari".
     pub name: String,
@@ -31,6 +32,7 @@ pub struct Kelurahan {
 
 /// One RW (rukun warga) and the RTs in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Rw {
     /// RW number (written with three digits: RW 005).
     pub number: u16,
@@ -40,6 +42,7 @@ pub struct Rw {
 
 /// A named phone contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Contact {
     /// Who or what (e.g. "Sekretaris Kelurahan", "Ambulans").
     pub label: String,
@@ -49,6 +52,7 @@ pub struct Contact {
 
 /// A useful link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Link {
     /// What it is for.
     pub label: String,

@@ -121,7 +121,8 @@ pub fn check_request_write(w: &DeviceWriter<'_>, old: Option<&Request>, new: &Re
             if old.office != new.office {
                 return Err(refuse("kolom_kantor", "Nomor surat dan catatan staf hanya diubah oleh kelurahan"));
             }
-            if old.checklist.keys().ne(new.checklist.keys()) {
+            // The same requirement codes (as sets: the map's iteration order means nothing).
+            if old.checklist.len() != new.checklist.len() || !old.checklist.keys().all(|k| new.checklist.contains_key(k)) {
                 return Err(refuse("persyaratan_berubah", "Daftar persyaratan tidak dapat diubah dari perangkat"));
             }
             check_appended_history(w, old, new)?;

@@ -2,13 +2,14 @@
 //! documents the officer has seen, the letter's extra fields, and the status history with
 //! who may set which step.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 /// Jenis kelamin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// Laki-laki.
@@ -19,6 +20,7 @@ pub enum Sex {
 
 /// Where a resident lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Address {
     /// Street, house number, gang.
     pub street: String,
@@ -30,6 +32,7 @@ pub struct Address {
 
 /// The resident asking for the letter (pemohon).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Applicant {
     /// Full name as on the KTP.
     pub name: String,
@@ -46,13 +49,16 @@ pub struct Applicant {
     /// Alamat.
     pub address: Address,
     /// Phone number, if the resident has one.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phone: Option<String>,
     /// Whether the resident uses WhatsApp (otherwise the officer brings news in person).
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub uses_whatsapp: bool,
 }
 
 /// Who acts on a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// An RT/RW officer with the app.
@@ -65,6 +71,7 @@ pub enum Role {
 
 /// An actor: a role and an identifier (officer id, staff id, hub id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Actor {
     /// The role acting.
     pub role: Role,
@@ -74,6 +81,7 @@ pub struct Actor {
 
 /// The status of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Recorded on the phone, not yet at the office.
@@ -211,6 +219,7 @@ fn roles_label(roles: &[Role]) -> String {
 
 /// One step in a request's life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatusChange {
     /// The new status.
     pub status: Status,
@@ -224,6 +233,7 @@ pub struct StatusChange {
 
 /// Fields only the office writes (through the hub).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OfficeFields {
     /// The letter's number once issued.
     pub letter_number: Option<String>,
@@ -233,21 +243,27 @@ pub struct OfficeFields {
 
 /// What an officer enters at the door; becomes a [`Request`] once validated and saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestDraft {
     /// Service code from the catalog.
     pub service_code: String,
     /// The applicant.
     pub applicant: Applicant,
     /// Requirement codes the officer has seen.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub documents_seen: Vec<String>,
     /// The service's extra fields, by key.
-    pub fields: BTreeMap<String, String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(serialize_with = "sorted")]
+    pub fields: HashMap<String, String>,
     /// Free notes.
+    #[cfg_attr(feature = "uniffi", uniffi(default = ""))]
     pub notes: String,
 }
 
 /// A request for a letter, as kept in its Automerge document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Request {
     /// Unique id (UUID v7, time-ordered).
     pub id: String,
@@ -260,9 +276,11 @@ pub struct Request {
     /// The applicant.
     pub applicant: Applicant,
     /// Requirement code → whether the officer has seen the document.
-    pub checklist: BTreeMap<String, bool>,
+    #[serde(serialize_with = "sorted")]
+    pub checklist: HashMap<String, bool>,
     /// The service's extra fields, by key.
-    pub fields: BTreeMap<String, String>,
+    #[serde(serialize_with = "sorted")]
+    pub fields: HashMap<String, String>,
     /// Free notes by the officer.
     pub notes: String,
     /// Officer who recorded it.
@@ -333,6 +351,12 @@ impl Request {
         self.history.push(StatusChange { status: to, at, by: actor, reason });
         Ok(())
     }
+}
+
+/// Serialises a map with its keys in order, so JSON and postcard output are the same on every
+/// run (a `HashMap` iterates in random order; it is a `HashMap` because the FFI maps to one).
+fn sorted<S: serde::Serializer, V: Serialize>(map: &HashMap<String, V>, s: S) -> Result<S::Ok, S::Error> {
+    map.iter().collect::<std::collections::BTreeMap<_, _>>().serialize(s)
 }
 
 #[cfg(test)]

@@ -17,25 +17,34 @@ const MAX_PREFIX: usize = 12;
 
 /// Which requests to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestFilter {
     /// Only this status.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub status: Option<Status>,
     /// Only open requests (not ditolak or diserahkan).
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub open_only: bool,
     /// Only this RW.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub rw: Option<u16>,
     /// Only this RT (with `rw`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub rt: Option<u16>,
     /// Only this service.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub service_code: Option<String>,
     /// Names containing words that start with each word of this query.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// Only this receipt code (canonical form).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub receipt: Option<String>,
 }
 
 /// One line of a request list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestSummary {
     /// Request id.
     pub id: String,
@@ -59,6 +68,7 @@ pub struct RequestSummary {
 
 /// One line of a complaint list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ComplaintSummary {
     /// Complaint id.
     pub id: String,

@@ -36,6 +36,7 @@ const KEY_CHECK_PLAIN: &[u8] = b"jemput: kunci benar";
 
 /// Who this device is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Identity {
     /// The device id (UUID), fixed when the store is created.
     pub device_id: String,
@@ -47,6 +48,7 @@ pub struct Identity {
 
 /// A saved request or complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Recorded {
     /// Its id.
     pub id: String,
@@ -58,6 +60,7 @@ pub struct Recorded {
 
 /// What a retention run removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PurgeReport {
     /// Requests removed.
     pub requests: u32,

@@ -9,9 +9,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::store::Store;
-use crate::sync::device::SyncReport;
+use crate::sync::device::{HubLink, SyncReport};
 pub use crate::sync::protocol::Enrolment;
-use crate::sync::protocol::{self, EnrolRequest, ErrorBody, SyncResponse, CONTENT_TYPE};
+use crate::sync::protocol::{self, DocRefusal, EnrolRequest, ErrorBody, SyncResponse, CONTENT_TYPE};
+use crate::sync::tls::{CertPin, HubHttp};
 
 /// Most exchanges in one sync; a sync that needs more stops and continues next time.
 pub const MAX_ROUNDS: u32 = 8;
@@ -70,6 +71,10 @@ pub enum SyncError {
     /// The hub's answer could not be read.
     #[error("jawaban server rusak")]
     Protocol,
+    /// The hub presented another certificate than the one pinned at enrolment (the QR code's
+    /// fingerprint): someone may be impersonating it. Nothing was sent.
+    #[error("sertifikat server tidak cocok dengan yang didaftarkan; jangan lanjutkan, hubungi staf kelurahan")]
+    CertificateMismatch,
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] crate::error::Error),
@@ -84,6 +89,7 @@ impl SyncError {
 
 /// Where a sync is, for a progress bar.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     /// Exchange number (1-based).
     pub round: u32,
@@ -101,6 +107,7 @@ pub struct Progress {
 
 /// The outcome of a whole sync.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncSummary {
     /// Exchanges made.
     pub rounds: u32,
@@ -110,6 +117,9 @@ pub struct SyncSummary {
     pub bytes_received: u64,
     /// What changed, over every exchange.
     pub report: SyncReport,
+    /// Colleagues' bundles this device carried and delivered to the hub in this sync.
+    #[serde(default)]
+    pub relayed: u32,
 }
 
 /// Checks a hub address: HTTPS, or HTTP to a loopback address (development and tests).
@@ -139,22 +149,23 @@ pub fn check_hub_url(url: &str) -> Result<reqwest::Url, SyncError> {
 pub struct SyncClient {
     sync_url: reqwest::Url,
     token: String,
-    http: reqwest::Client,
+    hub: HubHttp,
     policy: RetryPolicy,
 }
 
 impl SyncClient {
     /// A client for the hub at `hub_url` (e.g. `https://hub.kelurahan.example`).
     pub fn new(hub_url: &str, token: &str, policy: RetryPolicy) -> Result<SyncClient, SyncError> {
+        SyncClient::pinned(hub_url, token, policy, None)
+    }
+
+    /// A client that trusts only the certificate `pin` (a self-signed hub, see [`tls`]), or
+    /// verifies certificates the ordinary way when `pin` is `None`.
+    pub fn pinned(hub_url: &str, token: &str, policy: RetryPolicy, pin: Option<CertPin>) -> Result<SyncClient, SyncError> {
         let base = check_hub_url(hub_url)?;
         let sync_url = base.join(protocol::SYNC_PATH).map_err(|_| SyncError::BadUrl)?;
-        let http = reqwest::Client::builder()
-            .timeout(policy.timeout)
-            .connect_timeout(Duration::from_secs(20))
-            .user_agent(concat!("jemput/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SyncError::Network(e.to_string()))?;
-        Ok(SyncClient { sync_url, token: token.to_string(), http, policy })
+        let hub = HubHttp::new(policy.timeout, pin)?;
+        Ok(SyncClient { sync_url, token: token.to_string(), hub, policy })
     }
 
     /// One exchange, resumable (ADR 0006): it gets a random key; when the connection breaks, the
@@ -178,6 +189,7 @@ impl SyncClient {
             match step {
                 Ok(Step::Answered) => return Ok(answer),
                 Ok(Step::UploadFrom(offset)) => from = Some(offset),
+                Err(_) if self.hub.pin_mismatch() => return Err(SyncError::CertificateMismatch),
                 Err(e) if e.is_transient() || is_offset_mismatch(&e) => {
                     tracing::debug!(attempt = failures, error = %e, "pertukaran sinkron terputus, dilanjutkan");
                     last = e;
@@ -197,7 +209,8 @@ impl SyncClient {
     /// Sends `body` from `offset` (the whole body when 0) and reads the answer into `answer`.
     async fn upload(&self, key: &str, offset: usize, body: &[u8], answer: &mut Vec<u8>) -> Result<Step, SyncError> {
         let mut post = self
-            .http
+            .hub
+            .client
             .post(self.sync_url.clone())
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
@@ -216,7 +229,7 @@ impl SyncClient {
     /// or the offset to continue the upload of a `len`-byte body from.
     async fn ask(&self, key: &str, len: usize, answer: &mut Vec<u8>) -> Result<Step, SyncError> {
         let url = self.sync_url.join(&format!("sync/{key}")).map_err(|_| SyncError::BadUrl)?;
-        let mut get = self.http.get(url).bearer_auth(&self.token);
+        let mut get = self.hub.client.get(url).bearer_auth(&self.token);
         if !answer.is_empty() {
             get = get.header(protocol::RECEIVED_HEADER, answer.len().to_string());
         }
@@ -239,7 +252,11 @@ impl SyncClient {
     /// Syncs `store` with the hub: sends what the hub lacks, applies what the hub has for this
     /// device, in as few exchanges as possible (one when everything fits). `progress` is called
     /// after each exchange.
-    pub async fn sync(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
+    pub async fn sync(&self, store: &Mutex<Store>, progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
+        self.sync_inner(store, progress).await.map_err(|e| self.hub.explain(e))
+    }
+
+    async fn sync_inner(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
         let mut summary = SyncSummary::default();
         let mut p = Progress::default();
         for round in 1..=MAX_ROUNDS {
@@ -272,12 +289,54 @@ impl SyncClient {
                 break;
             }
         }
+        self.relay(store, &mut summary).await?;
         summary.report.more = store.lock().unwrap_or_else(|e| e.into_inner()).sync_health()?.unsent_requests > 0;
         summary.bytes_sent = p.bytes_sent;
         summary.bytes_received = p.bytes_received;
         p.done = true;
         progress(&p);
         Ok(summary)
+    }
+}
+
+impl SyncClient {
+    /// Forwards the colleagues' bundles this device keeps (see [`Store::keep_bundle_for_relay`])
+    /// to the hub, oldest first, and forgets each one the hub took. A bundle the hub refuses for
+    /// good (damaged, or from a device it does not know) is forgotten too and reported among
+    /// `refused` (its id is `bundel:<fingerprint>`); a network failure leaves the rest for the
+    /// next sync without failing this one.
+    async fn relay(&self, store: &Mutex<Store>, summary: &mut SyncSummary) -> Result<(), SyncError> {
+        let waiting = store.lock().unwrap_or_else(|e| e.into_inner()).relay_bundles()?;
+        let url = self.sync_url.join(protocol::RELAY_PATH).map_err(|_| SyncError::BadUrl)?;
+        for (fingerprint, bytes) in waiting {
+            let sent = self
+                .hub
+                .client
+                .post(url.clone())
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes)
+                .send()
+                .await
+                .map_err(|e| SyncError::Network(e.to_string()));
+            let outcome = match sent {
+                Ok(resp) => check_status(resp).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => summary.relayed += 1,
+                Err(SyncError::Server { status, code, message }) if (400..500).contains(&status) && status != 429 => {
+                    summary.report.refused.push(DocRefusal { doc_id: format!("bundel:{fingerprint}"), code, message });
+                }
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(error = %e, "bundel titipan belum terkirim; dicoba lagi saat sinkron berikutnya");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+            store.lock().unwrap_or_else(|e| e.into_inner()).forget_relay_bundle(&fingerprint)?;
+        }
+        Ok(())
     }
 }
 
@@ -324,6 +383,34 @@ async fn read_answer(mut resp: reqwest::Response, answer: &mut Vec<u8>) -> Resul
 /// Redeems a one-time enrolment code at the hub, binding this store's actor id to the new
 /// device, and records the enrolment in the store. Returns the enrolment (with the token).
 pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
+    enroll_pinned(hub_url, code, device_name, None, store).await
+}
+
+/// [`enroll`] trusting only the certificate `pin` when given (the fingerprint in the QR code).
+/// Also keeps how to reach the hub (address, token, pin) sealed in the store, for
+/// [`Store::hub_link`].
+pub async fn enroll_pinned(
+    hub_url: &str,
+    code: &str,
+    device_name: &str,
+    pin: Option<CertPin>,
+    store: &Mutex<Store>,
+) -> Result<Enrolment, SyncError> {
+    let hub = HubHttp::new(Duration::from_secs(60), pin)?;
+    let e = enroll_with(&hub, hub_url, code, device_name, store).await.map_err(|e| hub.explain(e))?;
+    let link = HubLink {
+        hub_url: hub_url.to_string(),
+        token: e.token.clone(),
+        cert_sha256: pin.map(|p| p.to_hex()),
+        officer_name: e.officer_name.clone(),
+        rw: e.rw,
+        rt: e.rt,
+    };
+    store.lock().unwrap_or_else(|e| e.into_inner()).set_hub_link(&link)?;
+    Ok(e)
+}
+
+async fn enroll_with(hub: &HubHttp, hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
     let base = check_hub_url(hub_url)?;
     let url = base.join(protocol::ENROL_PATH).map_err(|_| SyncError::BadUrl)?;
     let body = {
@@ -335,8 +422,8 @@ pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<
             device_id: s.identity()?.device_id,
         }
     };
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| SyncError::Network(e.to_string()))?;
-    let resp = http
+    let resp = hub
+        .client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(serde_json::to_vec(&body).expect("JSON encoding of owned strings cannot fail"))

@@ -18,6 +18,7 @@ use crate::time_util::DAY_MS;
 
 /// What one applied sync response changed on the device.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// Documents the hub now has in full (uploads confirmed).
     pub confirmed: u32,
@@ -33,6 +34,7 @@ pub struct SyncReport {
 
 /// A request whose status changed at the office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StatusNews {
     /// Request id.
     pub id: String,
@@ -46,6 +48,7 @@ pub struct StatusNews {
 
 /// How the device's sync stands, for the officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncHealth {
     /// Requests not yet at the hub.
     pub unsent_requests: u32,
@@ -59,6 +62,30 @@ pub struct SyncHealth {
     pub last_sync_at: Option<i64>,
     /// One sentence in Bahasa Indonesia, e.g. "3 permohonan belum terkirim sejak 2 hari".
     pub summary: String,
+}
+
+/// How this device reaches its hub, from enrolment on; kept sealed in the store (the token is
+/// the device's secret).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubLink {
+    /// The hub's address.
+    pub hub_url: String,
+    /// The device's token.
+    pub token: String,
+    /// The pinned certificate's SHA-256 fingerprint (hex), for a self-signed hub.
+    pub cert_sha256: Option<String>,
+    /// The officer's name.
+    pub officer_name: String,
+    /// Scope: RW.
+    pub rw: u16,
+    /// Scope: RT, or none for the whole RW.
+    pub rt: Option<u16>,
+}
+
+impl std::fmt::Debug for HubLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubLink").field("hub_url", &self.hub_url).field("cert_sha256", &self.cert_sha256).finish_non_exhaustive()
+    }
 }
 
 fn since(now: i64, then: i64) -> String {
@@ -333,6 +360,21 @@ impl Store {
     pub fn forget_relay_bundle(&mut self, fingerprint: &str) -> Result<()> {
         self.conn.execute("DELETE FROM relay_bundles WHERE fingerprint = ?1", params![fingerprint])?;
         Ok(())
+    }
+
+    /// Keeps how this device reaches its hub (sealed with the store's key).
+    pub fn set_hub_link(&mut self, link: &HubLink) -> Result<()> {
+        let json = serde_json::to_vec(link).map_err(|e| Error::Document(e.to_string()))?;
+        let sealed = self.cipher.seal(b"meta:hub_link", &json);
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_link', ?1)", params![sealed])?;
+        Ok(())
+    }
+
+    /// How this device reaches its hub, once enrolled.
+    pub fn hub_link(&self) -> Result<Option<HubLink>> {
+        let Some(sealed) = self.meta("hub_link")? else { return Ok(None) };
+        let json = self.cipher.open(b"meta:hub_link", &sealed).map_err(|_| Error::Corrupt)?;
+        Ok(Some(serde_json::from_slice(&json).map_err(|_| Error::Corrupt)?))
     }
 
     /// The actor id this device writes its changes with (bound to the device at enrolment).

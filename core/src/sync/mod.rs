@@ -13,5 +13,6 @@ pub mod device;
 pub mod hub_side;
 pub mod peer;
 pub mod protocol;
+pub mod tls;
 
-pub use device::{SyncHealth, SyncReport};
+pub use device::{HubLink, SyncHealth, SyncReport};

@@ -49,6 +49,8 @@ pub fn actor_from_hex(text: &str) -> Option<automerge::ActorId> {
 pub const ENROL_PATH: &str = "/api/v1/enroll";
 /// Path of the sync exchange (`POST`); `GET {SYNC_PATH}/{key}` asks where an exchange stands.
 pub const SYNC_PATH: &str = "/api/v1/sync";
+/// Path of the relay of a colleague's no-signal bundle (`POST`, body = the bundle file).
+pub const RELAY_PATH: &str = "/api/v1/relay";
 
 /// What a device sends to enrol with a one-time code (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +74,9 @@ pub struct Enrolment {
     pub token: String,
     /// The officer.
     pub officer_id: String,
+    /// The officer's name (shown on the phone after enrolment).
+    #[serde(default)]
+    pub officer_name: String,
     /// The receipt prefix allocated to this device.
     pub receipt_prefix: String,
     /// Scope: RW.
@@ -121,6 +126,7 @@ pub struct SyncRequest {
 
 /// A document change the hub refused, with the reason for the officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocRefusal {
     /// Document id.
     pub doc_id: String,
@@ -386,12 +392,16 @@ mod tests {
             device_id: req.device_id.clone(),
             token: "T".repeat(32),
             officer_id: "petugas-abc".into(),
+            officer_name: "Bu Sri".into(),
             receipt_prefix: "AB".into(),
             rw: 5,
             rt: None,
         };
         let json = serde_json::to_string(&answer).unwrap();
         assert_eq!(serde_json::from_str::<Enrolment>(&json).unwrap(), answer);
+        // An older hub does not send the officer's name: it reads as empty.
+        let older = r#"{"device_id":"d","token":"t","officer_id":"o","receipt_prefix":"AB","rw":5,"rt":2}"#;
+        assert_eq!(serde_json::from_str::<Enrolment>(older).unwrap().officer_name, "");
         let e = ErrorBody { kode: "sibuk".into(), pesan: "hub sedang sibuk".into() };
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(json, r#"{"kode":"sibuk","pesan":"hub sedang sibuk"}"#);

@@ -1,6 +1,7 @@
-//! The device side of the HTTP API: enrolment with a one-time code, and the sync exchange
-//! (ADR 0004, resumable per ADR 0006). The handlers only read the request (headers, body),
-//! and call the enrolment service or the sync engine (`crate::engine`), which decide.
+//! The device side of the HTTP API: enrolment with a one-time code, the sync exchange
+//! (ADR 0004, resumable per ADR 0006), and the relay of a colleague's no-signal bundle. The
+//! handlers only read the request (headers, body), and call the enrolment service or the sync
+//! engine (`crate::engine`), which decide.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -27,6 +28,14 @@ pub(crate) async fn enroll(
     let code = b.code.clone();
     let attempt = s.db.call(move |tx, _| enrolment::enrol(tx, &b.code, &b.device_name, &b.actor, &b.device_id)).await;
     Ok(Json(throttle.guard(addr, &code, attempt)?))
+}
+
+/// A colleague's no-signal bundle that this device carried and now forwards (`POST
+/// /api/v1/relay`, body = the bundle file); the engine checks and applies it
+/// ([`Engine::relay`]).
+pub(crate) async fn relay(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<impl IntoResponse, ApiError> {
+    let token = bearer(&headers).ok_or(ServiceError::Unauthorized("token_tidak_ada", "Perangkat belum terdaftar"))?;
+    Ok(Json(s.engine.relay(token, body.to_vec()).await?))
 }
 
 /// How long the hub waits for the next piece of an upload before it treats the connection as

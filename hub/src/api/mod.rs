@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/enroll", post(device::enroll))
         .route("/api/v1/sync", post(device::sync))
         .route("/api/v1/sync/{key}", get(device::resume))
+        .route("/api/v1/relay", post(device::relay))
         .merge(staff)
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError(ServiceError::NotFound("alamat ini tidak ada di hub")) })

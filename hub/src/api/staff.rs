@@ -13,7 +13,6 @@ use jemput_core::crypto::Cipher;
 use jemput_core::document::{self, DocKind};
 use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role, Status};
-use jemput_core::sync::bundle::Bundle;
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::validation::limits;
 use jemput_core::Kelurahan;
@@ -465,40 +464,11 @@ pub(crate) async fn revoke_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What importing a bundle did.
-#[derive(Serialize, Debug, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Documents in the bundle.
-    pub docs: usize,
-    /// Documents whose hub copy changed (0 when the bundle was imported before).
-    pub changed: usize,
-    /// Refused documents: (id, code, message).
-    pub refused: Vec<(String, String, String)>,
-}
-
-/// Imports a bundle file written by a device (no-signal handoff), with the same checks as a
-/// sync from that device. Importing the same bundle twice changes nothing.
-pub fn import_bundle_bytes(
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
-    isolation: &crate::engine::Isolation,
-    bytes: &[u8],
-    by: &str,
-) -> Result<ImportReport, ServiceError> {
-    let bundle =
-        Bundle::decode(bytes).map_err(|_| ServiceError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
-    let device = service::device_by_id(tx, &bundle.device_id)?
-        .ok_or(ServiceError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
-    let applied = crate::engine::apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
-    let changed = applied.iter().filter(|a| a.stored).count();
-    let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
-    service::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;
-    Ok(ImportReport { docs: bundle.docs.len(), changed, refused })
-}
-
 pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let isolation = s.engine.isolation().clone();
-    let report = as_staff(&s, &headers, move |tx, cipher, staff| import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff))).await?;
+    let report =
+        as_staff(&s, &headers, move |tx, cipher, staff| crate::engine::import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff)))
+            .await?;
     Ok(Json(report))
 }
 

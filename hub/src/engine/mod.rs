@@ -5,9 +5,11 @@
 //! - [`exchange`]: one exchange in one transaction (apply incoming documents, send the changed
 //!   ones of the device's scope), with checks prepared outside the write transaction;
 //! - [`held`]: resumable exchanges (ADR 0006), the held upload or answer;
+//! - [`bundle`]: bundles brought by hand (imported by staff, or relayed by a colleague's phone);
 //! - [`heads`]: what each device is known to hold (known and pending heads);
 //! - [`worker`]: where a document's check runs (in process, or a memory-limited worker process).
 
+pub mod bundle;
 pub mod exchange;
 pub mod heads;
 pub mod held;
@@ -15,6 +17,7 @@ pub mod worker;
 
 use jemput_core::sync::protocol::{self, SyncRequest};
 
+pub use bundle::{import_bundle_bytes, ImportReport};
 pub use exchange::{apply_incoming, prepare_checks, Applied, MAX_DOCS_PER_RESPONSE};
 pub use held::{authorized, Held, Receiving, ReceivingGuard};
 pub use worker::Isolation;
@@ -147,6 +150,20 @@ impl Engine {
             })
             .await?;
         tokio::task::spawn_blocking(move || held::compress_answer(&raw)).await.map_err(|_| ServiceError::Internal)
+    }
+
+    /// A colleague's no-signal bundle (`bytes`, the bundle file) that the device with `token`
+    /// carried and now forwards. Only an enrolled device may relay; the documents are checked
+    /// as if the device that wrote them had synced them, and relaying the same bundle twice
+    /// changes nothing.
+    pub async fn relay(&self, token: String, bytes: Vec<u8>) -> Result<ImportReport, ServiceError> {
+        let isolation = self.isolation.clone();
+        self.db
+            .call(move |tx, cipher| {
+                let carrier = authorized(tx, &token)?;
+                import_bundle_bytes(tx, cipher, &isolation, &bytes, &format!("relai:perangkat:{}", carrier.id))
+            })
+            .await
     }
 
     /// Where exchange `key` of the device with `token` stands, for a device whose connection

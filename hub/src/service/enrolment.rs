@@ -77,5 +77,5 @@ pub fn enrol(tx: &mut dyn HubTx, code: &str, device_name: &str, actor_hex: &str,
     }
     audit(tx, &format!("perangkat:{device_id}"), "daftar_perangkat", None)?;
     let receipt_prefix = jemput_core::receipt::DevicePrefix::from_index(index).as_str().to_string();
-    Ok(Enrolment { device_id, token, officer_id: officer.id, receipt_prefix, rw: officer.rw, rt: officer.rt })
+    Ok(Enrolment { device_id, token, officer_id: officer.id, officer_name: officer.name, receipt_prefix, rw: officer.rw, rt: officer.rt })
 }

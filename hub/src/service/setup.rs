@@ -55,9 +55,31 @@ pub fn init(db: &HubDb, kelurahan: &Kelurahan, catalog: &Catalog) -> Result<Stri
 
 /// The payload of the enrolment QR code: the hub's address and the one-time code.
 pub fn qr_payload(hub_url: &str, code: &str) -> String {
+    qr_payload_pinned(hub_url, code, None)
+}
+
+/// The payload of the enrolment QR code, with the SHA-256 fingerprint of a self-signed hub
+/// certificate (`sha256=`, 64 hex digits) that the phone pins.
+pub fn qr_payload_pinned(hub_url: &str, code: &str, cert_sha256: Option<&str>) -> String {
     let mut u = url::Url::parse("jemput://enroll").expect("static URL");
     u.query_pairs_mut().append_pair("hub", hub_url).append_pair("code", code);
+    if let Some(pin) = cert_sha256 {
+        u.query_pairs_mut().append_pair("sha256", pin);
+    }
     u.to_string()
+}
+
+/// The fingerprint phones pin for the hub's own certificate file, when that file holds a single
+/// certificate (self-signed, no chain). A file with a chain (Let's Encrypt's `fullchain.pem`)
+/// gives `None`: phones verify it the ordinary way, so renewals never lock them out.
+pub fn pin_of_cert_file(path: &std::path::Path) -> Option<String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path).ok()?.collect::<Result<_, _>>().ok()?;
+    match certs.as_slice() {
+        [one] => Some(jemput_core::sync::tls::CertPin::of_certificate(one.as_ref()).to_hex()),
+        _ => None,
+    }
 }
 
 /// Replaces the service catalog with `catalog` (a staff edit): the change is merged into the

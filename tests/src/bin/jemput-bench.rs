@@ -392,6 +392,44 @@ fn native_library(b: &mut Bench) {
     }
 }
 
+/// Scenario 16: the native library as the app sees it, from Kotlin on the JVM through the
+/// generated bindings and JNA (`bindings/kotlin-tests/run.sh bench`: the release library, a
+/// store of 10,000 requests recorded through the bindings). Needs a JDK and Maven.
+fn through_the_bindings(b: &mut Bench) {
+    progress("Skenario 16: pustaka native dari Kotlin/JVM (bindings/kotlin-tests/run.sh bench) …");
+    let out = std::process::Command::new("bash").current_dir(workspace_root()).args(["bindings/kotlin-tests/run.sh", "bench"]).output();
+    let text = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr).lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
+            b.row("16", "open store + first page through the bindings (JVM)", format!("failed: {why}"), "", Some(false));
+            return;
+        }
+        Err(e) => {
+            b.row("16", "open store + first page through the bindings (JVM)", format!("cannot run: {e}"), "", None);
+            return;
+        }
+    };
+    let value = |key: &str| {
+        text.lines().find_map(|l| l.trim().strip_prefix("JEMPUT-BENCH ")?.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
+    };
+    let n = value("requests").unwrap_or_else(|| "?".into());
+    match value("open_and_first_page_ms") {
+        Some(ms) => b.row(
+            "16",
+            format!("open store with {n} requests and list its first page of 50, from Kotlin (JNA, release library)"),
+            format!("{ms} ms"),
+            "≤ 100 ms",
+            ms.parse::<f64>().ok().map(|v| v <= 100.0),
+        ),
+        None => b.row("16", "open store + first page through the bindings (JVM)", "no figure printed", "", Some(false)),
+    }
+    if let (Some(bytes), Some(ms)) = (value("list_page_alloc_bytes"), value("list_page_ms")) {
+        let per_row = bytes.parse::<f64>().map(|v| format!(", {:.0} B per row", v / 50.0)).unwrap_or_default();
+        b.row("16", "  one list call of 50 rows from Kotlin: JVM heap allocated, time", format!("{bytes} B{per_row}, {ms} ms"), "", None);
+    }
+}
+
 /// Section sizes (name, bytes in the file) of a 64-bit little-endian ELF file, the host build
 /// on Linux; `None` for anything else.
 fn elf_sections(data: &[u8]) -> Option<Vec<(String, u64)>> {
@@ -765,6 +803,9 @@ async fn main() {
     }
     if want(11) {
         idle(&mut b).await;
+    }
+    if want(16) {
+        through_the_bindings(&mut b);
     }
     println!();
     println!("Jemput benchmarks — {} — {}", jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()), machine());

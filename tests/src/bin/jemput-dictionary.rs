@@ -9,7 +9,7 @@
 //! catalog, as the real core writes it (Automerge change format, column layout, field names,
 //! service and document codes, status codes), and a complaint.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, Place};
 use jemput_core::permissions::Scope;
@@ -58,7 +58,7 @@ async fn main() {
                     uses_whatsapp: false,
                 },
                 documents_seen: service.requirements.iter().map(|r| r.code.clone()).collect(),
-                fields: service.fields.iter().map(|f| (f.key.clone(), neutral(f.kind))).collect::<BTreeMap<_, _>>(),
+                fields: service.fields.iter().map(|f| (f.key.clone(), neutral(f.kind))).collect::<HashMap<_, _>>(),
                 notes: "Surat diantar ke rumah".into(),
             };
             s.record_request(&d, true).unwrap_or_else(|e| panic!("{}: {e:?}", service.code));

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// How serious an [`Issue`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The value is impossible; the record cannot be saved.
@@ -25,6 +26,7 @@ pub enum Severity {
 
 /// One validation problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Issue {
     /// The field, as a dotted path (`applicant.nik`, `fields.nama_almarhum`).
     pub field: String,

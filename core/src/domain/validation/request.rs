@@ -103,7 +103,10 @@ pub fn validate_request(draft: &RequestDraft, catalog: &Catalog, kelurahan: Opti
             ));
         }
     }
-    for key in draft.fields.keys() {
+    // In key order, so the issues come in the same order every time (the map has none).
+    let mut keys: Vec<&String> = draft.fields.keys().collect();
+    keys.sort();
+    for key in keys {
         if !service.fields.iter().any(|f| &f.key == key) {
             issues.push(Issue::error(format!("fields.{key}"), "kolom_tidak_dikenal", "Kolom ini tidak dipakai layanan tersebut"));
         }

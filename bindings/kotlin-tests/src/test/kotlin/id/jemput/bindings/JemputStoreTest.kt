@@ -9,18 +9,18 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
-import uniffi.jemput.Address
+import uniffi.jemput_core.Address
 import uniffi.jemput.ApiException
-import uniffi.jemput.Applicant
-import uniffi.jemput.ComplaintCategory
-import uniffi.jemput.ComplaintDraft
+import uniffi.jemput_core.Applicant
+import uniffi.jemput_core.ComplaintCategory
+import uniffi.jemput_core.ComplaintDraft
 import uniffi.jemput.JemputStore
-import uniffi.jemput.Place
-import uniffi.jemput.RequestDraft
-import uniffi.jemput.RequestFilter
-import uniffi.jemput.Severity
-import uniffi.jemput.Sex
-import uniffi.jemput.Status
+import uniffi.jemput_core.Place
+import uniffi.jemput_core.RequestDraft
+import uniffi.jemput_core.RequestFilter
+import uniffi.jemput_core.Severity
+import uniffi.jemput_core.Sex
+import uniffi.jemput_core.Status
 import uniffi.jemput.checkReceiptCode
 import uniffi.jemput.validateNik
 
@@ -32,7 +32,7 @@ class JemputStoreTest {
     private val key: ByteArray = ByteArray(32).also { SecureRandom().nextBytes(it) }
     private val dbPath: String get() = dir.resolve("jemput.db").toString()
 
-    private fun open(withKey: ByteArray = key): JemputStore = JemputStore.open(dbPath, withKey)
+    private fun open(withKey: ByteArray = key): JemputStore = JemputStore.openWithKey(dbPath, withKey)
 
     /** A NIK registered in Kota Mojokerto (35.76.02) for a woman born 1990-05-04 (day + 40). */
     private fun nikPerempuan1990(serial: Int) = "357602440590%04d".format(serial)
@@ -110,10 +110,11 @@ class JemputStoreTest {
             assertTrue(checkReceiptCode(recorded.receipt.lowercase().replace("-", " ")))
             assertFalse(checkReceiptCode(mistype(recorded.receipt)), "mistyped ${mistype(recorded.receipt)}")
 
-            val request = store.requestByReceipt(recorded.receipt.lowercase())
+            val detail = store.requestByReceipt(recorded.receipt.lowercase())
+            val request = detail.request
             assertEquals(recorded.id, request.id)
             assertEquals("Siti Aminah", request.applicant.name)
-            assertEquals(Status.DICATAT, request.status)
+            assertEquals(Status.DICATAT, detail.status)
             assertEquals("petugas-rw005", request.officerId)
             assertEquals(true, request.checklist["surat_pernyataan_tidak_mampu"])
 
@@ -164,7 +165,7 @@ class JemputStoreTest {
 
         open().use { store ->
             assertEquals(1uL, store.countRequests(RequestFilter()))
-            assertEquals("Siti Aminah", store.requestByReceipt(receipt).applicant.name)
+            assertEquals("Siti Aminah", store.requestByReceipt(receipt).request.applicant.name)
         }
     }
 
@@ -222,7 +223,7 @@ class JemputStoreTest {
             val forbidden = assertThrows<ApiException.Forbidden> { store.setRequestStatus(rec.id, Status.SELESAI, null) }
             assertEquals("tidak_diizinkan", forbidden.code)
             val seen = store.setDocumentSeen(rec.id, "kk", false)
-            assertEquals(false, seen.checklist["kk"])
+            assertEquals(false, seen.request.checklist["kk"])
             assertThrows<ApiException.NotFound> { store.request("tidak-ada") }
 
             val complaint = store.recordComplaint(
