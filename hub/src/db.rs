@@ -163,8 +163,13 @@ pub fn audit(tx: &mut dyn HubTx, actor: &str, action: &str, doc_id: Option<&str>
     tx.audit(now(), actor, action, doc_id)
 }
 
-/// Adds an officer with a scope.
+/// Adds an officer with a scope (audited as "sistem": the command line, the demo).
 pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Officer, AppError> {
+    add_officer_as(tx, name, scope, "sistem")
+}
+
+/// Adds an officer with a scope, audited once as `by`.
+pub fn add_officer_as(tx: &mut dyn HubTx, name: &str, scope: Scope, by: &str) -> Result<Officer, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::BadRequest("nama_tidak_valid", "Nama petugas wajib diisi (paling banyak 100 huruf)"));
@@ -175,7 +180,7 @@ pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Offic
     let o =
         Officer { id: format!("petugas-{}", random_secret(6).to_lowercase()), name: name.into(), rw: scope.rw, rt: scope.rt, active: true };
     tx.insert_officer(&o, now())?;
-    audit(tx, "sistem", &format!("tambah_petugas:{}", o.id), None)?;
+    audit(tx, by, &format!("tambah_petugas:{}", o.id), None)?;
     Ok(o)
 }
 
@@ -197,13 +202,18 @@ pub fn create_enrol_code(tx: &mut dyn HubTx, officer_id: &str, hours: i64) -> Re
     Ok(code)
 }
 
-/// Revokes an officer and all their devices.
+/// Revokes an officer and all their devices (audited as "sistem").
 pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), AppError> {
+    revoke_officer_as(tx, officer_id, "sistem")
+}
+
+/// Revokes an officer and all their devices, audited once as `by`.
+pub fn revoke_officer_as(tx: &mut dyn HubTx, officer_id: &str, by: &str) -> Result<(), AppError> {
     if !tx.deactivate_officer(officer_id)? {
         return Err(AppError::NotFound("petugas tidak ditemukan"));
     }
     tx.revoke_devices_of(officer_id, now())?;
-    audit(tx, "sistem", &format!("cabut_petugas:{officer_id}"), None)
+    audit(tx, by, &format!("cabut_petugas:{officer_id}"), None)
 }
 
 /// The result of enrolling a device.
@@ -296,16 +306,26 @@ pub fn device_by_id(tx: &mut dyn HubTx, id: &str) -> Result<Option<Device>, AppE
     with_actors(tx, row)
 }
 
-/// Revokes one device.
+/// Revokes one device (audited as "sistem").
 pub fn revoke_device(tx: &mut dyn HubTx, device_id: &str) -> Result<(), AppError> {
+    revoke_device_as(tx, device_id, "sistem")
+}
+
+/// Revokes one device, audited once as `by`.
+pub fn revoke_device_as(tx: &mut dyn HubTx, device_id: &str, by: &str) -> Result<(), AppError> {
     if !tx.revoke_device(device_id, now())? {
         return Err(AppError::NotFound("perangkat tidak ditemukan atau sudah dicabut"));
     }
-    audit(tx, "sistem", &format!("cabut_perangkat:{device_id}"), None)
+    audit(tx, by, &format!("cabut_perangkat:{device_id}"), None)
 }
 
-/// Creates a staff account; returns it and its token (shown once).
+/// Creates a staff account; returns it and its token (shown once). Audited as "sistem".
 pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String), AppError> {
+    add_staff_as(tx, name, "sistem")
+}
+
+/// Creates a staff account, audited once as `by`; returns it and its token (shown once).
+pub fn add_staff_as(tx: &mut dyn HubTx, name: &str, by: &str) -> Result<(StaffAccount, String), AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::BadRequest("nama_tidak_valid", "Nama staf wajib diisi (paling banyak 100 huruf)"));
@@ -313,7 +333,7 @@ pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String
     let s = StaffAccount { id: format!("staf-{}", random_secret(6).to_lowercase()), name: name.into(), active: true };
     let token = random_secret(32);
     tx.insert_staff(&s, &secret_hash(&token), now())?;
-    audit(tx, "sistem", &format!("tambah_staf:{}", s.id), None)?;
+    audit(tx, by, &format!("tambah_staf:{}", s.id), None)?;
     Ok((s, token))
 }
 
@@ -326,10 +346,16 @@ pub fn staff_by_token(tx: &mut dyn HubTx, token: &str) -> Result<StaffAccount, A
     }
 }
 
-/// Deactivates a staff account.
+/// Deactivates a staff account (audited as "sistem").
 pub fn revoke_staff(tx: &mut dyn HubTx, staff_id: &str) -> Result<(), AppError> {
+    revoke_staff_as(tx, staff_id, "sistem")
+}
+
+/// Deactivates a staff account and ends its dashboard sessions, audited once as `by`.
+pub fn revoke_staff_as(tx: &mut dyn HubTx, staff_id: &str, by: &str) -> Result<(), AppError> {
     if !tx.deactivate_staff(staff_id)? {
         return Err(AppError::NotFound("staf tidak ditemukan"));
     }
-    audit(tx, "sistem", &format!("cabut_staf:{staff_id}"), None)
+    tx.delete_web_sessions(Some(staff_id), 0)?;
+    audit(tx, by, &format!("cabut_staf:{staff_id}"), None)
 }

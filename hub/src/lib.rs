@@ -12,3 +12,4 @@ pub mod serve;
 pub mod setup;
 pub mod storage;
 pub mod testing;
+pub mod web;

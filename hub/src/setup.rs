@@ -58,13 +58,25 @@ pub fn qr_payload(hub_url: &str, code: &str) -> String {
 /// Replaces the service catalog with `catalog` (a staff edit): the change is merged into the
 /// catalog document every device holds, so phones receive only what changed.
 pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), AppError> {
-    db.with(|tx, cipher| {
+    db.with(|tx, cipher| update_catalog_in(tx, cipher, catalog, "sistem")).map(|_| ())
+}
+
+/// [`update_catalog`] inside a transaction, audited once as `by` (e.g. `staf:ID`). Returns
+/// whether the catalog changed.
+pub fn update_catalog_in(
+    tx: &mut dyn db::HubTx,
+    cipher: &jemput_core::crypto::Cipher,
+    catalog: &Catalog,
+    by: &str,
+) -> Result<bool, AppError> {
+    {
         let mut doc = db::load_doc(tx, cipher, "catalog", true)?.ok_or(AppError::Config("katalog belum dibuat; jalankan init".into()))?;
         doc.set_actor(db::hub_actor(tx)?);
         if document::update(&mut doc, catalog).map_err(|_| AppError::Internal)? {
             db::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
-            db::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
+            db::audit(tx, by, "ubah_katalog", Some("catalog"))?;
+            return Ok(true);
         }
-        Ok(())
-    })
+        Ok(false)
+    }
 }
