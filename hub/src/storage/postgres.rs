@@ -576,8 +576,8 @@ impl HubTx for PgTx<'_> {
             .query_one(
                 "INSERT INTO rate_limits (key, first_at, hits) VALUES ($1, $2, 1)
                  ON CONFLICT (key) DO UPDATE SET
-                    hits = CASE WHEN rate_limits.first_at < $2 - $3 THEN 1 ELSE rate_limits.hits + 1 END,
-                    first_at = CASE WHEN rate_limits.first_at < $2 - $3 THEN $2 ELSE rate_limits.first_at END
+                    hits = CASE WHEN rate_limits.first_at < $2::bigint - $3::bigint THEN 1 ELSE rate_limits.hits + 1 END,
+                    first_at = CASE WHEN rate_limits.first_at < $2::bigint - $3::bigint THEN $2 ELSE rate_limits.first_at END
                  RETURNING hits",
                 &[&key, &now, &window_ms],
             )?
@@ -588,7 +588,7 @@ impl HubTx for PgTx<'_> {
     fn rate_count(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, AppError> {
         let hits: Option<i32> = self
             .tx
-            .query_opt("SELECT hits FROM rate_limits WHERE key = $1 AND first_at >= $2 - $3", &[&key, &now, &window_ms])?
+            .query_opt("SELECT hits FROM rate_limits WHERE key = $1 AND first_at >= $2::bigint - $3::bigint", &[&key, &now, &window_ms])?
             .map(|r| r.get(0));
         Ok(hits.unwrap_or(0).max(0) as u32)
     }

@@ -279,6 +279,31 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
     Ok((Kelurahan { name, region_code, kecamatan, city, rws, office_address, office_hours, contacts, emergency_numbers, links }, settings))
 }
 
+impl ProfileForm {
+    /// The fields by name, as a browser sends them.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("name", self.name.clone()),
+            ("region_code", self.region_code.clone()),
+            ("kecamatan", self.kecamatan.clone()),
+            ("city", self.city.clone()),
+            ("office_address", self.office_address.clone()),
+            ("office_hours", self.office_hours.clone()),
+            ("rws", self.rws.clone()),
+            ("contacts", self.contacts.clone()),
+            ("emergency", self.emergency.clone()),
+            ("links", self.links.clone()),
+            ("government", self.government.clone()),
+            ("phone", self.phone.clone()),
+            ("email", self.email.clone()),
+            ("signer_title", self.signer_title.clone()),
+            ("signer_name", self.signer_name.clone()),
+            ("signer_nip", self.signer_nip.clone()),
+            ("number_format", self.number_format.clone()),
+        ]
+    }
+}
+
 /// The form filled with a stored profile.
 pub fn form_of(k: &Kelurahan, s: &OfficeSettings) -> ProfileForm {
     let pairs = |v: &[Contact]| v.iter().map(|c| format!("{} | {}", c.label, c.phone)).collect::<Vec<_>>().join("\n");
