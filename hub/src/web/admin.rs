@@ -187,7 +187,7 @@ pub async fn enrol_code(
     let extra = html! {
         section.qr #kode-qr {
             h2 { "Pendaftaran HP untuk " (officer.name) }
-            div.qr-gambar { (PreEscaped(svg)) }
+            div.qr-gambar data-isi=(payload) { (PreEscaped(svg)) }
             dl {
                 dt { "Alamat hub" } dd { code { (url) } }
                 dt { "Kode sekali pakai" } dd { code.kode-besar data-kode { (code) } }
