@@ -220,6 +220,7 @@ try {
   for (const [path, name] of [['/pengaduan', '08-pengaduan'], ['/katalog', '09-katalog'], ['/profil', '10-profil'], ['/staf', '11-akun-staf'], ['/audit', '12-audit'], ['/papan-pengumuman', '13-papan-pengumuman']]) {
     const r = await page.goto(base + path);
     check(r.status() === 200, `${path} -> ${r.status()}`);
+    if (path === '/katalog') await page.click('summary:has-text("Domisili (Tempat Tinggal)")');
     await shot(name);
   }
   await page.goto(base + '/audit');

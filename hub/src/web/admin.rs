@@ -428,7 +428,7 @@ pub async fn audit(State(s): State<AppState>, headers: HeaderMap, Query(p): Quer
             thead { tr { th { "Waktu" } th { "Pelaku" } th { "Tindakan" } th { "Dokumen" } } }
             tbody {
                 @for r in &rows {
-                    tr { td { (when(r.at)) } td { (name(&r.actor).unwrap_or_else(|| r.actor.clone())) } td { code { (r.action) } }
+                    tr { td.waktu { (when(r.at)) } td { (name(&r.actor).unwrap_or_else(|| r.actor.clone())) } td { code { (r.action) } }
                          td { @if let Some(d) = &r.doc_id { a href={ "/audit?dokumen=" (d) } { code { (d) } } } } }
                 }
                 @if rows.is_empty() { tr { td colspan="4" { "Tidak ada catatan yang cocok." } } }

@@ -207,6 +207,16 @@ fn session_in(tx: &mut dyn HubTx, session_id: Option<&str>, now: i64) -> Result<
     Ok(Me { account, role, csrf: s.csrf })
 }
 
+/// Opens a dashboard session for a staff account without a password (for `jemput-bench` and
+/// tests that measure or drive pages); returns the cookie's value and the CSRF token.
+pub fn open_session(tx: &mut dyn HubTx, staff_id: &str) -> Result<(String, String), AppError> {
+    let id = db::random_secret(40);
+    let csrf = db::random_secret(32);
+    let now = jemput_core::time_util::now_ms();
+    tx.insert_web_session(&WebSession { id_hash: session_hash(&id), staff_id: staff_id.into(), csrf: csrf.clone(), created_at: now, last_seen: now })?;
+    Ok((format!("{SESSION_COOKIE}={id}"), csrf))
+}
+
 /// Runs `f` in one transaction as the signed-in staff member, refused unless their role is at
 /// least `need` and, for a POST (`csrf` given), the form's CSRF token matches the session's.
 pub async fn as_web<T: Send + 'static>(
