@@ -325,6 +325,8 @@ pub fn check_account(name: &str, username: &str, role: &str, password: &str, pas
 
 /// `POST /staf` (admin).
 pub async fn add_staff(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<StaffForm>) -> WebResult<Response> {
+    // The role and token first: the password is hashed only for an admin's valid form.
+    as_web(&s, &headers, Role::Admin, Some(f.csrf.clone()), |_, _, _| Ok(())).await?;
     let checked = check_account(&f.name, &f.username, &f.role, &f.password, &f.password2);
     let hash = match &checked {
         Ok(_) => Some(

@@ -213,7 +213,13 @@ pub fn open_session(tx: &mut dyn HubTx, staff_id: &str) -> Result<(String, Strin
     let id = db::random_secret(40);
     let csrf = db::random_secret(32);
     let now = jemput_core::time_util::now_ms();
-    tx.insert_web_session(&WebSession { id_hash: session_hash(&id), staff_id: staff_id.into(), csrf: csrf.clone(), created_at: now, last_seen: now })?;
+    tx.insert_web_session(&WebSession {
+        id_hash: session_hash(&id),
+        staff_id: staff_id.into(),
+        csrf: csrf.clone(),
+        created_at: now,
+        last_seen: now,
+    })?;
     Ok((format!("{SESSION_COOKIE}={id}"), csrf))
 }
 
@@ -313,36 +319,54 @@ pub async fn login(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<
     let password = f.password;
     let session_id = db::random_secret(40);
     let sid = session_id.clone();
-    let outcome =
+    // 1. Count the attempt first (so parallel guesses cannot slip past the limit) and read
+    //    what the check needs; the Argon2 work then runs outside any transaction, so signing
+    //    in never holds the database while it hashes.
+    let user_key = format!("masuk:{u}");
+    let k = user_key.clone();
+    let found =
         s.db.call(move |tx, _| {
             let now = jemput_core::time_util::now_ms();
-            let user_key = format!("masuk:{u}");
-            if tx.rate_count(&user_key, now, THROTTLE_WINDOW_MS)? >= MAX_FAILURES
+            if tx.rate_hit(&k, now, THROTTLE_WINDOW_MS)? > MAX_FAILURES
                 || tx.rate_count("masuk:*", now, THROTTLE_WINDOW_MS)? >= MAX_FAILURES * 10
             {
                 db::audit(tx, "sistem", "masuk_ditahan", None)?;
-                return Ok(Err("Terlalu banyak percobaan gagal. Tunggu 15 menit lalu coba lagi."));
+                return Ok(None);
             }
             let profile = tx.staff_profile_by_username(&u)?;
             let account = match &profile {
                 Some(p) => tx.staff_accounts()?.into_iter().find(|a| a.id == p.staff_id && a.active),
                 None => None,
             };
-            let ok = match (&profile, &account) {
-                (Some(p), Some(_)) => p.password_hash.as_deref().is_some_and(|h| verify_password(&password, h)),
-                _ => {
-                    // The same work as a real check, so timing does not tell which names exist.
-                    let _ = verify_password(&password, dummy_hash());
-                    false
-                }
-            };
-            if !ok {
-                tx.rate_hit(&user_key, now, THROTTLE_WINDOW_MS)?;
+            Ok(Some(account.zip(profile.and_then(|p| p.password_hash))))
+        })
+        .await?;
+    let Some(found) = found else {
+        let msg = "Terlalu banyak percobaan gagal. Tunggu 15 menit lalu coba lagi.";
+        return Ok(with_login_csrf(&fresh, login_page(&fresh, Some(msg), &username), axum::http::StatusCode::UNAUTHORIZED));
+    };
+    let (account, ok) = tokio::task::spawn_blocking(move || match found {
+        Some((account, hash)) => {
+            let ok = verify_password(&password, &hash);
+            (Some(account), ok)
+        }
+        None => {
+            // The same work as a real check, so timing does not tell which names exist.
+            let _ = verify_password(&password, dummy_hash());
+            (None, false)
+        }
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    // 2. Record the outcome.
+    let outcome =
+        s.db.call(move |tx, _| {
+            let now = jemput_core::time_util::now_ms();
+            let Some(account) = account.clone().filter(|_| ok) else {
                 tx.rate_hit("masuk:*", now, THROTTLE_WINDOW_MS)?;
                 db::audit(tx, "sistem", "masuk_gagal", None)?;
                 return Ok(Err("Nama pengguna atau kata sandi salah"));
-            }
-            let account = account.ok_or(AppError::Internal)?;
+            };
             tx.rate_clear(&user_key)?;
             tx.delete_web_sessions(None, now - IDLE_TIMEOUT_MS)?;
             tx.insert_web_session(&WebSession {
@@ -360,7 +384,8 @@ pub async fn login(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<
         Err(msg) => Ok(with_login_csrf(&fresh, login_page(&fresh, Some(msg), &username), axum::http::StatusCode::UNAUTHORIZED)),
         Ok(()) => {
             let mut r = Redirect::to("/kotak-masuk").into_response();
-            let c = format!("{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict");
+            let secure = if super::options().public_url.starts_with("https://") { "; Secure" } else { "" };
+            let c = format!("{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict{secure}");
             r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|_| AppError::Internal)?);
             Ok(r)
         }

@@ -194,6 +194,19 @@ pub async fn submit(State(s): State<AppState>, Form(f): Form<SetupForm>) -> WebR
     let admin = super::admin::check_account(&f.admin_name, &f.admin_username, "admin", &f.admin_password, &f.admin_password2)
         .map_err(|x| e.extend(x.into_iter().map(|(k, m)| (format!("admin_{k}"), m))))
         .ok();
+    // The set-up code first (counted against guessing): the password is hashed only after it.
+    let code = f.setup_code.clone();
+    let code_ok =
+        s.db.call(move |tx, _| {
+            if tx.rate_hit("siapkan", jemput_core::time_util::now_ms(), auth::THROTTLE_WINDOW_MS)? > 10 {
+                return Ok(Err("Terlalu banyak percobaan; tunggu 15 menit"));
+            }
+            Ok(if tx.meta(META_CODE)?.is_some_and(|h| h == db::secret_hash(&code)) { Ok(()) } else { Err("Kode penyiapan salah") })
+        })
+        .await?;
+    if let Err(m) = code_ok {
+        e.push(("setup_code".to_string(), m.to_string()));
+    }
     let hash = match (&admin, e.is_empty()) {
         (Some(_), true) => {
             let pw = f.admin_password.clone();
@@ -204,13 +217,8 @@ pub async fn submit(State(s): State<AppState>, Form(f): Form<SetupForm>) -> WebR
     let code = f.setup_code.clone();
     let result =
         s.db.call(move |tx, cipher| {
-            let now = jemput_core::time_util::now_ms();
-            if tx.rate_hit("siapkan", now, auth::THROTTLE_WINDOW_MS)? > 10 {
-                return Ok(Err(vec![("setup_code".to_string(), "Terlalu banyak percobaan; tunggu 15 menit".to_string())]));
-            }
-            let ok = tx.meta(META_CODE)?.is_some_and(|h| h == db::secret_hash(&code));
-            if !ok {
-                return Ok(Err(vec![("setup_code".to_string(), "Kode penyiapan salah".to_string())]));
+            if !tx.meta(META_CODE)?.is_some_and(|h| h == db::secret_hash(&code)) {
+                return Ok(Err(Vec::new()));
             }
             let (Some((k, st)), Some((user, _, name)), Some(hash)) = (&parsed, &admin, &hash) else { return Ok(Err(Vec::new())) };
             let a = FirstAdmin { name: name.clone(), username: user.clone(), password_hash: hash.clone() };

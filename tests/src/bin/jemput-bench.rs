@@ -731,10 +731,13 @@ async fn dashboard_page(b: &mut Bench) {
         let officer = format!("petugas-{}", d.applicant.address.rw);
         all.push(Request {
             id: uuid_like(i),
-            receipt: jemput_core::ReceiptCode::new(&jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32), (i % 50_000) as u32)
-                .unwrap()
-                .as_str()
-                .to_string(),
+            receipt: jemput_core::ReceiptCode::new(
+                &jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32),
+                (i % 50_000) as u32,
+            )
+            .unwrap()
+            .as_str()
+            .to_string(),
             service_code: d.service_code,
             catalog_version: catalog.version,
             checklist: d.documents_seen.into_iter().map(|c| (c, true)).collect(),
@@ -761,8 +764,10 @@ async fn dashboard_page(b: &mut Bench) {
             })
             .unwrap();
     }
-    let (account, _) =
-        hub.db.with(|tx, _| jemput_hub::web::auth::add_staff_with_role(tx, "Operator Bench", jemput_hub::web::Role::Operator, None, "sistem")).unwrap();
+    let (account, _) = hub
+        .db
+        .with(|tx, _| jemput_hub::web::auth::add_staff_with_role(tx, "Operator Bench", jemput_hub::web::Role::Operator, None, "sistem"))
+        .unwrap();
     let (cookie, _) = hub.db.with(|tx, _| jemput_hub::web::auth::open_session(tx, &account.id)).unwrap();
     let router = jemput_hub::api::app(jemput_hub::api::AppState::new(hub.db.clone()));
     let page = |path: &'static str| {
@@ -795,7 +800,13 @@ async fn dashboard_page(b: &mut Bench) {
         times.sort();
         rows.push((what, times[times.len() / 2], times[times.len() * 95 / 100], size));
     }
-    b.row("12", format!("dashboard: first list page after {n} requests arrived (indexes them)"), format!("{:.0} ms", first.as_secs_f64() * 1e3), "", None);
+    b.row(
+        "12",
+        format!("dashboard: first list page after {n} requests arrived (indexes them)"),
+        format!("{:.0} ms", first.as_secs_f64() * 1e3),
+        "",
+        None,
+    );
     for (what, p50, p95, size) in rows {
         b.row(
             "12",
