@@ -20,7 +20,8 @@ use crate::error::AppError;
 const STATUSES: [ComplaintStatus; 4] =
     [ComplaintStatus::Dicatat, ComplaintStatus::Diterima, ComplaintStatus::Ditindaklanjuti, ComplaintStatus::Selesai];
 
-fn label(s: ComplaintStatus) -> &'static str {
+/// Words shown for a complaint status.
+pub fn label(s: ComplaintStatus) -> &'static str {
     match s {
         ComplaintStatus::Dicatat => "Dicatat",
         ComplaintStatus::Diterima => "Diterima",

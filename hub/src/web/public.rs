@@ -78,7 +78,7 @@ pub async fn check(State(s): State<AppState>, ip: ClientIp, Query(p): Query<Chec
                                 let at = c.current().map(|u| u.at).unwrap_or(c.created_at);
                                 PublicStatus {
                                     what: "Pengaduan / aspirasi".into(),
-                                    status: c.status().code().replace('_', " "),
+                                    status: super::complaints::label(c.status()).into(),
                                     date: date_words(at),
                                 }
                             }

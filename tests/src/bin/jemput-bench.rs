@@ -733,7 +733,7 @@ async fn dashboard_page(b: &mut Bench) {
             id: uuid_like(i),
             receipt: jemput_core::ReceiptCode::new(
                 &jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32),
-                (i % 50_000) as u32,
+                (i % 50_000) as u32 + 1,
             )
             .unwrap()
             .as_str()
