@@ -282,8 +282,8 @@ pub trait HubTx {
     fn docs_after(&mut self, kind: &str, after: i64, limit: u32) -> Result<Vec<(i64, String)>, AppError>;
     /// Inserts or replaces a document's office index row and its search tags.
     fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), AppError>;
-    /// Ids of indexed documents matching `q`, newest change first.
-    fn office_ids(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<String>, AppError>;
+    /// Indexed documents matching `q`, newest change first: (id, sealed list row).
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, AppError>;
     /// How many indexed documents match `q`.
     fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, AppError>;
     /// Documents of `kind` per status code.
@@ -321,7 +321,7 @@ pub struct WebSession {
 }
 
 /// Office index columns of a request (no personal data in clear: names and NIKs only as blind
-/// tags).
+/// tags and inside the sealed row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeIndexRow {
     /// Document id.
@@ -334,6 +334,9 @@ pub struct OfficeIndexRow {
     pub officer_id: String,
     /// Blind tags of the NIK and of the name's words.
     pub tags: Vec<i64>,
+    /// What a list row shows, sealed under the hub's data key (names and NIKs are personal
+    /// data), so a list page opens small rows instead of whole documents.
+    pub sealed_row: Vec<u8>,
 }
 
 /// A query over indexed requests.

@@ -63,7 +63,8 @@ CREATE TABLE web_sessions (
     last_seen BIGINT NOT NULL);
 CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at BIGINT NOT NULL, hits INTEGER NOT NULL);
 CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq BIGINT NOT NULL);
-CREATE TABLE office_index (doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL);
+CREATE TABLE office_index (
+    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL, sealed_row BYTEA NOT NULL);
 CREATE TABLE office_tags (tag BIGINT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id));
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
 CREATE INDEX audit_by_actor ON audit(actor, id);
@@ -621,9 +622,10 @@ impl HubTx for PgTx<'_> {
 
     fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), AppError> {
         self.tx.execute(
-            "INSERT INTO office_index (doc_id, service, created_at, officer_id) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (doc_id) DO UPDATE SET service = excluded.service, created_at = excluded.created_at, officer_id = excluded.officer_id",
-            &[&row.doc_id, &row.service, &row.created_at, &row.officer_id],
+            "INSERT INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (doc_id) DO UPDATE SET service = excluded.service, created_at = excluded.created_at,
+             officer_id = excluded.officer_id, sealed_row = excluded.sealed_row",
+            &[&row.doc_id, &row.service, &row.created_at, &row.officer_id, &row.sealed_row],
         )?;
         self.tx.execute("DELETE FROM office_tags WHERE doc_id = $1", &[&row.doc_id])?;
         self.tx.execute(
@@ -633,13 +635,13 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn office_ids(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, AppError> {
         let mut w = web_sql::office_where(q, true);
         let l = w.arg(Arg::Int(limit.into()));
         let o = w.arg(Arg::Int(offset.into()));
-        let sql = format!("SELECT d.doc_id{}{} ORDER BY d.seq DESC LIMIT {l} OFFSET {o}", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT {l} OFFSET {o}", web_sql::OFFICE_FROM, w.sql());
         let args = pg_args(&w.args);
-        Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| r.get(0)).collect())
+        Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, AppError> {

@@ -66,7 +66,8 @@ CREATE TABLE web_sessions (
 CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at INTEGER NOT NULL, hits INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE office_index (
-    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at INTEGER NOT NULL, officer_id TEXT NOT NULL) WITHOUT ROWID;
+    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at INTEGER NOT NULL, officer_id TEXT NOT NULL, sealed_row BLOB NOT NULL)
+    WITHOUT ROWID;
 CREATE TABLE office_tags (tag INTEGER NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id)) WITHOUT ROWID;
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
 CREATE INDEX audit_by_actor ON audit(actor, id);
@@ -539,8 +540,10 @@ impl HubTx for SqliteTx<'_> {
 
     fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), AppError> {
         self.0
-            .prepare_cached("INSERT OR REPLACE INTO office_index (doc_id, service, created_at, officer_id) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![row.doc_id, row.service, row.created_at, row.officer_id])?;
+            .prepare_cached(
+                "INSERT OR REPLACE INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![row.doc_id, row.service, row.created_at, row.officer_id, row.sealed_row])?;
         self.0.prepare_cached("DELETE FROM office_tags WHERE doc_id = ?1")?.execute(params![row.doc_id])?;
         let mut st = self.0.prepare_cached("INSERT OR IGNORE INTO office_tags (tag, doc_id) VALUES (?1, ?2)")?;
         for t in &row.tags {
@@ -549,14 +552,14 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn office_ids(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<String>, AppError> {
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, AppError> {
         let w = web_sql::office_where(q, false);
         let mut args = sqlite_args(&w.args);
         args.push(rusqlite::types::Value::Integer(limit.into()));
         args.push(rusqlite::types::Value::Integer(offset.into()));
-        let sql = format!("SELECT d.doc_id{}{} ORDER BY d.seq DESC LIMIT ? OFFSET ?", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT ? OFFSET ?", web_sql::OFFICE_FROM, w.sql());
         let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

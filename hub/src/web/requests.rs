@@ -17,7 +17,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::auth::{as_web, CsrfForm, Me, Role};
-use super::index;
+use super::index::{self, ListRow};
 use super::layout;
 use super::settings::{self, OfficeSettings};
 use super::{date_words, day_start_ms, when, WebError, WebResult};
@@ -152,7 +152,7 @@ fn area(rw: u16, rt: u16) -> String {
 /// What the list and export pages read: matching requests and the total.
 struct Found {
     total: u64,
-    rows: Vec<Request>,
+    rows: Vec<ListRow>,
     catalog: Catalog,
     kelurahan: Kelurahan,
 }
@@ -161,8 +161,8 @@ fn find(tx: &mut dyn HubTx, cipher: &Cipher, q: &OfficeQuery, offset: u32, limit
     index::catch_up(tx, cipher)?;
     let total = tx.office_count(q)?;
     let mut rows = Vec::new();
-    for id in tx.office_ids(q, offset, limit)? {
-        rows.push(read_request(tx, cipher, &id)?);
+    for (id, sealed) in tx.office_rows(q, offset, limit)? {
+        rows.push(ListRow::open(cipher, &id, &sealed)?);
     }
     Ok(Found { total, rows, catalog: settings::catalog(tx, cipher)?, kelurahan: settings::kelurahan(tx, cipher)? })
 }
@@ -185,7 +185,7 @@ fn filters_form(p: &ListParams, cat: &Catalog, k: &Kelurahan) -> Markup {
     }
 }
 
-fn request_table(rows: &[Request], cat: &Catalog) -> Markup {
+fn request_table(rows: &[ListRow], cat: &Catalog) -> Markup {
     html! {
         table.daftar {
             thead { tr { th { "Tanda terima" } th { "Pemohon" } th { "Layanan" } th { "Wilayah" } th { "Dicatat" } th { "Status" } th { "Nomor surat" } } }
@@ -193,12 +193,12 @@ fn request_table(rows: &[Request], cat: &Catalog) -> Markup {
                 @for r in rows {
                     tr {
                         td { a href={ "/permohonan/" (r.id) } { code { (r.receipt) } } }
-                        td { (r.applicant.name) }
+                        td { (r.name) }
                         td { (service_name(cat, &r.service_code)) }
-                        td { (area(r.applicant.address.rw, r.applicant.address.rt)) }
+                        td { (area(r.rw, r.rt)) }
                         td { (when(r.created_at)) }
-                        td { (status_badge(r.status())) }
-                        td { (r.office.letter_number.as_deref().unwrap_or("–")) }
+                        td { (status_badge(r.status)) }
+                        td { (r.letter_number.as_deref().unwrap_or("–")) }
                     }
                 }
                 @if rows.is_empty() { tr { td colspan="7" { "Tidak ada permohonan yang cocok." } } }
@@ -539,9 +539,9 @@ pub async fn inbox(State(s): State<AppState>, headers: HeaderMap) -> WebResult<R
         let mark = tx.seen_mark(&me.account.id)?.unwrap_or(0);
         let q = OfficeQuery { doc: DocFilter { kind: "request".into(), ..Default::default() }, after_seq: Some(mark), ..Default::default() };
         let total_new = tx.office_count(&q)?;
-        let mut by_officer: BTreeMap<String, Vec<Request>> = BTreeMap::new();
-        for id in tx.office_ids(&q, 0, 200)? {
-            let r = read_request(tx, cipher, &id)?;
+        let mut by_officer: BTreeMap<String, Vec<ListRow>> = BTreeMap::new();
+        for (id, sealed) in tx.office_rows(&q, 0, 200)? {
+            let r = ListRow::open(cipher, &id, &sealed)?;
             by_officer.entry(r.officer_id.clone()).or_default().push(r);
         }
         let counts = tx.status_counts("request")?;
@@ -620,14 +620,14 @@ fn export_rows(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, kin
             [
                 r.receipt.clone(),
                 service_name(&found.catalog, &r.service_code),
-                r.applicant.name.clone(),
-                r.applicant.nik.clone(),
-                three_digits(r.applicant.address.rw),
-                three_digits(r.applicant.address.rt),
+                r.name.clone(),
+                r.nik.clone(),
+                three_digits(r.rw),
+                three_digits(r.rt),
                 when(r.created_at),
-                r.status().label().to_string(),
-                r.status_reason().unwrap_or("").to_string(),
-                r.office.letter_number.clone().unwrap_or_default(),
+                r.status.label().to_string(),
+                r.reason.clone().unwrap_or_default(),
+                r.letter_number.clone().unwrap_or_default(),
                 officers.iter().find(|o| o.id == r.officer_id).map(|o| o.name.clone()).unwrap_or_else(|| r.officer_id.clone()),
             ]
         })

@@ -67,15 +67,38 @@ pub fn set_office_settings(tx: &mut dyn HubTx, s: &OfficeSettings) -> Result<(),
     tx.set_meta(META_SETTINGS, &serde_json::to_vec(s).map_err(|_| AppError::Internal)?)
 }
 
+/// A document every page needs (catalog, profile), decoded once per stored version: the cache
+/// is keyed by a hash of the sealed bytes, so any new version is decoded afresh.
+fn cached<T: Clone + document::Record>(
+    cache: &std::sync::Mutex<Option<([u8; 32], T)>>,
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_id: &str,
+    missing: &'static str,
+) -> Result<T, AppError> {
+    let sealed = tx.sealed_doc(doc_id, false)?.ok_or(AppError::Config(missing.into()))?;
+    let key = *blake3::hash(&sealed).as_bytes();
+    if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if *k == key {
+            return Ok(v.clone());
+        }
+    }
+    let doc = db::load_doc(tx, cipher, doc_id, false)?.ok_or(AppError::Config(missing.into()))?;
+    let v: T = document::read(&doc).map_err(|_| AppError::Internal)?;
+    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, v.clone()));
+    Ok(v)
+}
+
 /// The stored kelurahan profile.
 pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, AppError> {
-    crate::api::staff::kelurahan(tx, cipher)
+    static CACHE: std::sync::Mutex<Option<([u8; 32], Kelurahan)>> = std::sync::Mutex::new(None);
+    cached(&CACHE, tx, cipher, "kelurahan", "profil kelurahan belum dibuat")
 }
 
 /// The stored catalog.
 pub fn catalog(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Catalog, AppError> {
-    let doc = db::load_doc(tx, cipher, "catalog", false)?.ok_or(AppError::Config("katalog belum dibuat".into()))?;
-    document::read(&doc).map_err(|_| AppError::Internal)
+    static CACHE: std::sync::Mutex<Option<([u8; 32], Catalog)>> = std::sync::Mutex::new(None);
+    cached(&CACHE, tx, cipher, "catalog", "katalog belum dibuat")
 }
 
 fn roman(m: u8) -> &'static str {
