@@ -2,7 +2,8 @@
 # Runs every test of Jemput: style (`cargo fmt --check`) and lints (`cargo clippy -D warnings`)
 # first, then the Rust workspace (core, bindings, hub, cross-component tests, the layering
 # check), with a throwaway PostgreSQL for the hub's PostgreSQL suite when the server is
-# installed; and the Kotlin test of the real native library on the JVM once it exists.
+# installed; the staff dashboard end to end in a real browser (scripts/e2e.sh); and the Kotlin
+# test of the real native library on the JVM once it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all --check
@@ -10,6 +11,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 source scripts/postgres.sh
 jemput_pg_start
 cargo test --workspace --locked
+bash scripts/e2e.sh
 if [ -f bindings/kotlin-tests/run.sh ]; then
   bash bindings/kotlin-tests/run.sh
 fi

@@ -36,7 +36,7 @@ pub async fn serve(
         shutdown.await;
         h.graceful_shutdown(Some(DRAIN));
     });
-    let service = app.into_make_service();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
     let result = match tls {
         Some(cfg) => {
             axum_server::from_tcp_rustls(listener, cfg)

@@ -42,7 +42,8 @@ fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
     // holding a device.
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
+        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags; DROP INDEX audit_by_actor;
+         DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
          UPDATE jemput_schema SET version = 1;
          INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
          INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', '\\x01', 0, 0);",
@@ -58,4 +59,29 @@ fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
     c.execute("INSERT INTO exchanges (device_id, key, upload, at) VALUES ('d1', 'k1', '\\x00', 1)", &[]).unwrap();
     let n: i64 = c.query_one("SELECT count(*) FROM exchanges", &[]).unwrap().get(0);
     assert_eq!(n, 1);
+}
+
+#[test]
+fn migration_3_keeps_version_2_data_and_adds_the_dashboard_tables() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = TestDb::fresh(BackendKind::Postgres).unwrap();
+    let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags; DROP INDEX audit_by_actor;
+         UPDATE jemput_schema SET version = 2;
+         INSERT INTO staff (id, name, token_hash, created_at) VALUES ('s1', 'Bu Rina', '\\x01', 0);",
+    )
+    .unwrap();
+    drop(c);
+    let b = PgBackend::connect(&db.location).unwrap();
+    assert_eq!(b.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(b);
+    let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
+    let name: String = c.query_one("SELECT name FROM staff WHERE id = 's1'", &[]).unwrap().get(0);
+    assert_eq!(name, "Bu Rina");
+    c.execute("INSERT INTO staff_profiles (staff_id, role, username) VALUES ('s1', 'operator', 'rina')", &[]).unwrap();
+    let e = c.execute("INSERT INTO staff_profiles (staff_id, role, username) VALUES ('s1', 'admin', 'rina2')", &[]);
+    assert!(e.is_err(), "one profile per account");
 }

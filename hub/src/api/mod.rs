@@ -60,6 +60,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/staff/bundles", post(staff::import_bundle))
         .route("/api/v1/staff/audit", get(staff::audit_log))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::web::routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::api_roles::check))
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -11,8 +11,10 @@ use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::error::StorageError;
+use super::web_sql::{self, Arg};
 use super::{
-    Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
+    AuditEntry, AuditFilter, Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
+    OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, WebSession,
 };
 
 /// Schema versions, applied in order under an advisory lock; `jemput_schema` says how many ran.
@@ -49,6 +51,22 @@ CREATE TABLE exchanges (
     device_id TEXT PRIMARY KEY REFERENCES devices(id), key TEXT NOT NULL, upload BYTEA NOT NULL, answer BYTEA, at BIGINT NOT NULL);
 ALTER TABLE docs ADD COLUMN full_message BYTEA;
 ALTER TABLE docs ADD COLUMN heads BYTEA;
+",
+    // 3: the staff dashboard: roles and sign-in, sessions, throttling, inbox marks, the office
+    // index of requests (service, date, officer; names and NIKs only as blind tags).
+    "
+CREATE TABLE staff_profiles (
+    staff_id TEXT PRIMARY KEY REFERENCES staff(id), role TEXT NOT NULL, username TEXT UNIQUE, password_hash TEXT);
+CREATE TABLE web_sessions (
+    id_hash BYTEA PRIMARY KEY, staff_id TEXT NOT NULL REFERENCES staff(id), csrf TEXT NOT NULL, created_at BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL);
+CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at BIGINT NOT NULL, hits INTEGER NOT NULL);
+CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+CREATE TABLE office_index (
+    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL, sealed_row BYTEA NOT NULL);
+CREATE TABLE office_tags (tag BIGINT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id));
+CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX audit_by_actor ON audit(actor, id);
 "];
 
 /// The schema version this build writes.
@@ -352,9 +370,9 @@ impl HubTx for PgTx<'_> {
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
         let rows = self.tx.query("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1", &[&i64::from(limit)])?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+        Ok(rows.iter().map(|r| AuditEntry { at: r.get(0), actor: r.get(1), action: r.get(2), doc_id: r.get(3) }).collect())
     }
 
     fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), StorageError> {
@@ -491,4 +509,180 @@ impl HubTx for PgTx<'_> {
     fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.tx.execute("UPDATE staff SET active = FALSE WHERE id = $1", &[&id])? > 0)
     }
+
+    // ---- Staff dashboard (web) ----
+
+    fn staff_profile(&mut self, staff_id: &str) -> Result<Option<StaffProfile>, StorageError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE staff_id = $1", &[&staff_id])?
+            .map(|r| profile_row(&r)))
+    }
+
+    fn staff_profile_by_username(&mut self, username: &str) -> Result<Option<StaffProfile>, StorageError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE username = $1", &[&username])?
+            .map(|r| profile_row(&r)))
+    }
+
+    fn put_staff_profile(&mut self, p: &StaffProfile) -> Result<(), StorageError> {
+        self.tx.execute(
+            "INSERT INTO staff_profiles (staff_id, role, username, password_hash) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (staff_id) DO UPDATE SET role = excluded.role, username = excluded.username, password_hash = excluded.password_hash",
+            &[&p.staff_id, &p.role, &p.username, &p.password_hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_web_session(&mut self, s: &WebSession) -> Result<(), StorageError> {
+        self.tx.execute(
+            "INSERT INTO web_sessions (id_hash, staff_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)",
+            &[&s.id_hash, &s.staff_id, &s.csrf, &s.created_at, &s.last_seen],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&mut self, id_hash: &[u8]) -> Result<Option<WebSession>, StorageError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT id_hash, staff_id, csrf, created_at, last_seen FROM web_sessions WHERE id_hash = $1", &[&id_hash])?
+            .map(|r| WebSession { id_hash: r.get(0), staff_id: r.get(1), csrf: r.get(2), created_at: r.get(3), last_seen: r.get(4) }))
+    }
+
+    fn touch_web_session(&mut self, id_hash: &[u8], at: i64) -> Result<(), StorageError> {
+        self.tx.execute("UPDATE web_sessions SET last_seen = $2 WHERE id_hash = $1", &[&id_hash, &at])?;
+        Ok(())
+    }
+
+    fn delete_web_session(&mut self, id_hash: &[u8]) -> Result<(), StorageError> {
+        self.tx.execute("DELETE FROM web_sessions WHERE id_hash = $1", &[&id_hash])?;
+        Ok(())
+    }
+
+    fn delete_web_sessions(&mut self, staff_id: Option<&str>, idle_before: i64) -> Result<(), StorageError> {
+        self.tx.execute("DELETE FROM web_sessions WHERE staff_id = $1 OR last_seen < $2", &[&staff_id, &idle_before])?;
+        Ok(())
+    }
+
+    fn rate_hit(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        let hits: i32 = self
+            .tx
+            .query_one(
+                "INSERT INTO rate_limits (key, first_at, hits) VALUES ($1, $2, 1)
+                 ON CONFLICT (key) DO UPDATE SET
+                    hits = CASE WHEN rate_limits.first_at < $2::bigint - $3::bigint THEN 1 ELSE rate_limits.hits + 1 END,
+                    first_at = CASE WHEN rate_limits.first_at < $2::bigint - $3::bigint THEN $2 ELSE rate_limits.first_at END
+                 RETURNING hits",
+                &[&key, &now, &window_ms],
+            )?
+            .get(0);
+        Ok(hits.max(0) as u32)
+    }
+
+    fn rate_count(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        let hits: Option<i32> = self
+            .tx
+            .query_opt("SELECT hits FROM rate_limits WHERE key = $1 AND first_at >= $2::bigint - $3::bigint", &[&key, &now, &window_ms])?
+            .map(|r| r.get(0));
+        Ok(hits.unwrap_or(0).max(0) as u32)
+    }
+
+    fn rate_clear(&mut self, key: &str) -> Result<(), StorageError> {
+        self.tx.execute("DELETE FROM rate_limits WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn seen_mark(&mut self, staff_id: &str) -> Result<Option<i64>, StorageError> {
+        Ok(self.tx.query_opt("SELECT seq FROM seen_marks WHERE staff_id = $1", &[&staff_id])?.map(|r| r.get(0)))
+    }
+
+    fn set_seen_mark(&mut self, staff_id: &str, seq: i64) -> Result<(), StorageError> {
+        self.tx.execute(
+            "INSERT INTO seen_marks (staff_id, seq) VALUES ($1, $2) ON CONFLICT (staff_id) DO UPDATE SET seq = excluded.seq",
+            &[&staff_id, &seq],
+        )?;
+        Ok(())
+    }
+
+    fn docs_after(&mut self, kind: &str, after: i64, limit: u32) -> Result<Vec<(i64, String)>, StorageError> {
+        Ok(self
+            .tx
+            .query("SELECT seq, doc_id FROM docs WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3", &[&kind, &after, &i64::from(limit)])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError> {
+        self.tx.execute(
+            "INSERT INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (doc_id) DO UPDATE SET service = excluded.service, created_at = excluded.created_at,
+             officer_id = excluded.officer_id, sealed_row = excluded.sealed_row",
+            &[&row.doc_id, &row.service, &row.created_at, &row.officer_id, &row.sealed_row],
+        )?;
+        self.tx.execute("DELETE FROM office_tags WHERE doc_id = $1", &[&row.doc_id])?;
+        self.tx.execute(
+            "INSERT INTO office_tags (tag, doc_id) SELECT DISTINCT t, $2 FROM unnest($1::bigint[]) AS t",
+            &[&row.tags, &row.doc_id],
+        )?;
+        Ok(())
+    }
+
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let mut w = web_sql::office_where(q, true);
+        let l = w.arg(Arg::Int(limit.into()));
+        let o = w.arg(Arg::Int(offset.into()));
+        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT {l} OFFSET {o}", web_sql::OFFICE_FROM, w.sql());
+        let args = pg_args(&w.args);
+        Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, StorageError> {
+        let w = web_sql::office_where(q, true);
+        let sql = format!("SELECT count(*){}{}", web_sql::OFFICE_FROM, w.sql());
+        let args = pg_args(&w.args);
+        let n: i64 = self.tx.query_one(&sql, &refs(&args))?.get(0);
+        Ok(n as u64)
+    }
+
+    fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError> {
+        Ok(self
+            .tx
+            .query("SELECT coalesce(status, ''), count(*) FROM docs WHERE kind = $1 GROUP BY status", &[&kind])?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+
+    fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
+        let mut w = web_sql::audit_where(q, true);
+        let l = w.arg(Arg::Int(limit.into()));
+        let o = w.arg(Arg::Int(offset.into()));
+        let sql = format!("SELECT at, actor, action, doc_id FROM audit{} ORDER BY id DESC LIMIT {l} OFFSET {o}", w.sql());
+        let args = pg_args(&w.args);
+        Ok(self
+            .tx
+            .query(&sql, &refs(&args))?
+            .iter()
+            .map(|r| AuditEntry { at: r.get(0), actor: r.get(1), action: r.get(2), doc_id: r.get(3) })
+            .collect())
+    }
+}
+
+// ---- Staff dashboard (web): helpers ----
+
+fn profile_row(r: &Row) -> StaffProfile {
+    StaffProfile { staff_id: r.get(0), role: r.get(1), username: r.get(2), password_hash: r.get(3) }
+}
+
+fn pg_args(args: &[Arg]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    args.iter()
+        .map(|a| -> Box<dyn postgres::types::ToSql + Sync> {
+            match a {
+                Arg::Text(t) => Box::new(t.clone()),
+                Arg::Int(i) => Box::new(*i),
+            }
+        })
+        .collect()
 }

@@ -8,8 +8,10 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::error::StorageError;
+use super::web_sql::{self, Arg};
 use super::{
-    Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
+    AuditEntry, AuditFilter, Backend, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
+    OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, WebSession,
 };
 
 /// Schema versions, applied in order; `user_version` says how many have run.
@@ -52,6 +54,23 @@ CREATE TABLE exchanges (
     WITHOUT ROWID;
 ALTER TABLE docs ADD COLUMN full_message BLOB;
 ALTER TABLE docs ADD COLUMN heads BLOB;
+",
+    // 4: the staff dashboard: roles and sign-in, sessions, throttling, inbox marks, the office
+    // index of requests (service, date, officer; names and NIKs only as blind tags).
+    "
+CREATE TABLE staff_profiles (
+    staff_id TEXT PRIMARY KEY REFERENCES staff(id), role TEXT NOT NULL, username TEXT UNIQUE, password_hash TEXT) WITHOUT ROWID;
+CREATE TABLE web_sessions (
+    id_hash BLOB PRIMARY KEY, staff_id TEXT NOT NULL REFERENCES staff(id), csrf TEXT NOT NULL, created_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at INTEGER NOT NULL, hits INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE office_index (
+    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at INTEGER NOT NULL, officer_id TEXT NOT NULL, sealed_row BLOB NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE office_tags (tag INTEGER NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id)) WITHOUT ROWID;
+CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX audit_by_actor ON audit(actor, id);
 ",
 ];
 
@@ -272,9 +291,10 @@ impl HubTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn audit_tail(&mut self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
+    fn audit_tail(&mut self, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
         let mut st = self.0.prepare("SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT ?1")?;
-        let rows = st.query_map(params![limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let rows =
+            st.query_map(params![limit], |r| Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, doc_id: r.get(3)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -421,6 +441,170 @@ impl HubTx for SqliteTx<'_> {
     fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.0.execute("UPDATE staff SET active = 0 WHERE id = ?1", params![id])? > 0)
     }
+
+    // ---- Staff dashboard (web) ----
+
+    fn staff_profile(&mut self, staff_id: &str) -> Result<Option<StaffProfile>, StorageError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE staff_id = ?1")?
+            .query_row(params![staff_id], profile_row)
+            .optional()?)
+    }
+
+    fn staff_profile_by_username(&mut self, username: &str) -> Result<Option<StaffProfile>, StorageError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE username = ?1")?
+            .query_row(params![username], profile_row)
+            .optional()?)
+    }
+
+    fn put_staff_profile(&mut self, p: &StaffProfile) -> Result<(), StorageError> {
+        self.0.execute(
+            "INSERT OR REPLACE INTO staff_profiles (staff_id, role, username, password_hash) VALUES (?1, ?2, ?3, ?4)",
+            params![p.staff_id, p.role, p.username, p.password_hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_web_session(&mut self, s: &WebSession) -> Result<(), StorageError> {
+        self.0.execute(
+            "INSERT INTO web_sessions (id_hash, staff_id, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![s.id_hash, s.staff_id, s.csrf, s.created_at, s.last_seen],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&mut self, id_hash: &[u8]) -> Result<Option<WebSession>, StorageError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT id_hash, staff_id, csrf, created_at, last_seen FROM web_sessions WHERE id_hash = ?1")?
+            .query_row(params![id_hash], |r| {
+                Ok(WebSession { id_hash: r.get(0)?, staff_id: r.get(1)?, csrf: r.get(2)?, created_at: r.get(3)?, last_seen: r.get(4)? })
+            })
+            .optional()?)
+    }
+
+    fn touch_web_session(&mut self, id_hash: &[u8], at: i64) -> Result<(), StorageError> {
+        self.0.prepare_cached("UPDATE web_sessions SET last_seen = ?2 WHERE id_hash = ?1")?.execute(params![id_hash, at])?;
+        Ok(())
+    }
+
+    fn delete_web_session(&mut self, id_hash: &[u8]) -> Result<(), StorageError> {
+        self.0.execute("DELETE FROM web_sessions WHERE id_hash = ?1", params![id_hash])?;
+        Ok(())
+    }
+
+    fn delete_web_sessions(&mut self, staff_id: Option<&str>, idle_before: i64) -> Result<(), StorageError> {
+        self.0.execute("DELETE FROM web_sessions WHERE staff_id = ?1 OR last_seen < ?2", params![staff_id, idle_before])?;
+        Ok(())
+    }
+
+    fn rate_hit(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        self.0.execute(
+            "INSERT INTO rate_limits (key, first_at, hits) VALUES (?1, ?2, 1)
+             ON CONFLICT(key) DO UPDATE SET
+                hits = CASE WHEN rate_limits.first_at < ?2 - ?3 THEN 1 ELSE rate_limits.hits + 1 END,
+                first_at = CASE WHEN rate_limits.first_at < ?2 - ?3 THEN ?2 ELSE rate_limits.first_at END",
+            params![key, now, window_ms],
+        )?;
+        Ok(self.0.query_row("SELECT hits FROM rate_limits WHERE key = ?1", params![key], |r| r.get(0))?)
+    }
+
+    fn rate_count(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        Ok(self
+            .0
+            .query_row("SELECT hits FROM rate_limits WHERE key = ?1 AND first_at >= ?2 - ?3", params![key, now, window_ms], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    fn rate_clear(&mut self, key: &str) -> Result<(), StorageError> {
+        self.0.execute("DELETE FROM rate_limits WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
+    fn seen_mark(&mut self, staff_id: &str) -> Result<Option<i64>, StorageError> {
+        Ok(self.0.query_row("SELECT seq FROM seen_marks WHERE staff_id = ?1", params![staff_id], |r| r.get(0)).optional()?)
+    }
+
+    fn set_seen_mark(&mut self, staff_id: &str, seq: i64) -> Result<(), StorageError> {
+        self.0.execute("INSERT OR REPLACE INTO seen_marks (staff_id, seq) VALUES (?1, ?2)", params![staff_id, seq])?;
+        Ok(())
+    }
+
+    fn docs_after(&mut self, kind: &str, after: i64, limit: u32) -> Result<Vec<(i64, String)>, StorageError> {
+        let mut st = self.0.prepare_cached("SELECT seq, doc_id FROM docs WHERE kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?;
+        let rows = st.query_map(params![kind, after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError> {
+        self.0
+            .prepare_cached(
+                "INSERT OR REPLACE INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![row.doc_id, row.service, row.created_at, row.officer_id, row.sealed_row])?;
+        self.0.prepare_cached("DELETE FROM office_tags WHERE doc_id = ?1")?.execute(params![row.doc_id])?;
+        let mut st = self.0.prepare_cached("INSERT OR IGNORE INTO office_tags (tag, doc_id) VALUES (?1, ?2)")?;
+        for t in &row.tags {
+            st.execute(params![t, row.doc_id])?;
+        }
+        Ok(())
+    }
+
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let w = web_sql::office_where(q, false);
+        let mut args = sqlite_args(&w.args);
+        args.push(rusqlite::types::Value::Integer(limit.into()));
+        args.push(rusqlite::types::Value::Integer(offset.into()));
+        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT ? OFFSET ?", web_sql::OFFICE_FROM, w.sql());
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, StorageError> {
+        let w = web_sql::office_where(q, false);
+        let sql = format!("SELECT count(*){}{}", web_sql::OFFICE_FROM, w.sql());
+        let n: i64 = self.0.prepare_cached(&sql)?.query_row(rusqlite::params_from_iter(sqlite_args(&w.args)), |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError> {
+        let mut st = self.0.prepare_cached("SELECT coalesce(status, ''), count(*) FROM docs WHERE kind = ?1 GROUP BY status")?;
+        let rows = st.query_map(params![kind], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
+        let w = web_sql::audit_where(q, false);
+        let mut args = sqlite_args(&w.args);
+        args.push(rusqlite::types::Value::Integer(limit.into()));
+        args.push(rusqlite::types::Value::Integer(offset.into()));
+        let sql = format!("SELECT at, actor, action, doc_id FROM audit{} ORDER BY id DESC LIMIT ? OFFSET ?", w.sql());
+        let mut st = self.0.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, doc_id: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+// ---- Staff dashboard (web): helpers ----
+
+fn profile_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffProfile> {
+    Ok(StaffProfile { staff_id: r.get(0)?, role: r.get(1)?, username: r.get(2)?, password_hash: r.get(3)? })
+}
+
+fn sqlite_args(args: &[Arg]) -> Vec<rusqlite::types::Value> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Text(t) => rusqlite::types::Value::Text(t.clone()),
+            Arg::Int(i) => rusqlite::types::Value::Integer(*i),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -488,6 +672,31 @@ mod tests {
         assert_eq!(t.exchange("d1").unwrap(), Some(row2), "one row per device, the newest exchange");
         assert_eq!(t.sealed_doc("doc1", false).unwrap(), Some(vec![0]));
         assert_eq!(t.sealed_full("doc1").unwrap(), None, "a document stored before v3 has no full message yet");
+    }
+
+    #[test]
+    fn migration_4_keeps_version_3_data_and_adds_the_dashboard_tables() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..3] {
+            c.execute_batch(m).unwrap();
+        }
+        c.pragma_update(None, "user_version", 3).unwrap();
+        c.execute("INSERT INTO staff (id, name, token_hash, created_at) VALUES ('s1', 'Bu Rina', x'01', 0)", []).unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, SCHEMA_VERSION);
+        for name in ["staff_profiles", "web_sessions", "rate_limits", "seen_marks", "office_index", "office_tags"] {
+            assert!(tables(&c).iter().any(|x| x == name), "missing {name}");
+        }
+        let tx = c.transaction().unwrap();
+        let mut t = SqliteTx(tx);
+        assert_eq!(t.staff_accounts().unwrap()[0].name, "Bu Rina");
+        assert_eq!(t.staff_profile("s1").unwrap(), None, "an account from before the dashboard has no profile");
+        assert_eq!(t.rate_hit("k", 1000, 100).unwrap(), 1);
+        assert_eq!(t.rate_hit("k", 1050, 100).unwrap(), 2);
+        assert_eq!(t.rate_count("k", 1099, 100).unwrap(), 2);
+        assert_eq!(t.rate_hit("k", 1200, 100).unwrap(), 1, "a new window starts after the old one");
+        assert_eq!(t.rate_count("k", 5000, 100).unwrap(), 0);
     }
 
     #[test]
