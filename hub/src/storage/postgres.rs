@@ -67,6 +67,7 @@ CREATE TABLE office_index (
     doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL, sealed_row BYTEA NOT NULL);
 CREATE TABLE office_tags (tag BIGINT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id));
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX office_index_by_service ON office_index(service, created_at);
 CREATE INDEX audit_by_actor ON audit(actor, id);
 "];
 
@@ -646,7 +647,7 @@ impl HubTx for PgTx<'_> {
 
     fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, AppError> {
         let w = web_sql::office_where(q, true);
-        let sql = format!("SELECT count(*){}{}", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!("SELECT count(*){}{}", web_sql::count_from(q), w.sql());
         let args = pg_args(&w.args);
         let n: i64 = self.tx.query_one(&sql, &refs(&args))?.get(0);
         Ok(n as u64)

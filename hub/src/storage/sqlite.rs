@@ -70,6 +70,7 @@ CREATE TABLE office_index (
     WITHOUT ROWID;
 CREATE TABLE office_tags (tag INTEGER NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id)) WITHOUT ROWID;
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX office_index_by_service ON office_index(service, created_at);
 CREATE INDEX audit_by_actor ON audit(actor, id);
 ",
 ];
@@ -565,7 +566,7 @@ impl HubTx for SqliteTx<'_> {
 
     fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, AppError> {
         let w = web_sql::office_where(q, false);
-        let sql = format!("SELECT count(*){}{}", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!("SELECT count(*){}{}", web_sql::count_from(q), w.sql());
         let n: i64 = self.0.prepare_cached(&sql)?.query_row(rusqlite::params_from_iter(sqlite_args(&w.args)), |r| r.get(0))?;
         Ok(n as u64)
     }

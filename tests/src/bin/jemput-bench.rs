@@ -789,6 +789,7 @@ async fn dashboard_page(b: &mut Bench) {
         ("/permohonan?rw=2&status=terkirim", "filtered by RW and status"),
         ("/permohonan?layanan=domisili&hal=20", "filtered by service, page 20"),
         ("/permohonan?cari=siti", "search by a name word (blind index)"),
+        ("/papan-pengumuman", "for comparison: a page with no request data (session check and its write only)"),
     ] {
         let mut times = Vec::new();
         let mut size = 0;
