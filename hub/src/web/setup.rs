@@ -217,7 +217,7 @@ pub async fn submit(State(s): State<AppState>, Form(f): Form<SetupForm>) -> WebR
     let code = f.setup_code.clone();
     let result =
         s.db.call(move |tx, cipher| {
-            if !tx.meta(META_CODE)?.is_some_and(|h| h == db::secret_hash(&code)) {
+            if tx.meta(META_CODE)?.is_none_or(|h| h != db::secret_hash(&code)) {
                 return Ok(Err(Vec::new()));
             }
             let (Some((k, st)), Some((user, _, name)), Some(hash)) = (&parsed, &admin, &hash) else { return Ok(Err(Vec::new())) };
