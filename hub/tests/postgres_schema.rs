@@ -42,7 +42,7 @@ fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
     // holding a device.
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags; DROP INDEX audit_by_actor;
+        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
          DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
          UPDATE jemput_schema SET version = 1;
          INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
@@ -69,7 +69,7 @@ fn migration_3_keeps_version_2_data_and_adds_the_dashboard_tables() {
     let db = TestDb::fresh(BackendKind::Postgres).unwrap();
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags; DROP INDEX audit_by_actor;
+        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
          UPDATE jemput_schema SET version = 2;
          INSERT INTO staff (id, name, token_hash, created_at) VALUES ('s1', 'Bu Rina', '\\x01', 0);",
     )

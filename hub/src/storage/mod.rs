@@ -328,6 +328,16 @@ pub struct WebSession {
 pub struct OfficeIndexRow {
     /// Document id.
     pub doc_id: String,
+    /// Its change-log sequence (lists are newest change first).
+    pub seq: i64,
+    /// Status code as the office sees it.
+    pub status: String,
+    /// RW.
+    pub rw: u16,
+    /// RT.
+    pub rt: u16,
+    /// Receipt code.
+    pub receipt: String,
     /// Service code.
     pub service: String,
     /// Recorded (ms since epoch).

@@ -63,9 +63,16 @@ CREATE TABLE web_sessions (
 CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at BIGINT NOT NULL, hits INTEGER NOT NULL);
 CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq BIGINT NOT NULL);
 CREATE TABLE office_index (
-    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL, sealed_row BYTEA NOT NULL);
+    doc_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, status TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL, receipt TEXT NOT NULL,
+    service TEXT NOT NULL, created_at BIGINT NOT NULL, officer_id TEXT NOT NULL);
+CREATE INDEX office_index_by_seq ON office_index(seq);
+CREATE INDEX office_index_by_area ON office_index(rw, rt, status);
+CREATE INDEX office_index_by_status ON office_index(status);
+CREATE INDEX office_index_by_receipt ON office_index(receipt);
+CREATE TABLE office_rows (doc_id TEXT PRIMARY KEY, sealed_row BYTEA NOT NULL);
 CREATE TABLE office_tags (tag BIGINT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id));
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX office_index_by_service ON office_index(service, created_at);
 CREATE INDEX audit_by_actor ON audit(actor, id);
 "];
 
@@ -616,10 +623,25 @@ impl HubTx for PgTx<'_> {
 
     fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError> {
         self.tx.execute(
-            "INSERT INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (doc_id) DO UPDATE SET service = excluded.service, created_at = excluded.created_at,
-             officer_id = excluded.officer_id, sealed_row = excluded.sealed_row",
-            &[&row.doc_id, &row.service, &row.created_at, &row.officer_id, &row.sealed_row],
+            "INSERT INTO office_index (doc_id, seq, status, rw, rt, receipt, service, created_at, officer_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (doc_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, rw = excluded.rw, rt = excluded.rt,
+             receipt = excluded.receipt, service = excluded.service, created_at = excluded.created_at, officer_id = excluded.officer_id",
+            &[
+                &row.doc_id,
+                &row.seq,
+                &row.status,
+                &i32::from(row.rw),
+                &i32::from(row.rt),
+                &row.receipt,
+                &row.service,
+                &row.created_at,
+                &row.officer_id,
+            ],
+        )?;
+        self.tx.execute(
+            "INSERT INTO office_rows (doc_id, sealed_row) VALUES ($1, $2) ON CONFLICT (doc_id) DO UPDATE SET sealed_row = excluded.sealed_row",
+            &[&row.doc_id, &row.sealed_row],
         )?;
         self.tx.execute("DELETE FROM office_tags WHERE doc_id = $1", &[&row.doc_id])?;
         self.tx.execute(
@@ -633,7 +655,11 @@ impl HubTx for PgTx<'_> {
         let mut w = web_sql::office_where(q, true);
         let l = w.arg(Arg::Int(limit.into()));
         let o = w.arg(Arg::Int(offset.into()));
-        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT {l} OFFSET {o}", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!(
+            "SELECT i.doc_id, r.sealed_row{} JOIN office_rows r ON r.doc_id = i.doc_id{} ORDER BY i.seq DESC LIMIT {l} OFFSET {o}",
+            web_sql::OFFICE_FROM,
+            w.sql()
+        );
         let args = pg_args(&w.args);
         Ok(self.tx.query(&sql, &refs(&args))?.iter().map(|r| (r.get(0), r.get(1))).collect())
     }

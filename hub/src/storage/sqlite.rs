@@ -66,10 +66,16 @@ CREATE TABLE web_sessions (
 CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at INTEGER NOT NULL, hits INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE office_index (
-    doc_id TEXT PRIMARY KEY, service TEXT NOT NULL, created_at INTEGER NOT NULL, officer_id TEXT NOT NULL, sealed_row BLOB NOT NULL)
-    WITHOUT ROWID;
+    doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL, receipt TEXT NOT NULL,
+    service TEXT NOT NULL, created_at INTEGER NOT NULL, officer_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX office_index_by_seq ON office_index(seq);
+CREATE INDEX office_index_by_area ON office_index(rw, rt, status);
+CREATE INDEX office_index_by_status ON office_index(status);
+CREATE INDEX office_index_by_receipt ON office_index(receipt);
+CREATE TABLE office_rows (doc_id TEXT PRIMARY KEY, sealed_row BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE office_tags (tag INTEGER NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id)) WITHOUT ROWID;
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX office_index_by_service ON office_index(service, created_at);
 CREATE INDEX audit_by_actor ON audit(actor, id);
 ",
 ];
@@ -543,9 +549,13 @@ impl HubTx for SqliteTx<'_> {
     fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError> {
         self.0
             .prepare_cached(
-                "INSERT OR REPLACE INTO office_index (doc_id, service, created_at, officer_id, sealed_row) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO office_index (doc_id, seq, status, rw, rt, receipt, service, created_at, officer_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
-            .execute(params![row.doc_id, row.service, row.created_at, row.officer_id, row.sealed_row])?;
+            .execute(params![row.doc_id, row.seq, row.status, row.rw, row.rt, row.receipt, row.service, row.created_at, row.officer_id])?;
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO office_rows (doc_id, sealed_row) VALUES (?1, ?2)")?
+            .execute(params![row.doc_id, row.sealed_row])?;
         self.0.prepare_cached("DELETE FROM office_tags WHERE doc_id = ?1")?.execute(params![row.doc_id])?;
         let mut st = self.0.prepare_cached("INSERT OR IGNORE INTO office_tags (tag, doc_id) VALUES (?1, ?2)")?;
         for t in &row.tags {
@@ -559,7 +569,11 @@ impl HubTx for SqliteTx<'_> {
         let mut args = sqlite_args(&w.args);
         args.push(rusqlite::types::Value::Integer(limit.into()));
         args.push(rusqlite::types::Value::Integer(offset.into()));
-        let sql = format!("SELECT d.doc_id, i.sealed_row{}{} ORDER BY d.seq DESC LIMIT ? OFFSET ?", web_sql::OFFICE_FROM, w.sql());
+        let sql = format!(
+            "SELECT i.doc_id, r.sealed_row{} JOIN office_rows r ON r.doc_id = i.doc_id{} ORDER BY i.seq DESC LIMIT ? OFFSET ?",
+            web_sql::OFFICE_FROM,
+            w.sql()
+        );
         let mut st = self.0.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

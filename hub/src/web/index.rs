@@ -114,11 +114,17 @@ pub fn catch_up(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError>
         let batch = tx.docs_after("request", after, 500)?;
         let Some((last, _)) = batch.last() else { break };
         let last = *last;
-        for (_, id) in batch {
+        for (seq, id) in batch {
             let Some(doc) = service::load_doc(tx, cipher, &id, false)? else { continue };
             let Ok(r) = document::read::<Request>(&doc) else { continue };
+            let row = ListRow::of(&r);
             tx.put_office_index(&OfficeIndexRow {
-                sealed_row: ListRow::of(&r).seal(cipher)?,
+                sealed_row: row.seal(cipher)?,
+                seq,
+                status: row.status.code().to_string(),
+                rw: row.rw,
+                rt: row.rt,
+                receipt: row.receipt.clone(),
                 doc_id: id,
                 service: r.service_code.clone(),
                 created_at: r.created_at,
