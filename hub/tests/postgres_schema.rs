@@ -1,6 +1,8 @@
 //! PostgreSQL schema migrations: a fresh database reaches the current version, instances that
-//! start at the same time migrate it once, and a database newer than the program is refused
-//! without being touched.
+//! start at the same time migrate it once, a database newer than the program is refused
+//! without being touched, and a database numbered by PostgreSQL's own history from before the
+//! one history (`storage::schema`) is renumbered. Each version on both back ends:
+//! `schema_history.rs`.
 
 use jemput_hub::storage::postgres::{PgBackend, SCHEMA_VERSION};
 use jemput_hub::storage::StorageError;
@@ -33,18 +35,18 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
 }
 
 #[test]
-fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
+fn migration_3_keeps_version_2_data_and_adds_resumable_exchanges() {
     if postgres_url().is_none() {
         return;
     }
     let db = TestDb::fresh(BackendKind::Postgres).unwrap();
-    // A version-1 database (migration 2 only adds the `exchanges` table and two document columns)
+    // A version-2 database (migration 3 only adds the `exchanges` table and two document columns)
     // holding a device.
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+"DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
          DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
-         UPDATE jemput_schema SET version = 1;
+         UPDATE jemput_schema SET version = 2;
          INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
          INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', '\\x01', 0, 0);",
     )
@@ -62,16 +64,35 @@ fn migration_2_keeps_version_1_data_and_adds_resumable_exchanges() {
 }
 
 #[test]
-fn migration_3_keeps_version_2_data_and_adds_the_dashboard_tables() {
+fn a_database_numbered_before_the_one_history_is_renumbered() {
     if postgres_url().is_none() {
         return;
     }
+    // PostgreSQL's own version 2 (the tables of version 3 of the one history), holding a device.
     let db = TestDb::fresh(BackendKind::Postgres).unwrap();
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+"DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+         ALTER TABLE jemput_schema DROP COLUMN unified;
          UPDATE jemput_schema SET version = 2;
-         INSERT INTO staff (id, name, token_hash, created_at) VALUES ('s1', 'Bu Rina', '\\x01', 0);",
+         INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
+         INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', '\\x01', 0, 0);
+         INSERT INTO exchanges (device_id, key, upload, at) VALUES ('d1', 'k1', '\\x00', 1);",
+    )
+    .unwrap();
+    drop(c);
+    let b = PgBackend::connect(&db.location).unwrap();
+    assert_eq!(b.schema_version().unwrap(), SCHEMA_VERSION, "old 2 is version 3 of the one history");
+    drop(b);
+    let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
+    let n: i64 = c.query_one("SELECT count(*) FROM exchanges", &[]).unwrap().get(0);
+    assert_eq!(n, 1, "nothing ran again over the data");
+
+    // PostgreSQL's own version 1 (versions 1 and 2 of the one history): gains version 3.
+    c.batch_execute(
+        "DROP TABLE staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+         DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
+         ALTER TABLE jemput_schema DROP COLUMN unified; UPDATE jemput_schema SET version = 1;",
     )
     .unwrap();
     drop(c);
@@ -79,9 +100,42 @@ fn migration_3_keeps_version_2_data_and_adds_the_dashboard_tables() {
     assert_eq!(b.schema_version().unwrap(), SCHEMA_VERSION);
     drop(b);
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
-    let name: String = c.query_one("SELECT name FROM staff WHERE id = 's1'", &[]).unwrap().get(0);
-    assert_eq!(name, "Bu Rina");
-    c.execute("INSERT INTO staff_profiles (staff_id, role, username) VALUES ('s1', 'operator', 'rina')", &[]).unwrap();
-    let e = c.execute("INSERT INTO staff_profiles (staff_id, role, username) VALUES ('s1', 'admin', 'rina2')", &[]);
-    assert!(e.is_err(), "one profile per account");
+    c.execute("INSERT INTO exchanges (device_id, key, upload, at) VALUES ('d1', 'k2', '\\x00', 1)", &[]).unwrap();
+    let officer: String = c.query_one("SELECT officer_id FROM devices WHERE id = 'd1'", &[]).unwrap().get(0);
+    assert_eq!(officer, "o1");
+}
+
+#[test]
+fn a_failed_or_panicked_transaction_leaves_nothing_behind_and_gives_its_connection_back() {
+    use jemput_hub::storage::postgres::POOL_SIZE;
+    use jemput_hub::storage::Backend;
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = TestDb::fresh(BackendKind::Postgres).unwrap();
+    let b = PgBackend::connect(&db.location).unwrap();
+    // More than the pool holds, so a connection kept inside a transaction would be met again.
+    for _ in 0..=POOL_SIZE {
+        let r = b.transaction(&mut |tx| {
+            tx.set_meta("k", b"gagal")?;
+            Err(StorageError::Internal)
+        });
+        assert!(matches!(r, Err(StorageError::Internal)));
+    }
+    for _ in 0..=POOL_SIZE {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.transaction(&mut |tx| {
+                tx.set_meta("k", b"panik")?;
+                panic!("uji: transaksi berhenti di tengah");
+            })
+        }));
+        assert!(r.is_err());
+    }
+    let mut seen = Some(Vec::new());
+    b.transaction(&mut |tx| {
+        seen = tx.meta("k")?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, None, "nothing of the failed transactions was committed");
 }

@@ -83,7 +83,7 @@ impl Engine {
         let whole = match (&key, offset) {
             (Some(k), o) if o > 0 => {
                 let (token, k) = (token.clone(), k.clone());
-                let kept = self.db.call(move |tx, cipher| {
+                let kept = self.db.call_read(move |tx, cipher| {
                     let device = authorized(tx, &token)?;
                     held::held(tx, cipher, &device.id, &k)
                 });
@@ -105,7 +105,7 @@ impl Engine {
             let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
             let jobs = self
                 .db
-                .call(move |tx, cipher| {
+                .call_read(move |tx, cipher| {
                     let device = authorized(tx, &token)?;
                     prepare_checks(tx, cipher, &device, &docs, cursor)
                 })
@@ -159,7 +159,7 @@ impl Engine {
         self.uploads.settle(&key, UPLOAD_SETTLE).await;
         let held = self
             .db
-            .call(move |tx, cipher| {
+            .call_read(move |tx, cipher| {
                 let device = authorized(tx, &token)?;
                 held::held(tx, cipher, &device.id, &key)
             })

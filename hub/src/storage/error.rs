@@ -10,7 +10,7 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed.
     #[error("kesalahan basis data hub")]
-    Pg(#[from] postgres::Error),
+    Pg(#[from] tokio_postgres::Error),
     /// The database cannot be used as configured (bad address, newer schema, wrong key).
     #[error("{0}")]
     Config(String),
@@ -37,7 +37,7 @@ impl StorageError {
     /// Whether running the transaction again may succeed (a PostgreSQL deadlock, serialization
     /// failure or a unique key two hub instances inserted at once).
     pub fn is_transient(&self) -> bool {
-        use postgres::error::SqlState;
+        use tokio_postgres::error::SqlState;
         match self {
             StorageError::Pg(e) => {
                 matches!(e.code(), Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED

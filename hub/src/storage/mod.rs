@@ -6,6 +6,8 @@
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
 
 pub mod postgres;
+pub mod schema;
+pub mod sql;
 pub mod sqlite;
 pub mod web_sql;
 
@@ -406,6 +408,12 @@ pub trait Backend: Send + Sync {
     /// (e.g. a PostgreSQL deadlock between two hub instances); `f` must only touch the
     /// transaction.
     fn transaction(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), StorageError> + Send)) -> Result<(), StorageError>;
+    /// Runs `f`, which only reads, in a transaction that sees one consistent state. A back end
+    /// may run it beside a write transaction instead of after it (SQLite: a reader
+    /// connection); by default it is a [`Backend::transaction`].
+    fn read(&self, f: &mut (dyn FnMut(&mut dyn HubTx) -> Result<(), StorageError> + Send)) -> Result<(), StorageError> {
+        self.transaction(f)
+    }
     /// A short name for logs (`sqlite`, `postgres`).
     fn name(&self) -> &'static str;
 }
@@ -465,13 +473,35 @@ impl HubDb {
         tokio::task::spawn_blocking(move || db.with(f)).await.map_err(|_| E::from(StorageError::Internal))?
     }
 
+    /// Runs `f`, which only reads, in a read transaction in a blocking task (for request
+    /// handlers): on SQLite it does not wait for a write transaction.
+    pub async fn call_read<T: Send + 'static, E: TxError + 'static>(
+        &self,
+        f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read(f)).await.map_err(|_| E::from(StorageError::Internal))?
+    }
+
+    /// Runs `f`, which only reads, in a read transaction on this thread. Errors come out as in
+    /// [`HubDb::with`].
+    pub fn read<T: Send, E: TxError>(&self, f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send) -> Result<T, E> {
+        self.run(true, f)
+    }
+
     /// Runs `f` in a transaction on this thread (CLI commands, set-up). The caller's error comes
     /// out as it is; a transient storage conflict inside it lets the back end run `f` again.
-    pub fn with<T: Send, E: TxError>(&self, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send) -> Result<T, E> {
+    pub fn with<T: Send, E: TxError>(&self, f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send) -> Result<T, E> {
+        self.run(false, f)
+    }
+
+    /// Runs `f` in a read (`read`) or write transaction, carrying the caller's error out of the
+    /// back end as [`StorageError::Aborted`].
+    fn run<T: Send, E: TxError>(&self, read: bool, mut f: impl FnMut(&mut dyn HubTx, &Cipher) -> Result<T, E> + Send) -> Result<T, E> {
         let cipher = self.cipher.clone();
         let mut out = None;
         let mut failed: Option<E> = None;
-        let result = self.backend.transaction(&mut |tx| match f(tx, &cipher) {
+        let mut body = |tx: &mut dyn HubTx| match f(tx, &cipher) {
             Ok(v) => {
                 out = Some(v);
                 Ok(())
@@ -481,7 +511,8 @@ impl HubDb {
                 failed = Some(e);
                 Err(StorageError::Aborted { transient })
             }
-        });
+        };
+        let result = if read { self.backend.read(&mut body) } else { self.backend.transaction(&mut body) };
         match result {
             Ok(()) => out.ok_or_else(|| E::from(StorageError::Internal)),
             Err(StorageError::Aborted { .. }) => Err(failed.unwrap_or_else(|| E::from(StorageError::Internal))),
