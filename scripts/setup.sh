@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a fresh Debian machine: PostgreSQL (the hub's second back end)
-# and, when missing, a JDK and Maven (the Kotlin test of the native library and the Android
-# app's Robolectric tests; Maven fetches Kotlin, JNA, JUnit and Robolectric itself), and the
-# Debian tools that assemble the Android APK. Rust (cargo) is expected to be there (see
-# README). Needs root (or sudo).
+# Installs what the tests need on a fresh Debian machine: PostgreSQL (the hub's second back end),
+# Chromium and Node.js (the dashboard's browser test) and, when missing, a JDK and Maven (the
+# Kotlin test of the native library and the Android app's Robolectric tests; Maven fetches
+# Kotlin, JNA, JUnit and Robolectric itself), and the Debian tools that assemble the Android
+# APK. Rust (cargo) is expected to be there (see README). Needs root (or sudo).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends postgresql postgresql-contrib ca-certificates
+# The dashboard's browser test: Chromium (driven by playwright-core from npm), Node.js, fonts,
+# and python3 to open the exported workbook.
+$SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core nodejs npm python3
 command -v java >/dev/null || $SUDO apt-get install -y -q --no-install-recommends default-jdk-headless
 command -v mvn >/dev/null || $SUDO apt-get install -y -q --no-install-recommends maven
 # The Android APK without the Android SDK (android/build-apk.sh): aapt v1, zipalign, apksigner

@@ -337,6 +337,12 @@ pub async fn run(keep_serving: bool) -> Result<(), ServiceError> {
     })?;
     println!("7. Hub menyimpan {total} dokumen (permohonan dan pengaduan), terenkripsi di {}", dir.join("hub.db").display());
     if keep_serving {
+        let password = crate::service::random_secret(14);
+        let hash = crate::web::auth::hash_password(&password)?;
+        hub.with(|tx, _| {
+            crate::web::auth::add_staff_with_role(tx, "Admin demo", crate::web::Role::Admin, Some(("admin".into(), hash.clone())), "sistem")
+        })?;
+        println!("   Dasbor staf: {url}/ — masuk dengan nama pengguna \"admin\", kata sandi {password}");
         println!("   Hub tetap berjalan di {url}; token staf: {staff_token}. Tekan Ctrl-C untuk berhenti.");
         let _ = server.await;
     } else {

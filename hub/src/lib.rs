@@ -1,7 +1,8 @@
 //! The Jemput kelurahan hub as a library, in layers (ADR 0008): `storage` (the `HubTx` trait,
 //! SQLite or PostgreSQL) → `service` (sealed documents, officers and devices, enrolment, staff
-//! accounts, audit) → `engine` (the sync engine) → `api` (HTTP), set-up and the demo. The `jemput-hub` binary is a thin CLI over it; the cross-component tests start
-//! it in-process on loopback.
+//! accounts, audit) → `engine` (the sync engine) → `api` (HTTP: the JSON API) and `web` (HTTP:
+//! the staff dashboard, ADR 0011), set-up and the demo. The `jemput-hub` binary is a thin CLI
+//! over it; the cross-component tests start it in-process on loopback.
 
 pub mod api;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod service;
 pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod web;
 
 // `jemput_hub::setup` keeps its path.
 pub use service::setup;

@@ -41,8 +41,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Creates the kelurahan (demo profile) with the default catalog, and the first staff account.
-    Init,
+    /// Creates the kelurahan with the default catalog and the first staff account: the demo
+    /// profile, or a real one from `--profil` (JSON) with an admin who signs in to the dashboard.
+    /// Without either, `serve` offers the first set-up in the browser (`/siapkan`).
+    Init {
+        /// The kelurahan profile and letterhead (JSON; see hub/README.md).
+        #[arg(long)]
+        profil: Option<PathBuf>,
+        /// User name of the first admin (the password comes from JEMPUT_HUB_ADMIN_PASSWORD).
+        #[arg(long, requires = "profil")]
+        admin: Option<String>,
+        /// Full name of the first admin.
+        #[arg(long, default_value = "Admin kelurahan")]
+        admin_nama: String,
+    },
     /// Serves the API: HTTPS with --tls-cert/--tls-key, else plain HTTP for loopback or behind an
     /// HTTPS reverse proxy (see hub/README.md).
     Serve {
@@ -133,10 +145,17 @@ enum DeviceCmd {
 
 #[derive(Subcommand)]
 enum StaffCmd {
-    /// Adds a staff account and prints its token once.
+    /// Adds a staff account and prints its token once; with `--pengguna`, the account also
+    /// signs in to the dashboard (password from JEMPUT_HUB_STAFF_PASSWORD).
     Add {
         /// Name.
         name: String,
+        /// Role: operator, pimpinan (lurah/sekretaris) or admin.
+        #[arg(long, default_value = "admin")]
+        peran: String,
+        /// User name for the dashboard.
+        #[arg(long)]
+        pengguna: Option<String>,
     },
     /// Lists staff accounts.
     List,
@@ -211,6 +230,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener =
                 std::net::TcpListener::bind(cfg.listen).map_err(|e| anyhow::anyhow!("tidak dapat mendengarkan di {}: {e}", cfg.listen))?;
             tracing::info!(listen = %cfg.listen, tls = tls.is_some(), basis_data = db.backend_name(), "hub melayani");
+            let cert_fingerprint = match &cfg.tls {
+                Some(files) => Some(jemput_hub::web::cert_fingerprint(&files.cert)?),
+                None => None,
+            };
+            jemput_hub::web::configure(jemput_hub::web::WebOptions { public_url: cfg.public_url.clone(), cert_fingerprint });
             let state = api::AppState::with_isolation(db, isolation(&cfg)?);
             return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
         }
@@ -219,10 +243,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let cfg = config(&cli, None, None, None)?;
     let db = open(&cfg)?;
     match &cli.command {
-        Command::Init => {
+        Command::Init { profil: None, .. } => {
             let token = setup::init(&db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog())?;
             println!("Kelurahan dibuat di {} (kunci data: {}).", cfg.database, cfg.key_file.display());
             println!("Token staf \"Admin kelurahan\" (simpan, hanya ditampilkan sekali): {token}");
+        }
+        Command::Init { profil: Some(path), admin, admin_nama } => {
+            let admin = admin.as_deref().ok_or(anyhow::anyhow!("--admin NAMA_PENGGUNA wajib bersama --profil"))?;
+            let password = std::env::var("JEMPUT_HUB_ADMIN_PASSWORD")
+                .map_err(|_| anyhow::anyhow!("isi kata sandi admin di variabel JEMPUT_HUB_ADMIN_PASSWORD"))?;
+            let account = jemput_hub::web::setup::install_from_file(&db, path, admin_nama, admin, &password)?;
+            println!("Kelurahan dibuat di {} (kunci data: {}).", cfg.database, cfg.key_file.display());
+            println!("Admin {} ({}) dapat masuk ke dasbor dengan nama pengguna \"{admin}\".", account.name, account.id);
         }
         Command::Officer { action } => match action {
             OfficerCmd::Add { name, rw, rt } => {
@@ -259,8 +291,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         },
         Command::Staff { action } => match action {
-            StaffCmd::Add { name } => {
-                let (s, token) = db.with(|tx, _| service::add_staff(tx, name))?;
+            StaffCmd::Add { name, peran, pengguna } => {
+                let role = jemput_hub::web::Role::from_code(peran).ok_or(anyhow::anyhow!("peran harus operator, pimpinan atau admin"))?;
+                let login = match pengguna {
+                    Some(u) => {
+                        let u = jemput_hub::web::auth::check_username(u).map_err(|m| anyhow::anyhow!(m))?;
+                        let pw = std::env::var("JEMPUT_HUB_STAFF_PASSWORD")
+                            .map_err(|_| anyhow::anyhow!("isi kata sandi di variabel JEMPUT_HUB_STAFF_PASSWORD"))?;
+                        jemput_hub::web::auth::check_password(&pw, &pw).map_err(|m| anyhow::anyhow!(m))?;
+                        Some((u, jemput_hub::web::auth::hash_password(&pw)?))
+                    }
+                    None => None,
+                };
+                let (s, token) =
+                    db.with(|tx, _| jemput_hub::web::auth::add_staff_with_role(tx, name, role, login.clone(), "sistem:cli"))?;
                 println!("Staf {} ({}) ditambahkan. Token (simpan, hanya ditampilkan sekali): {token}", s.name, s.id);
             }
             StaffCmd::List => {

@@ -7,7 +7,9 @@ use jemput_hub::storage::postgres::PgBackend;
 use jemput_hub::storage::schema::{migration, SCHEMA_VERSION};
 use jemput_hub::storage::sql::Dialect;
 use jemput_hub::storage::sqlite::SqliteBackend;
-use jemput_hub::storage::{Backend, DocFilter, ExchangeRow, HubTx, StaffAccount, StorageError};
+use jemput_hub::storage::{
+    AuditFilter, Backend, DocFilter, ExchangeRow, HubTx, OfficeIndexRow, OfficeQuery, StaffAccount, StaffProfile, StorageError, WebSession,
+};
 use jemput_hub::testing::postgres_url;
 
 /// Runs a test body once per back end (PostgreSQL skipped with a notice where no test server
@@ -222,6 +224,77 @@ fn version_3_keeps_version_2_data_and_adds_resumable_exchanges(d) {
     assert_eq!(tx(&*b, |t| t.count_docs(&open)), 1, "its office index columns are kept");
     drop(b);
     assert_eq!(raw.version(), SCHEMA_VERSION);
+}
+}
+
+on_both_backends! {
+fn version_4_keeps_version_3_data_and_adds_the_dashboard_tables(d) {
+    let mut raw = Raw::at_version(d, 3);
+    let token = raw.blob("01");
+    raw.exec(&format!("INSERT INTO staff (id, name, token_hash, created_at) VALUES ('s1', 'Bu Rina', {token}, 0);"));
+    assert!(!raw.tables().iter().any(|x| x == "staff_profiles"));
+    let b = raw.open().unwrap();
+    assert_eq!(tx(&*b, |t| t.staff_accounts())[0].name, "Bu Rina");
+    assert_eq!(tx(&*b, |t| t.staff_profile("s1")), None, "an account from before the dashboard has no profile");
+    // One profile per account, found by its user name; replaced, not doubled.
+    let p = StaffProfile { staff_id: "s1".into(), role: "operator".into(), username: Some("rina".into()), password_hash: None };
+    tx(&*b, |t| t.put_staff_profile(&p));
+    let p2 = StaffProfile { role: "admin".into(), ..p.clone() };
+    tx(&*b, |t| t.put_staff_profile(&p2));
+    assert_eq!(tx(&*b, |t| t.staff_profile_by_username("rina")), Some(p2));
+    // Sessions: stored by hash, touched, ended per account and by idleness.
+    let w = WebSession { id_hash: vec![1, 2], staff_id: "s1".into(), csrf: "c".into(), created_at: 10, last_seen: 10 };
+    tx(&*b, |t| t.insert_web_session(&w));
+    tx(&*b, |t| t.touch_web_session(&[1, 2], 20));
+    assert_eq!(tx(&*b, |t| t.web_session(&[1, 2])).map(|s| s.last_seen), Some(20));
+    tx(&*b, |t| t.delete_web_sessions(None, 15));
+    assert!(tx(&*b, |t| t.web_session(&[1, 2])).is_some(), "used at 20, not idle since before 15");
+    tx(&*b, |t| t.delete_web_sessions(Some("s1"), 0));
+    assert_eq!(tx(&*b, |t| t.web_session(&[1, 2])), None);
+    // Throttling windows.
+    assert_eq!(tx(&*b, |t| t.rate_hit("k", 1000, 100)), 1);
+    assert_eq!(tx(&*b, |t| t.rate_hit("k", 1050, 100)), 2);
+    assert_eq!(tx(&*b, |t| t.rate_count("k", 1099, 100)), 2);
+    assert_eq!(tx(&*b, |t| t.rate_hit("k", 1200, 100)), 1, "a new window starts after the old one");
+    assert_eq!(tx(&*b, |t| t.rate_count("k", 5000, 100)), 0);
+    // The office index: filtered by area, status and a blind tag, newest change first.
+    for (i, (rw, status, tags)) in [(1u16, "baru", vec![7i64, 8]), (1, "baru", vec![8]), (2, "selesai", vec![7])].into_iter().enumerate() {
+        let row = OfficeIndexRow {
+            doc_id: format!("r{i}"),
+            seq: i as i64 + 1,
+            status: status.into(),
+            rw,
+            rt: 3,
+            receipt: format!("KODE{i}"),
+            service: "sktm".into(),
+            created_at: 100,
+            officer_id: "o1".into(),
+            tags,
+            sealed_row: vec![i as u8],
+        };
+        tx(&*b, |t| t.put_office_index(&row));
+    }
+    let q = OfficeQuery {
+        doc: DocFilter { kind: "request".into(), status: Some("baru".into()), rw: Some(1), rt: None },
+        tags: vec![8],
+        ..OfficeQuery::default()
+    };
+    assert_eq!(tx(&*b, |t| t.office_count(&q)), 2);
+    assert_eq!(tx(&*b, |t| t.office_rows(&q, 0, 10)), vec![("r1".to_string(), vec![1]), ("r0".to_string(), vec![0])]);
+    let tagged = OfficeQuery { doc: DocFilter { kind: "request".into(), ..DocFilter::default() }, tags: vec![7, 8], ..OfficeQuery::default() };
+    assert_eq!(tx(&*b, |t| t.office_rows(&tagged, 0, 10)), vec![("r0".to_string(), vec![0])], "every tag must match");
+    // The audit log by actor and action prefix (LIKE wildcards are plain characters).
+    tx(&*b, |t| t.audit(1, "staf:s1", "lihat_permohonan", Some("r0")));
+    tx(&*b, |t| t.audit(2, "staf:s1", "lihat%x", None));
+    tx(&*b, |t| t.audit(3, "sistem", "lihat_permohonan", None));
+    let f = AuditFilter { actor: Some("staf:s1".into()), action_prefix: Some("lihat_".into()), ..AuditFilter::default() };
+    let found = tx(&*b, |t| t.audit_query(&f, 0, 10));
+    assert_eq!(found.iter().map(|e| (e.at, e.action.as_str())).collect::<Vec<_>>(), vec![(1, "lihat_permohonan")]);
+    drop(b);
+    assert_eq!(raw.version(), SCHEMA_VERSION);
+    for name in ["staff_profiles", "web_sessions", "rate_limits", "seen_marks", "office_index", "office_rows", "office_tags"] {
+        assert!(raw.tables().iter().any(|x| x == name), "missing {name}");
+    }
 }
 }
 

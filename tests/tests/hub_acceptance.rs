@@ -144,8 +144,24 @@ on_both_backends! {
         let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
         assert!(actions.contains(&"lihat_permohonan") && actions.contains(&"status:selesai") && actions.contains(&"isian_kantor"));
         // Revoking the device from the API: 401 for the phone, its unsent data kept.
-        let (s, _) = staff(&url, &t, "POST", &format!("devices/{}/revoke", dev["id"].as_str().unwrap()), None).await;
+        let dev_id = dev["id"].as_str().unwrap().to_string();
+        let (s, _) = staff(&url, &t, "POST", &format!("devices/{dev_id}/revoke"), None).await;
         assert_eq!(s, 204);
+        // Who did what: each staff change is in the audit once, with the person who made it.
+        let (_, me) = staff(&url, &t, "GET", "me", None).await;
+        let who = format!("staf:{}", me["id"].as_str().unwrap());
+        let (_, audit) = staff(&url, &t, "GET", "audit?limit=500", None).await;
+        let rows: Vec<(String, String)> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["actor"].as_str().unwrap().to_string(), r["action"].as_str().unwrap().to_string()))
+            .collect();
+        let of = |action: &str| rows.iter().filter(|(_, a)| a == action).cloned().collect::<Vec<_>>();
+        assert_eq!(of(&format!("tambah_petugas:{oid}")), vec![(who.clone(), format!("tambah_petugas:{oid}"))]);
+        assert_eq!(of(&format!("kode_pendaftaran:{oid}")), vec![(who.clone(), format!("kode_pendaftaran:{oid}"))]);
+        assert_eq!(of(&format!("cabut_perangkat:{dev_id}")), vec![(who.clone(), format!("cabut_perangkat:{dev_id}"))]);
+        assert!(of("status:selesai").iter().all(|(a, _)| *a == who) && !of("status:selesai").is_empty());
         phone.store.lock().unwrap().record_request(&draft(3, 1, 1), true).unwrap();
         assert!(client.sync(&phone.store, |_| {}).await.is_err());
         assert_eq!(phone.store.lock().unwrap().sync_health().unwrap().unsent_requests, 1);

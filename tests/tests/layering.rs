@@ -6,7 +6,7 @@
 //!   `request`, …, and `error`, which carries validation issues) → device store (`store/`) → sync (`sync/`: protocol, device engine,
 //!   per-document hub check, client, certificate pinning);
 //! - hub: storage (`storage/`) → services (`service/`, with `setup`; `error.rs`) → sync engine (`engine/`) →
-//!   HTTP (`api/`) → what runs it (`main.rs`, `serve.rs`, `setup.rs`, `demo.rs`, …).
+//!   HTTP (`api/`, and the staff dashboard `web/`) → what runs it (`main.rs`, `serve.rs`, `setup.rs`, `demo.rs`, …).
 //!
 //! `lib.rs` files only declare and re-export modules, so they are not checked.
 
@@ -32,7 +32,8 @@ fn hub_layer(module: &str) -> Option<u8> {
         "storage" => 0,
         "service" | "error" | "setup" => 1,
         "engine" => 2,
-        "api" => 3,
+        // The staff dashboard is at the HTTP level, like the JSON API it shares handlers with.
+        "api" | "web" => 3,
         "config" | "demo" | "serve" | "testing" | "office" => 4,
         _ => return None,
     })

@@ -26,8 +26,9 @@ impl TxError for ApiError {
     }
 }
 
-/// The status and stable code of an error (logging what a person must not see).
-fn status_of(e: &ServiceError) -> (StatusCode, &'static str) {
+/// The status and stable code of an error (logging what a person must not see): the one
+/// mapping, used by the JSON answers here and the dashboard's error pages (`crate::web`).
+pub(crate) fn status_of(e: &ServiceError) -> (StatusCode, &'static str) {
     match e {
         ServiceError::BadRequest(c, _) => (StatusCode::BAD_REQUEST, c),
         ServiceError::Unauthorized(c, _) => (StatusCode::UNAUTHORIZED, c),

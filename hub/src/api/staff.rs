@@ -118,7 +118,7 @@ impl OfficeRecord for Complaint {
 }
 
 /// A stored record as the office sees it, with its document.
-fn read_record<R: OfficeRecord>(
+pub(crate) fn read_record<R: OfficeRecord>(
     tx: &mut dyn HubTx,
     cipher: &Cipher,
     id: &str,
@@ -265,22 +265,33 @@ pub(crate) async fn set_request_status(
     Json(b): Json<StatusBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = Status::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    ServiceError::check_length("Alasan", b.reason.as_deref(), limits::REASON)?;
-    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
-        let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
-        let actor = Actor { role: Role::Staf, id: staff.id.clone() };
-        r.change_status(status, actor, b.reason.clone(), jemput_core::time_util::now_ms()).map_err(|m| {
-            tracing::info!(reason = %m, "perubahan status ditolak");
-            ServiceError::Rejected("status_tidak_diizinkan", m)
-        })?;
-        doc.set_actor(service::hub_actor(tx)?);
-        document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
-        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-        service::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(&id))?;
-        Ok(r)
-    })
-    .await?;
+    let r =
+        as_staff(&s, &headers, move |tx, cipher, staff| change_request_status(tx, cipher, staff, &id, status, b.reason.clone())).await?;
     Ok(Json(r))
+}
+
+/// Changes a request's status as a staff member (the core's transition rules), stores it for
+/// the officer's next sync and audits it once.
+pub(crate) fn change_request_status(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    staff: &StaffAccount,
+    id: &str,
+    status: Status,
+    reason: Option<String>,
+) -> Result<Request, ServiceError> {
+    ServiceError::check_length("Alasan", reason.as_deref(), limits::REASON)?;
+    let (mut doc, mut r) = read_record::<Request>(tx, cipher, id, true)?;
+    let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+    r.change_status(status, actor, reason, jemput_core::time_util::now_ms()).map_err(|m| {
+        tracing::info!(reason = %m, "perubahan status ditolak");
+        ServiceError::Rejected("status_tidak_diizinkan", m)
+    })?;
+    doc.set_actor(service::hub_actor(tx)?);
+    document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
+    service::put_doc_from(tx, cipher, id, &mut doc, &Placement::of_request(&r))?;
+    service::audit(tx, &who(staff), &format!("status:{}", status.code()), Some(id))?;
+    Ok(r)
 }
 
 #[derive(Deserialize, Clone)]
@@ -298,24 +309,37 @@ pub(crate) async fn set_office_fields(
     if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ServiceError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi").into());
     }
-    ServiceError::check_length("Nomor surat", b.letter_number.as_deref(), limits::LETTER_NUMBER)?;
-    ServiceError::check_length("Catatan staf", b.staff_notes.as_deref(), limits::STAFF_NOTES)?;
     let r = as_staff(&s, &headers, move |tx, cipher, staff| {
-        let (mut doc, mut r) = read_record::<Request>(tx, cipher, &id, true)?;
-        if let Some(n) = &b.letter_number {
-            r.office.letter_number = Some(n.trim().to_string());
-        }
-        if let Some(n) = &b.staff_notes {
-            r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
-        }
-        doc.set_actor(service::hub_actor(tx)?);
-        document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
-        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_request(&r))?;
-        service::audit(tx, &who(staff), "isian_kantor", Some(&id))?;
-        Ok(r)
+        set_office_fields_of(tx, cipher, staff, &id, b.letter_number.as_deref(), b.staff_notes.as_deref())
     })
     .await?;
     Ok(Json(r))
+}
+
+/// Sets a request's letter number and/or office note (checked by the caller), stores it and
+/// audits it once.
+pub(crate) fn set_office_fields_of(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    staff: &StaffAccount,
+    id: &str,
+    letter_number: Option<&str>,
+    staff_notes: Option<&str>,
+) -> Result<Request, ServiceError> {
+    ServiceError::check_length("Nomor surat", letter_number, limits::LETTER_NUMBER)?;
+    ServiceError::check_length("Catatan staf", staff_notes, limits::STAFF_NOTES)?;
+    let (mut doc, mut r) = read_record::<Request>(tx, cipher, id, true)?;
+    if let Some(n) = letter_number {
+        r.office.letter_number = Some(n.trim().to_string());
+    }
+    if let Some(n) = staff_notes {
+        r.office.staff_notes = Some(n.trim().to_string()).filter(|n| !n.is_empty());
+    }
+    doc.set_actor(service::hub_actor(tx)?);
+    document::update(&mut doc, &r).map_err(|_| ServiceError::Internal)?;
+    service::put_doc_from(tx, cipher, id, &mut doc, &Placement::of_request(&r))?;
+    service::audit(tx, &who(staff), "isian_kantor", Some(id))?;
+    Ok(r)
 }
 
 /// A complaint as staff see it in a list.
@@ -345,20 +369,31 @@ pub(crate) async fn answer_complaint(
     Json(b): Json<ResponseBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = ComplaintStatus::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    ServiceError::check_length("Jawaban", b.response.as_deref(), limits::RESPONSE)?;
-    let c = as_staff(&s, &headers, move |tx, cipher, staff| {
-        let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, &id, true)?;
-        let actor = Actor { role: Role::Staf, id: staff.id.clone() };
-        c.respond(status, actor, b.response.clone(), jemput_core::time_util::now_ms())
-            .map_err(|m| ServiceError::Rejected("status_tidak_diizinkan", m))?;
-        doc.set_actor(service::hub_actor(tx)?);
-        document::update(&mut doc, &c).map_err(|_| ServiceError::Internal)?;
-        service::put_doc_from(tx, cipher, &id, &mut doc, &Placement::of_complaint(&c))?;
-        service::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(&id))?;
-        Ok(c)
-    })
-    .await?;
+    let c =
+        as_staff(&s, &headers, move |tx, cipher, staff| answer_complaint_of(tx, cipher, staff, &id, status, b.response.clone())).await?;
     Ok(Json(c))
+}
+
+/// Answers a complaint (new status and the office's answer), stores it for the officer's next
+/// sync and audits it once.
+pub(crate) fn answer_complaint_of(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    staff: &StaffAccount,
+    id: &str,
+    status: ComplaintStatus,
+    response: Option<String>,
+) -> Result<Complaint, ServiceError> {
+    ServiceError::check_length("Jawaban", response.as_deref(), limits::RESPONSE)?;
+    let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, id, true)?;
+    let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+    c.respond(status, actor, response, jemput_core::time_util::now_ms())
+        .map_err(|m| ServiceError::Rejected("status_tidak_diizinkan", m))?;
+    doc.set_actor(service::hub_actor(tx)?);
+    document::update(&mut doc, &c).map_err(|_| ServiceError::Internal)?;
+    service::put_doc_from(tx, cipher, id, &mut doc, &Placement::of_complaint(&c))?;
+    service::audit(tx, &who(staff), &format!("jawab_pengaduan:{}", status.code()), Some(id))?;
+    Ok(c)
 }
 
 pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
@@ -373,7 +408,7 @@ pub(crate) struct OfficerBody {
 }
 
 /// The kelurahan profile as stored.
-fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
+pub(crate) fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
     let doc = service::load_doc(tx, cipher, "kelurahan", false)?
         .ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
     document::read(&doc).map_err(|_| ServiceError::Internal)
@@ -393,9 +428,7 @@ pub(crate) async fn add_officer(
         if !exists {
             return Err(ServiceError::BadRequest("wilayah_tidak_ada", "RW/RT ini tidak ada di kelurahan"));
         }
-        let o = service::add_officer(tx, &b.name, Scope { rw: b.rw, rt: b.rt })?;
-        service::audit(tx, &who(staff), &format!("tambah_petugas:{}", o.id), None)?;
-        Ok(o)
+        service::add_officer_as(tx, &b.name, Scope { rw: b.rw, rt: b.rt }, &who(staff))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(o)))
@@ -439,11 +472,7 @@ pub(crate) async fn revoke_officer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    as_staff(&s, &headers, move |tx, _, staff| {
-        service::revoke_officer(tx, &id)?;
-        service::audit(tx, &who(staff), &format!("cabut_petugas:{id}"), None)
-    })
-    .await?;
+    as_staff(&s, &headers, move |tx, _, staff| service::revoke_officer_as(tx, &id, &who(staff))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -456,11 +485,7 @@ pub(crate) async fn revoke_device(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    as_staff(&s, &headers, move |tx, _, staff| {
-        service::revoke_device(tx, &id)?;
-        service::audit(tx, &who(staff), &format!("cabut_perangkat:{id}"), None)
-    })
-    .await?;
+    as_staff(&s, &headers, move |tx, _, staff| service::revoke_device_as(tx, &id, &who(staff))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -493,7 +518,11 @@ pub(crate) async fn audit_log(
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = as_staff(&s, &headers, move |tx, _, _| {
-        Ok(tx.audit_tail(limit)?.into_iter().map(|(at, actor, action, doc_id)| AuditRow { at, actor, action, doc_id }).collect::<Vec<_>>())
+        Ok(tx
+            .audit_tail(limit)?
+            .into_iter()
+            .map(|e| AuditRow { at: e.at, actor: e.actor, action: e.action, doc_id: e.doc_id })
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(Json(rows))

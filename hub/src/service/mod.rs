@@ -14,8 +14,11 @@ pub mod staff;
 pub use audit::audit;
 pub use docs::{full_message, hub_actor, load_doc, load_doc_bytes, put_doc, put_doc_from, DocVersion, FullMessage};
 pub use enrolment::{create_enrol_code, enrol};
-pub use officers::{add_officer, device_by_id, device_by_token, officers, revoke_device, revoke_officer, Device};
-pub use staff::{add_staff, revoke_staff, staff_by_token};
+pub use officers::{
+    add_officer, add_officer_as, device_by_id, device_by_token, officers, revoke_device, revoke_device_as, revoke_officer,
+    revoke_officer_as, Device,
+};
+pub use staff::{add_staff, add_staff_as, revoke_staff, revoke_staff_as, staff_by_token};
 
 pub(crate) fn now() -> i64 {
     jemput_core::time_util::now_ms()

@@ -25,8 +25,13 @@ pub struct Device {
     pub receipt_prefix: String,
 }
 
-/// Adds an officer with a scope.
+/// Adds an officer with a scope (audited as "sistem": the command line, the demo).
 pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Officer, ServiceError> {
+    add_officer_as(tx, name, scope, "sistem")
+}
+
+/// Adds an officer with a scope, audited once as `by`.
+pub fn add_officer_as(tx: &mut dyn HubTx, name: &str, scope: Scope, by: &str) -> Result<Officer, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::BadRequest("nama_tidak_valid", "Nama petugas wajib diisi (paling banyak 100 huruf)"));
@@ -37,7 +42,7 @@ pub fn add_officer(tx: &mut dyn HubTx, name: &str, scope: Scope) -> Result<Offic
     let o =
         Officer { id: format!("petugas-{}", random_secret(6).to_lowercase()), name: name.into(), rw: scope.rw, rt: scope.rt, active: true };
     tx.insert_officer(&o, now())?;
-    audit(tx, "sistem", &format!("tambah_petugas:{}", o.id), None)?;
+    audit(tx, by, &format!("tambah_petugas:{}", o.id), None)?;
     Ok(o)
 }
 
@@ -46,13 +51,18 @@ pub fn officers(tx: &mut dyn HubTx) -> Result<Vec<Officer>, ServiceError> {
     Ok(tx.officers()?)
 }
 
-/// Revokes an officer and all their devices.
+/// Revokes an officer and all their devices (audited as "sistem").
 pub fn revoke_officer(tx: &mut dyn HubTx, officer_id: &str) -> Result<(), ServiceError> {
+    revoke_officer_as(tx, officer_id, "sistem")
+}
+
+/// Revokes an officer and all their devices, audited once as `by`.
+pub fn revoke_officer_as(tx: &mut dyn HubTx, officer_id: &str, by: &str) -> Result<(), ServiceError> {
     if !tx.deactivate_officer(officer_id)? {
         return Err(ServiceError::NotFound("petugas tidak ditemukan"));
     }
     tx.revoke_devices_of(officer_id, now())?;
-    audit(tx, "sistem", &format!("cabut_petugas:{officer_id}"), None)
+    audit(tx, by, &format!("cabut_petugas:{officer_id}"), None)
 }
 
 /// The device a token belongs to.
@@ -81,10 +91,15 @@ pub fn device_by_id(tx: &mut dyn HubTx, id: &str) -> Result<Option<Device>, Serv
     with_actors(tx, row)
 }
 
-/// Revokes one device.
+/// Revokes one device (audited as "sistem").
 pub fn revoke_device(tx: &mut dyn HubTx, device_id: &str) -> Result<(), ServiceError> {
+    revoke_device_as(tx, device_id, "sistem")
+}
+
+/// Revokes one device, audited once as `by`.
+pub fn revoke_device_as(tx: &mut dyn HubTx, device_id: &str, by: &str) -> Result<(), ServiceError> {
     if !tx.revoke_device(device_id, now())? {
         return Err(ServiceError::NotFound("perangkat tidak ditemukan atau sudah dicabut"));
     }
-    audit(tx, "sistem", &format!("cabut_perangkat:{device_id}"), None)
+    audit(tx, by, &format!("cabut_perangkat:{device_id}"), None)
 }

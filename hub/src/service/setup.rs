@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use jemput_core::crypto::MasterKey;
+use jemput_core::crypto::{Cipher, MasterKey};
 use jemput_core::document::{self, DocKind};
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::error::ServiceError;
 use crate::service;
-use crate::storage::HubDb;
+use crate::storage::{HubDb, HubTx};
 
 /// Reads the 32-byte data key from `path`, creating it (mode 0600) if it does not exist.
 pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
@@ -85,16 +85,21 @@ pub fn pin_of_cert_file(path: &std::path::Path) -> Option<String> {
 /// Replaces the service catalog with `catalog` (a staff edit): the change is merged into the
 /// catalog document every device holds, so phones receive only what changed.
 pub fn update_catalog(db: &HubDb, catalog: &Catalog) -> Result<(), ServiceError> {
-    db.with(|tx, cipher| {
-        let mut doc =
-            service::load_doc(tx, cipher, "catalog", true)?.ok_or(ServiceError::Config("katalog belum dibuat; jalankan init".into()))?;
-        doc.set_actor(service::hub_actor(tx)?);
-        if document::update(&mut doc, catalog).map_err(|_| ServiceError::Internal)? {
-            service::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
-            service::audit(tx, "staf", "ubah_katalog", Some("catalog"))?;
-        }
-        Ok(())
-    })
+    db.with(|tx, cipher| update_catalog_in(tx, cipher, catalog, "sistem")).map(|_| ())
+}
+
+/// [`update_catalog`] inside a transaction, audited once as `by` (e.g. `staf:ID`). Returns
+/// whether the catalog changed.
+pub fn update_catalog_in(tx: &mut dyn HubTx, cipher: &Cipher, catalog: &Catalog, by: &str) -> Result<bool, ServiceError> {
+    let mut doc =
+        service::load_doc(tx, cipher, "catalog", true)?.ok_or(ServiceError::Config("katalog belum dibuat; jalankan init".into()))?;
+    doc.set_actor(service::hub_actor(tx)?);
+    if document::update(&mut doc, catalog).map_err(|_| ServiceError::Internal)? {
+        service::put_doc_from(tx, cipher, "catalog", &mut doc, &Placement::everyone(DocKind::Catalog))?;
+        service::audit(tx, by, "ubah_katalog", Some("catalog"))?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Checks at start-up that the hub was set up (`init`): its kelurahan profile and catalog exist

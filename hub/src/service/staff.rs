@@ -6,8 +6,13 @@ use super::{now, random_secret, secret_hash};
 use crate::error::ServiceError;
 use crate::storage::{HubTx, StaffAccount};
 
-/// Creates a staff account; returns it and its token (shown once).
+/// Creates a staff account; returns it and its token (shown once). Audited as "sistem".
 pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String), ServiceError> {
+    add_staff_as(tx, name, "sistem")
+}
+
+/// Creates a staff account, audited once as `by`; returns it and its token (shown once).
+pub fn add_staff_as(tx: &mut dyn HubTx, name: &str, by: &str) -> Result<(StaffAccount, String), ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::BadRequest("nama_tidak_valid", "Nama staf wajib diisi (paling banyak 100 huruf)"));
@@ -15,7 +20,7 @@ pub fn add_staff(tx: &mut dyn HubTx, name: &str) -> Result<(StaffAccount, String
     let s = StaffAccount { id: format!("staf-{}", random_secret(6).to_lowercase()), name: name.into(), active: true };
     let token = random_secret(32);
     tx.insert_staff(&s, &secret_hash(&token), now())?;
-    audit(tx, "sistem", &format!("tambah_staf:{}", s.id), None)?;
+    audit(tx, by, &format!("tambah_staf:{}", s.id), None)?;
     Ok((s, token))
 }
 
@@ -28,10 +33,16 @@ pub fn staff_by_token(tx: &mut dyn HubTx, token: &str) -> Result<StaffAccount, S
     }
 }
 
-/// Deactivates a staff account.
+/// Deactivates a staff account (audited as "sistem").
 pub fn revoke_staff(tx: &mut dyn HubTx, staff_id: &str) -> Result<(), ServiceError> {
+    revoke_staff_as(tx, staff_id, "sistem")
+}
+
+/// Deactivates a staff account and ends its dashboard sessions, audited once as `by`.
+pub fn revoke_staff_as(tx: &mut dyn HubTx, staff_id: &str, by: &str) -> Result<(), ServiceError> {
     if !tx.deactivate_staff(staff_id)? {
         return Err(ServiceError::NotFound("staf tidak ditemukan"));
     }
-    audit(tx, "sistem", &format!("cabut_staf:{staff_id}"), None)
+    tx.delete_web_sessions(Some(staff_id), 0)?;
+    audit(tx, by, &format!("cabut_staf:{staff_id}"), None)
 }

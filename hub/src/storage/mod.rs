@@ -9,6 +9,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sql;
 pub mod sqlite;
+pub mod web_sql;
 
 use std::sync::Arc;
 
@@ -158,9 +159,6 @@ pub struct DocFilter {
     pub rt: Option<u16>,
 }
 
-/// One audit log entry: (at, actor, action, doc id).
-pub type AuditEntry = (i64, String, String, Option<String>);
-
 /// One transaction's worth of storage primitives. Implemented by each back end; the logic above
 /// it is shared, so both back ends behave the same (one acceptance suite runs against both).
 pub trait HubTx {
@@ -258,6 +256,155 @@ pub trait HubTx {
     fn staff_accounts(&mut self) -> Result<Vec<StaffAccount>, StorageError>;
     /// Marks a staff account inactive; false when unknown.
     fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError>;
+
+    // ---- Staff dashboard (web): sign-in, sessions, throttling, inbox marks, office index,
+    // ---- audit queries. Implemented in the marked block at the end of each back end.
+
+    /// A staff account's role and sign-in (none for an account made before the dashboard).
+    fn staff_profile(&mut self, staff_id: &str) -> Result<Option<StaffProfile>, StorageError>;
+    /// The profile with this user name (compared as stored: lower case).
+    fn staff_profile_by_username(&mut self, username: &str) -> Result<Option<StaffProfile>, StorageError>;
+    /// Inserts or replaces a staff account's profile.
+    fn put_staff_profile(&mut self, profile: &StaffProfile) -> Result<(), StorageError>;
+    /// Inserts a dashboard session.
+    fn insert_web_session(&mut self, session: &WebSession) -> Result<(), StorageError>;
+    /// The session with this id hash.
+    fn web_session(&mut self, id_hash: &[u8]) -> Result<Option<WebSession>, StorageError>;
+    /// Records a session's last use.
+    fn touch_web_session(&mut self, id_hash: &[u8], at: i64) -> Result<(), StorageError>;
+    /// Ends one session.
+    fn delete_web_session(&mut self, id_hash: &[u8]) -> Result<(), StorageError>;
+    /// Ends every session of a staff account, and every session idle since before `idle_before`.
+    fn delete_web_sessions(&mut self, staff_id: Option<&str>, idle_before: i64) -> Result<(), StorageError>;
+    /// Counts one hit on `key` in a window of `window_ms` that starts at its first hit; returns
+    /// the hits in the current window, this one included.
+    fn rate_hit(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError>;
+    /// Hits on `key` in its current window (0 when the window has passed).
+    fn rate_count(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError>;
+    /// Forgets the hits on `key`.
+    fn rate_clear(&mut self, key: &str) -> Result<(), StorageError>;
+    /// The change-log sequence a staff member last looked at in the inbox.
+    fn seen_mark(&mut self, staff_id: &str) -> Result<Option<i64>, StorageError>;
+    /// Sets it.
+    fn set_seen_mark(&mut self, staff_id: &str, seq: i64) -> Result<(), StorageError>;
+    /// Documents of `kind` stored with `seq > after`, oldest first: (seq, id).
+    fn docs_after(&mut self, kind: &str, after: i64, limit: u32) -> Result<Vec<(i64, String)>, StorageError>;
+    /// Inserts or replaces a document's office index row and its search tags.
+    fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError>;
+    /// Indexed documents matching `q`, newest change first: (id, sealed list row).
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StorageError>;
+    /// How many indexed documents match `q`.
+    fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, StorageError>;
+    /// Documents of `kind` per status code.
+    fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError>;
+    /// Audit entries matching `q`, newest first.
+    fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+}
+
+/// A staff account's dashboard profile: role and sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffProfile {
+    /// Staff id.
+    pub staff_id: String,
+    /// Role code (`operator`, `pimpinan`, `admin`).
+    pub role: String,
+    /// User name for signing in (lower case), if the account signs in to the dashboard.
+    pub username: Option<String>,
+    /// Argon2id hash of the password (PHC string).
+    pub password_hash: Option<String>,
+}
+
+/// A dashboard session (only the hash of its cookie is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    /// Hash of the session cookie.
+    pub id_hash: Vec<u8>,
+    /// Staff id.
+    pub staff_id: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// Created (ms since epoch).
+    pub created_at: i64,
+    /// Last use (ms since epoch).
+    pub last_seen: i64,
+}
+
+/// Office index columns of a request (no personal data in clear: names and NIKs only as blind
+/// tags and inside the sealed row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeIndexRow {
+    /// Document id.
+    pub doc_id: String,
+    /// Its change-log sequence (lists are newest change first).
+    pub seq: i64,
+    /// Status code as the office sees it.
+    pub status: String,
+    /// RW.
+    pub rw: u16,
+    /// RT.
+    pub rt: u16,
+    /// Receipt code.
+    pub receipt: String,
+    /// Service code.
+    pub service: String,
+    /// Recorded (ms since epoch).
+    pub created_at: i64,
+    /// Officer who recorded it.
+    pub officer_id: String,
+    /// Blind tags of the NIK and of the name's words.
+    pub tags: Vec<i64>,
+    /// What a list row shows, sealed under the hub's data key (names and NIKs are personal
+    /// data), so a list page opens small rows instead of whole documents.
+    pub sealed_row: Vec<u8>,
+}
+
+/// A query over indexed requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfficeQuery {
+    /// Area and status, as in office lists.
+    pub doc: DocFilter,
+    /// Service code.
+    pub service: Option<String>,
+    /// Recorded at or after (ms since epoch).
+    pub from: Option<i64>,
+    /// Recorded before (ms since epoch).
+    pub until: Option<i64>,
+    /// Receipt code.
+    pub receipt: Option<String>,
+    /// Every one of these tags.
+    pub tags: Vec<i64>,
+    /// Stored after this change-log sequence.
+    pub after_seq: Option<i64>,
+    /// Recorded by this officer.
+    pub officer_id: Option<String>,
+}
+
+/// A filter of the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Exactly this actor.
+    pub actor: Option<String>,
+    /// Actions starting with this.
+    pub action_prefix: Option<String>,
+    /// This document.
+    pub doc_id: Option<String>,
+    /// At or after (ms since epoch).
+    pub from: Option<i64>,
+    /// Before (ms since epoch).
+    pub until: Option<i64>,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// When (ms since epoch).
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which document.
+    pub doc_id: Option<String>,
 }
 
 /// A storage back end: runs a closure in one transaction, committing when it returns `Ok`.

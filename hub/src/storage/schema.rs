@@ -53,6 +53,30 @@ CREATE TABLE exchanges (
 ALTER TABLE docs ADD COLUMN full_message {blob};
 ALTER TABLE docs ADD COLUMN heads {blob};
 ",
+    // 4: the staff dashboard (ADR 0011): roles and sign-in, sessions, throttling, inbox marks,
+    // the office index of requests (every column a list filters and sorts on; names and NIKs
+    // only as blind tags and inside the sealed row).
+    "
+CREATE TABLE staff_profiles (
+    staff_id TEXT PRIMARY KEY REFERENCES staff(id), role TEXT NOT NULL, username TEXT UNIQUE, password_hash TEXT){without_rowid};
+CREATE TABLE web_sessions (
+    id_hash {blob} PRIMARY KEY, staff_id TEXT NOT NULL REFERENCES staff(id), csrf TEXT NOT NULL, created_at {i64} NOT NULL,
+    last_seen {i64} NOT NULL){without_rowid};
+CREATE TABLE rate_limits (key TEXT PRIMARY KEY, first_at {i64} NOT NULL, hits INTEGER NOT NULL){without_rowid};
+CREATE TABLE seen_marks (staff_id TEXT PRIMARY KEY, seq {i64} NOT NULL){without_rowid};
+CREATE TABLE office_index (
+    doc_id TEXT PRIMARY KEY, seq {i64} NOT NULL, status TEXT NOT NULL, rw INTEGER NOT NULL, rt INTEGER NOT NULL, receipt TEXT NOT NULL,
+    service TEXT NOT NULL, created_at {i64} NOT NULL, officer_id TEXT NOT NULL){without_rowid};
+CREATE INDEX office_index_by_seq ON office_index(seq);
+CREATE INDEX office_index_by_area ON office_index(rw, rt, status);
+CREATE INDEX office_index_by_status ON office_index(status);
+CREATE INDEX office_index_by_receipt ON office_index(receipt);
+CREATE INDEX office_index_by_service ON office_index(service, created_at);
+CREATE TABLE office_rows (doc_id TEXT PRIMARY KEY, sealed_row {blob} NOT NULL){without_rowid};
+CREATE TABLE office_tags (tag {i64} NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (tag, doc_id)){without_rowid};
+CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
+CREATE INDEX audit_by_actor ON audit(actor, id);
+",
 ];
 
 /// The schema version this build writes (the same on both back ends).

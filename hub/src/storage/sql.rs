@@ -6,9 +6,10 @@
 //! ([`Conn::lock_change_log`]). Each back end only supplies a [`Conn`]: how to run one
 //! statement with [`Arg`]s and hand back [`Value`]s.
 
+use super::web_sql::{self, WebArg};
 use super::{
-    AuditEntry, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, Officer, SealedFull, StaffAccount,
-    StorageError,
+    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
+    OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 
 /// The SQL dialect a connection speaks.
@@ -423,7 +424,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn audit_tail(&mut self, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
         let rows = self.conn.query(AUDIT_TAIL, &[limit.into()])?;
-        rows.into_iter().map(|mut r| Ok((r.int(0)?, r.text(1)?, r.text(2)?, r.opt_text(3)?))).collect()
+        rows.into_iter().map(audit_row).collect()
     }
 
     fn insert_officer(&mut self, o: &Officer, created_at: i64) -> Result<(), StorageError> {
@@ -545,4 +546,182 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn deactivate_staff(&mut self, id: &str) -> Result<bool, StorageError> {
         Ok(self.conn.execute(DEACTIVATE_STAFF, &[id.into()])? > 0)
     }
+
+    // ---- Staff dashboard (web, ADR 0011) ----
+
+    fn staff_profile(&mut self, staff_id: &str) -> Result<Option<StaffProfile>, StorageError> {
+        self.opt_row(STAFF_PROFILE, &[staff_id.into()])?.map(profile_row).transpose()
+    }
+
+    fn staff_profile_by_username(&mut self, username: &str) -> Result<Option<StaffProfile>, StorageError> {
+        self.opt_row(STAFF_PROFILE_BY_USERNAME, &[username.into()])?.map(profile_row).transpose()
+    }
+
+    fn put_staff_profile(&mut self, p: &StaffProfile) -> Result<(), StorageError> {
+        self.conn.execute(
+            PUT_STAFF_PROFILE,
+            &[(&p.staff_id).into(), (&p.role).into(), p.username.as_ref().into(), p.password_hash.as_ref().into()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_web_session(&mut self, w: &WebSession) -> Result<(), StorageError> {
+        self.conn.execute(
+            INSERT_WEB_SESSION,
+            &[(&w.id_hash).into(), (&w.staff_id).into(), (&w.csrf).into(), w.created_at.into(), w.last_seen.into()],
+        )?;
+        Ok(())
+    }
+
+    fn web_session(&mut self, id_hash: &[u8]) -> Result<Option<WebSession>, StorageError> {
+        self.opt_row(WEB_SESSION, &[id_hash.into()])?
+            .map(|mut r| {
+                Ok(WebSession { id_hash: r.bytes(0)?, staff_id: r.text(1)?, csrf: r.text(2)?, created_at: r.int(3)?, last_seen: r.int(4)? })
+            })
+            .transpose()
+    }
+
+    fn touch_web_session(&mut self, id_hash: &[u8], at: i64) -> Result<(), StorageError> {
+        self.conn.execute(TOUCH_WEB_SESSION, &[id_hash.into(), at.into()])?;
+        Ok(())
+    }
+
+    fn delete_web_session(&mut self, id_hash: &[u8]) -> Result<(), StorageError> {
+        self.conn.execute(DELETE_WEB_SESSION, &[id_hash.into()])?;
+        Ok(())
+    }
+
+    fn delete_web_sessions(&mut self, staff_id: Option<&str>, idle_before: i64) -> Result<(), StorageError> {
+        self.conn.execute(DELETE_WEB_SESSIONS, &[staff_id.into(), idle_before.into()])?;
+        Ok(())
+    }
+
+    fn rate_hit(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        self.conn.execute(RATE_HIT, &[key.into(), now.into(), (now - window_ms).into()])?;
+        let hits = self.one_row(RATE_HITS, &[key.into()])?.int(0)?;
+        Ok(u32::try_from(hits).unwrap_or(u32::MAX))
+    }
+
+    fn rate_count(&mut self, key: &str, now: i64, window_ms: i64) -> Result<u32, StorageError> {
+        let hits = match self.opt_row(RATE_COUNT, &[key.into(), (now - window_ms).into()])? {
+            Some(mut r) => r.int(0)?,
+            None => 0,
+        };
+        Ok(u32::try_from(hits).unwrap_or(u32::MAX))
+    }
+
+    fn rate_clear(&mut self, key: &str) -> Result<(), StorageError> {
+        self.conn.execute(RATE_CLEAR, &[key.into()])?;
+        Ok(())
+    }
+
+    fn seen_mark(&mut self, staff_id: &str) -> Result<Option<i64>, StorageError> {
+        self.opt_row(SEEN_MARK, &[staff_id.into()])?.map(|mut r| r.int(0)).transpose()
+    }
+
+    fn set_seen_mark(&mut self, staff_id: &str, seq: i64) -> Result<(), StorageError> {
+        self.conn.execute(SET_SEEN_MARK, &[staff_id.into(), seq.into()])?;
+        Ok(())
+    }
+
+    fn docs_after(&mut self, kind: &str, after: i64, limit: u32) -> Result<Vec<(i64, String)>, StorageError> {
+        let rows = self.conn.query(DOCS_AFTER, &[kind.into(), after.into(), limit.into()])?;
+        rows.into_iter().map(|mut r| Ok((r.int(0)?, r.text(1)?))).collect()
+    }
+
+    fn put_office_index(&mut self, row: &OfficeIndexRow) -> Result<(), StorageError> {
+        self.conn.execute(
+            PUT_OFFICE_INDEX,
+            &[
+                (&row.doc_id).into(),
+                row.seq.into(),
+                (&row.status).into(),
+                row.rw.into(),
+                row.rt.into(),
+                (&row.receipt).into(),
+                (&row.service).into(),
+                row.created_at.into(),
+                (&row.officer_id).into(),
+            ],
+        )?;
+        self.conn.execute(PUT_OFFICE_ROW, &[(&row.doc_id).into(), (&row.sealed_row).into()])?;
+        self.conn.execute(DELETE_OFFICE_TAGS, &[(&row.doc_id).into()])?;
+        for t in &row.tags {
+            self.conn.execute(INSERT_OFFICE_TAG, &[(*t).into(), (&row.doc_id).into()])?;
+        }
+        Ok(())
+    }
+
+    fn office_rows(&mut self, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let mut w = web_sql::office_where(q);
+        let l = w.arg(WebArg::Int(limit.into()));
+        let o = w.arg(WebArg::Int(offset.into()));
+        let sql = format!(
+            "SELECT i.doc_id, r.sealed_row{} JOIN office_rows r ON r.doc_id = i.doc_id{} ORDER BY i.seq DESC LIMIT {l} OFFSET {o}",
+            web_sql::OFFICE_FROM,
+            w.sql()
+        );
+        let rows = self.conn.query(&sql, &w.args())?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, r.bytes(1)?))).collect()
+    }
+
+    fn office_count(&mut self, q: &OfficeQuery) -> Result<u64, StorageError> {
+        let w = web_sql::office_where(q);
+        let sql = format!("SELECT count(*){}{}", web_sql::OFFICE_FROM, w.sql());
+        Ok(u64::try_from(self.one_row(&sql, &w.args())?.int(0)?).unwrap_or(0))
+    }
+
+    fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError> {
+        let rows = self.conn.query(STATUS_COUNTS, &[kind.into()])?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, u64::try_from(r.int(1)?).unwrap_or(0)))).collect()
+    }
+
+    fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
+        let mut w = web_sql::audit_where(q);
+        let l = w.arg(WebArg::Int(limit.into()));
+        let o = w.arg(WebArg::Int(offset.into()));
+        let sql = format!("SELECT at, actor, action, doc_id FROM audit{} ORDER BY id DESC LIMIT {l} OFFSET {o}", w.sql());
+        let rows = self.conn.query(&sql, &w.args())?;
+        rows.into_iter().map(audit_row).collect()
+    }
 }
+
+fn audit_row(mut r: Row) -> Result<AuditEntry, StorageError> {
+    Ok(AuditEntry { at: r.int(0)?, actor: r.text(1)?, action: r.text(2)?, doc_id: r.opt_text(3)? })
+}
+
+fn profile_row(mut r: Row) -> Result<StaffProfile, StorageError> {
+    Ok(StaffProfile { staff_id: r.text(0)?, role: r.text(1)?, username: r.opt_text(2)?, password_hash: r.opt_text(3)? })
+}
+
+// The staff dashboard's fixed queries (the ones built from a filter are in `web_sql`).
+const STAFF_PROFILE: &str = "SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE staff_id = $1";
+const STAFF_PROFILE_BY_USERNAME: &str = "SELECT staff_id, role, username, password_hash FROM staff_profiles WHERE username = $1";
+const PUT_STAFF_PROFILE: &str = "INSERT INTO staff_profiles (staff_id, role, username, password_hash) VALUES ($1, $2, $3, $4)
+ ON CONFLICT (staff_id) DO UPDATE SET role = excluded.role, username = excluded.username, password_hash = excluded.password_hash";
+const INSERT_WEB_SESSION: &str = "INSERT INTO web_sessions (id_hash, staff_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)";
+const WEB_SESSION: &str = "SELECT id_hash, staff_id, csrf, created_at, last_seen FROM web_sessions WHERE id_hash = $1";
+const TOUCH_WEB_SESSION: &str = "UPDATE web_sessions SET last_seen = $2 WHERE id_hash = $1";
+const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE id_hash = $1";
+const DELETE_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE staff_id = $1 OR last_seen < $2";
+/// One hit on a key: a window older than `$3` (now − window) starts again at `$2` (now).
+const RATE_HIT: &str = "INSERT INTO rate_limits (key, first_at, hits) VALUES ($1, $2, 1)
+ ON CONFLICT (key) DO UPDATE SET
+ hits = CASE WHEN rate_limits.first_at < $3 THEN 1 ELSE rate_limits.hits + 1 END,
+ first_at = CASE WHEN rate_limits.first_at < $3 THEN excluded.first_at ELSE rate_limits.first_at END";
+const RATE_HITS: &str = "SELECT CAST(hits AS BIGINT) FROM rate_limits WHERE key = $1";
+const RATE_COUNT: &str = "SELECT CAST(hits AS BIGINT) FROM rate_limits WHERE key = $1 AND first_at >= $2";
+const RATE_CLEAR: &str = "DELETE FROM rate_limits WHERE key = $1";
+const SEEN_MARK: &str = "SELECT seq FROM seen_marks WHERE staff_id = $1";
+const SET_SEEN_MARK: &str =
+    "INSERT INTO seen_marks (staff_id, seq) VALUES ($1, $2) ON CONFLICT (staff_id) DO UPDATE SET seq = excluded.seq";
+const DOCS_AFTER: &str = "SELECT seq, doc_id FROM docs WHERE kind = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+const PUT_OFFICE_INDEX: &str =
+    "INSERT INTO office_index (doc_id, seq, status, rw, rt, receipt, service, created_at, officer_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ ON CONFLICT (doc_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, rw = excluded.rw, rt = excluded.rt,
+ receipt = excluded.receipt, service = excluded.service, created_at = excluded.created_at, officer_id = excluded.officer_id";
+const PUT_OFFICE_ROW: &str =
+    "INSERT INTO office_rows (doc_id, sealed_row) VALUES ($1, $2) ON CONFLICT (doc_id) DO UPDATE SET sealed_row = excluded.sealed_row";
+const DELETE_OFFICE_TAGS: &str = "DELETE FROM office_tags WHERE doc_id = $1";
+const INSERT_OFFICE_TAG: &str = "INSERT INTO office_tags (tag, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+const STATUS_COUNTS: &str = "SELECT coalesce(status, ''), count(*) FROM docs WHERE kind = $1 GROUP BY status";

@@ -6,6 +6,7 @@
 //!
 //! `cargo run --release -p jemput-tests --bin jemput-bench` (or `bash scripts/bench.sh`, which
 //! also starts PostgreSQL for scenario 9 and measures the native library for scenario 7).
+//! Scenario 17 renders the staff dashboard's request list on a hub holding 10,000 requests.
 //! `--only 1,3,11` runs some scenarios; `--quick` uses smaller sizes for a smoke run.
 
 use std::io::Write;
@@ -748,6 +749,122 @@ async fn idle(b: &mut Bench) {
     );
 }
 
+/// Scenario 17: the staff dashboard's request list (a page of 50, over HTTP in-process: session,
+/// role, office index, 50 documents opened, HTML rendered) on a hub with 10,000 requests.
+async fn dashboard_page(b: &mut Bench) {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use jemput_core::request::{Actor, OfficeFields, Request, Role, StatusChange};
+    use jemput_core::sync::hub_side::Placement;
+    use tower::ServiceExt;
+    let n: u64 = if b.quick { 1_000 } else { 10_000 };
+    progress(format!("Skenario 12: halaman daftar dasbor (50 baris) dengan {n} permohonan di hub …"));
+    let hub = TestHub::start().await;
+    let catalog = Catalog::default_catalog();
+    let kel = Kelurahan::demo();
+    let mut rng = Rng(17);
+    let t0 = jemput_core::time_util::now_ms() - 90 * 86_400_000;
+    let mut all = Vec::new();
+    for i in 0..n {
+        let d = gen::draft(i, &mut rng, &catalog, &kel, None);
+        let at = t0 + (i as i64) * 700_000;
+        let officer = format!("petugas-{}", d.applicant.address.rw);
+        all.push(Request {
+            id: uuid_like(i),
+            receipt: jemput_core::ReceiptCode::new(
+                &jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32),
+                (i % 50_000) as u32 + 1,
+            )
+            .unwrap()
+            .as_str()
+            .to_string(),
+            service_code: d.service_code,
+            catalog_version: catalog.version,
+            checklist: d.documents_seen.into_iter().map(|c| (c, true)).collect(),
+            applicant: d.applicant,
+            fields: d.fields,
+            notes: d.notes,
+            officer_id: officer.clone(),
+            device_id: format!("hp-{officer}"),
+            created_at: at,
+            history: vec![StatusChange { status: Status::Dicatat, at, by: Actor { role: Role::Petugas, id: officer }, reason: None }],
+            office: OfficeFields::default(),
+        });
+    }
+    for chunk in all.chunks(1_000) {
+        let chunk = chunk.to_vec();
+        hub.db
+            .with::<_, jemput_hub::error::ServiceError>(move |tx, cipher| {
+                let actor = jemput_core::document::random_actor();
+                for r in &chunk {
+                    let mut doc = jemput_core::document::create(r, &actor).map_err(|_| jemput_hub::error::ServiceError::Internal)?;
+                    jemput_hub::service::put_doc_from(tx, cipher, &r.id, &mut doc, &Placement::of_request(r))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+    let (account, _) = hub
+        .db
+        .with(|tx, _| jemput_hub::web::auth::add_staff_with_role(tx, "Operator Bench", jemput_hub::web::Role::Operator, None, "sistem"))
+        .unwrap();
+    let (cookie, _) = hub.db.with(|tx, _| jemput_hub::web::auth::open_session(tx, &account.id)).unwrap();
+    let router = jemput_hub::api::app(jemput_hub::api::AppState::new(hub.db.clone()));
+    let page = |path: &'static str| {
+        let router = router.clone();
+        let cookie = cookie.clone();
+        async move {
+            let t = Instant::now();
+            let req = axum::http::Request::get(path).header("cookie", cookie).body(Body::empty()).unwrap();
+            let resp = router.oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            (t.elapsed(), body.len())
+        }
+    };
+    let (first, _) = page("/permohonan").await;
+    let mut rows = Vec::new();
+    for (path, what) in [
+        ("/permohonan", "newest page of 50"),
+        ("/permohonan?rw=2&status=terkirim", "filtered by RW and status"),
+        ("/permohonan?layanan=domisili&hal=20", "filtered by service, page 20"),
+        ("/permohonan?cari=siti", "search by a name word (blind index)"),
+        ("/papan-pengumuman", "for comparison: a page with no request data (session check and its write only)"),
+    ] {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..30 {
+            let (t, s) = page(path).await;
+            times.push(t);
+            size = s;
+        }
+        times.sort();
+        rows.push((what, times[times.len() / 2], times[times.len() * 95 / 100], size));
+    }
+    b.row(
+        "17",
+        format!("dashboard: first list page after {n} requests arrived (indexes them)"),
+        format!("{:.0} ms", first.as_secs_f64() * 1e3),
+        "",
+        None,
+    );
+    for (what, p50, p95, size) in rows {
+        let comparison = what.starts_with("for comparison");
+        b.row(
+            "17",
+            format!("dashboard list with {n} requests: {what} ({} KB HTML)", size / 1024),
+            format!("p50 {:.1} ms, p95 {:.1} ms", p50.as_secs_f64() * 1e3, p95.as_secs_f64() * 1e3),
+            if comparison { "" } else { "≤ 50 ms" },
+            (!comparison).then_some(p95 <= Duration::from_millis(50)),
+        );
+    }
+}
+
+/// A UUID-shaped id for generated request `i`.
+fn uuid_like(i: u64) -> String {
+    format!("0190a1b2-0000-7000-8000-{i:012x}")
+}
+
 fn machine() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
@@ -806,6 +923,9 @@ async fn main() {
     }
     if want(16) {
         through_the_bindings(&mut b);
+    }
+    if want(17) {
+        dashboard_page(&mut b).await;
     }
     println!();
     println!("Jemput benchmarks — {} — {}", jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()), machine());

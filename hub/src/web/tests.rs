@@ -1,0 +1,743 @@
+//! Handler tests of the dashboard, in-process (`oneshot`), on both back ends: every route with
+//! every role (allowed and refused), sign-in, sessions, CSRF, throttling, the request flow
+//! (filters, search, status, letter number, exports, print), complaints, officers and the
+//! enrolment QR, staff accounts, profile and catalog, the audit (who did what, once), the
+//! public receipt check, the first set-up, and the roles on the JSON staff API.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request as HttpRequest, StatusCode};
+use http_body_util::BodyExt;
+use jemput_core::complaint::{Complaint, ComplaintCategory, ComplaintUpdate, Place, Reporter};
+use jemput_core::receipt::{DevicePrefix, ReceiptCode};
+use jemput_core::request::{Actor, Address, Applicant, OfficeFields, Role as ActorRole, Sex, StatusChange};
+use jemput_core::sync::hub_side::Placement;
+use jemput_core::{document, Catalog, ComplaintStatus, Kelurahan, Request, Status};
+use tower::ServiceExt;
+
+use super::auth::{self, Role};
+use super::setup::{install, FirstAdmin};
+use crate::api::{app, AppState};
+use crate::error::ServiceError;
+use crate::on_both_backends;
+use crate::service;
+use crate::storage::HubDb;
+use crate::storage::{AuditEntry, AuditFilter, WebSession};
+use crate::testing::{BackendKind, TestDb};
+use crate::web::settings::OfficeSettings;
+
+const PASSWORD: &str = "kata-sandi-uji-123";
+
+fn password_hash() -> String {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| auth::hash_password(PASSWORD).unwrap()).clone()
+}
+
+/// A signed-in person: session cookie, CSRF token, staff id.
+#[derive(Clone)]
+struct Who {
+    cookie: String,
+    csrf: String,
+    id: String,
+}
+
+struct T {
+    _store: TestDb,
+    db: HubDb,
+    admin: Who,
+    pimpinan: Who,
+    operator: Who,
+    /// API token of the operator.
+    operator_token: String,
+}
+
+fn session(db: &HubDb, staff_id: &str) -> Who {
+    let sid = service::random_secret(40);
+    let csrf = service::random_secret(32);
+    let (s, c) = (sid.clone(), csrf.clone());
+    let id = staff_id.to_string();
+    db.with(move |tx, _| {
+        let now = jemput_core::time_util::now_ms();
+        tx.insert_web_session(&WebSession {
+            id_hash: blake3::derive_key("jemput 2026 sesi dasbor", s.as_bytes()).to_vec(),
+            staff_id: id.clone(),
+            csrf: c.clone(),
+            created_at: now,
+            last_seen: now,
+        })
+    })
+    .unwrap();
+    Who { cookie: format!("jemput_sesi={sid}"), csrf, id: staff_id.into() }
+}
+
+fn hub(kind: BackendKind) -> T {
+    let store = TestDb::fresh(kind).expect("back end available");
+    let db = store.db.clone();
+    let settings = OfficeSettings { government: "Pemerintah Kota Uji".into(), signer_name: "Drs. Lurah Uji".into(), ..Default::default() };
+    let admin = db
+        .with(|tx, cipher| {
+            let a = FirstAdmin { name: "Admin Satu".into(), username: "admin".into(), password_hash: password_hash() };
+            install(tx, cipher, &Kelurahan::demo(), &Catalog::default_catalog(), &settings, &a)
+        })
+        .unwrap();
+    let (pimpinan, (operator, operator_token)) = db
+        .with::<_, ServiceError>(|tx, _| {
+            let p = auth::add_staff_with_role(tx, "Bu Sekretaris", Role::Pimpinan, Some(("sekretaris".into(), password_hash())), "sistem")?;
+            let o = auth::add_staff_with_role(tx, "Mas Operator", Role::Operator, Some(("operator".into(), password_hash())), "sistem")?;
+            Ok((p.0, o))
+        })
+        .unwrap();
+    T {
+        admin: session(&db, &admin.id),
+        pimpinan: session(&db, &pimpinan.id),
+        operator: session(&db, &operator.id),
+        operator_token,
+        db,
+        _store: store,
+    }
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+async fn send(t: &T, req: HttpRequest<Body>) -> Resp {
+    let mut req = req;
+    req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+    req.headers_mut().insert(header::HOST, axum::http::HeaderValue::from_static("hub.uji"));
+    let r = app(AppState::new(t.db.clone())).oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    Resp { status, headers, body: r.into_body().collect().await.unwrap().to_bytes().to_vec() }
+}
+
+async fn get(t: &T, path: &str, who: Option<&Who>) -> Resp {
+    let mut b = HttpRequest::get(path);
+    if let Some(w) = who {
+        b = b.header(header::COOKIE, &w.cookie);
+    }
+    send(t, b.body(Body::empty()).unwrap()).await
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// POSTs a form as `who` with their CSRF token (unless the fields carry one).
+async fn post(t: &T, path: &str, who: Option<&Who>, fields: &[(&str, &str)]) -> Resp {
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    let mut b = HttpRequest::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(w) = who {
+        b = b.header(header::COOKIE, &w.cookie);
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            all.push(("csrf", &w.csrf));
+        }
+    }
+    send(t, b.body(Body::from(form(&all))).unwrap()).await
+}
+
+fn audit(t: &T, f: AuditFilter) -> Vec<AuditEntry> {
+    t.db.with(move |tx, _| tx.audit_query(&f, 0, 1000)).unwrap()
+}
+
+fn actions(t: &T, prefix: &str) -> Vec<(String, String)> {
+    audit(t, AuditFilter { action_prefix: Some(prefix.into()), ..Default::default() }).into_iter().map(|e| (e.actor, e.action)).collect()
+}
+
+/// Stores a request as a phone's sync would (same document, same placement).
+fn add_request(t: &T, i: u32, name: &str, nik: &str, rw: u16, rt: u16, service: &str) -> Request {
+    let now = jemput_core::time_util::now_ms() - i64::from(i) * 1000;
+    let r = Request {
+        id: uuid::Uuid::now_v7().to_string(),
+        receipt: ReceiptCode::new(&DevicePrefix::from_index(7), i).unwrap().as_str().to_string(),
+        service_code: service.into(),
+        catalog_version: 1,
+        applicant: Applicant {
+            name: name.into(),
+            nik: nik.into(),
+            kk: "3578010101150003".into(),
+            birth_place: "Surabaya".into(),
+            birth_date: "1990-05-01".into(),
+            sex: Sex::Perempuan,
+            address: Address { street: "Jl. Uji No. 1".into(), rt, rw },
+            phone: Some("081234567890".into()),
+            uses_whatsapp: false,
+        },
+        checklist: BTreeMap::from([("ktp".to_string(), true), ("kk".to_string(), false)]),
+        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
+        notes: String::new(),
+        officer_id: "petugas-uji".into(),
+        device_id: "perangkat-uji".into(),
+        created_at: now,
+        history: vec![StatusChange {
+            status: Status::Dicatat,
+            at: now,
+            by: Actor { role: ActorRole::Petugas, id: "petugas-uji".into() },
+            reason: None,
+        }],
+        office: OfficeFields::default(),
+    };
+    let r2 = r.clone();
+    t.db.with(move |tx, cipher| {
+        let mut doc = document::create(&r2, &document::random_actor()).map_err(|_| crate::error::ServiceError::Internal)?;
+        service::put_doc_from(tx, cipher, &r2.id, &mut doc, &Placement::of_request(&r2))
+    })
+    .unwrap();
+    r
+}
+
+fn add_complaint(t: &T) -> Complaint {
+    let now = jemput_core::time_util::now_ms();
+    let c = Complaint {
+        id: uuid::Uuid::now_v7().to_string(),
+        receipt: ReceiptCode::new(&DevicePrefix::from_index(7), 900).unwrap().as_str().to_string(),
+        category: ComplaintCategory::Pengaduan,
+        topic: "Jalan rusak".into(),
+        text: "Lubang besar di depan musala <b>bahaya</b>".into(),
+        place: Place { rt: 1, rw: 1, description: "Depan musala".into() },
+        reporter: Some(Reporter { name: "Pak Warga".into(), phone: None }),
+        officer_id: "petugas-uji".into(),
+        device_id: "perangkat-uji".into(),
+        created_at: now,
+        updates: vec![ComplaintUpdate {
+            status: ComplaintStatus::Dicatat,
+            at: now,
+            by: Actor { role: ActorRole::Petugas, id: "petugas-uji".into() },
+            response: None,
+        }],
+    };
+    let c2 = c.clone();
+    t.db.with(move |tx, cipher| {
+        let mut doc = document::create(&c2, &document::random_actor()).map_err(|_| crate::error::ServiceError::Internal)?;
+        service::put_doc_from(tx, cipher, &c2.id, &mut doc, &Placement::of_complaint(&c2))
+    })
+    .unwrap();
+    c
+}
+
+fn stored_request(t: &T, id: &str) -> Request {
+    let id = id.to_string();
+    t.db.with::<_, ServiceError>(move |tx, cipher| Ok(crate::api::staff::read_record::<Request>(tx, cipher, &id, false)?.1)).unwrap()
+}
+
+on_both_backends! {
+async fn every_route_checks_the_role(kind) {
+    let t = hub(kind);
+    let r = add_request(&t, 1, "Siti Aminah", "3578014101900001", 1, 1, "domisili");
+    let c = add_complaint(&t);
+    let officer = t.db.with(|tx, _| service::add_officer(tx, "Pak RT", jemput_core::permissions::Scope { rw: 1, rt: Some(1) })).unwrap();
+    let rid = r.id.as_str();
+    let pages: Vec<(String, Role)> = vec![
+        ("/kotak-masuk".into(), Role::Operator),
+        ("/permohonan".into(), Role::Operator),
+        (format!("/permohonan/{rid}"), Role::Operator),
+        (format!("/permohonan/{rid}/cetak"), Role::Operator),
+        (format!("/permohonan/{rid}/surat.pdf"), Role::Operator),
+        (format!("/permohonan/{rid}/tanda-terima.pdf"), Role::Operator),
+        ("/permohonan/ekspor.csv".into(), Role::Operator),
+        ("/permohonan/ekspor.xlsx".into(), Role::Operator),
+        ("/pengaduan".into(), Role::Operator),
+        (format!("/pengaduan/{}", c.id), Role::Operator),
+        ("/papan-pengumuman".into(), Role::Operator),
+        ("/petugas".into(), Role::Admin),
+        ("/staf".into(), Role::Admin),
+        ("/profil".into(), Role::Admin),
+        ("/katalog".into(), Role::Admin),
+        ("/audit".into(), Role::Admin),
+    ];
+    for (path, need) in &pages {
+        let anon = get(&t, path, None).await;
+        assert_eq!((anon.status, anon.location()), (StatusCode::SEE_OTHER, "/masuk"), "{path} without signing in");
+        for (who, role) in [(&t.operator, Role::Operator), (&t.pimpinan, Role::Pimpinan), (&t.admin, Role::Admin)] {
+            let r = get(&t, path, Some(who)).await;
+            if role >= *need {
+                assert_eq!(r.status, StatusCode::OK, "{path} as {role:?}: {}", r.text());
+            } else {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} as {role:?}");
+            }
+        }
+    }
+    // Actions: refused below the role (403) and without a session (to the sign-in page); the
+    // allowed role's success is checked in the flow tests.
+    let oid = officer.id.as_str();
+    type Action<'a> = (String, Vec<(&'a str, &'a str)>, Role);
+    let actions: Vec<Action> = vec![
+        (format!("/permohonan/{rid}/status"), vec![("status", "ditolak"), ("reason", "Bukan warga")], Role::Pimpinan),
+        (format!("/permohonan/{rid}/kantor"), vec![("letter_number", "470/9/2026"), ("staff_notes", "")], Role::Pimpinan),
+        (format!("/petugas/{oid}/kode"), vec![], Role::Admin),
+        (format!("/petugas/{oid}/cabut"), vec![], Role::Admin),
+        ("/perangkat/tidak-ada/cabut".into(), vec![], Role::Admin),
+        ("/petugas".into(), vec![("name", "Bu RW"), ("rw", "1"), ("rt", "")], Role::Admin),
+        ("/staf".into(), vec![("name", "Orang Baru"), ("username", "baru"), ("role", "admin"), ("password", PASSWORD), ("password2", PASSWORD)], Role::Admin),
+        (format!("/staf/{}/nonaktifkan", t.operator.id), vec![], Role::Admin),
+        ("/profil".into(), vec![("name", "Kelurahan Diambil Alih")], Role::Admin),
+        ("/katalog/domisili".into(), vec![("name", "Diubah")], Role::Admin),
+    ];
+    for (path, fields, need) in &actions {
+        let anon = post(&t, path, None, &[fields.as_slice(), &[("csrf", "x")]].concat()).await;
+        assert_eq!((anon.status, anon.location()), (StatusCode::SEE_OTHER, "/masuk"), "POST {path} without signing in");
+        for (who, role) in [(&t.operator, Role::Operator), (&t.pimpinan, Role::Pimpinan)] {
+            if role < *need {
+                let r = post(&t, path, Some(who), fields).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path} as {role:?}: {}", r.text());
+            }
+        }
+    }
+    // Nothing was changed by the refused calls.
+    let after = stored_request(&t, rid);
+    assert_eq!((after.status(), after.office.letter_number), (Status::Terkirim, None));
+    assert!(t.db.with(|tx, _| tx.officer(&officer.id)).unwrap().unwrap().active);
+    assert_eq!(t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap().name, Kelurahan::demo().name);
+    // The public pages need no account.
+    assert_eq!(get(&t, "/cek", None).await.status, StatusCode::OK);
+    assert_eq!(get(&t, "/aset/gaya.css", None).await.status, StatusCode::OK);
+}
+}
+
+on_both_backends! {
+async fn sign_in_throttle_csrf_idle_timeout_and_sign_out(kind) {
+    let t = hub(kind);
+    // The sign-in page sets the double-submit token.
+    let page = get(&t, "/masuk", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let set = page.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    let token = set.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    let login = |user: &'static str, pw: &'static str, csrf: String, cookie: bool| {
+        let mut b = HttpRequest::post("/masuk").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if cookie {
+            b = b.header(header::COOKIE, format!("jemput_csrf_masuk={csrf}"));
+        }
+        b.body(Body::from(form(&[("csrf", &csrf), ("username", user), ("password", pw)]))).unwrap()
+    };
+    // Without the matching cookie: refused.
+    assert_eq!(send(&t, login("operator", PASSWORD, token.clone(), false)).await.status, StatusCode::FORBIDDEN);
+    // Right password: a session cookie, the inbox.
+    let ok = send(&t, login("Operator", PASSWORD, token.clone(), true)).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/kotak-masuk"));
+    let cookie = ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    assert!(ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("HttpOnly"));
+    let inbox = get(&t, "/kotak-masuk", Some(&Who { cookie: cookie.clone(), csrf: String::new(), id: String::new() })).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.text().contains("Mas Operator"));
+    // Wrong passwords: refused, counted; after five, even the right one is held back.
+    for _ in 0..5 {
+        let r = send(&t, login("operator", "salah-salah-salah", token.clone(), true)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.text().contains("Nama pengguna atau kata sandi salah"));
+    }
+    let held = send(&t, login("operator", PASSWORD, token.clone(), true)).await;
+    assert_eq!(held.status, StatusCode::UNAUTHORIZED);
+    assert!(held.text().contains("Terlalu banyak percobaan"), "{}", held.text());
+    assert_eq!(actions(&t, "masuk_gagal").len(), 5);
+    assert_eq!(actions(&t, "masuk_ditahan").len(), 1);
+    // Another user is not held back by the operator's failures.
+    assert_eq!(send(&t, login("sekretaris", PASSWORD, token.clone(), true)).await.status, StatusCode::SEE_OTHER);
+    // An unknown name gets the same answer as a wrong password.
+    let r = send(&t, login("tidakada", PASSWORD, token.clone(), true)).await;
+    assert!(r.text().contains("Nama pengguna atau kata sandi salah"));
+    // A POST with the wrong CSRF token changes nothing.
+    let w = t.admin.clone();
+    let r = post(&t, "/petugas", Some(&w), &[("csrf", "palsu"), ("name", "Bu RW"), ("rw", "1"), ("rt", "")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(t.db.with(|tx, _| tx.officers()).unwrap().is_empty());
+    // Idle for longer than the timeout: back to the sign-in page.
+    let idle = t.pimpinan.clone();
+    let hash = blake3::derive_key("jemput 2026 sesi dasbor", idle.cookie.trim_start_matches("jemput_sesi=").as_bytes()).to_vec();
+    t.db.with(move |tx, _| tx.touch_web_session(&hash, jemput_core::time_util::now_ms() - auth::IDLE_TIMEOUT_MS - 1000)).unwrap();
+    let r = get(&t, "/kotak-masuk", Some(&idle)).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/masuk"));
+    // Signing out ends the session on the hub.
+    let r = post(&t, "/keluar", Some(&t.operator), &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/masuk"));
+    assert_eq!(get(&t, "/kotak-masuk", Some(&t.operator)).await.status, StatusCode::SEE_OTHER);
+    let outs = actions(&t, "keluar");
+    assert_eq!(outs, vec![(format!("staf:{}", t.operator.id), "keluar".to_string())]);
+}
+}
+
+on_both_backends! {
+async fn list_filters_search_and_escaping(kind) {
+    let t = hub(kind);
+    let a = add_request(&t, 1, "Siti Aminah", "3578014101900001", 1, 1, "domisili");
+    let b = add_request(&t, 2, "Budi Santoso", "3578010101900002", 2, 3, "sktm");
+    let c = add_request(&t, 3, "<script>alert(1)</script> Aminah", "3578014101900003", 1, 2, "domisili");
+    let op = t.operator.clone();
+    let list = |q: &'static str| {
+        let t = &t;
+        let op = op.clone();
+        async move { get(t, &format!("/permohonan?{q}"), Some(&op)).await.text() }
+    };
+    let all = list("").await;
+    for r in [&a, &b, &c] {
+        assert!(all.contains(&r.receipt), "{} missing", r.receipt);
+    }
+    assert!(!all.contains("<script>alert(1)</script>"), "names are escaped");
+    assert!(all.contains("&lt;script&gt;"));
+    let only = |html: &str, want: &[&Request]| {
+        for r in [&a, &b, &c] {
+            assert_eq!(html.contains(&r.receipt), want.iter().any(|w| w.id == r.id), "{} in {:?}", r.receipt, want.iter().map(|w| &w.receipt).collect::<Vec<_>>());
+        }
+    };
+    only(&list("rw=2").await, &[&b]);
+    only(&list("rw=1&rt=2").await, &[&c]);
+    only(&list("layanan=domisili").await, &[&a, &c]);
+    only(&list("cari=aminah").await, &[&a, &c]);
+    only(&list("cari=Siti+AMINAH").await, &[&a]);
+    only(&list("cari=3578010101900002").await, &[&b]);
+    let code = a.receipt.to_lowercase().replace('-', "");
+    only(&get(&t, &format!("/permohonan?cari={code}"), Some(&op)).await.text(), &[&a]);
+    only(&list("status=terkirim").await, &[&a, &b, &c]);
+    only(&list("status=selesai").await, &[]);
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()).to_string();
+    only(&get(&t, &format!("/permohonan?dari={today}&sampai={today}"), Some(&op)).await.text(), &[&a, &b, &c]);
+    only(&list("sampai=2020-01-01").await, &[]);
+    assert_eq!(get(&t, "/permohonan?status=entah", Some(&op)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&t, "/permohonan?dari=kemarin", Some(&op)).await.status, StatusCode::BAD_REQUEST);
+    // Each list view is audited once, as the person.
+    let views = actions(&t, "lihat_daftar_permohonan");
+    assert!(views.iter().all(|(who, _)| *who == format!("staf:{}", t.operator.id)));
+    assert_eq!(views.len(), 12, "one per page shown; refused filters show nothing");
+    // The index keeps no names or NIKs in clear.
+    if kind == BackendKind::Sqlite {
+        let bytes = std::fs::read(&t._store.location).unwrap();
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(!hay.contains("Aminah") && !hay.contains("3578014101900001"));
+    }
+}
+}
+
+on_both_backends! {
+async fn status_changes_letter_number_and_note_by_role(kind) {
+    let t = hub(kind);
+    let r = add_request(&t, 1, "Siti Aminah", "3578014101900001", 1, 1, "domisili");
+    let path = format!("/permohonan/{}", r.id);
+    let detail = get(&t, &path, Some(&t.operator)).await;
+    assert!(detail.text().contains("Siti Aminah") && detail.text().contains("3578014101900001"));
+    assert_eq!(actions(&t, "lihat_permohonan"), vec![(format!("staf:{}", t.operator.id), "lihat_permohonan".to_string())]);
+    // Operator: verify, then process; a reason is required for "perlu kelengkapan".
+    let st = |s: &'static str, reason: &'static str| [("status", s), ("reason", reason)];
+    assert_eq!(post(&t, &format!("{path}/status"), Some(&t.operator), &st("diverifikasi", "")).await.location(), path);
+    let r2 = post(&t, &format!("{path}/status"), Some(&t.operator), &st("perlu_kelengkapan", "")).await;
+    assert_eq!(r2.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r2.text().contains("Tulis alasannya"));
+    let bad = post(&t, &format!("{path}/status"), Some(&t.operator), &st("diserahkan", "")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "core transition rules");
+    assert!(bad.text().contains("tidak dapat berpindah"));
+    assert_eq!(post(&t, &format!("{path}/status"), Some(&t.operator), &st("diproses", "")).await.status, StatusCode::SEE_OTHER);
+    // Operator cannot approve; the lurah/sekretaris can.
+    assert_eq!(post(&t, &format!("{path}/status"), Some(&t.operator), &st("selesai", "")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&t, &format!("{path}/status"), Some(&t.pimpinan), &st("selesai", "")).await.status, StatusCode::SEE_OTHER);
+    // Letter number: operator may write a note, not a number; the sekretaris takes the next one.
+    let o = post(&t, &format!("{path}/kantor"), Some(&t.operator), &[("auto_number", "1"), ("staff_notes", "")]).await;
+    assert_eq!(o.status, StatusCode::FORBIDDEN);
+    let o = post(&t, &format!("{path}/kantor"), Some(&t.operator), &[("staff_notes", "Berkas asli sudah dilihat <ok>")]).await;
+    assert_eq!(o.status, StatusCode::SEE_OTHER);
+    let o = post(&t, &format!("{path}/kantor"), Some(&t.pimpinan), &[("auto_number", "1"), ("letter_number", ""), ("staff_notes", "Berkas asli sudah dilihat <ok>")]).await;
+    assert_eq!(o.status, StatusCode::SEE_OTHER);
+    let stored = stored_request(&t, &r.id);
+    let year = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()).year();
+    let number = stored.office.letter_number.clone().unwrap();
+    assert!(number.starts_with("470/001/35.76.02.1003/") && number.ends_with(&format!("/{year}")), "{number}");
+    assert_eq!(stored.office.staff_notes.as_deref(), Some("Berkas asli sudah dilihat <ok>"));
+    assert_eq!(stored.status(), Status::Selesai);
+    // Who did what: the history and the audit name the person, once per change.
+    let by: Vec<(Status, String)> = stored.history.iter().filter(|h| h.by.role == ActorRole::Staf).map(|h| (h.status, h.by.id.clone())).collect();
+    assert_eq!(by, vec![(Status::Diverifikasi, t.operator.id.clone()), (Status::Diproses, t.operator.id.clone()), (Status::Selesai, t.pimpinan.id.clone())]);
+    assert_eq!(
+        actions(&t, "status:"),
+        vec![
+            (format!("staf:{}", t.pimpinan.id), "status:selesai".to_string()),
+            (format!("staf:{}", t.operator.id), "status:diproses".to_string()),
+            (format!("staf:{}", t.operator.id), "status:diverifikasi".to_string()),
+        ]
+    );
+    assert_eq!(
+        actions(&t, "isian_kantor"),
+        vec![(format!("staf:{}", t.pimpinan.id), "isian_kantor".into()), (format!("staf:{}", t.operator.id), "isian_kantor".into())]
+    );
+    // The detail page escapes the note and shows who did what.
+    let d = get(&t, &path, Some(&t.admin)).await.text();
+    assert!(d.contains("Berkas asli sudah dilihat &lt;ok&gt;"));
+    assert!(d.contains("Staf Bu Sekretaris") && d.contains("Staf Mas Operator"));
+    // Print page and PDFs carry the letterhead and number.
+    let p = get(&t, &format!("{path}/cetak"), Some(&t.operator)).await.text();
+    assert!(p.contains("PEMERINTAH KOTA UJI") && p.contains(&number) && p.contains("TANDA TERIMA"));
+    let pdf = get(&t, &format!("{path}/surat.pdf"), Some(&t.operator)).await;
+    assert_eq!(pdf.headers.get(header::CONTENT_TYPE).unwrap(), "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    let pdf_text = String::from_utf8_lossy(&pdf.body);
+    assert!(pdf_text.contains("SURAT PENGANTAR") && pdf_text.contains(&number) && pdf_text.contains("Siti Aminah"));
+    assert!(String::from_utf8_lossy(&get(&t, &format!("{path}/tanda-terima.pdf"), Some(&t.operator)).await.body).contains(&r.receipt));
+    assert_eq!(actions(&t, "cetak_surat_pdf").len(), 1);
+}
+}
+
+on_both_backends! {
+async fn exports_inbox_and_public_check(kind) {
+    let t = hub(kind);
+    let a = add_request(&t, 1, "=HYPERLINK(\"x\")", "3578014101900001", 1, 1, "domisili");
+    let b = add_request(&t, 2, "Budi, Santoso", "3578010101900002", 2, 3, "sktm");
+    let csv = get(&t, "/permohonan/ekspor.csv?rw=1", Some(&t.operator)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains("Kode tanda terima,Layanan,Nama,NIK"));
+    assert!(text.contains(&a.receipt) && !text.contains(&b.receipt), "filtered");
+    assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "no formula: {text}");
+    let all = get(&t, "/permohonan/ekspor.csv", Some(&t.operator)).await.text();
+    assert!(all.contains("\"Budi, Santoso\""));
+    let x = get(&t, "/permohonan/ekspor.xlsx", Some(&t.operator)).await;
+    assert!(x.body.starts_with(b"PK\x03\x04"), "a zip (xlsx) file");
+    assert_eq!(actions(&t, "ekspor_permohonan").len(), 3);
+    // Inbox: both are new; once marked, none are.
+    let inbox = get(&t, "/kotak-masuk", Some(&t.operator)).await.text();
+    assert!(inbox.contains("Baru sejak terakhir Anda lihat (2)") && inbox.contains(&a.receipt));
+    assert_eq!(post(&t, "/kotak-masuk/tandai", Some(&t.operator), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(get(&t, "/kotak-masuk", Some(&t.operator)).await.text().contains("Baru sejak terakhir Anda lihat (0)"));
+    assert!(get(&t, "/kotak-masuk", Some(&t.admin)).await.text().contains("(2)"), "each person has their own mark");
+    // Public check: service, status, date; no name or NIK.
+    let p = get(&t, &format!("/cek?kode={}", b.receipt), None).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let html = p.text();
+    assert!(html.contains("Surat Keterangan Tidak Mampu") || html.contains("SKTM") || html.contains("Tidak Mampu"), "{html}");
+    assert!(html.contains("Terkirim"));
+    assert!(!html.contains("Budi") && !html.contains("3578010101900002"));
+    assert_eq!(get(&t, "/cek?kode=ZZZZ-ZZZ-ZZZ", None).await.status, StatusCode::BAD_REQUEST);
+    let unknown = ReceiptCode::new(&DevicePrefix::from_index(9), 1).unwrap();
+    assert_eq!(get(&t, &format!("/cek?kode={}", unknown.as_str()), None).await.status, StatusCode::NOT_FOUND);
+    for _ in 0..crate::web::public::PER_ADDRESS - 2 {
+        get(&t, &format!("/cek?kode={}", unknown.as_str()), None).await;
+    }
+    let held = get(&t, &format!("/cek?kode={}", b.receipt), None).await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "guessing is held back");
+}
+}
+
+on_both_backends! {
+async fn complaints_are_answered_and_closed(kind) {
+    let t = hub(kind);
+    let c = add_complaint(&t);
+    let path = format!("/pengaduan/{}", c.id);
+    let list = get(&t, "/pengaduan", Some(&t.operator)).await.text();
+    assert!(list.contains(&c.receipt) && list.contains("Jalan rusak"));
+    let d = get(&t, &path, Some(&t.operator)).await.text();
+    assert!(d.contains("&lt;b&gt;bahaya&lt;/b&gt;"), "complaint text escaped");
+    let r = post(&t, &format!("{path}/jawab"), Some(&t.operator), &[("status", "selesai"), ("response", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(&t, &format!("{path}/jawab"), Some(&t.operator), &[("status", "ditindaklanjuti"), ("response", "Diteruskan ke Dinas PU")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = post(&t, &format!("{path}/jawab"), Some(&t.operator), &[("status", "selesai"), ("response", "Sudah ditambal")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = c.id.clone();
+    let stored = t.db.with::<_, ServiceError>(move |tx, cipher| Ok(crate::api::staff::read_record::<Complaint>(tx, cipher, &id, false)?.1)).unwrap();
+    assert_eq!(stored.status(), ComplaintStatus::Selesai);
+    assert_eq!(stored.latest_response(), Some("Sudah ditambal"));
+    assert_eq!(stored.updates.last().unwrap().by.id, t.operator.id);
+    assert_eq!(actions(&t, "jawab_pengaduan").len(), 2);
+    assert!(get(&t, &path, Some(&t.operator)).await.text().contains("sudah selesai"));
+}
+}
+
+on_both_backends! {
+async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
+    let t = hub(kind);
+    let admin = format!("staf:{}", t.admin.id);
+    let r = post(&t, "/petugas", Some(&t.admin), &[("name", "Bu RW"), ("rw", "99"), ("rt", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("RW 099 tidak ada"));
+    let r = post(&t, "/petugas", Some(&t.admin), &[("name", "Bu RW"), ("rw", "1"), ("rt", "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let o = t.db.with(|tx, _| tx.officers()).unwrap().pop().unwrap();
+    assert_eq!((o.name.as_str(), o.rw, o.rt), ("Bu RW", 1, None));
+    // The QR page: an SVG drawn by the hub, the hub URL and a code that enrols once.
+    let q = post(&t, &format!("/petugas/{}/kode", o.id), Some(&t.admin), &[]).await;
+    let html = q.text();
+    assert!(html.contains("<svg") && html.contains("http://hub.uji"), "{html}");
+    let code = html.split("data-kode>").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let e = t.db.with(move |tx, _| service::enrol(tx, &code, "HP Bu RW", "00112233445566778899aabbccddeeff", "0190a1b2-0000-7000-8000-000000000001")).unwrap();
+    assert_eq!(e.officer_id, o.id);
+    assert!(get(&t, "/petugas", Some(&t.admin)).await.text().contains("HP Bu RW"));
+    assert_eq!(post(&t, &format!("/perangkat/{}/cabut", e.device_id), Some(&t.admin), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(post(&t, &format!("/petugas/{}/cabut", o.id), Some(&t.admin), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(actions(&t, "tambah_petugas"), vec![(admin.clone(), format!("tambah_petugas:{}", o.id))]);
+    assert_eq!(actions(&t, "kode_pendaftaran"), vec![(admin.clone(), format!("kode_pendaftaran:{}", o.id))]);
+    assert_eq!(actions(&t, "cabut_perangkat"), vec![(admin.clone(), format!("cabut_perangkat:{}", e.device_id))]);
+    assert_eq!(actions(&t, "cabut_petugas"), vec![(admin.clone(), format!("cabut_petugas:{}", o.id))]);
+    // The audit page filters by person.
+    let a = get(&t, &format!("/audit?pelaku=staf:{}", t.admin.id), Some(&t.admin)).await.text();
+    assert!(a.contains("cabut_petugas") && !a.contains("daftar_perangkat"));
+}
+}
+
+on_both_backends! {
+async fn staff_accounts_profile_and_catalog(kind) {
+    let t = hub(kind);
+    let admin = format!("staf:{}", t.admin.id);
+    let r = post(&t, "/staf", Some(&t.admin), &[("name", "Orang Baru"), ("username", "baru"), ("role", "operator"), ("password", "pendek"), ("password2", "pendek")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("paling sedikit 10"));
+    let r = post(&t, "/staf", Some(&t.admin), &[("name", "Orang Baru"), ("username", "operator"), ("role", "operator"), ("password", PASSWORD), ("password2", PASSWORD)]).await;
+    assert!(r.text().contains("Nama pengguna sudah dipakai"));
+    let r = post(&t, "/staf", Some(&t.admin), &[("name", "Orang Baru"), ("username", "baru"), ("role", "pimpinan"), ("password", PASSWORD), ("password2", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let p = t.db.with(|tx, _| tx.staff_profile_by_username("baru")).unwrap().unwrap();
+    assert_eq!(p.role, "pimpinan");
+    assert!(auth::verify_password(PASSWORD, p.password_hash.as_deref().unwrap()));
+    assert!(p.password_hash.as_deref().unwrap().starts_with("$argon2id$"));
+    assert_eq!(actions(&t, "tambah_staf"), vec![
+        (admin.clone(), format!("tambah_staf:{}", p.staff_id)),
+        ("sistem".to_string(), format!("tambah_staf:{}", t.operator.id)),
+        ("sistem".to_string(), format!("tambah_staf:{}", t.pimpinan.id)),
+        ("sistem:penyiapan".to_string(), format!("tambah_staf:{}", t.admin.id)),
+    ]);
+    // Deactivating ends the person's sessions at once.
+    assert_eq!(post(&t, &format!("/staf/{}/nonaktifkan", t.operator.id), Some(&t.admin), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(get(&t, "/permohonan", Some(&t.operator)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(actions(&t, "cabut_staf"), vec![(admin.clone(), format!("cabut_staf:{}", t.operator.id))]);
+    // Profile: server-side checks next to the field; a valid edit changes the document.
+    let mut fields: Vec<(String, String)> = {
+        let k = Kelurahan::demo();
+        let s = OfficeSettings { government: "Pemerintah Kota Uji".into(), signer_name: "Drs. Lurah Uji".into(), ..Default::default() };
+        crate::web::settings::form_of(&k, &s).fields().into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    };
+    let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+        fields.iter_mut().find(|(x, _)| x == k).unwrap().1 = v.into();
+    };
+    set(&mut fields, "rws", "satu: dua");
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&t, "/profil", Some(&t.admin), &refs).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("Baris 1 tidak terbaca"));
+    set(&mut fields, "rws", "1: 1-3\n2: 1, 2");
+    set(&mut fields, "name", "Kelurahan Sukamaju");
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = post(&t, "/profil", Some(&t.admin), &refs).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let k = t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap();
+    assert_eq!(k.name, "Kelurahan Sukamaju");
+    assert_eq!(k.rws.iter().map(|r| (r.number, r.rts.clone())).collect::<Vec<_>>(), vec![(1, vec![1, 2, 3]), (2, vec![1, 2])]);
+    assert_eq!(actions(&t, "ubah_profil"), vec![(admin.clone(), "ubah_profil_kelurahan".into())]);
+    // Catalog: a bad line is shown next to the field; a good edit bumps the version once, as the person.
+    let edit = |req: &'static str| {
+        vec![("name", "Domisili"), ("description", "Keterangan tinggal"), ("processing_days", "2"), ("active", "1"), ("requirements", req), ("fields", "keperluan | Keperluan | teks | wajib")]
+    };
+    let r = post(&t, "/katalog/domisili", Some(&t.admin), &edit("ktp | KTP")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("Baris 1 tidak terbaca"));
+    let r = post(&t, "/katalog/domisili", Some(&t.admin), &edit("ktp | KTP asli | wajib\nsurat_rt | Surat pengantar RT | opsional")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cat = t.db.with(|tx, cipher| crate::web::settings::catalog(tx, cipher)).unwrap();
+    assert_eq!(cat.version, Catalog::default_catalog().version + 1);
+    let sv = cat.service("domisili").unwrap();
+    assert_eq!((sv.name.as_str(), sv.requirements.len(), sv.requirements[1].mandatory), ("Domisili", 2, false));
+    let r = post(&t, "/katalog/baru", Some(&t.admin), &[&edit("ktp | KTP | wajib")[..], &[("code", "surat_baru")]].concat()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(t.db.with(|tx, cipher| crate::web::settings::catalog(tx, cipher)).unwrap().service("surat_baru").is_some());
+    assert_eq!(actions(&t, "ubah_katalog"), vec![(admin.clone(), "ubah_katalog".into()), (admin.clone(), "ubah_katalog".into())]);
+}
+}
+
+on_both_backends! {
+async fn first_set_up_in_the_browser(kind) {
+    let store = TestDb::fresh(kind).unwrap();
+    let t = T {
+        db: store.db.clone(),
+        admin: Who { cookie: String::new(), csrf: String::new(), id: String::new() },
+        pimpinan: Who { cookie: String::new(), csrf: String::new(), id: String::new() },
+        operator: Who { cookie: String::new(), csrf: String::new(), id: String::new() },
+        operator_token: String::new(),
+        _store: store,
+    };
+    let home = get(&t, "/", None).await;
+    assert_eq!(home.location(), "/siapkan");
+    assert_eq!(get(&t, "/masuk", None).await.location(), "/siapkan");
+    assert_eq!(get(&t, "/siapkan", None).await.status, StatusCode::OK);
+    // The code was made and printed to the log; the test puts a known one in its place.
+    t.db.with(|tx, _| tx.set_meta("web_kode_penyiapan", &service::secret_hash("KODEUJI123"))).unwrap();
+    let mut fields = vec![
+        ("name", "Kelurahan Sukamaju"), ("region_code", "35.78.01.1001"), ("kecamatan", "Sukamaju"), ("city", "Kota Uji"),
+        ("office_address", "Jl. Balai Kota 1"), ("office_hours", "Senin–Jumat 08.00–15.00"), ("rws", "1: 1-4\n2: 1-3"),
+        ("contacts", "Sekretaris | 081234567890"), ("emergency", "Ambulans | 119"), ("links", "Bansos | https://cekbansos.kemensos.go.id"),
+        ("government", "Pemerintah Kota Uji"), ("phone", "031-123"), ("email", "kel@uji.go.id"), ("signer_title", "Lurah"),
+        ("signer_name", "Drs. Lurah"), ("signer_nip", "19700101"), ("number_format", "470/{no}/{tahun}"),
+        ("admin_name", "Admin Sukamaju"), ("admin_username", "admin"), ("admin_password", PASSWORD), ("admin_password2", PASSWORD),
+        ("setup_code", "SALAH"),
+    ];
+    let r = post(&t, "/siapkan", None, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("Kode penyiapan salah"));
+    fields.last_mut().unwrap().1 = "kodeuji123";
+    fields[2].1 = "";
+    let r = post(&t, "/siapkan", None, &fields).await;
+    assert!(r.text().contains("Kecamatan wajib diisi"));
+    fields[2].1 = "Sukamaju";
+    let r = post(&t, "/siapkan", None, &fields).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/masuk"), "{}", r.text());
+    let k = t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap();
+    assert_eq!((k.name.as_str(), k.rws.len(), k.has_rt(2, 3)), ("Kelurahan Sukamaju", 2, true));
+    assert!(t.db.with(|tx, cipher| crate::web::settings::catalog(tx, cipher)).unwrap().services.len() > 10, "the default catalog");
+    let p = t.db.with(|tx, _| tx.staff_profile_by_username("admin")).unwrap().unwrap();
+    assert_eq!(p.role, "admin");
+    assert_eq!(actions(&t, "inisialisasi"), vec![(format!("staf:{}", p.staff_id), "inisialisasi".to_string())]);
+    // Once set up, the set-up page is closed.
+    let r = post(&t, "/siapkan", None, &fields).await;
+    assert_eq!(r.location(), "/masuk");
+    assert_eq!(t.db.with(|tx, _| tx.staff_accounts()).unwrap().len(), 1);
+}
+}
+
+on_both_backends! {
+async fn the_json_staff_api_follows_the_roles(kind) {
+    let t = hub(kind);
+    let r = add_request(&t, 1, "Siti Aminah", "3578014101900001", 1, 1, "domisili");
+    let api = |method: &str, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let mut b = HttpRequest::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+        }
+        b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()
+    };
+    let op = t.operator_token.clone();
+    assert_eq!(send(&t, api("GET", "/api/v1/staff/requests", &op, None)).await.status, StatusCode::OK);
+    assert_eq!(send(&t, api("GET", "/api/v1/staff/officers", &op, None)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&t, api("GET", "/api/v1/staff/audit", &op, None)).await.status, StatusCode::FORBIDDEN);
+    let body = |s: &str| Some(serde_json::json!({ "status": s, "reason": null }));
+    let path = format!("/api/v1/staff/requests/{}/status", r.id);
+    assert_eq!(send(&t, api("POST", &path, &op, body("diproses"))).await.status, StatusCode::OK);
+    assert_eq!(send(&t, api("POST", &path, &op, body("selesai"))).await.status, StatusCode::FORBIDDEN);
+    let office = format!("/api/v1/staff/requests/{}/office", r.id);
+    let num = Some(serde_json::json!({ "letter_number": "470/1/2026" }));
+    assert_eq!(send(&t, api("POST", &office, &op, num.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&t, api("POST", &office, &op, Some(serde_json::json!({ "staff_notes": "ok" })))).await.status, StatusCode::OK);
+    // An admin token (the one `init` prints is an admin's) may add officers: audited once, as the person.
+    let (acct, admin_token) = t.db.with(|tx, _| auth::add_staff_with_role(tx, "Admin API", Role::Admin, None, "sistem")).unwrap();
+    let add = send(&t, api("POST", "/api/v1/staff/officers", &admin_token, Some(serde_json::json!({ "name": "Pak RT", "rw": 1, "rt": 1 })))).await;
+    assert_eq!(add.status, StatusCode::CREATED);
+    let oid = serde_json::from_slice::<serde_json::Value>(&add.body).unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(send(&t, api("POST", &format!("/api/v1/staff/officers/{oid}/revoke"), &admin_token, None)).await.status, StatusCode::NO_CONTENT);
+    let who = format!("staf:{}", acct.id);
+    assert_eq!(actions(&t, "tambah_petugas"), vec![(who.clone(), format!("tambah_petugas:{oid}"))]);
+    assert_eq!(actions(&t, "cabut_petugas"), vec![(who.clone(), format!("cabut_petugas:{oid}"))]);
+    // An unknown token still gets the API's own 401.
+    assert_eq!(send(&t, api("GET", "/api/v1/staff/officers", "bukan", None)).await.status, StatusCode::UNAUTHORIZED);
+}
+}
