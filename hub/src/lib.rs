@@ -1,7 +1,7 @@
 //! The Jemput kelurahan hub as a library, in layers (ADR 0008): `storage` (the `HubTx` trait,
 //! SQLite or PostgreSQL) → `service` (sealed documents, officers and devices, enrolment, staff
 //! accounts, audit) → `engine` (the sync engine) → `api` (HTTP: the JSON API) and `web` (HTTP:
-//! the staff dashboard, ADR 0011), set-up and the demo. The `jemput-hub` binary is a thin CLI
+//! the staff dashboard, ADR 0012), set-up and the demo. The `jemput-hub` binary is a thin CLI
 //! over it; the cross-component tests start it in-process on loopback.
 
 pub mod api;

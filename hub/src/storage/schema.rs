@@ -53,7 +53,7 @@ CREATE TABLE exchanges (
 ALTER TABLE docs ADD COLUMN full_message {blob};
 ALTER TABLE docs ADD COLUMN heads {blob};
 ",
-    // 4: the staff dashboard (ADR 0011): roles and sign-in, sessions, throttling, inbox marks,
+    // 4: the staff dashboard (ADR 0012): roles and sign-in, sessions, throttling, inbox marks,
     // the office index of requests (every column a list filters and sorts on; names and NIKs
     // only as blind tags and inside the sealed row).
     "

@@ -547,7 +547,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
         Ok(self.conn.execute(DEACTIVATE_STAFF, &[id.into()])? > 0)
     }
 
-    // ---- Staff dashboard (web, ADR 0011) ----
+    // ---- Staff dashboard (web, ADR 0012) ----
 
     fn staff_profile(&mut self, staff_id: &str) -> Result<Option<StaffProfile>, StorageError> {
         self.opt_row(STAFF_PROFILE, &[staff_id.into()])?.map(profile_row).transpose()

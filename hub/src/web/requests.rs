@@ -343,13 +343,13 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                             }
                         }
                     } @else {
-                        @for (code, ok) in &r.checklist { li { (if *ok { "✔ " } else { "✘ " }) (code) } }
+                        @for (code, ok) in sorted(&r.checklist) { li { (if *ok { "✔ " } else { "✘ " }) (code) } }
                     }
                 }
                 @if !r.fields.is_empty() {
                     h2 { "Isian layanan" }
                     dl {
-                        @for (k, v) in &r.fields {
+                        @for (k, v) in sorted(&r.fields) {
                             dt { (sv.and_then(|s| s.fields.iter().find(|f| &f.key == k)).map(|f| f.label.as_str()).unwrap_or(k)) }
                             dd { (v) }
                         }
@@ -725,7 +725,7 @@ pub fn letter_lines(l: &Letter) -> Vec<(&'static str, String)> {
         ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
         ("Keperluan", l.service.clone()),
     ];
-    for val in l.r.fields.values() {
+    for val in sorted(&l.r.fields).into_values() {
         v.push(("Keterangan", val.clone()));
     }
     v
@@ -792,4 +792,10 @@ pub async fn receipt_pdf(State(s): State<AppState>, headers: HeaderMap, Path(id)
         .await?;
     let name = format!("tanda-terima-{}.pdf", l.r.receipt);
     Ok(pdf_response(super::pdf::receipt(&l), &name))
+}
+
+/// A request's map in key order: the core keeps `HashMap`s (the FFI maps to one), so a page
+/// lists their entries the same way every time.
+fn sorted<V>(map: &std::collections::HashMap<String, V>) -> std::collections::BTreeMap<&String, &V> {
+    map.iter().collect()
 }

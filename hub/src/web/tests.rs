@@ -4,7 +4,7 @@
 //! enrolment QR, staff accounts, profile and catalog, the audit (who did what, once), the
 //! public receipt check, the first set-up, and the roles on the JSON staff API.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
@@ -182,8 +182,8 @@ fn add_request(t: &T, i: u32, name: &str, nik: &str, rw: u16, rt: u16, service: 
             phone: Some("081234567890".into()),
             uses_whatsapp: false,
         },
-        checklist: BTreeMap::from([("ktp".to_string(), true), ("kk".to_string(), false)]),
-        fields: BTreeMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
+        checklist: HashMap::from([("ktp".to_string(), true), ("kk".to_string(), false)]),
+        fields: HashMap::from([("keperluan".to_string(), "Membuka rekening bank".to_string())]),
         notes: String::new(),
         officer_id: "petugas-uji".into(),
         device_id: "perangkat-uji".into(),
