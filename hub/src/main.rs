@@ -215,9 +215,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen, tls_cert, tls_key } => {
             let cfg = config(&cli, *listen, tls_cert.clone(), tls_key.clone())?;
             let db = open(&cfg)?;
-            // A hub without its kelurahan profile cannot serve anyone: say so now, not at the
-            // first request.
-            setup::check_ready(&db)?;
+            // A hub whose profile or catalog is missing or unreadable cannot serve anyone: say so
+            // now, not at the first request. A hub with neither yet serves the first set-up in
+            // the browser (`/siapkan`, its one-time code in the log) and nothing else.
+            if !setup::check_ready(&db)? {
+                tracing::warn!("hub belum disiapkan: jalankan `jemput-hub init`, atau buka /siapkan di peramban");
+            }
             let tls = match &cfg.tls {
                 Some(files) => Some(serve::tls_config(files).await?),
                 None => None,

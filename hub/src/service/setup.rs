@@ -102,9 +102,18 @@ pub fn update_catalog_in(tx: &mut dyn HubTx, cipher: &Cipher, catalog: &Catalog,
     Ok(false)
 }
 
-/// Checks at start-up that the hub was set up (`init`): its kelurahan profile and catalog exist
-/// and can be read. Serving without them would fail every request later.
-pub fn check_ready(db: &HubDb) -> Result<(), ServiceError> {
+/// Checks at start-up whether the hub was set up (`init`, or the first set-up in the browser):
+/// `Ok(true)` when its kelurahan profile and catalog exist and can be read, `Ok(false)` when
+/// neither exists yet (the dashboard then offers only the first set-up, `/siapkan`). One
+/// without the other, or one that cannot be read, is refused now rather than failing every
+/// request later.
+pub fn check_ready(db: &HubDb) -> Result<bool, ServiceError> {
+    let nothing_yet = db.with(|tx, _| -> Result<bool, ServiceError> {
+        Ok(tx.sealed_doc("kelurahan", false)?.is_none() && tx.sealed_doc("catalog", false)?.is_none())
+    })?;
+    if nothing_yet {
+        return Ok(false);
+    }
     db.with(|tx, cipher| {
         for (doc_id, what) in [("kelurahan", "profil kelurahan"), ("catalog", "katalog layanan")] {
             let doc = service::load_doc(tx, cipher, doc_id, false)?
@@ -117,7 +126,7 @@ pub fn check_ready(db: &HubDb) -> Result<(), ServiceError> {
                 return Err(ServiceError::Config(format!("{what} di basis data rusak")));
             }
         }
-        Ok(())
+        Ok(true)
     })
 }
 
