@@ -16,7 +16,6 @@ import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Before
-import org.junit.Ignore
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.Robolectric
@@ -206,13 +205,10 @@ class AlurUtamaTest {
     }
 
     /**
-     * The officer's own steps (document collected, letter handed over) reach the hub.
-     * Ignored: the hub refuses them most of the time with `persyaratan_berubah` because
-     * core/src/permissions.rs compares the checklist keys of two HashMaps in iteration order
-     * (`old.checklist.keys().ne(new.checklist.keys())`), which differs between two maps with
-     * the same keys. Remove @Ignore once that compares key sets.
+     * The officer's own steps (document collected, letter handed over) reach the hub. (The hub
+     * once refused them as `persyaratan_berubah`, comparing requirement codes in HashMap order;
+     * it compares them as sets now.)
      */
-    @Ignore("hub refuses officer status changes: checklist keys compared in HashMap order (core/src/permissions.rs)")
     @Test
     fun langkahPetugasSampaiDiHub() {
         val p = buka()
