@@ -221,6 +221,25 @@ fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, usize> {
     Ok(out)
 }
 
+/// The "label | value" lines of one field: a line that does not read, or a value `check`
+/// refuses, is an error on `field` (naming the line's label).
+fn checked_pairs(e: &mut Errors, field: &str, text: &str, shape: &str, check: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    match parse_pairs(text) {
+        Ok(pairs) => {
+            for (label, value) in &pairs {
+                if let Some(m) = check(value) {
+                    err(e, field, format!("{label}: {m}"));
+                }
+            }
+            pairs
+        }
+        Err(line) => {
+            err(e, field, format!("Baris {line} tidak terbaca; tulis \"{shape}\""));
+            Vec::new()
+        }
+    }
+}
+
 fn short(e: &mut Errors, f: &str, v: &str, label: &str, max: usize, required: bool) -> String {
     let v = v.trim();
     if required && v.is_empty() {
@@ -248,43 +267,18 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
         err(&mut e, "rws", m);
         Vec::new()
     });
-    let mut contacts = Vec::new();
-    match parse_pairs(&f.contacts) {
-        Ok(p) => {
-            for (label, phone) in p {
-                let issues = jemput_core::validation::phone::validate_phone("contacts", &phone);
-                if let Some(i) = issues.iter().find(|i| i.is_error()) {
-                    err(&mut e, "contacts", format!("{label}: {}", i.message));
-                }
-                contacts.push(Contact { label, phone });
-            }
-        }
-        Err(line) => err(&mut e, "contacts", format!("Baris {line} tidak terbaca; tulis \"Jabatan | nomor HP\"")),
-    }
-    let mut emergency_numbers = Vec::new();
-    match parse_pairs(&f.emergency) {
-        Ok(p) => {
-            for (label, phone) in p {
-                if !(3..=20).contains(&phone.len()) || !phone.chars().all(|c| c.is_ascii_digit() || " +-".contains(c)) {
-                    err(&mut e, "emergency", format!("{label}: nomor darurat hanya angka, mis. 112"));
-                }
-                emergency_numbers.push(Contact { label, phone });
-            }
-        }
-        Err(line) => err(&mut e, "emergency", format!("Baris {line} tidak terbaca; tulis \"Layanan | nomor\"")),
-    }
-    let mut links = Vec::new();
-    match parse_pairs(&f.links) {
-        Ok(p) => {
-            for (label, url) in p {
-                if !url::Url::parse(&url).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
-                    err(&mut e, "links", format!("{label}: alamat harus diawali https://"));
-                }
-                links.push(Link { label, url });
-            }
-        }
-        Err(line) => err(&mut e, "links", format!("Baris {line} tidak terbaca; tulis \"Judul | https://…\"")),
-    }
+    let contacts = checked_pairs(&mut e, "contacts", &f.contacts, "Jabatan | nomor HP", |phone| {
+        let issues = jemput_core::validation::phone::validate_phone("contacts", phone);
+        issues.into_iter().find(|i| i.is_error()).map(|i| i.message)
+    });
+    let emergency_numbers = checked_pairs(&mut e, "emergency", &f.emergency, "Layanan | nomor", |phone| {
+        (!(3..=20).contains(&phone.len()) || !phone.chars().all(|c| c.is_ascii_digit() || " +-".contains(c)))
+            .then(|| "nomor darurat hanya angka, mis. 112".to_string())
+    });
+    let links = checked_pairs(&mut e, "links", &f.links, "Judul | https://…", |url| {
+        (!url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http"))
+            .then(|| "alamat harus diawali https://".to_string())
+    });
     let settings = OfficeSettings {
         government: short(&mut e, "government", &f.government, "Baris kop surat", 120, true),
         phone: short(&mut e, "phone", &f.phone, "Telepon kantor", 40, false),
@@ -300,7 +294,20 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
     if !e.is_empty() {
         return Err(e);
     }
-    Ok((Kelurahan { name, region_code, kecamatan, city, rws, office_address, office_hours, contacts, emergency_numbers, links }, settings))
+    let contact = |(label, phone)| Contact { label, phone };
+    let kelurahan = Kelurahan {
+        name,
+        region_code,
+        kecamatan,
+        city,
+        rws,
+        office_address,
+        office_hours,
+        contacts: contacts.into_iter().map(contact).collect(),
+        emergency_numbers: emergency_numbers.into_iter().map(contact).collect(),
+        links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
+    };
+    Ok((kelurahan, settings))
 }
 
 impl ProfileForm {
