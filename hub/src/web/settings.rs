@@ -642,12 +642,8 @@ fn catalog_page(me: &super::auth::Me, cat: &Catalog, edited: Option<(&str, &Erro
 
 /// `GET /katalog` (admin).
 pub async fn catalog_page_get(State(s): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
-    let (me, cat) = as_web(&s, &headers, Role::Admin, None, |tx, cipher, me| Ok((me.clone(), self::catalog_of(tx, cipher)?))).await?;
+    let (me, cat) = as_web(&s, &headers, Role::Admin, None, |tx, cipher, me| Ok((me.clone(), catalog(tx, cipher)?))).await?;
     Ok(layout::page("Katalog layanan", &me, "/katalog", catalog_page(&me, &cat, None, false)).into_response())
-}
-
-fn catalog_of(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Catalog, ServiceError> {
-    catalog(tx, cipher)
 }
 
 /// `POST /katalog/{code}` (admin): edits one service, or adds one (`baru`).
@@ -661,7 +657,7 @@ pub async fn catalog_submit(
     let target = if new { f.code.trim().to_string() } else { code.clone() };
     let parsed = parse_service(&f, &target);
     let (me, cat, errors) = as_web(&s, &headers, Role::Admin, Some(f.csrf.clone()), move |tx, cipher, me| {
-        let mut cat = catalog_of(tx, cipher)?;
+        let mut cat = catalog(tx, cipher)?;
         let errors = match &parsed {
             Err(e) => e.clone(),
             Ok(sv) => {
@@ -686,7 +682,7 @@ pub async fn catalog_submit(
                 cat.version -= 1;
             }
         }
-        Ok((me.clone(), catalog_of(tx, cipher)?, errors))
+        Ok((me.clone(), catalog(tx, cipher)?, errors))
     })
     .await?;
     if errors.is_empty() {
