@@ -282,28 +282,17 @@ struct Detail {
 /// `GET /permohonan/{id}`.
 pub async fn detail(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
     let (me, d) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
-        let r = read_request(tx, cipher, &id)?;
+        let mut d = load_detail(tx, cipher, &id)?;
         service::audit(tx, &me.who(), "lihat_permohonan", Some(&id))?;
-        let settings = settings::office_settings(tx)?;
-        let k = settings::kelurahan(tx, cipher)?;
-        let suggested_number =
-            (r.office.letter_number.is_none()).then(|| preview_number(tx, &settings, &k.region_code, &r.service_code)).transpose()?;
-        Ok((me.clone(), Detail { catalog: settings::catalog(tx, cipher)?, people: people(tx)?, r, suggested_number }))
+        if d.r.office.letter_number.is_none() {
+            let settings = settings::office_settings(tx)?;
+            let k = settings::kelurahan(tx, cipher)?;
+            d.suggested_number = Some(settings::preview_letter_number(tx, &settings, &k.region_code, &d.r.service_code)?);
+        }
+        Ok((me.clone(), d))
     })
     .await?;
     Ok(layout::page("Permohonan", &me, "/permohonan", detail_body(&me, &d, &[])).into_response())
-}
-
-/// What the next letter number would look like (without taking it).
-fn preview_number(tx: &mut dyn HubTx, s: &OfficeSettings, region: &str, service: &str) -> Result<String, ServiceError> {
-    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
-    let n = tx.meta(&format!("web_nomor_surat:{}", today.year()))?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0) + 1;
-    Ok(s.number_format
-        .replace("{no}", &format!("{n:03}"))
-        .replace("{layanan}", &service.to_uppercase())
-        .replace("{kode}", region)
-        .replace("{bulan}", "…")
-        .replace("{tahun}", &today.year().to_string()))
 }
 
 /// The statuses `me` may move a request in status `from` to.

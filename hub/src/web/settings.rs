@@ -106,19 +106,42 @@ fn roman(m: u8) -> &'static str {
     ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"][usize::from(m.clamp(1, 12)) - 1]
 }
 
-/// The next letter number for a service, from the format (the counter runs per year).
-pub fn next_letter_number(tx: &mut dyn HubTx, settings: &OfficeSettings, region_code: &str, service: &str) -> Result<String, ServiceError> {
-    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
-    let key = format!("web_nomor_surat:{}", today.year());
-    let n = tx.meta(&key)?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0) + 1;
-    tx.set_meta(&key, &n.to_le_bytes())?;
-    Ok(settings
+/// The letter-number counter of `year` (how many numbers were given that year), and its key.
+fn letter_counter(tx: &mut dyn HubTx, year: i32) -> Result<(String, u64), ServiceError> {
+    let key = format!("web_nomor_surat:{year}");
+    let n = tx.meta(&key)?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0);
+    Ok((key, n))
+}
+
+/// Letter number `n` in the format, with `month` for `{bulan}`.
+fn format_letter_number(settings: &OfficeSettings, n: u64, region_code: &str, service: &str, month: &str, year: i32) -> String {
+    settings
         .number_format
         .replace("{no}", &format!("{n:03}"))
         .replace("{layanan}", &service.to_uppercase())
         .replace("{kode}", region_code)
-        .replace("{bulan}", roman(u8::from(today.month())))
-        .replace("{tahun}", &today.year().to_string()))
+        .replace("{bulan}", month)
+        .replace("{tahun}", &year.to_string())
+}
+
+/// The next letter number for a service, from the format (the counter runs per year).
+pub fn next_letter_number(tx: &mut dyn HubTx, settings: &OfficeSettings, region_code: &str, service: &str) -> Result<String, ServiceError> {
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
+    let (key, n) = letter_counter(tx, today.year())?;
+    tx.set_meta(&key, &(n + 1).to_le_bytes())?;
+    Ok(format_letter_number(settings, n + 1, region_code, service, roman(u8::from(today.month())), today.year()))
+}
+
+/// What the next letter number would look like, without taking it (the month left open).
+pub fn preview_letter_number(
+    tx: &mut dyn HubTx,
+    settings: &OfficeSettings,
+    region_code: &str,
+    service: &str,
+) -> Result<String, ServiceError> {
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
+    let (_, n) = letter_counter(tx, today.year())?;
+    Ok(format_letter_number(settings, n + 1, region_code, service, "…", today.year()))
 }
 
 /// The profile form (first set-up and the profile page share it).
