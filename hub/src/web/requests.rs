@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jemput_core::crypto::Cipher;
 use jemput_core::kelurahan::three_digits;
 use jemput_core::request::{Role as ActorRole, Status};
+use jemput_core::validation::limits;
 use jemput_core::{Catalog, Kelurahan, Request};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -444,9 +445,7 @@ pub async fn set_status(
         if status.needs_reason() && reason.is_none() {
             errors.push(("reason".to_string(), "Tulis alasannya atau apa yang perlu dilengkapi".to_string()));
         }
-        if reason.as_deref().is_some_and(|r| r.chars().count() > 1000) {
-            errors.push(("reason".to_string(), "Alasan paling banyak 1000 huruf".to_string()));
-        }
+        layout::check_length(&mut errors, "reason", "Alasan", reason.as_deref().unwrap_or(""), limits::REASON);
         if errors.is_empty() {
             match staff::change_request_status(tx, cipher, &me.account, &id2, status, reason.clone()) {
                 Ok(_) => return Ok(None),
@@ -492,12 +491,8 @@ pub async fn set_office(
         if wants_number {
             me.require(Role::Pimpinan)?;
         }
-        if typed.is_some_and(|n| n.chars().count() > 60) {
-            errors.push(("letter_number".to_string(), "Nomor surat paling banyak 60 huruf".to_string()));
-        }
-        if f.staff_notes.chars().count() > 2000 {
-            errors.push(("staff_notes".to_string(), "Catatan kantor paling banyak 2000 huruf".to_string()));
-        }
+        layout::check_length(&mut errors, "letter_number", "Nomor surat", typed.unwrap_or(""), limits::LETTER_NUMBER);
+        layout::check_length(&mut errors, "staff_notes", "Catatan kantor", &f.staff_notes, limits::STAFF_NOTES);
         if !errors.is_empty() {
             return Ok(Some((me.clone(), load_detail(tx, cipher, &id2)?, errors)));
         }
