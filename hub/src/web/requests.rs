@@ -156,7 +156,6 @@ struct Found {
     total: u64,
     rows: Vec<ListRow>,
     catalog: Catalog,
-    kelurahan: Kelurahan,
 }
 
 fn find(tx: &mut dyn HubTx, cipher: &Cipher, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Found, ServiceError> {
@@ -166,7 +165,15 @@ fn find(tx: &mut dyn HubTx, cipher: &Cipher, q: &OfficeQuery, offset: u32, limit
     for (id, sealed) in tx.office_rows(q, offset, limit)? {
         rows.push(ListRow::open(cipher, &id, &sealed)?);
     }
-    Ok(Found { total, rows, catalog: settings::catalog(tx, cipher)?, kelurahan: settings::kelurahan(tx, cipher)? })
+    Ok(Found { total, rows, catalog: settings::catalog(tx, cipher)? })
+}
+
+/// One page of the filtered list for `me` (the filters' RW choices need the profile), audited.
+fn list_page(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, page: u32) -> Result<(Found, Kelurahan), ServiceError> {
+    let q = office_query(p, cipher)?;
+    let found = find(tx, cipher, &q, (page - 1) * PAGE, PAGE)?;
+    service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
+    Ok((found, settings::kelurahan(tx, cipher)?))
 }
 
 fn filters_form(p: &ListParams, cat: &Catalog, k: &Kelurahan) -> Markup {
@@ -213,23 +220,18 @@ fn request_table(rows: &[ListRow], cat: &Catalog) -> Markup {
 pub async fn list(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<ListParams>) -> WebResult<Response> {
     let page = p.hal.unwrap_or(1).clamp(1, 100_000);
     let p2 = p.clone();
-    let (me, found) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
-        let q = office_query(&p2, cipher)?;
-        let found = find(tx, cipher, &q, (page - 1) * PAGE, PAGE)?;
-        service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
-        Ok((me.clone(), found))
-    })
-    .await?;
-    Ok(layout::page("Permohonan", &me, "/permohonan", list_body(&p, page, &found)).into_response())
+    let (me, (found, k)) =
+        as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| Ok((me.clone(), list_page(tx, cipher, me, &p2, page)?))).await?;
+    Ok(layout::page("Permohonan", &me, "/permohonan", list_body(&p, page, &found, &k)).into_response())
 }
 
-fn list_body(p: &ListParams, page: u32, found: &Found) -> Markup {
+fn list_body(p: &ListParams, page: u32, found: &Found, k: &Kelurahan) -> Markup {
     let pages = found.total.div_ceil(u64::from(PAGE)).max(1) as u32;
     let q = p.query();
     let sep = if q.is_empty() { "" } else { "&" };
     html! {
         h1 { "Permohonan" }
-        (filters_form(p, &found.catalog, &found.kelurahan))
+        (filters_form(p, &found.catalog, k))
         div.ringkas {
             span { (found.total) " permohonan" }
             a.tombol-kecil href={ "/permohonan/ekspor.csv?" (q) } download { "Unduh CSV" }
@@ -246,21 +248,19 @@ fn list_body(p: &ListParams, page: u32, found: &Found) -> Markup {
 
 /// Renders one page of the list for `me` (the benchmark measures this).
 pub fn render_list_page(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams) -> Result<String, ServiceError> {
-    let q = office_query(p, cipher)?;
-    let found = find(tx, cipher, &q, 0, PAGE)?;
-    service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
-    Ok(layout::page("Permohonan", me, "/permohonan", list_body(p, 1, &found)).0)
+    let (found, k) = list_page(tx, cipher, me, p, 1)?;
+    Ok(layout::page("Permohonan", me, "/permohonan", list_body(p, 1, &found, &k)).0)
+}
+
+/// Officers' names, by id.
+fn officer_names(tx: &mut dyn HubTx) -> Result<HashMap<String, String>, ServiceError> {
+    Ok(tx.officers()?.into_iter().map(|o| (o.id, o.name)).collect())
 }
 
 /// Names of the people in a history (staff accounts and officers), by id.
 fn people(tx: &mut dyn HubTx) -> Result<HashMap<String, String>, ServiceError> {
-    let mut m = HashMap::new();
-    for s in tx.staff_accounts()? {
-        m.insert(s.id, s.name);
-    }
-    for o in tx.officers()? {
-        m.insert(o.id, o.name);
-    }
+    let mut m: HashMap<String, String> = tx.staff_accounts()?.into_iter().map(|s| (s.id, s.name)).collect();
+    m.extend(officer_names(tx)?);
     Ok(m)
 }
 
@@ -532,12 +532,12 @@ pub async fn inbox(State(s): State<AppState>, headers: HeaderMap) -> WebResult<R
         let counts = tx.status_counts("request")?;
         let complaints = tx.status_counts("complaint")?;
         let devices = tx.devices()?;
-        let officers = tx.officers()?;
+        let officers = officer_names(tx)?;
         let cat = settings::catalog(tx, cipher)?;
         if total_new > 0 {
             service::audit(tx, &me.who(), "lihat_kotak_masuk", None)?;
         }
-        let name = |id: &str| officers.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_else(|| id.to_string());
+        let name = |id: &str| officers.get(id).cloned().unwrap_or_else(|| id.to_string());
         let count_of = |c: &[(String, u64)], code: &str| c.iter().find(|(s, _)| s == code).map(|(_, n)| *n).unwrap_or(0);
         let body = html! {
             h1 { "Kotak masuk" }
@@ -596,7 +596,7 @@ const HEADERS: [&str; 11] =
 fn export_rows(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, kind: &str) -> Result<Vec<[String; 11]>, ServiceError> {
     let q = office_query(p, cipher)?;
     let found = find(tx, cipher, &q, 0, MAX_EXPORT)?;
-    let officers = tx.officers()?;
+    let officers = officer_names(tx)?;
     service::audit(tx, &me.who(), &format!("ekspor_permohonan:{kind}:{}", found.rows.len()), None)?;
     Ok(found
         .rows
@@ -613,7 +613,7 @@ fn export_rows(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, kin
                 r.status.label().to_string(),
                 r.reason.clone().unwrap_or_default(),
                 r.letter_number.clone().unwrap_or_default(),
-                officers.iter().find(|o| o.id == r.officer_id).map(|o| o.name.clone()).unwrap_or_else(|| r.officer_id.clone()),
+                officers.get(&r.officer_id).cloned().unwrap_or_else(|| r.officer_id.clone()),
             ]
         })
         .collect())
