@@ -698,45 +698,96 @@ fn load_letter(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, id: &str, action: &
     Ok(Letter { service: service_name(&cat, &r.service_code), k: settings::kelurahan(tx, cipher)?, s: settings::office_settings(tx)?, r })
 }
 
-/// The lines of a letter's body: (label, value).
-pub fn letter_lines(l: &Letter) -> Vec<(&'static str, String)> {
-    let a = &l.r.applicant;
-    let mut v = vec![
-        ("Nama", a.name.clone()),
-        ("NIK", a.nik.clone()),
-        ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, a.birth_date)),
-        ("Jenis kelamin", if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki".into() } else { "Perempuan".into() }),
-        ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
-        ("Keperluan", l.service.clone()),
-    ];
-    for val in sorted(&l.r.fields).into_values() {
-        v.push(("Keterangan", val.clone()));
+/// The letter's last sentence.
+pub const CLOSING: &str = "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya.";
+/// What the receipt tells the resident to do with it.
+pub const RECEIPT_NOTE: &str = "Simpan kode di atas. Status permohonan dapat dicek di kantor kelurahan atau di halaman Cek Tanda Terima.";
+
+/// What the printed page and the hub's PDF both show: the words are made here once.
+impl Letter {
+    /// The letterhead: government, kecamatan and kelurahan (upper case), then the office's
+    /// address, phone and e-mail.
+    pub fn letterhead(&self) -> [String; 4] {
+        let mut contact = self.k.office_address.clone();
+        if !self.s.phone.is_empty() {
+            contact.push_str(&format!(" · Telp. {}", self.s.phone));
+        }
+        if !self.s.email.is_empty() {
+            contact.push_str(&format!(" · {}", self.s.email));
+        }
+        [self.s.government.to_uppercase(), format!("KECAMATAN {}", self.k.kecamatan.to_uppercase()), self.k.name.to_uppercase(), contact]
     }
-    v
+
+    /// The letter number, or dots to write it in by hand.
+    pub fn number(&self) -> String {
+        format!("Nomor: {}", self.r.office.letter_number.as_deref().unwrap_or("……………"))
+    }
+
+    /// The sentence that opens the letter.
+    pub fn opening(&self) -> String {
+        format!(
+            "Yang bertanda tangan di bawah ini {} {}, Kecamatan {}, {}, menerangkan bahwa:",
+            self.s.signer_title, self.k.name, self.k.kecamatan, self.k.city
+        )
+    }
+
+    /// The lines of the letter's body: (label, value).
+    pub fn lines(&self) -> Vec<(&'static str, String)> {
+        let a = &self.r.applicant;
+        let mut v = vec![
+            ("Nama", a.name.clone()),
+            ("NIK", a.nik.clone()),
+            ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, a.birth_date)),
+            ("Jenis kelamin", if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki".into() } else { "Perempuan".into() }),
+            ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
+            ("Keperluan", self.service.clone()),
+        ];
+        for val in sorted(&self.r.fields).into_values() {
+            v.push(("Keterangan", val.clone()));
+        }
+        v
+    }
+
+    /// Above the signature: the place and today's date, then the signatory's title.
+    pub fn signed(&self) -> [String; 2] {
+        [format!("{}, {}", self.k.city, date_words(jemput_core::time_util::now_ms())), format!("{} {}", self.s.signer_title, self.k.name)]
+    }
+
+    /// The receipt's lines: (label, value).
+    pub fn receipt_lines(&self) -> [(&'static str, String); 5] {
+        [
+            ("Kode tanda terima", self.r.receipt.clone()),
+            ("Layanan", self.service.clone()),
+            ("Nama", self.r.applicant.name.clone()),
+            ("Dicatat", date_words(self.r.created_at)),
+            ("Status", self.r.status().label().to_string()),
+        ]
+    }
 }
 
 /// `GET /permohonan/{id}/cetak`: the letter on A4 with the letterhead, and the receipt, for
 /// the browser's print (print stylesheet).
 pub async fn print(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
     let l = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| load_letter(tx, cipher, me, &id, "cetak_surat")).await?;
-    let r = &l.r;
     let body = html! {
-        div.layar-saja { p { a href={ "/permohonan/" (r.id) } { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
+        div.layar-saja { p { a href={ "/permohonan/" (l.r.id) } { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
         article.surat {
+            @let [government, kecamatan, kelurahan, contact] = l.letterhead();
             header.kop {
-                div.kop-1 { (l.s.government.to_uppercase()) }
-                div.kop-2 { "KECAMATAN " (l.k.kecamatan.to_uppercase()) }
-                div.kop-3 { (l.k.name.to_uppercase()) }
-                div.kop-4 { (l.k.office_address) @if !l.s.phone.is_empty() { " · Telp. " (l.s.phone) } @if !l.s.email.is_empty() { " · " (l.s.email) } }
+                div.kop-1 { (government) }
+                div.kop-2 { (kecamatan) }
+                div.kop-3 { (kelurahan) }
+                div.kop-4 { (contact) }
             }
             h2.judul-surat { "SURAT PENGANTAR" }
-            p.nomor { "Nomor: " (r.office.letter_number.as_deref().unwrap_or("……………")) }
-            p { "Yang bertanda tangan di bawah ini " (l.s.signer_title) " " (l.k.name) ", " (l.k.kecamatan) ", " (l.k.city) ", menerangkan bahwa:" }
-            table.isi { @for (k, v) in letter_lines(&l) { tr { td { (k) } td { ":" } td { (v) } } } }
-            p { "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya." }
+            p.nomor { (l.number()) }
+            p { (l.opening()) }
+            table.isi { @for (k, v) in l.lines() { tr { td { (k) } td { ":" } td { (v) } } } }
+            p { (CLOSING) }
             div.ttd {
-                p { (l.k.city) ", " (date_words(jemput_core::time_util::now_ms())) }
-                p { (l.s.signer_title) " " (l.k.name) }
+                @let [place_date, title] = l.signed();
+                p { (place_date) }
+                p { (title) }
                 div.ruang-ttd {}
                 p.nama-ttd { (l.s.signer_name) }
                 @if !l.s.signer_nip.is_empty() { p { "NIP. " (l.s.signer_nip) } }
@@ -746,13 +797,11 @@ pub async fn print(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             h2 { "TANDA TERIMA PERMOHONAN" }
             p { (l.k.name) " · " (l.k.office_address) }
             table.isi {
-                tr { td { "Kode tanda terima" } td { ":" } td { strong { (r.receipt) } } }
-                tr { td { "Layanan" } td { ":" } td { (l.service) } }
-                tr { td { "Nama" } td { ":" } td { (r.applicant.name) } }
-                tr { td { "Dicatat" } td { ":" } td { (date_words(r.created_at)) } }
-                tr { td { "Status" } td { ":" } td { (r.status().label()) } }
+                @for (i, (k, v)) in l.receipt_lines().into_iter().enumerate() {
+                    tr { td { (k) } td { ":" } td { @if i == 0 { strong { (v) } } @else { (v) } } }
+                }
             }
-            p.kecil { "Cek status permohonan di kantor kelurahan atau di halaman Cek Tanda Terima dengan kode di atas." }
+            p.kecil { (RECEIPT_NOTE) }
         }
     };
     Ok(layout::bare("Cetak surat", body).into_response())
