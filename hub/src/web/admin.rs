@@ -158,15 +158,6 @@ pub fn enrol_payload(hub_url: &str, code: &str, fingerprint: Option<&str>) -> St
     u.to_string()
 }
 
-fn hub_url(headers: &HeaderMap) -> String {
-    let o = super::options();
-    if !o.public_url.is_empty() {
-        return o.public_url;
-    }
-    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// `POST /petugas/{id}/kode` (admin): a one-time enrolment code, shown with its QR code.
 pub async fn enrol_code(
     State(s): State<AppState>,
@@ -174,7 +165,7 @@ pub async fn enrol_code(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> WebResult<Response> {
-    let url = hub_url(&headers);
+    let url = super::hub_url(&headers);
     let fp = super::options().cert_fingerprint;
     let (me, officer, code, o, d) = as_web(&s, &headers, Role::Admin, Some(f.csrf), move |tx, _, me| {
         let officer = tx.officer(&id)?.ok_or(ServiceError::NotFound("petugas tidak ditemukan"))?;

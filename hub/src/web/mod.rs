@@ -56,6 +56,17 @@ pub fn options() -> WebOptions {
     OPTIONS.get().cloned().unwrap_or_default()
 }
 
+/// The hub's address for people and phones: the configured public address, else the host the
+/// browser reached.
+pub fn hub_url(headers: &axum::http::HeaderMap) -> String {
+    let o = options();
+    if !o.public_url.is_empty() {
+        return o.public_url;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
 /// The SHA-256 fingerprint of the first certificate in a PEM file, as `AB:CD:…`.
 pub fn cert_fingerprint(pem_file: &std::path::Path) -> Result<String, ServiceError> {
     use rustls::pki_types::pem::PemObject;

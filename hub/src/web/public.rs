@@ -139,16 +139,7 @@ pub async fn check(State(s): State<AppState>, ClientAddr(ip): ClientAddr, Query(
 /// of the public check page).
 pub async fn notice_board(State(s): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     let (me, k) = as_web(&s, &headers, Role::Operator, None, |tx, cipher, me| Ok((me.clone(), settings::kelurahan(tx, cipher)?))).await?;
-    let base = {
-        let o = super::options();
-        if o.public_url.is_empty() {
-            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            format!("http://{host}")
-        } else {
-            o.public_url
-        }
-    };
-    let url = format!("{}/cek", base.trim_end_matches('/'));
+    let url = format!("{}/cek", super::hub_url(&headers).trim_end_matches('/'));
     let svg = super::admin::qr_svg(&url)?;
     let body = html! {
         div.layar-saja { p { "Halaman ini untuk dicetak dan ditempel di papan pengumuman RT. " button type="button" data-cetak { "Cetak" } } }
