@@ -178,12 +178,22 @@ pub fn when(ms: i64) -> String {
     format!("{:02}-{:02}-{} {:02}.{:02}", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
 }
 
-/// Formats a timestamp (ms) as a date in words ("5 Maret 2026").
-pub fn date_words(ms: i64) -> String {
-    let d = jemput_core::time_util::date_of_ms(ms);
+/// A date in words ("5 Maret 2026").
+fn words(d: time::Date) -> String {
     const MONTHS: [&str; 12] =
         ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
     format!("{} {} {}", d.day(), MONTHS[usize::from(u8::from(d.month())) - 1], d.year())
+}
+
+/// Formats a timestamp (ms) as a date in words ("5 Maret 2026").
+pub fn date_words(ms: i64) -> String {
+    words(jemput_core::time_util::date_of_ms(ms))
+}
+
+/// A date as records keep it ("1990-05-04", a birth date or a date field) in words ("4 Mei
+/// 1990"), as people in Indonesia write it; any other text as it is.
+pub fn iso_date_words(s: &str) -> String {
+    jemput_core::time_util::parse_date(s).map(words).unwrap_or_else(|| s.to_string())
 }
 
 /// Ms since epoch of the start (00.00 WIB) of an ISO date.

@@ -21,7 +21,7 @@ use super::auth::{as_web, CsrfForm, Me, Role};
 use super::index::{self, ListRow};
 use super::layout;
 use super::settings::{self, OfficeSettings};
-use super::{date_words, day_start_ms, when, WebError, WebResult};
+use super::{date_words, day_start_ms, iso_date_words, when, WebError, WebResult};
 use crate::api::staff;
 use crate::api::AppState;
 use crate::error::ServiceError;
@@ -317,7 +317,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     dt { "Nama" } dd { (a.name) }
                     dt { "NIK" } dd { (a.nik) }
                     dt { "No. KK" } dd { (a.kk) }
-                    dt { "Tempat, tanggal lahir" } dd { (a.birth_place) ", " (a.birth_date) }
+                    dt { "Tempat, tanggal lahir" } dd { (a.birth_place) ", " (iso_date_words(&a.birth_date)) }
                     dt { "Jenis kelamin" } dd { (match a.sex { jemput_core::Sex::LakiLaki => "Laki-laki", jemput_core::Sex::Perempuan => "Perempuan" }) }
                     dt { "Alamat" } dd { (a.address.street) ", " (area(a.address.rw, a.address.rt)) }
                     dt { "Telepon" } dd { (a.phone.as_deref().unwrap_or("–")) @if a.uses_whatsapp { " (WhatsApp)" } }
@@ -341,7 +341,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     dl {
                         @for (k, v) in sorted(&r.fields) {
                             dt { (sv.and_then(|s| s.fields.iter().find(|f| &f.key == k)).map(|f| f.label.as_str()).unwrap_or(k)) }
-                            dd { (v) }
+                            dd { (iso_date_words(v)) }
                         }
                     }
                 }
@@ -737,13 +737,13 @@ impl Letter {
         let mut v = vec![
             ("Nama", a.name.clone()),
             ("NIK", a.nik.clone()),
-            ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, a.birth_date)),
+            ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, iso_date_words(&a.birth_date))),
             ("Jenis kelamin", if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki".into() } else { "Perempuan".into() }),
             ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
             ("Keperluan", self.service.clone()),
         ];
         for val in sorted(&self.r.fields).into_values() {
-            v.push(("Keterangan", val.clone()));
+            v.push(("Keterangan", iso_date_words(val)));
         }
         v
     }
