@@ -408,6 +408,15 @@ pub async fn audit(State(s): State<AppState>, headers: HeaderMap, Query(p): Quer
     })
     .await?;
     let name = |actor: &str| people.iter().find(|(a, _)| a == actor).map(|(_, n)| n.clone());
+    // The page links keep the filters.
+    let q = super::filter_query(&[
+        ("pelaku", &p.pelaku),
+        ("tindakan", &p.tindakan),
+        ("dokumen", &p.dokumen),
+        ("dari", &p.dari),
+        ("sampai", &p.sampai),
+    ]);
+    let sep = if q.is_empty() { "" } else { "&" };
     let body = html! {
         h1 { "Jejak audit" }
         form.saring method="get" action="/audit" {
@@ -428,7 +437,7 @@ pub async fn audit(State(s): State<AppState>, headers: HeaderMap, Query(p): Quer
                 @if rows.is_empty() { tr { td colspan="4" { "Tidak ada catatan yang cocok." } } }
             }
         }
-        nav.halaman { @if page > 1 { a href={ "?hal=" (page - 1) } { "‹ Lebih baru" } } @if rows.len() == 100 { a href={ "?hal=" (page + 1) } { "Lebih lama ›" } } }
+        nav.halaman { @if page > 1 { a href={ "/audit?" (q) (sep) "hal=" (page - 1) } { "‹ Lebih baru" } } @if rows.len() == 100 { a href={ "/audit?" (q) (sep) "hal=" (page + 1) } { "Lebih lama ›" } } }
     };
     Ok(layout::page("Jejak audit", &me, "/audit", body).into_response())
 }

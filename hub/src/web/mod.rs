@@ -171,6 +171,18 @@ impl IntoResponse for WebError {
 /// Result of a dashboard handler.
 pub type WebResult<T> = Result<T, WebError>;
 
+/// The query string of a page's filters (the empty ones left out, the others trimmed), for
+/// links to its other pages and its exports.
+pub fn filter_query(filters: &[(&str, &str)]) -> String {
+    let mut u = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if !v.trim().is_empty() {
+            u.append_pair(k, v.trim());
+        }
+    }
+    u.finish()
+}
+
 /// Formats a timestamp (ms) as a date and time in WIB.
 pub fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)

@@ -67,8 +67,7 @@ pub struct ListParams {
 impl ListParams {
     /// The query string of these filters (without the page).
     fn query(&self) -> String {
-        let mut u = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        super::filter_query(&[
             ("rw", &self.rw),
             ("rt", &self.rt),
             ("layanan", &self.layanan),
@@ -76,12 +75,7 @@ impl ListParams {
             ("dari", &self.dari),
             ("sampai", &self.sampai),
             ("cari", &self.cari),
-        ] {
-            if !v.trim().is_empty() {
-                u.append_pair(k, v.trim());
-            }
-        }
-        u.finish()
+        ])
     }
 }
 

@@ -589,6 +589,9 @@ async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
     // The audit page filters by person.
     let a = get(&t, &format!("/audit?pelaku=staf:{}", t.admin.id), Some(&t.admin)).await.text();
     assert!(a.contains("cabut_petugas") && !a.contains("daftar_perangkat"));
+    // Its page links keep the filters.
+    let a2 = get(&t, &format!("/audit?pelaku=staf:{}&tindakan=cabut&hal=2", t.admin.id), Some(&t.admin)).await.text();
+    assert!(a2.contains(&format!("href=\"/audit?pelaku=staf%3A{}&amp;tindakan=cabut&amp;hal=1\"", t.admin.id)), "{a2}");
 }
 }
 
