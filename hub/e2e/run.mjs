@@ -69,8 +69,16 @@ async function waitFor(fn, what, ms = 20000) {
 let browser;
 try {
   await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'hub siap');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'id-ID', acceptDownloads: true });
+  // The browser in Bahasa Indonesia, as on a kelurahan PC: its own widgets (a date field reads
+  // dd/mm/tttt) follow the browser's language (LANGUAGE on Linux), the pages' formats the
+  // context's locale.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--lang=id-ID'],
+    env: { ...process.env, LANGUAGE: 'id' },
+  });
+  const INDONESIA = { viewport: { width: 1280, height: 900 }, locale: 'id-ID', timezoneId: 'Asia/Jakarta' };
+  const context = await browser.newContext({ ...INDONESIA, acceptDownloads: true });
   const page = await context.newPage();
   const shot = async (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
@@ -228,7 +236,7 @@ try {
   check(audit.includes('Rina Kartika') && audit.includes('status:selesai'), 'audit mencatat siapa melakukan apa');
 
   // 10. The public check, without an account: service, status and date only.
-  const pub = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const pub = await browser.newContext(INDONESIA);
   const p2 = await pub.newPage();
   await p2.goto(base + '/cek');
   await p2.fill('#kode', receipt);

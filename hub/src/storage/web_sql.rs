@@ -107,7 +107,6 @@ pub const OFFICE_FROM: &str = " FROM office_index i";
 /// `WHERE …` of an audit query.
 pub fn audit_where(q: &AuditFilter) -> Where {
     let mut w = Where::new();
-    w.and("1 = {}", WebArg::Int(1));
     if let Some(a) = &q.actor {
         w.and("actor = {}", WebArg::Text(a.clone()));
     }

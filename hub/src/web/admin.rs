@@ -158,15 +158,6 @@ pub fn enrol_payload(hub_url: &str, code: &str, fingerprint: Option<&str>) -> St
     u.to_string()
 }
 
-fn hub_url(headers: &HeaderMap) -> String {
-    let o = super::options();
-    if !o.public_url.is_empty() {
-        return o.public_url;
-    }
-    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// `POST /petugas/{id}/kode` (admin): a one-time enrolment code, shown with its QR code.
 pub async fn enrol_code(
     State(s): State<AppState>,
@@ -174,7 +165,7 @@ pub async fn enrol_code(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> WebResult<Response> {
-    let url = hub_url(&headers);
+    let url = super::hub_url(&headers);
     let fp = super::options().cert_fingerprint;
     let (me, officer, code, o, d) = as_web(&s, &headers, Role::Admin, Some(f.csrf), move |tx, _, me| {
         let officer = tx.officer(&id)?.ok_or(ServiceError::NotFound("petugas tidak ditemukan"))?;
@@ -417,6 +408,15 @@ pub async fn audit(State(s): State<AppState>, headers: HeaderMap, Query(p): Quer
     })
     .await?;
     let name = |actor: &str| people.iter().find(|(a, _)| a == actor).map(|(_, n)| n.clone());
+    // The page links keep the filters.
+    let q = super::filter_query(&[
+        ("pelaku", &p.pelaku),
+        ("tindakan", &p.tindakan),
+        ("dokumen", &p.dokumen),
+        ("dari", &p.dari),
+        ("sampai", &p.sampai),
+    ]);
+    let sep = if q.is_empty() { "" } else { "&" };
     let body = html! {
         h1 { "Jejak audit" }
         form.saring method="get" action="/audit" {
@@ -437,7 +437,7 @@ pub async fn audit(State(s): State<AppState>, headers: HeaderMap, Query(p): Quer
                 @if rows.is_empty() { tr { td colspan="4" { "Tidak ada catatan yang cocok." } } }
             }
         }
-        nav.halaman { @if page > 1 { a href={ "?hal=" (page - 1) } { "‹ Lebih baru" } } @if rows.len() == 100 { a href={ "?hal=" (page + 1) } { "Lebih lama ›" } } }
+        nav.halaman { @if page > 1 { a href={ "/audit?" (q) (sep) "hal=" (page - 1) } { "‹ Lebih baru" } } @if rows.len() == 100 { a href={ "/audit?" (q) (sep) "hal=" (page + 1) } { "Lebih lama ›" } } }
     };
     Ok(layout::page("Jejak audit", &me, "/audit", body).into_response())
 }

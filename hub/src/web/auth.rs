@@ -4,8 +4,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{Form, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use jemput_core::crypto::Cipher;
@@ -13,7 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout;
-use super::{WebError, WebResult};
+use super::WebResult;
 use crate::api::AppState;
 use crate::error::ServiceError;
 use crate::service;
@@ -420,14 +419,4 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap, Form(f): Form
     let mut r = Redirect::to("/masuk").into_response();
     r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static("jemput_sesi=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
     Ok(r)
-}
-
-/// The client's address as the hub sees it (the proxy's, behind a reverse proxy).
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = WebError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
-    }
 }

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jemput_core::complaint::{Complaint, ComplaintStatus};
 use jemput_core::kelurahan::three_digits;
+use jemput_core::validation::limits;
 use maud::html;
 use serde::Deserialize;
 
@@ -161,9 +162,7 @@ pub async fn answer(
     let id2 = id.clone();
     let out = as_web(&s, &headers, Role::Operator, Some(f.csrf), move |tx, cipher, me| {
         let mut errors = Vec::new();
-        if response.as_deref().is_some_and(|r| r.chars().count() > 4000) {
-            errors.push(("response".to_string(), "Jawaban paling banyak 4000 huruf".to_string()));
-        }
+        layout::check_length(&mut errors, "response", "Jawaban", response.as_deref().unwrap_or(""), limits::RESPONSE);
         if status == ComplaintStatus::Selesai && response.is_none() {
             errors.push(("response".to_string(), "Tulis jawaban kantor sebelum menutup pengaduan".to_string()));
         }

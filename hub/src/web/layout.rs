@@ -83,3 +83,12 @@ pub fn field_error(errors: &[(String, String)], field: &str) -> Markup {
         }
     }
 }
+
+/// Adds a field error when `value` is longer than its limit (the core's
+/// [`jemput_core::validation::limits`], the same the service checks), so the form is shown
+/// again with the message next to the field.
+pub fn check_length(errors: &mut Vec<(String, String)>, field: &str, label: &str, value: &str, max: usize) {
+    if let Some(issue) = jemput_core::validation::limits::check(field, label, value, max) {
+        errors.push((issue.field, issue.message));
+    }
+}

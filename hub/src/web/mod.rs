@@ -56,6 +56,17 @@ pub fn options() -> WebOptions {
     OPTIONS.get().cloned().unwrap_or_default()
 }
 
+/// The hub's address for people and phones: the configured public address, else the host the
+/// browser reached.
+pub fn hub_url(headers: &axum::http::HeaderMap) -> String {
+    let o = options();
+    if !o.public_url.is_empty() {
+        return o.public_url;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
 /// The SHA-256 fingerprint of the first certificate in a PEM file, as `AB:CD:…`.
 pub fn cert_fingerprint(pem_file: &std::path::Path) -> Result<String, ServiceError> {
     use rustls::pki_types::pem::PemObject;
@@ -160,6 +171,18 @@ impl IntoResponse for WebError {
 /// Result of a dashboard handler.
 pub type WebResult<T> = Result<T, WebError>;
 
+/// The query string of a page's filters (the empty ones left out, the others trimmed), for
+/// links to its other pages and its exports.
+pub fn filter_query(filters: &[(&str, &str)]) -> String {
+    let mut u = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if !v.trim().is_empty() {
+            u.append_pair(k, v.trim());
+        }
+    }
+    u.finish()
+}
+
 /// Formats a timestamp (ms) as a date and time in WIB.
 pub fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
@@ -167,12 +190,22 @@ pub fn when(ms: i64) -> String {
     format!("{:02}-{:02}-{} {:02}.{:02}", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
 }
 
-/// Formats a timestamp (ms) as a date in words ("5 Maret 2026").
-pub fn date_words(ms: i64) -> String {
-    let d = jemput_core::time_util::date_of_ms(ms);
+/// A date in words ("5 Maret 2026").
+fn words(d: time::Date) -> String {
     const MONTHS: [&str; 12] =
         ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
     format!("{} {} {}", d.day(), MONTHS[usize::from(u8::from(d.month())) - 1], d.year())
+}
+
+/// Formats a timestamp (ms) as a date in words ("5 Maret 2026").
+pub fn date_words(ms: i64) -> String {
+    words(jemput_core::time_util::date_of_ms(ms))
+}
+
+/// A date as records keep it ("1990-05-04", a birth date or a date field) in words ("4 Mei
+/// 1990"), as people in Indonesia write it; any other text as it is.
+pub fn iso_date_words(s: &str) -> String {
+    jemput_core::time_util::parse_date(s).map(words).unwrap_or_else(|| s.to_string())
 }
 
 /// Ms since epoch of the start (00.00 WIB) of an ISO date.

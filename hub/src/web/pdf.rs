@@ -3,8 +3,7 @@
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
-use super::requests::{letter_lines, Letter};
-use super::{date_words, when};
+use super::requests::{Letter, CLOSING, RECEIPT_NOTE};
 
 /// Text in the fonts' WinAnsi encoding (characters outside it become `?`).
 fn ansi(s: &str) -> Vec<u8> {
@@ -128,16 +127,10 @@ fn finish(page: Page, title: &str) -> Vec<u8> {
 }
 
 fn letterhead(p: &mut Page, l: &Letter) {
-    p.centred(13.0, true, &l.s.government.to_uppercase());
-    p.centred(13.0, true, &format!("KECAMATAN {}", l.k.kecamatan.to_uppercase()));
-    p.centred(15.0, true, &l.k.name.to_uppercase());
-    let mut contact = l.k.office_address.clone();
-    if !l.s.phone.is_empty() {
-        contact.push_str(&format!(" - Telp. {}", l.s.phone));
-    }
-    if !l.s.email.is_empty() {
-        contact.push_str(&format!(" - {}", l.s.email));
-    }
+    let [government, kecamatan, kelurahan, contact] = l.letterhead();
+    p.centred(13.0, true, &government);
+    p.centred(13.0, true, &kecamatan);
+    p.centred(15.0, true, &kelurahan);
     p.centred(9.0, false, &contact);
     p.rule();
 }
@@ -148,26 +141,18 @@ pub fn letter(l: &Letter) -> Vec<u8> {
     letterhead(&mut p, l);
     p.gap(6.0);
     p.centred(13.0, true, "SURAT PENGANTAR");
-    p.centred(11.0, false, &format!("Nomor: {}", l.r.office.letter_number.as_deref().unwrap_or("..........")));
+    p.centred(11.0, false, &l.number());
     p.gap(12.0);
-    p.line(
-        11.0,
-        false,
-        &format!(
-            "Yang bertanda tangan di bawah ini {} {}, Kecamatan {}, {}, menerangkan bahwa:",
-            l.s.signer_title, l.k.name, l.k.kecamatan, l.k.city
-        ),
-    );
+    p.line(11.0, false, &l.opening());
     p.gap(6.0);
-    for (k, v) in letter_lines(l) {
+    for (k, v) in l.lines() {
         p.pair(11.0, k, &v);
     }
     p.gap(8.0);
-    p.line(11.0, false, "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya.");
+    p.line(11.0, false, CLOSING);
     p.gap(24.0);
     let x = A4.0 - 250.0;
-    let today = date_words(jemput_core::time_util::now_ms());
-    for (i, s) in [format!("{}, {today}", l.k.city), format!("{} {}", l.s.signer_title, l.k.name)].iter().enumerate() {
+    for (i, s) in l.signed().iter().enumerate() {
         p.text_at(x, 11.0, i == 1, s);
         p.y -= 16.0;
     }
@@ -186,13 +171,11 @@ pub fn receipt(l: &Letter) -> Vec<u8> {
     letterhead(&mut p, l);
     p.centred(13.0, true, "TANDA TERIMA PERMOHONAN");
     p.gap(8.0);
-    p.pair(11.0, "Kode tanda terima", &l.r.receipt);
-    p.pair(11.0, "Layanan", &l.service);
-    p.pair(11.0, "Nama", &l.r.applicant.name);
-    p.pair(11.0, "Dicatat", &when(l.r.created_at));
-    p.pair(11.0, "Status", l.r.status().label());
+    for (k, v) in l.receipt_lines() {
+        p.pair(11.0, k, &v);
+    }
     p.gap(10.0);
-    p.line(9.0, false, "Simpan kode di atas. Status permohonan dapat dicek di kantor kelurahan atau di halaman Cek Tanda Terima.");
+    p.line(9.0, false, RECEIPT_NOTE);
     finish(p, &format!("Tanda terima {}", l.r.receipt))
 }
 

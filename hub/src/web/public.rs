@@ -11,9 +11,10 @@ use jemput_core::{ReceiptCode, Request};
 use maud::{html, PreEscaped};
 use serde::Deserialize;
 
-use super::auth::{as_web, ClientIp, Role};
+use super::auth::{as_web, Role};
 use super::layout;
 use super::{date_words, settings, WebResult};
+use crate::api::throttle::ClientAddr;
 use crate::api::AppState;
 use crate::error::ServiceError;
 use crate::service;
@@ -50,7 +51,7 @@ enum Outcome {
 }
 
 /// `GET /cek`: the public receipt check.
-pub async fn check(State(s): State<AppState>, ip: ClientIp, Query(p): Query<CheckParams>) -> WebResult<Response> {
+pub async fn check(State(s): State<AppState>, ClientAddr(ip): ClientAddr, Query(p): Query<CheckParams>) -> WebResult<Response> {
     let text = p.kode.trim().to_string();
     let mut error = None;
     let mut outcome = None;
@@ -58,7 +59,7 @@ pub async fn check(State(s): State<AppState>, ip: ClientIp, Query(p): Query<Chec
         match ReceiptCode::parse(&text) {
             Err(_) => error = Some("Kode tanda terima salah ketik. Periksa lagi huruf dan angkanya."),
             Ok(code) => {
-                let ip_key = ip.0.map(|a| format!("cek:{a}"));
+                let ip_key = ip.map(|a| format!("cek:{a}"));
                 outcome = Some(
                     s.db.call::<_, ServiceError>(move |tx, cipher| {
                         let now = jemput_core::time_util::now_ms();
@@ -138,16 +139,7 @@ pub async fn check(State(s): State<AppState>, ip: ClientIp, Query(p): Query<Chec
 /// of the public check page).
 pub async fn notice_board(State(s): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     let (me, k) = as_web(&s, &headers, Role::Operator, None, |tx, cipher, me| Ok((me.clone(), settings::kelurahan(tx, cipher)?))).await?;
-    let base = {
-        let o = super::options();
-        if o.public_url.is_empty() {
-            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            format!("http://{host}")
-        } else {
-            o.public_url
-        }
-    };
-    let url = format!("{}/cek", base.trim_end_matches('/'));
+    let url = format!("{}/cek", super::hub_url(&headers).trim_end_matches('/'));
     let svg = super::admin::qr_svg(&url)?;
     let body = html! {
         div.layar-saja { p { "Halaman ini untuk dicetak dan ditempel di papan pengumuman RT. " button type="button" data-cetak { "Cetak" } } }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jemput_core::crypto::Cipher;
 use jemput_core::kelurahan::three_digits;
 use jemput_core::request::{Role as ActorRole, Status};
+use jemput_core::validation::limits;
 use jemput_core::{Catalog, Kelurahan, Request};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use super::auth::{as_web, CsrfForm, Me, Role};
 use super::index::{self, ListRow};
 use super::layout;
 use super::settings::{self, OfficeSettings};
-use super::{date_words, day_start_ms, when, WebError, WebResult};
+use super::{date_words, day_start_ms, iso_date_words, when, WebError, WebResult};
 use crate::api::staff;
 use crate::api::AppState;
 use crate::error::ServiceError;
@@ -66,8 +67,7 @@ pub struct ListParams {
 impl ListParams {
     /// The query string of these filters (without the page).
     fn query(&self) -> String {
-        let mut u = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+        super::filter_query(&[
             ("rw", &self.rw),
             ("rt", &self.rt),
             ("layanan", &self.layanan),
@@ -75,12 +75,7 @@ impl ListParams {
             ("dari", &self.dari),
             ("sampai", &self.sampai),
             ("cari", &self.cari),
-        ] {
-            if !v.trim().is_empty() {
-                u.append_pair(k, v.trim());
-            }
-        }
-        u.finish()
+        ])
     }
 }
 
@@ -155,7 +150,6 @@ struct Found {
     total: u64,
     rows: Vec<ListRow>,
     catalog: Catalog,
-    kelurahan: Kelurahan,
 }
 
 fn find(tx: &mut dyn HubTx, cipher: &Cipher, q: &OfficeQuery, offset: u32, limit: u32) -> Result<Found, ServiceError> {
@@ -165,7 +159,15 @@ fn find(tx: &mut dyn HubTx, cipher: &Cipher, q: &OfficeQuery, offset: u32, limit
     for (id, sealed) in tx.office_rows(q, offset, limit)? {
         rows.push(ListRow::open(cipher, &id, &sealed)?);
     }
-    Ok(Found { total, rows, catalog: settings::catalog(tx, cipher)?, kelurahan: settings::kelurahan(tx, cipher)? })
+    Ok(Found { total, rows, catalog: settings::catalog(tx, cipher)? })
+}
+
+/// One page of the filtered list for `me` (the filters' RW choices need the profile), audited.
+fn list_page(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, page: u32) -> Result<(Found, Kelurahan), ServiceError> {
+    let q = office_query(p, cipher)?;
+    let found = find(tx, cipher, &q, (page - 1) * PAGE, PAGE)?;
+    service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
+    Ok((found, settings::kelurahan(tx, cipher)?))
 }
 
 fn filters_form(p: &ListParams, cat: &Catalog, k: &Kelurahan) -> Markup {
@@ -212,23 +214,18 @@ fn request_table(rows: &[ListRow], cat: &Catalog) -> Markup {
 pub async fn list(State(s): State<AppState>, headers: HeaderMap, Query(p): Query<ListParams>) -> WebResult<Response> {
     let page = p.hal.unwrap_or(1).clamp(1, 100_000);
     let p2 = p.clone();
-    let (me, found) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
-        let q = office_query(&p2, cipher)?;
-        let found = find(tx, cipher, &q, (page - 1) * PAGE, PAGE)?;
-        service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
-        Ok((me.clone(), found))
-    })
-    .await?;
-    Ok(layout::page("Permohonan", &me, "/permohonan", list_body(&p, page, &found)).into_response())
+    let (me, (found, k)) =
+        as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| Ok((me.clone(), list_page(tx, cipher, me, &p2, page)?))).await?;
+    Ok(layout::page("Permohonan", &me, "/permohonan", list_body(&p, page, &found, &k)).into_response())
 }
 
-fn list_body(p: &ListParams, page: u32, found: &Found) -> Markup {
+fn list_body(p: &ListParams, page: u32, found: &Found, k: &Kelurahan) -> Markup {
     let pages = found.total.div_ceil(u64::from(PAGE)).max(1) as u32;
     let q = p.query();
     let sep = if q.is_empty() { "" } else { "&" };
     html! {
         h1 { "Permohonan" }
-        (filters_form(p, &found.catalog, &found.kelurahan))
+        (filters_form(p, &found.catalog, k))
         div.ringkas {
             span { (found.total) " permohonan" }
             a.tombol-kecil href={ "/permohonan/ekspor.csv?" (q) } download { "Unduh CSV" }
@@ -245,21 +242,19 @@ fn list_body(p: &ListParams, page: u32, found: &Found) -> Markup {
 
 /// Renders one page of the list for `me` (the benchmark measures this).
 pub fn render_list_page(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams) -> Result<String, ServiceError> {
-    let q = office_query(p, cipher)?;
-    let found = find(tx, cipher, &q, 0, PAGE)?;
-    service::audit(tx, &me.who(), "lihat_daftar_permohonan", None)?;
-    Ok(layout::page("Permohonan", me, "/permohonan", list_body(p, 1, &found)).0)
+    let (found, k) = list_page(tx, cipher, me, p, 1)?;
+    Ok(layout::page("Permohonan", me, "/permohonan", list_body(p, 1, &found, &k)).0)
+}
+
+/// Officers' names, by id.
+fn officer_names(tx: &mut dyn HubTx) -> Result<HashMap<String, String>, ServiceError> {
+    Ok(tx.officers()?.into_iter().map(|o| (o.id, o.name)).collect())
 }
 
 /// Names of the people in a history (staff accounts and officers), by id.
 fn people(tx: &mut dyn HubTx) -> Result<HashMap<String, String>, ServiceError> {
-    let mut m = HashMap::new();
-    for s in tx.staff_accounts()? {
-        m.insert(s.id, s.name);
-    }
-    for o in tx.officers()? {
-        m.insert(o.id, o.name);
-    }
+    let mut m: HashMap<String, String> = tx.staff_accounts()?.into_iter().map(|s| (s.id, s.name)).collect();
+    m.extend(officer_names(tx)?);
     Ok(m)
 }
 
@@ -282,28 +277,17 @@ struct Detail {
 /// `GET /permohonan/{id}`.
 pub async fn detail(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
     let (me, d) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
-        let r = read_request(tx, cipher, &id)?;
+        let mut d = load_detail(tx, cipher, &id)?;
         service::audit(tx, &me.who(), "lihat_permohonan", Some(&id))?;
-        let settings = settings::office_settings(tx)?;
-        let k = settings::kelurahan(tx, cipher)?;
-        let suggested_number =
-            (r.office.letter_number.is_none()).then(|| preview_number(tx, &settings, &k.region_code, &r.service_code)).transpose()?;
-        Ok((me.clone(), Detail { catalog: settings::catalog(tx, cipher)?, people: people(tx)?, r, suggested_number }))
+        if d.r.office.letter_number.is_none() {
+            let settings = settings::office_settings(tx)?;
+            let k = settings::kelurahan(tx, cipher)?;
+            d.suggested_number = Some(settings::preview_letter_number(tx, &settings, &k.region_code, &d.r.service_code)?);
+        }
+        Ok((me.clone(), d))
     })
     .await?;
     Ok(layout::page("Permohonan", &me, "/permohonan", detail_body(&me, &d, &[])).into_response())
-}
-
-/// What the next letter number would look like (without taking it).
-fn preview_number(tx: &mut dyn HubTx, s: &OfficeSettings, region: &str, service: &str) -> Result<String, ServiceError> {
-    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
-    let n = tx.meta(&format!("web_nomor_surat:{}", today.year()))?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0) + 1;
-    Ok(s.number_format
-        .replace("{no}", &format!("{n:03}"))
-        .replace("{layanan}", &service.to_uppercase())
-        .replace("{kode}", region)
-        .replace("{bulan}", "…")
-        .replace("{tahun}", &today.year().to_string()))
 }
 
 /// The statuses `me` may move a request in status `from` to.
@@ -327,7 +311,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     dt { "Nama" } dd { (a.name) }
                     dt { "NIK" } dd { (a.nik) }
                     dt { "No. KK" } dd { (a.kk) }
-                    dt { "Tempat, tanggal lahir" } dd { (a.birth_place) ", " (a.birth_date) }
+                    dt { "Tempat, tanggal lahir" } dd { (a.birth_place) ", " (iso_date_words(&a.birth_date)) }
                     dt { "Jenis kelamin" } dd { (match a.sex { jemput_core::Sex::LakiLaki => "Laki-laki", jemput_core::Sex::Perempuan => "Perempuan" }) }
                     dt { "Alamat" } dd { (a.address.street) ", " (area(a.address.rw, a.address.rt)) }
                     dt { "Telepon" } dd { (a.phone.as_deref().unwrap_or("–")) @if a.uses_whatsapp { " (WhatsApp)" } }
@@ -351,7 +335,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     dl {
                         @for (k, v) in sorted(&r.fields) {
                             dt { (sv.and_then(|s| s.fields.iter().find(|f| &f.key == k)).map(|f| f.label.as_str()).unwrap_or(k)) }
-                            dd { (v) }
+                            dd { (iso_date_words(v)) }
                         }
                     }
                 }
@@ -455,9 +439,7 @@ pub async fn set_status(
         if status.needs_reason() && reason.is_none() {
             errors.push(("reason".to_string(), "Tulis alasannya atau apa yang perlu dilengkapi".to_string()));
         }
-        if reason.as_deref().is_some_and(|r| r.chars().count() > 1000) {
-            errors.push(("reason".to_string(), "Alasan paling banyak 1000 huruf".to_string()));
-        }
+        layout::check_length(&mut errors, "reason", "Alasan", reason.as_deref().unwrap_or(""), limits::REASON);
         if errors.is_empty() {
             match staff::change_request_status(tx, cipher, &me.account, &id2, status, reason.clone()) {
                 Ok(_) => return Ok(None),
@@ -503,12 +485,8 @@ pub async fn set_office(
         if wants_number {
             me.require(Role::Pimpinan)?;
         }
-        if typed.is_some_and(|n| n.chars().count() > 60) {
-            errors.push(("letter_number".to_string(), "Nomor surat paling banyak 60 huruf".to_string()));
-        }
-        if f.staff_notes.chars().count() > 2000 {
-            errors.push(("staff_notes".to_string(), "Catatan kantor paling banyak 2000 huruf".to_string()));
-        }
+        layout::check_length(&mut errors, "letter_number", "Nomor surat", typed.unwrap_or(""), limits::LETTER_NUMBER);
+        layout::check_length(&mut errors, "staff_notes", "Catatan kantor", &f.staff_notes, limits::STAFF_NOTES);
         if !errors.is_empty() {
             return Ok(Some((me.clone(), load_detail(tx, cipher, &id2)?, errors)));
         }
@@ -548,12 +526,12 @@ pub async fn inbox(State(s): State<AppState>, headers: HeaderMap) -> WebResult<R
         let counts = tx.status_counts("request")?;
         let complaints = tx.status_counts("complaint")?;
         let devices = tx.devices()?;
-        let officers = tx.officers()?;
+        let officers = officer_names(tx)?;
         let cat = settings::catalog(tx, cipher)?;
         if total_new > 0 {
             service::audit(tx, &me.who(), "lihat_kotak_masuk", None)?;
         }
-        let name = |id: &str| officers.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_else(|| id.to_string());
+        let name = |id: &str| officers.get(id).cloned().unwrap_or_else(|| id.to_string());
         let count_of = |c: &[(String, u64)], code: &str| c.iter().find(|(s, _)| s == code).map(|(_, n)| *n).unwrap_or(0);
         let body = html! {
             h1 { "Kotak masuk" }
@@ -612,7 +590,7 @@ const HEADERS: [&str; 11] =
 fn export_rows(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, kind: &str) -> Result<Vec<[String; 11]>, ServiceError> {
     let q = office_query(p, cipher)?;
     let found = find(tx, cipher, &q, 0, MAX_EXPORT)?;
-    let officers = tx.officers()?;
+    let officers = officer_names(tx)?;
     service::audit(tx, &me.who(), &format!("ekspor_permohonan:{kind}:{}", found.rows.len()), None)?;
     Ok(found
         .rows
@@ -629,7 +607,7 @@ fn export_rows(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, p: &ListParams, kin
                 r.status.label().to_string(),
                 r.reason.clone().unwrap_or_default(),
                 r.letter_number.clone().unwrap_or_default(),
-                officers.iter().find(|o| o.id == r.officer_id).map(|o| o.name.clone()).unwrap_or_else(|| r.officer_id.clone()),
+                officers.get(&r.officer_id).cloned().unwrap_or_else(|| r.officer_id.clone()),
             ]
         })
         .collect())
@@ -714,45 +692,96 @@ fn load_letter(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, id: &str, action: &
     Ok(Letter { service: service_name(&cat, &r.service_code), k: settings::kelurahan(tx, cipher)?, s: settings::office_settings(tx)?, r })
 }
 
-/// The lines of a letter's body: (label, value).
-pub fn letter_lines(l: &Letter) -> Vec<(&'static str, String)> {
-    let a = &l.r.applicant;
-    let mut v = vec![
-        ("Nama", a.name.clone()),
-        ("NIK", a.nik.clone()),
-        ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, a.birth_date)),
-        ("Jenis kelamin", if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki".into() } else { "Perempuan".into() }),
-        ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
-        ("Keperluan", l.service.clone()),
-    ];
-    for val in sorted(&l.r.fields).into_values() {
-        v.push(("Keterangan", val.clone()));
+/// The letter's last sentence.
+pub const CLOSING: &str = "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya.";
+/// What the receipt tells the resident to do with it.
+pub const RECEIPT_NOTE: &str = "Simpan kode di atas. Status permohonan dapat dicek di kantor kelurahan atau di halaman Cek Tanda Terima.";
+
+/// What the printed page and the hub's PDF both show: the words are made here once.
+impl Letter {
+    /// The letterhead: government, kecamatan and kelurahan (upper case), then the office's
+    /// address, phone and e-mail.
+    pub fn letterhead(&self) -> [String; 4] {
+        let mut contact = self.k.office_address.clone();
+        if !self.s.phone.is_empty() {
+            contact.push_str(&format!(" · Telp. {}", self.s.phone));
+        }
+        if !self.s.email.is_empty() {
+            contact.push_str(&format!(" · {}", self.s.email));
+        }
+        [self.s.government.to_uppercase(), format!("KECAMATAN {}", self.k.kecamatan.to_uppercase()), self.k.name.to_uppercase(), contact]
     }
-    v
+
+    /// The letter number, or dots to write it in by hand.
+    pub fn number(&self) -> String {
+        format!("Nomor: {}", self.r.office.letter_number.as_deref().unwrap_or("……………"))
+    }
+
+    /// The sentence that opens the letter.
+    pub fn opening(&self) -> String {
+        format!(
+            "Yang bertanda tangan di bawah ini {} {}, Kecamatan {}, {}, menerangkan bahwa:",
+            self.s.signer_title, self.k.name, self.k.kecamatan, self.k.city
+        )
+    }
+
+    /// The lines of the letter's body: (label, value).
+    pub fn lines(&self) -> Vec<(&'static str, String)> {
+        let a = &self.r.applicant;
+        let mut v = vec![
+            ("Nama", a.name.clone()),
+            ("NIK", a.nik.clone()),
+            ("Tempat, tanggal lahir", format!("{}, {}", a.birth_place, iso_date_words(&a.birth_date))),
+            ("Jenis kelamin", if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki".into() } else { "Perempuan".into() }),
+            ("Alamat", format!("{}, {}", a.address.street, area(a.address.rw, a.address.rt))),
+            ("Keperluan", self.service.clone()),
+        ];
+        for val in sorted(&self.r.fields).into_values() {
+            v.push(("Keterangan", iso_date_words(val)));
+        }
+        v
+    }
+
+    /// Above the signature: the place and today's date, then the signatory's title.
+    pub fn signed(&self) -> [String; 2] {
+        [format!("{}, {}", self.k.city, date_words(jemput_core::time_util::now_ms())), format!("{} {}", self.s.signer_title, self.k.name)]
+    }
+
+    /// The receipt's lines: (label, value).
+    pub fn receipt_lines(&self) -> [(&'static str, String); 5] {
+        [
+            ("Kode tanda terima", self.r.receipt.clone()),
+            ("Layanan", self.service.clone()),
+            ("Nama", self.r.applicant.name.clone()),
+            ("Dicatat", date_words(self.r.created_at)),
+            ("Status", self.r.status().label().to_string()),
+        ]
+    }
 }
 
 /// `GET /permohonan/{id}/cetak`: the letter on A4 with the letterhead, and the receipt, for
 /// the browser's print (print stylesheet).
 pub async fn print(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
     let l = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| load_letter(tx, cipher, me, &id, "cetak_surat")).await?;
-    let r = &l.r;
     let body = html! {
-        div.layar-saja { p { a href={ "/permohonan/" (r.id) } { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
+        div.layar-saja { p { a href={ "/permohonan/" (l.r.id) } { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
         article.surat {
+            @let [government, kecamatan, kelurahan, contact] = l.letterhead();
             header.kop {
-                div.kop-1 { (l.s.government.to_uppercase()) }
-                div.kop-2 { "KECAMATAN " (l.k.kecamatan.to_uppercase()) }
-                div.kop-3 { (l.k.name.to_uppercase()) }
-                div.kop-4 { (l.k.office_address) @if !l.s.phone.is_empty() { " · Telp. " (l.s.phone) } @if !l.s.email.is_empty() { " · " (l.s.email) } }
+                div.kop-1 { (government) }
+                div.kop-2 { (kecamatan) }
+                div.kop-3 { (kelurahan) }
+                div.kop-4 { (contact) }
             }
             h2.judul-surat { "SURAT PENGANTAR" }
-            p.nomor { "Nomor: " (r.office.letter_number.as_deref().unwrap_or("……………")) }
-            p { "Yang bertanda tangan di bawah ini " (l.s.signer_title) " " (l.k.name) ", " (l.k.kecamatan) ", " (l.k.city) ", menerangkan bahwa:" }
-            table.isi { @for (k, v) in letter_lines(&l) { tr { td { (k) } td { ":" } td { (v) } } } }
-            p { "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya." }
+            p.nomor { (l.number()) }
+            p { (l.opening()) }
+            table.isi { @for (k, v) in l.lines() { tr { td { (k) } td { ":" } td { (v) } } } }
+            p { (CLOSING) }
             div.ttd {
-                p { (l.k.city) ", " (date_words(jemput_core::time_util::now_ms())) }
-                p { (l.s.signer_title) " " (l.k.name) }
+                @let [place_date, title] = l.signed();
+                p { (place_date) }
+                p { (title) }
                 div.ruang-ttd {}
                 p.nama-ttd { (l.s.signer_name) }
                 @if !l.s.signer_nip.is_empty() { p { "NIP. " (l.s.signer_nip) } }
@@ -762,13 +791,11 @@ pub async fn print(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             h2 { "TANDA TERIMA PERMOHONAN" }
             p { (l.k.name) " · " (l.k.office_address) }
             table.isi {
-                tr { td { "Kode tanda terima" } td { ":" } td { strong { (r.receipt) } } }
-                tr { td { "Layanan" } td { ":" } td { (l.service) } }
-                tr { td { "Nama" } td { ":" } td { (r.applicant.name) } }
-                tr { td { "Dicatat" } td { ":" } td { (date_words(r.created_at)) } }
-                tr { td { "Status" } td { ":" } td { (r.status().label()) } }
+                @for (i, (k, v)) in l.receipt_lines().into_iter().enumerate() {
+                    tr { td { (k) } td { ":" } td { @if i == 0 { strong { (v) } } @else { (v) } } }
+                }
             }
-            p.kecil { "Cek status permohonan di kantor kelurahan atau di halaman Cek Tanda Terima dengan kode di atas." }
+            p.kecil { (RECEIPT_NOTE) }
         }
     };
     Ok(layout::bare("Cetak surat", body).into_response())

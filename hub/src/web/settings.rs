@@ -106,19 +106,42 @@ fn roman(m: u8) -> &'static str {
     ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"][usize::from(m.clamp(1, 12)) - 1]
 }
 
-/// The next letter number for a service, from the format (the counter runs per year).
-pub fn next_letter_number(tx: &mut dyn HubTx, settings: &OfficeSettings, region_code: &str, service: &str) -> Result<String, ServiceError> {
-    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
-    let key = format!("web_nomor_surat:{}", today.year());
-    let n = tx.meta(&key)?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0) + 1;
-    tx.set_meta(&key, &n.to_le_bytes())?;
-    Ok(settings
+/// The letter-number counter of `year` (how many numbers were given that year), and its key.
+fn letter_counter(tx: &mut dyn HubTx, year: i32) -> Result<(String, u64), ServiceError> {
+    let key = format!("web_nomor_surat:{year}");
+    let n = tx.meta(&key)?.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0);
+    Ok((key, n))
+}
+
+/// Letter number `n` in the format, with `month` for `{bulan}`.
+fn format_letter_number(settings: &OfficeSettings, n: u64, region_code: &str, service: &str, month: &str, year: i32) -> String {
+    settings
         .number_format
         .replace("{no}", &format!("{n:03}"))
         .replace("{layanan}", &service.to_uppercase())
         .replace("{kode}", region_code)
-        .replace("{bulan}", roman(u8::from(today.month())))
-        .replace("{tahun}", &today.year().to_string()))
+        .replace("{bulan}", month)
+        .replace("{tahun}", &year.to_string())
+}
+
+/// The next letter number for a service, from the format (the counter runs per year).
+pub fn next_letter_number(tx: &mut dyn HubTx, settings: &OfficeSettings, region_code: &str, service: &str) -> Result<String, ServiceError> {
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
+    let (key, n) = letter_counter(tx, today.year())?;
+    tx.set_meta(&key, &(n + 1).to_le_bytes())?;
+    Ok(format_letter_number(settings, n + 1, region_code, service, roman(u8::from(today.month())), today.year()))
+}
+
+/// What the next letter number would look like, without taking it (the month left open).
+pub fn preview_letter_number(
+    tx: &mut dyn HubTx,
+    settings: &OfficeSettings,
+    region_code: &str,
+    service: &str,
+) -> Result<String, ServiceError> {
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms());
+    let (_, n) = letter_counter(tx, today.year())?;
+    Ok(format_letter_number(settings, n + 1, region_code, service, "…", today.year()))
 }
 
 /// The profile form (first set-up and the profile page share it).
@@ -221,6 +244,25 @@ fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, usize> {
     Ok(out)
 }
 
+/// The "label | value" lines of one field: a line that does not read, or a value `check`
+/// refuses, is an error on `field` (naming the line's label).
+fn checked_pairs(e: &mut Errors, field: &str, text: &str, shape: &str, check: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    match parse_pairs(text) {
+        Ok(pairs) => {
+            for (label, value) in &pairs {
+                if let Some(m) = check(value) {
+                    err(e, field, format!("{label}: {m}"));
+                }
+            }
+            pairs
+        }
+        Err(line) => {
+            err(e, field, format!("Baris {line} tidak terbaca; tulis \"{shape}\""));
+            Vec::new()
+        }
+    }
+}
+
 fn short(e: &mut Errors, f: &str, v: &str, label: &str, max: usize, required: bool) -> String {
     let v = v.trim();
     if required && v.is_empty() {
@@ -248,43 +290,18 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
         err(&mut e, "rws", m);
         Vec::new()
     });
-    let mut contacts = Vec::new();
-    match parse_pairs(&f.contacts) {
-        Ok(p) => {
-            for (label, phone) in p {
-                let issues = jemput_core::validation::phone::validate_phone("contacts", &phone);
-                if let Some(i) = issues.iter().find(|i| i.is_error()) {
-                    err(&mut e, "contacts", format!("{label}: {}", i.message));
-                }
-                contacts.push(Contact { label, phone });
-            }
-        }
-        Err(line) => err(&mut e, "contacts", format!("Baris {line} tidak terbaca; tulis \"Jabatan | nomor HP\"")),
-    }
-    let mut emergency_numbers = Vec::new();
-    match parse_pairs(&f.emergency) {
-        Ok(p) => {
-            for (label, phone) in p {
-                if !(3..=20).contains(&phone.len()) || !phone.chars().all(|c| c.is_ascii_digit() || " +-".contains(c)) {
-                    err(&mut e, "emergency", format!("{label}: nomor darurat hanya angka, mis. 112"));
-                }
-                emergency_numbers.push(Contact { label, phone });
-            }
-        }
-        Err(line) => err(&mut e, "emergency", format!("Baris {line} tidak terbaca; tulis \"Layanan | nomor\"")),
-    }
-    let mut links = Vec::new();
-    match parse_pairs(&f.links) {
-        Ok(p) => {
-            for (label, url) in p {
-                if !url::Url::parse(&url).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http") {
-                    err(&mut e, "links", format!("{label}: alamat harus diawali https://"));
-                }
-                links.push(Link { label, url });
-            }
-        }
-        Err(line) => err(&mut e, "links", format!("Baris {line} tidak terbaca; tulis \"Judul | https://…\"")),
-    }
+    let contacts = checked_pairs(&mut e, "contacts", &f.contacts, "Jabatan | nomor HP", |phone| {
+        let issues = jemput_core::validation::phone::validate_phone("contacts", phone);
+        issues.into_iter().find(|i| i.is_error()).map(|i| i.message)
+    });
+    let emergency_numbers = checked_pairs(&mut e, "emergency", &f.emergency, "Layanan | nomor", |phone| {
+        (!(3..=20).contains(&phone.len()) || !phone.chars().all(|c| c.is_ascii_digit() || " +-".contains(c)))
+            .then(|| "nomor darurat hanya angka, mis. 112".to_string())
+    });
+    let links = checked_pairs(&mut e, "links", &f.links, "Judul | https://…", |url| {
+        (!url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http"))
+            .then(|| "alamat harus diawali https://".to_string())
+    });
     let settings = OfficeSettings {
         government: short(&mut e, "government", &f.government, "Baris kop surat", 120, true),
         phone: short(&mut e, "phone", &f.phone, "Telepon kantor", 40, false),
@@ -300,7 +317,20 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
     if !e.is_empty() {
         return Err(e);
     }
-    Ok((Kelurahan { name, region_code, kecamatan, city, rws, office_address, office_hours, contacts, emergency_numbers, links }, settings))
+    let contact = |(label, phone)| Contact { label, phone };
+    let kelurahan = Kelurahan {
+        name,
+        region_code,
+        kecamatan,
+        city,
+        rws,
+        office_address,
+        office_hours,
+        contacts: contacts.into_iter().map(contact).collect(),
+        emergency_numbers: emergency_numbers.into_iter().map(contact).collect(),
+        links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
+    };
+    Ok((kelurahan, settings))
 }
 
 impl ProfileForm {
@@ -635,12 +665,8 @@ fn catalog_page(me: &super::auth::Me, cat: &Catalog, edited: Option<(&str, &Erro
 
 /// `GET /katalog` (admin).
 pub async fn catalog_page_get(State(s): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
-    let (me, cat) = as_web(&s, &headers, Role::Admin, None, |tx, cipher, me| Ok((me.clone(), self::catalog_of(tx, cipher)?))).await?;
+    let (me, cat) = as_web(&s, &headers, Role::Admin, None, |tx, cipher, me| Ok((me.clone(), catalog(tx, cipher)?))).await?;
     Ok(layout::page("Katalog layanan", &me, "/katalog", catalog_page(&me, &cat, None, false)).into_response())
-}
-
-fn catalog_of(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Catalog, ServiceError> {
-    catalog(tx, cipher)
 }
 
 /// `POST /katalog/{code}` (admin): edits one service, or adds one (`baru`).
@@ -654,7 +680,7 @@ pub async fn catalog_submit(
     let target = if new { f.code.trim().to_string() } else { code.clone() };
     let parsed = parse_service(&f, &target);
     let (me, cat, errors) = as_web(&s, &headers, Role::Admin, Some(f.csrf.clone()), move |tx, cipher, me| {
-        let mut cat = catalog_of(tx, cipher)?;
+        let mut cat = catalog(tx, cipher)?;
         let errors = match &parsed {
             Err(e) => e.clone(),
             Ok(sv) => {
@@ -679,7 +705,7 @@ pub async fn catalog_submit(
                 cat.version -= 1;
             }
         }
-        Ok((me.clone(), catalog_of(tx, cipher)?, errors))
+        Ok((me.clone(), catalog(tx, cipher)?, errors))
     })
     .await?;
     if errors.is_empty() {

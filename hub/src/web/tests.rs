@@ -478,14 +478,18 @@ async fn status_changes_letter_number_and_note_by_role(kind) {
     let d = get(&t, &path, Some(&t.admin)).await.text();
     assert!(d.contains("Berkas asli sudah dilihat &lt;ok&gt;"));
     assert!(d.contains("Staf Bu Sekretaris") && d.contains("Staf Mas Operator"));
+    // Dates in our own text as people in Indonesia write them, not as records keep them.
+    assert!(d.contains("Surabaya, 1 Mei 1990") && !d.contains("1990-05-01"));
     // Print page and PDFs carry the letterhead and number.
     let p = get(&t, &format!("{path}/cetak"), Some(&t.operator)).await.text();
     assert!(p.contains("PEMERINTAH KOTA UJI") && p.contains(&number) && p.contains("TANDA TERIMA"));
+    assert!(p.contains("Surabaya, 1 Mei 1990") && !p.contains("1990-05-01"));
     let pdf = get(&t, &format!("{path}/surat.pdf"), Some(&t.operator)).await;
     assert_eq!(pdf.headers.get(header::CONTENT_TYPE).unwrap(), "application/pdf");
     assert!(pdf.body.starts_with(b"%PDF-"));
     let pdf_text = String::from_utf8_lossy(&pdf.body);
     assert!(pdf_text.contains("SURAT PENGANTAR") && pdf_text.contains(&number) && pdf_text.contains("Siti Aminah"));
+    assert!(pdf_text.contains("Surabaya, 1 Mei 1990"));
     assert!(String::from_utf8_lossy(&get(&t, &format!("{path}/tanda-terima.pdf"), Some(&t.operator)).await.body).contains(&r.receipt));
     assert_eq!(actions(&t, "cetak_surat_pdf").len(), 1);
 }
@@ -585,6 +589,9 @@ async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
     // The audit page filters by person.
     let a = get(&t, &format!("/audit?pelaku=staf:{}", t.admin.id), Some(&t.admin)).await.text();
     assert!(a.contains("cabut_petugas") && !a.contains("daftar_perangkat"));
+    // Its page links keep the filters.
+    let a2 = get(&t, &format!("/audit?pelaku=staf:{}&tindakan=cabut&hal=2", t.admin.id), Some(&t.admin)).await.text();
+    assert!(a2.contains(&format!("href=\"/audit?pelaku=staf%3A{}&amp;tindakan=cabut&amp;hal=1\"", t.admin.id)), "{a2}");
 }
 }
 
@@ -740,4 +747,15 @@ async fn the_json_staff_api_follows_the_roles(kind) {
     // An unknown token still gets the API's own 401.
     assert_eq!(send(&t, api("GET", "/api/v1/staff/officers", "bukan", None)).await.status, StatusCode::UNAUTHORIZED);
 }
+}
+
+#[test]
+fn dates_in_our_own_text_are_written_the_indonesian_way() {
+    assert_eq!(super::iso_date_words("1990-05-04"), "4 Mei 1990");
+    assert_eq!(super::iso_date_words("2026-12-31"), "31 Desember 2026");
+    // Text that is not a date stays as it is.
+    assert_eq!(super::iso_date_words("kira-kira 1990"), "kira-kira 1990");
+    // 2026-03-04 23.30 UTC is already 5 March in WIB.
+    assert_eq!(super::date_words(1_772_667_000_000), "5 Maret 2026");
+    assert_eq!(super::when(1_772_667_000_000), "05-03-2026 06.30");
 }
