@@ -165,6 +165,35 @@ async fn staff_routes_need_a_staff_account_and_follow_the_status_rules(kind) {
 }
 
 on_both_backends! {
+async fn a_staff_token_below_the_role_a_call_needs_is_refused_with_its_code(kind) {
+    use jemput_hub::web::auth::{add_staff_with_role, Role};
+    let h = hub(kind);
+    let (acct, op) = h.db.with(|tx, _| add_staff_with_role(tx, "Bu Operator", Role::Operator, None, "sistem")).unwrap();
+    let get = |path: &str| Request::get(path).header("authorization", format!("Bearer {op}")).body(Body::empty()).unwrap();
+    let (s, b) = call(&h, get("/api/v1/staff/audit")).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "peran_tidak_cukup"));
+    let post = |path: &str, v: serde_json::Value| {
+        Request::post(path)
+            .header("authorization", format!("Bearer {op}"))
+            .header("content-type", "application/json")
+            .body(json(v))
+            .unwrap()
+    };
+    // The role a status change needs comes from the status asked for.
+    let (s, b) = call(&h, post("/api/v1/staff/requests/tidak-ada/status", serde_json::json!({ "status": "ditolak", "reason": "x" }))).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "peran_tidak_cukup"));
+    let (s, _) = call(&h, post("/api/v1/staff/requests/tidak-ada/status", serde_json::json!({ "status": "diproses" }))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "allowed to an operator: the request is looked up");
+    let (s, b) = call(&h, post("/api/v1/staff/requests/tidak-ada/office", serde_json::json!({ "letter_number": "470/1" }))).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "peran_tidak_cukup"));
+    // A revoked account is told so first, whatever the call needs.
+    h.db.with(|tx, _| service::revoke_staff(tx, &acct.id)).unwrap();
+    let (s, b) = call(&h, get("/api/v1/staff/audit")).await;
+    assert_eq!((s, kode(&b).as_str()), (StatusCode::UNAUTHORIZED, "staf_dicabut"));
+}
+}
+
+on_both_backends! {
 async fn every_text_staff_type_has_its_limit_at_the_api(kind) {
     let h = hub(kind);
     let post = |path: &str, body: serde_json::Value| {

@@ -70,7 +70,6 @@ pub fn app(state: AppState) -> Router {
         .merge(staff)
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::web::routes())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::api_roles::check))
         .fallback(|| async { ApiError(ServiceError::NotFound("alamat ini tidak ada di hub")) })
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::json_errors))

@@ -1,7 +1,10 @@
 //! The staff side of the API (the office actions the dashboard builds on): requests and
 //! complaints (list, read, set an office status with its reason, assign the letter number, answer
 //! a complaint), officers and their devices, enrolment codes, bundles brought by hand, and the
-//! audit log. Every call needs a staff token; every read of personal data is audited.
+//! audit log. Every call needs a staff token, and an account role as the dashboard's pages do
+//! (officers, devices and the audit log are for admins; approving, refusing and letter numbers
+//! for the lurah/sekretaris; the rest for every staff member); every read of personal data is
+//! audited.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -12,7 +15,7 @@ use jemput_core::complaint::{Complaint, ComplaintStatus};
 use jemput_core::crypto::Cipher;
 use jemput_core::document::{self, DocKind};
 use jemput_core::permissions::Scope;
-use jemput_core::request::{Actor, Request, Role, Status};
+use jemput_core::request::{Actor, Request, Role as ActorRole, Status};
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::validation::limits;
 use jemput_core::Kelurahan;
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::{bearer, AppState};
 use crate::error::ServiceError;
-use crate::service;
+use crate::service::{self, Role};
 use crate::storage::{DocFilter, HubTx, StaffAccount};
 
 /// The staff account behind a request's token.
@@ -31,15 +34,20 @@ fn staff_of(tx: &mut dyn HubTx, token: &Option<String>) -> Result<StaffAccount, 
 }
 
 /// Runs `f` in a transaction as the staff member whose token `headers` carry; refused when there
-/// is none or it is unknown or revoked.
+/// is none or it is unknown or revoked (401), or when the account's role is below `need` (403).
 async fn as_staff<T: Send + 'static>(
     s: &AppState,
     headers: &HeaderMap,
+    need: Role,
     mut f: impl FnMut(&mut dyn HubTx, &Cipher, &StaffAccount) -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ServiceError> {
     let token = bearer(headers);
     s.db.call(move |tx, cipher| {
         let staff = staff_of(tx, &token)?;
+        // Every account is at least an operator: only a higher need looks the role up.
+        if need > Role::Operator && service::role_of(tx, &staff.id)? < need {
+            return Err(ServiceError::Forbidden("peran_tidak_cukup", "Peran akun ini tidak berwenang untuk tindakan ini"));
+        }
         f(tx, cipher, &staff)
     })
     .await
@@ -132,7 +140,7 @@ pub(crate) fn read_record<R: OfficeRecord>(
 
 /// The signed-in staff account.
 pub(crate) async fn me(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(as_staff(&s, &headers, |_, _, staff| Ok(staff.clone())).await?))
+    Ok(Json(as_staff(&s, &headers, Role::Operator, |_, _, staff| Ok(staff.clone())).await?))
 }
 
 /// Filters and paging for lists.
@@ -187,7 +195,7 @@ pub(crate) async fn list<R: OfficeRecord>(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let out = as_staff(&s, &headers, move |tx, cipher, staff| {
+    let out = as_staff(&s, &headers, Role::Operator, move |tx, cipher, staff| {
         let f = filter(R::KIND, &q, R::valid_status)?;
         let (offset, limit) = page(&q);
         let total = tx.count_docs(&f)?;
@@ -208,7 +216,7 @@ pub(crate) async fn get_one<R: OfficeRecord>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
+    let r = as_staff(&s, &headers, Role::Operator, move |tx, cipher, staff| {
         let (_, r) = read_record::<R>(tx, cipher, &id, false)?;
         service::audit(tx, &who(staff), R::AUDIT_READ, Some(&id))?;
         Ok(r)
@@ -232,7 +240,7 @@ pub(crate) async fn by_receipt(
 ) -> Result<impl IntoResponse, ApiError> {
     let code = jemput_core::ReceiptCode::parse(&code)
         .map_err(|_| ServiceError::BadRequest("kode_tanda_terima_salah", "Kode tanda terima salah ketik"))?;
-    let found = as_staff(&s, &headers, move |tx, cipher, staff| {
+    let found = as_staff(&s, &headers, Role::Operator, move |tx, cipher, staff| {
         let id = tx.doc_by_receipt(code.as_str())?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
         let doc = service::load_doc(tx, cipher, &id, false)?.ok_or(ServiceError::NotFound("tidak ada permohonan dengan kode ini"))?;
         service::audit(tx, &who(staff), "cari_tanda_terima", Some(&id))?;
@@ -265,8 +273,10 @@ pub(crate) async fn set_request_status(
     Json(b): Json<StatusBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = Status::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    let r =
-        as_staff(&s, &headers, move |tx, cipher, staff| change_request_status(tx, cipher, staff, &id, status, b.reason.clone())).await?;
+    let r = as_staff(&s, &headers, service::role_for_status(status), move |tx, cipher, staff| {
+        change_request_status(tx, cipher, staff, &id, status, b.reason.clone())
+    })
+    .await?;
     Ok(Json(r))
 }
 
@@ -282,7 +292,7 @@ pub(crate) fn change_request_status(
 ) -> Result<Request, ServiceError> {
     ServiceError::check_length("Alasan", reason.as_deref(), limits::REASON)?;
     let (mut doc, mut r) = read_record::<Request>(tx, cipher, id, true)?;
-    let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+    let actor = Actor { role: ActorRole::Staf, id: staff.id.clone() };
     r.change_status(status, actor, reason, jemput_core::time_util::now_ms()).map_err(|m| {
         tracing::info!(reason = %m, "perubahan status ditolak");
         ServiceError::Rejected("status_tidak_diizinkan", m)
@@ -309,7 +319,9 @@ pub(crate) async fn set_office_fields(
     if b.letter_number.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(ServiceError::BadRequest("nomor_surat_tidak_valid", "Nomor surat wajib diisi").into());
     }
-    let r = as_staff(&s, &headers, move |tx, cipher, staff| {
+    // Assigning the letter number is for the lurah/sekretaris; the office note for everyone.
+    let need = if b.letter_number.is_some() { Role::Pimpinan } else { Role::Operator };
+    let r = as_staff(&s, &headers, need, move |tx, cipher, staff| {
         set_office_fields_of(tx, cipher, staff, &id, b.letter_number.as_deref(), b.staff_notes.as_deref())
     })
     .await?;
@@ -369,8 +381,10 @@ pub(crate) async fn answer_complaint(
     Json(b): Json<ResponseBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = ComplaintStatus::from_code(&b.status).ok_or(ServiceError::BadRequest("status_tidak_dikenal", "Status tidak dikenal"))?;
-    let c =
-        as_staff(&s, &headers, move |tx, cipher, staff| answer_complaint_of(tx, cipher, staff, &id, status, b.response.clone())).await?;
+    let c = as_staff(&s, &headers, Role::Operator, move |tx, cipher, staff| {
+        answer_complaint_of(tx, cipher, staff, &id, status, b.response.clone())
+    })
+    .await?;
     Ok(Json(c))
 }
 
@@ -386,7 +400,7 @@ pub(crate) fn answer_complaint_of(
 ) -> Result<Complaint, ServiceError> {
     ServiceError::check_length("Jawaban", response.as_deref(), limits::RESPONSE)?;
     let (mut doc, mut c) = read_record::<Complaint>(tx, cipher, id, true)?;
-    let actor = Actor { role: Role::Staf, id: staff.id.clone() };
+    let actor = Actor { role: ActorRole::Staf, id: staff.id.clone() };
     c.respond(status, actor, response, jemput_core::time_util::now_ms())
         .map_err(|m| ServiceError::Rejected("status_tidak_diizinkan", m))?;
     doc.set_actor(service::hub_actor(tx)?);
@@ -397,7 +411,7 @@ pub(crate) fn answer_complaint_of(
 }
 
 pub(crate) async fn list_officers(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(as_staff(&s, &headers, move |tx, _, _| service::officers(tx)).await?))
+    Ok(Json(as_staff(&s, &headers, Role::Admin, move |tx, _, _| service::officers(tx)).await?))
 }
 
 #[derive(Deserialize, Clone)]
@@ -419,7 +433,7 @@ pub(crate) async fn add_officer(
     headers: HeaderMap,
     Json(b): Json<OfficerBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let o = as_staff(&s, &headers, move |tx, cipher, staff| {
+    let o = as_staff(&s, &headers, Role::Admin, move |tx, cipher, staff| {
         let k = kelurahan(tx, cipher)?;
         let exists = match b.rt {
             Some(rt) => k.has_rt(b.rw, rt),
@@ -457,7 +471,7 @@ pub(crate) async fn enrol_code(
     let b = body.map(|Json(b)| b).unwrap_or_default();
     ServiceError::check_length("Alamat hub", b.hub_url.as_deref(), limits::STREET)?;
     let hours = b.hours.unwrap_or(48);
-    let code = as_staff(&s, &headers, move |tx, _, staff| {
+    let code = as_staff(&s, &headers, Role::Admin, move |tx, _, staff| {
         let code = service::create_enrol_code(tx, &id, hours)?;
         service::audit(tx, &who(staff), &format!("kode_pendaftaran:{id}"), None)?;
         Ok(code)
@@ -472,12 +486,12 @@ pub(crate) async fn revoke_officer(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    as_staff(&s, &headers, move |tx, _, staff| service::revoke_officer_as(tx, &id, &who(staff))).await?;
+    as_staff(&s, &headers, Role::Admin, move |tx, _, staff| service::revoke_officer_as(tx, &id, &who(staff))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn list_devices(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(as_staff(&s, &headers, move |tx, _, _| Ok(tx.devices()?)).await?))
+    Ok(Json(as_staff(&s, &headers, Role::Admin, move |tx, _, _| Ok(tx.devices()?)).await?))
 }
 
 pub(crate) async fn revoke_device(
@@ -485,15 +499,16 @@ pub(crate) async fn revoke_device(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    as_staff(&s, &headers, move |tx, _, staff| service::revoke_device_as(tx, &id, &who(staff))).await?;
+    as_staff(&s, &headers, Role::Admin, move |tx, _, staff| service::revoke_device_as(tx, &id, &who(staff))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn import_bundle(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let isolation = s.engine.isolation().clone();
-    let report =
-        as_staff(&s, &headers, move |tx, cipher, staff| crate::engine::import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff)))
-            .await?;
+    let report = as_staff(&s, &headers, Role::Operator, move |tx, cipher, staff| {
+        crate::engine::import_bundle_bytes(tx, cipher, &isolation, &body, &who(staff))
+    })
+    .await?;
     Ok(Json(report))
 }
 
@@ -517,7 +532,7 @@ pub(crate) async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = as_staff(&s, &headers, move |tx, _, _| {
+    let rows = as_staff(&s, &headers, Role::Admin, move |tx, _, _| {
         Ok(tx
             .audit_tail(limit)?
             .into_iter()

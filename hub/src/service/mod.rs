@@ -18,7 +18,7 @@ pub use officers::{
     add_officer, add_officer_as, device_by_id, device_by_token, officers, revoke_device, revoke_device_as, revoke_officer,
     revoke_officer_as, Device,
 };
-pub use staff::{add_staff, add_staff_as, revoke_staff, revoke_staff_as, staff_by_token};
+pub use staff::{add_staff, add_staff_as, revoke_staff, revoke_staff_as, role_for_status, role_of, staff_by_token, Role};
 
 pub(crate) fn now() -> i64 {
     jemput_core::time_util::now_ms()

@@ -19,44 +19,7 @@ use crate::service;
 use crate::storage::{HubTx, StaffAccount};
 use crate::storage::{StaffProfile, WebSession};
 
-/// A dashboard role. Higher roles may do everything lower ones may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum Role {
-    /// Processes requests and complaints.
-    Operator,
-    /// Lurah or sekretaris: also approves (selesai), refuses (ditolak) and assigns letter numbers.
-    Pimpinan,
-    /// Accounts, officers, devices, catalog, profile, audit.
-    Admin,
-}
-
-impl Role {
-    /// Every role, lowest first.
-    pub const ALL: [Role; 3] = [Role::Operator, Role::Pimpinan, Role::Admin];
-
-    /// Stable code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Operator => "operator",
-            Role::Pimpinan => "pimpinan",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// From its code.
-    pub fn from_code(c: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == c)
-    }
-
-    /// Words shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Operator => "Operator",
-            Role::Pimpinan => "Lurah / Sekretaris",
-            Role::Admin => "Admin",
-        }
-    }
-}
+pub use crate::service::staff::{role_of, Role};
 
 /// How long a session may stay unused.
 pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
@@ -67,12 +30,6 @@ pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 const SESSION_COOKIE: &str = "jemput_sesi";
 const LOGIN_CSRF_COOKIE: &str = "jemput_csrf_masuk";
-
-/// The role of a staff account (accounts made before the dashboard, e.g. by `init` or
-/// `staff add`, are admins).
-pub fn role_of(tx: &mut dyn HubTx, staff_id: &str) -> Result<Role, ServiceError> {
-    Ok(tx.staff_profile(staff_id)?.and_then(|p| Role::from_code(&p.role)).unwrap_or(Role::Admin))
-}
 
 /// Hashes a password with Argon2id (PHC string with its own random salt).
 pub fn hash_password(password: &str) -> Result<String, ServiceError> {

@@ -2,14 +2,13 @@
 //! templates, every untrusted text escaped), a little JavaScript, no assets from the internet.
 //! Staff sign in with their own account (Argon2id passwords, server-side sessions with an idle
 //! timeout, a CSRF token on every POST, failed sign-ins throttled); each page and action checks
-//! the role (operator, pimpinan = lurah/sekretaris, admin), and the JSON staff API gets the same
-//! roles ([`api_roles`]). Every view of a resident's personal data and every change is audited
-//! once, with the person who did it.
+//! the role (operator, pimpinan = lurah/sekretaris, admin), and the JSON staff API checks the
+//! same roles (`crate::api::staff`). Every view of a resident's personal data and every change
+//! is audited once, with the person who did it.
 //!
 //! Routes live under `/` (pages in Bahasa Indonesia); the API keeps `/api/v1/…`.
 
 pub mod admin;
-pub mod api_roles;
 pub mod auth;
 pub mod complaints;
 pub mod index;

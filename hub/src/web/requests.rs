@@ -26,6 +26,7 @@ use crate::api::staff;
 use crate::api::AppState;
 use crate::error::ServiceError;
 use crate::service;
+pub use crate::service::staff::role_for_status;
 use crate::storage::OfficeQuery;
 use crate::storage::{DocFilter, HubTx};
 
@@ -33,15 +34,6 @@ use crate::storage::{DocFilter, HubTx};
 pub const PAGE: u32 = 50;
 /// Most rows in one export.
 pub const MAX_EXPORT: u32 = 20_000;
-
-/// The role a staff member needs to set a request to `s`: approving (selesai) and refusing
-/// (ditolak) are for the lurah/sekretaris.
-pub fn role_for_status(s: Status) -> Role {
-    match s {
-        Status::Selesai | Status::Ditolak => Role::Pimpinan,
-        _ => Role::Operator,
-    }
-}
 
 /// Filters of the request list (query string).
 #[derive(Debug, Clone, Default, Deserialize)]
