@@ -144,8 +144,7 @@ class LayarAduanBaru(a: MainActivity) : Layar(a) {
             k.addView(a.teks(rec.receipt, 36f, bold = true).apply { typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD) })
             k.addView(a.teks("Dibaca: " + Teks.ejaKode(rec.receipt), 18f))
             k.addView(a.tombol("Selesai", utama = true) { a.tutupLayar() })
-            Sinkron.jadwalkan(a)
-            Sinkron.mulai(a)
+            Sinkron.kirimSegera(a)
         }
     }
 }

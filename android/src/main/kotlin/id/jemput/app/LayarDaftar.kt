@@ -138,8 +138,7 @@ class LayarRincian(a: MainActivity, private val id: String) : Layar(a) {
             k.addView(a.tombol("Dokumen kurang sudah dilengkapi", utama = true) {
                 a.kerja({ j -> j.dilengkapi(id) }) { baru ->
                     gambar(baru, layanan)
-                    Sinkron.jadwalkan(a)
-                    Sinkron.mulai(a)
+                    Sinkron.kirimSegera(a)
                 }
             })
         }
@@ -147,8 +146,7 @@ class LayarRincian(a: MainActivity, private val id: String) : Layar(a) {
             k.addView(a.tombol("Surat sudah diserahkan ke warga", utama = true) {
                 a.kerja({ j -> j.serahkan(id) }) { baru ->
                     gambar(baru, layanan)
-                    Sinkron.jadwalkan(a)
-                    Sinkron.mulai(a)
+                    Sinkron.kirimSegera(a)
                 }
             })
         }

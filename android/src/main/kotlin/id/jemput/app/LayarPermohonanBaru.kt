@@ -322,8 +322,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
         }) { rec ->
             kodeTerima = rec.receipt
             pindah(Langkah.TANDA_TERIMA)
-            Sinkron.jadwalkan(a)
-            Sinkron.mulai(a)
+            Sinkron.kirimSegera(a)
         }
     }
 }
