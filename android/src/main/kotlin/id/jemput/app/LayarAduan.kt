@@ -50,32 +50,24 @@ internal fun warna(s: ComplaintStatus): Int = when (s) {
 }
 
 /** One complaint and the office's answer. */
-class LayarAduanRinci(a: MainActivity, private val id: String) : Layar(a) {
+class LayarAduanRinci(a: MainActivity, private val id: String) : LayarMuat<ComplaintDetail>(a) {
     override val judul = "Rincian pengaduan"
-    private lateinit var k: LinearLayout
 
-    override fun tampil(): View {
-        k = a.kolom()
-        segarkan()
-        return a.gulir(k)
-    }
+    override fun muat(j: Jemput): ComplaintDetail = j.aduan(id)
 
-    override fun segarkan() {
-        a.kerja({ j -> j.aduan(id) }) { d ->
-            val c = d.complaint
-            k.removeAllViews()
-            k.addView(a.teks(Teks.kategori(c.category), 17f, color = Warna.TEKS_PUDAR))
-            k.addView(a.teks(c.topic, 21f, bold = true))
-            k.addView(a.teks(c.receipt, 20f, bold = true).apply { typeface = android.graphics.Typeface.MONOSPACE })
-            k.addView(a.lencana(Teks.statusAduan(d.status), warna(d.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2).apply { topMargin = a.dp(6) } })
-            k.addView(a.teks(c.text, 18f).apply { setPadding(0, a.dp(10), 0, 0) })
-            k.addView(a.teks("Tempat: ${c.place.description}, ${Teks.rtRw(c.place.rt.toInt(), c.place.rw.toInt())}", 17f))
-            val jawab = a.kartu()
-            jawab.addView(a.teks("Jawaban kantor kelurahan", 18f, bold = true))
-            jawab.addView(a.teks(d.latestResponse ?: "Belum ada jawaban. Jawaban akan muncul di sini setelah sinkron.", 18f))
-            k.addView(jawab)
-            d.refusal?.let { k.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
-        }
+    override fun isi(k: LinearLayout, d: ComplaintDetail) {
+        val c = d.complaint
+        k.addView(a.teks(Teks.kategori(c.category), 17f, color = Warna.TEKS_PUDAR))
+        k.addView(a.teks(c.topic, 21f, bold = true))
+        k.addView(a.teks(c.receipt, 20f, bold = true).apply { typeface = android.graphics.Typeface.MONOSPACE })
+        k.addView(a.lencana(Teks.statusAduan(d.status), warna(d.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2).apply { topMargin = a.dp(6) } })
+        k.addView(a.teks(c.text, 18f).apply { setPadding(0, a.dp(10), 0, 0) })
+        k.addView(a.teks("Tempat: ${c.place.description}, ${Teks.rtRw(c.place.rt.toInt(), c.place.rw.toInt())}", 17f))
+        val jawab = a.kartu()
+        jawab.addView(a.teks("Jawaban kantor kelurahan", 18f, bold = true))
+        jawab.addView(a.teks(d.latestResponse ?: "Belum ada jawaban. Jawaban akan muncul di sini setelah sinkron.", 18f))
+        k.addView(jawab)
+        d.refusal?.let { k.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
     }
 }
 
