@@ -25,6 +25,8 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
     private lateinit var saring: Pilihan<String>
     private var halaman = 0
     private val perHalaman = 30
+    /** Service names by code, read from the catalog once (not on every letter typed). */
+    private var namaLayanan: Map<String, String>? = null
 
     private val pilihan = listOf(
         "semua" to "Semua", "belum" to "Belum terkirim", "proses" to "Masih proses",
@@ -67,7 +69,10 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
         return a.gulir(k)
     }
 
-    override fun segarkan() = muat()
+    override fun segarkan() {
+        namaLayanan = null // a sync may have brought a changed catalog
+        muat()
+    }
 
     private fun filter(): RequestFilter {
         val q = cari.nilai
@@ -83,9 +88,10 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
         val f = filter()
         halaman = if (tambah) halaman + 1 else 0
         val dari = halaman * perHalaman
-        a.kerja({ j -> Triple(j.hitung(f), j.daftar(f, dari, perHalaman), j.katalog()) }) { (n, rows, cat) ->
+        val dikenal = namaLayanan
+        a.kerja({ j -> Triple(j.hitung(f), j.daftar(f, dari, perHalaman), dikenal ?: j.katalog().services.associate { it.code to it.name }) }) { (n, rows, nama) ->
+            namaLayanan = nama
             if (f != filter()) return@kerja // the officer typed on; a newer load follows
-            val nama = cat.services.associate { it.code to it.name }
             jumlah.text = "$n permohonan"
             if (!tambah) daftar.removeAllViews() else daftar.removeViewAt(daftar.childCount - 1)
             rows.forEach { daftar.addView(baris(it, nama[it.serviceCode] ?: it.serviceCode)) }
