@@ -126,7 +126,7 @@ class LayarRincian(a: MainActivity, private val id: String) : LayarMuat<Pair<Req
         val (detail, layanan) = d
         val r = detail.request
         k.addView(a.teks(layanan ?: r.serviceCode, 20f, bold = true))
-        k.addView(a.teks(r.receipt, 26f, bold = true).apply { typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD) })
+        k.addView(a.kode(r.receipt, 26f))
         k.addView(a.teks(r.applicant.name, 19f))
         k.addView(a.teks("NIK " + Teks.nikSamar(r.applicant.nik), 17f, color = Warna.TEKS_PUDAR))
         val st = a.kartu()

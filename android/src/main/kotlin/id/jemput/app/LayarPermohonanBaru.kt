@@ -197,13 +197,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     private fun tandaTerima() {
         wadah.addView(a.teks("Permohonan tersimpan di HP ini.", 20f, bold = true, color = Warna.BAIK))
         wadah.addView(a.teks("Kode tanda terima untuk warga:", 18f).apply { setPadding(0, a.dp(12), 0, 0) })
-        val kode = a.teks(kodeTerima, 40f, bold = true).apply {
-            typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD)
-            setTextIsSelectable(true)
-        }
-        wadah.addView(kode)
-        wadah.addView(a.teks("Dibaca:", 17f, bold = true, color = Warna.TEKS_PUDAR))
-        wadah.addView(a.teks(Teks.ejaKode(kodeTerima), 19f))
+        wadah.tambahTandaTerima(kodeTerima)
         wadah.addView(a.teks("Tuliskan kode ini untuk warga. Dengan kode ini warga menanyakan suratnya ke kantor kelurahan.", 17f, color = Warna.TEKS_PUDAR).apply { setPadding(0, a.dp(8), 0, 0) })
         wadah.addView(a.tombol("Selesai", utama = true) { a.ganti(LayarBeranda(a)) })
         wadah.addView(a.tombol("Catat permohonan lain") { a.ganti(LayarBeranda(a)); a.buka(LayarPermohonanBaru(a)) })

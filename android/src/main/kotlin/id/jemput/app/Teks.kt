@@ -27,9 +27,9 @@ object Teks {
 
     /** The colour of a status badge. */
     fun warnaStatus(s: Status): Int = when (s) {
-        Status.DICATAT -> 0xFF8A5A00.toInt()
+        Status.DICATAT -> Warna.BELUM_TERKIRIM
         Status.PERLU_KELENGKAPAN, Status.DITOLAK -> Warna.GALAT
-        Status.SELESAI -> 0xFF1565C0.toInt()
+        Status.SELESAI -> Warna.SURAT_SIAP
         Status.DISERAHKAN -> Warna.BAIK
         else -> Warna.UTAMA
     }
@@ -40,6 +40,13 @@ object Teks {
         ComplaintStatus.DITERIMA -> "Diterima kantor"
         ComplaintStatus.DITINDAKLANJUTI -> "Ditindaklanjuti"
         ComplaintStatus.SELESAI -> "Selesai"
+    }
+
+    /** The colour of a complaint status badge. */
+    fun warnaStatusAduan(s: ComplaintStatus): Int = when (s) {
+        ComplaintStatus.DICATAT -> Warna.BELUM_TERKIRIM
+        ComplaintStatus.SELESAI -> Warna.BAIK
+        else -> Warna.UTAMA
     }
 
     /** The name of a complaint category. */
