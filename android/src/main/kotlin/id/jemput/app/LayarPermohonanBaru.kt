@@ -14,6 +14,7 @@ import android.widget.ScrollView
 import java.util.Calendar
 import uniffi.jemput.ApiException
 import uniffi.jemput.EnrolmentInfo
+import uniffi.jemput.normalizeNik
 import uniffi.jemput.validateNik
 
 /** The new-request flow. */
@@ -53,7 +54,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     init {
         nik.saatBerubah { periksaNik() }
         kk.saatBerubah { periksaKk() }
-        tanggalLahir.saatBerubah { if (Teks.angka(nik.nilai).length >= 16) periksaNik() }
+        tanggalLahir.saatBerubah { if (normalizeNik(nik.nilai).length >= 16) periksaNik() }
         nama.saatBerubah { if (it.isNotBlank()) nama.tampilkan(null) }
     }
 
@@ -208,9 +209,10 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     private var galatUmum: View? = null
 
     private fun periksaNik() {
-        val d = Teks.angka(nik.nilai)
+        val d = normalizeNik(nik.nilai)
         if (d.isEmpty()) return nik.tampilkan(null)
-        if (d.length < 16) return nik.tampilkan("${d.length} dari 16 angka", peringatan = true)
+        // While the digits are still being typed, count them; anything else is the library's to explain.
+        if (d.length < 16 && d.all { it in '0'..'9' }) return nik.tampilkan("${d.length} dari 16 angka", peringatan = true)
         if (tanggalLahir.nilai.isEmpty() && kelamin.terpilih == null) {
             Teks.dariNik(d, Calendar.getInstance().get(Calendar.YEAR))?.let { (tgl, sex) ->
                 tanggalLahir.nilai = tgl
@@ -224,8 +226,10 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     }
 
     private fun periksaKk() {
-        val d = Teks.angka(kk.nilai)
-        kk.tampilkan(if (d.isNotEmpty() && d.length != 16) "${d.length} dari 16 angka" else null, peringatan = d.length < 16)
+        // A KK number is typed like a NIK (groups of digits); the library checks it at "Lanjut".
+        val d = normalizeNik(kk.nilai)
+        val hitung = d.isNotEmpty() && d.length != 16 && d.all { it in '0'..'9' }
+        kk.tampilkan(if (hitung) "${d.length} dari 16 angka" else null, peringatan = d.length < 16)
     }
 
     private fun angka(f: Isian): UShort = f.nilai.toIntOrNull()?.takeIf { it in 0..999 }?.toUShort() ?: 0u
@@ -234,8 +238,8 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
         serviceCode = layanan?.code ?: "",
         applicant = Applicant(
             name = nama.nilai,
-            nik = Teks.angka(nik.nilai),
-            kk = Teks.angka(kk.nilai),
+            nik = normalizeNik(nik.nilai),
+            kk = normalizeNik(kk.nilai),
             birthPlace = tempatLahir.nilai,
             birthDate = Teks.keIso(tanggalLahir.nilai),
             sex = kelamin.terpilih ?: Sex.LAKI_LAKI,
