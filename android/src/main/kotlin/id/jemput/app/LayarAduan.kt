@@ -35,47 +35,32 @@ class LayarAduan(a: MainActivity) : Layar(a) {
         setOnClickListener { a.buka(LayarAduanRinci(a, s.id)) }
         val atas = LinearLayout(a).apply { orientation = LinearLayout.HORIZONTAL; gravity = Gravity.CENTER_VERTICAL }
         atas.addView(a.teks("${Teks.kategori(s.category)}: ${d.complaint.topic}", 18f, bold = true), LinearLayout.LayoutParams(0, -2, 1f))
-        atas.addView(a.lencana(Teks.statusAduan(s.status), warna(s.status)))
+        atas.addView(a.lencana(Teks.statusAduan(s.status), Teks.warnaStatusAduan(s.status)))
         addView(atas)
         addView(a.teks("${s.receipt} · ${Teks.rtRw(s.rt.toInt(), s.rw.toInt())}", 16f, color = Warna.TEKS_PUDAR))
         d.latestResponse?.let { addView(a.teks("Jawaban kantor: $it", 17f, color = Warna.BAIK)) }
     }
 }
 
-/** The colour of a complaint status badge. */
-internal fun warna(s: ComplaintStatus): Int = when (s) {
-    ComplaintStatus.DICATAT -> 0xFF8A5A00.toInt()
-    ComplaintStatus.SELESAI -> Warna.BAIK
-    else -> Warna.UTAMA
-}
-
 /** One complaint and the office's answer. */
-class LayarAduanRinci(a: MainActivity, private val id: String) : Layar(a) {
+class LayarAduanRinci(a: MainActivity, private val id: String) : LayarMuat<ComplaintDetail>(a) {
     override val judul = "Rincian pengaduan"
-    private lateinit var k: LinearLayout
 
-    override fun tampil(): View {
-        k = a.kolom()
-        segarkan()
-        return a.gulir(k)
-    }
+    override fun muat(j: Jemput): ComplaintDetail = j.aduan(id)
 
-    override fun segarkan() {
-        a.kerja({ j -> j.aduan(id) }) { d ->
-            val c = d.complaint
-            k.removeAllViews()
-            k.addView(a.teks(Teks.kategori(c.category), 17f, color = Warna.TEKS_PUDAR))
-            k.addView(a.teks(c.topic, 21f, bold = true))
-            k.addView(a.teks(c.receipt, 20f, bold = true).apply { typeface = android.graphics.Typeface.MONOSPACE })
-            k.addView(a.lencana(Teks.statusAduan(d.status), warna(d.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2).apply { topMargin = a.dp(6) } })
-            k.addView(a.teks(c.text, 18f).apply { setPadding(0, a.dp(10), 0, 0) })
-            k.addView(a.teks("Tempat: ${c.place.description}, ${Teks.rtRw(c.place.rt.toInt(), c.place.rw.toInt())}", 17f))
-            val jawab = a.kartu()
-            jawab.addView(a.teks("Jawaban kantor kelurahan", 18f, bold = true))
-            jawab.addView(a.teks(d.latestResponse ?: "Belum ada jawaban. Jawaban akan muncul di sini setelah sinkron.", 18f))
-            k.addView(jawab)
-            d.refusal?.let { k.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
-        }
+    override fun isi(k: LinearLayout, d: ComplaintDetail) {
+        val c = d.complaint
+        k.addView(a.teks(Teks.kategori(c.category), 17f, color = Warna.TEKS_PUDAR))
+        k.addView(a.teks(c.topic, 21f, bold = true))
+        k.addView(a.kode(c.receipt, 20f))
+        k.addView(a.lencana(Teks.statusAduan(d.status), Teks.warnaStatusAduan(d.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2).apply { topMargin = a.dp(6) } })
+        k.addView(a.teks(c.text, 18f).apply { setPadding(0, a.dp(10), 0, 0) })
+        k.addView(a.teks("Tempat: ${c.place.description}, ${Teks.rtRw(c.place.rt.toInt(), c.place.rw.toInt())}", 17f))
+        val jawab = a.kartu()
+        jawab.addView(a.teks("Jawaban kantor kelurahan", 18f, bold = true))
+        jawab.addView(a.teks(d.latestResponse ?: "Belum ada jawaban. Jawaban akan muncul di sini setelah sinkron.", 18f))
+        k.addView(jawab)
+        d.refusal?.let { k.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
     }
 }
 
@@ -141,11 +126,9 @@ class LayarAduanBaru(a: MainActivity) : Layar(a) {
         }) { rec ->
             k.removeAllViews()
             k.addView(a.teks("Tersimpan. Kode tanda terima:", 19f, bold = true, color = Warna.BAIK))
-            k.addView(a.teks(rec.receipt, 36f, bold = true).apply { typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD) })
-            k.addView(a.teks("Dibaca: " + Teks.ejaKode(rec.receipt), 18f))
+            k.tambahTandaTerima(rec.receipt)
             k.addView(a.tombol("Selesai", utama = true) { a.tutupLayar() })
-            Sinkron.jadwalkan(a)
-            Sinkron.mulai(a)
+            Sinkron.kirimSegera(a)
         }
     }
 }

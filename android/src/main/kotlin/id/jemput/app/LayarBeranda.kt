@@ -32,7 +32,7 @@ class LayarBeranda(a: MainActivity) : Layar(a), Sinkron.Pengamat {
         kartuKirim.addView(kemajuan)
         kartuKirim.addView(a.tombol("Kirim sekarang") { kirim() })
         k.addView(kartuKirim)
-        siap = a.tombol("Surat siap diserahkan", warna = 0xFF1565C0.toInt()) {
+        siap = a.tombol("Surat siap diserahkan", warna = Warna.SURAT_SIAP) {
             a.buka(LayarDaftar(a, Status.SELESAI))
         }.apply { visibility = View.GONE }
         k.addView(siap)

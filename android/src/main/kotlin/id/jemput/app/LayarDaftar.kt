@@ -25,6 +25,8 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
     private lateinit var saring: Pilihan<String>
     private var halaman = 0
     private val perHalaman = 30
+    /** Service names by code, read from the catalog once (not on every letter typed). */
+    private var namaLayanan: Map<String, String>? = null
 
     private val pilihan = listOf(
         "semua" to "Semua", "belum" to "Belum terkirim", "proses" to "Masih proses",
@@ -67,7 +69,10 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
         return a.gulir(k)
     }
 
-    override fun segarkan() = muat()
+    override fun segarkan() {
+        namaLayanan = null // a sync may have brought a changed catalog
+        muat()
+    }
 
     private fun filter(): RequestFilter {
         val q = cari.nilai
@@ -83,9 +88,10 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
         val f = filter()
         halaman = if (tambah) halaman + 1 else 0
         val dari = halaman * perHalaman
-        a.kerja({ j -> Triple(j.hitung(f), j.daftar(f, dari, perHalaman), j.katalog()) }) { (n, rows, cat) ->
+        val dikenal = namaLayanan
+        a.kerja({ j -> Triple(j.hitung(f), j.daftar(f, dari, perHalaman), dikenal ?: j.katalog().services.associate { it.code to it.name }) }) { (n, rows, nama) ->
+            namaLayanan = nama
             if (f != filter()) return@kerja // the officer typed on; a newer load follows
-            val nama = cat.services.associate { it.code to it.name }
             jumlah.text = "$n permohonan"
             if (!tambah) daftar.removeAllViews() else daftar.removeViewAt(daftar.childCount - 1)
             rows.forEach { daftar.addView(baris(it, nama[it.serviceCode] ?: it.serviceCode)) }
@@ -107,48 +113,39 @@ class LayarDaftar(a: MainActivity, private val awal: Status?) : Layar(a) {
 }
 
 /** A request: status with the office's reason, history, and "handed over". */
-class LayarRincian(a: MainActivity, private val id: String) : Layar(a) {
+class LayarRincian(a: MainActivity, private val id: String) : LayarMuat<Pair<RequestDetail, String?>>(a) {
     override val judul = "Rincian permohonan"
-    private lateinit var k: LinearLayout
 
-    override fun tampil(): View {
-        k = a.kolom()
-        segarkan()
-        return a.gulir(k)
+    /** The request and the name of its service. */
+    override fun muat(j: Jemput): Pair<RequestDetail, String?> {
+        val d = j.permohonan(id)
+        return d to j.katalog().services.firstOrNull { it.code == d.request.serviceCode }?.name
     }
 
-    override fun segarkan() {
-        a.kerja({ j -> j.permohonan(id) to j.katalog() }) { (d, cat) -> gambar(d, cat.services.firstOrNull { it.code == d.request.serviceCode }?.name) }
-    }
-
-    private fun gambar(d: RequestDetail, layanan: String?) {
-        val r = d.request
-        k.removeAllViews()
+    override fun isi(k: LinearLayout, d: Pair<RequestDetail, String?>) {
+        val (detail, layanan) = d
+        val r = detail.request
         k.addView(a.teks(layanan ?: r.serviceCode, 20f, bold = true))
-        k.addView(a.teks(r.receipt, 26f, bold = true).apply { typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD) })
+        k.addView(a.kode(r.receipt, 26f))
         k.addView(a.teks(r.applicant.name, 19f))
         k.addView(a.teks("NIK " + Teks.nikSamar(r.applicant.nik), 17f, color = Warna.TEKS_PUDAR))
         val st = a.kartu()
-        st.addView(a.lencana(Teks.status(d.status), Teks.warnaStatus(d.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2) })
-        d.statusReason?.let { st.addView(a.teks("Alasan dari kantor: $it", 18f)) }
+        st.addView(a.lencana(Teks.status(detail.status), Teks.warnaStatus(detail.status)).apply { layoutParams = LinearLayout.LayoutParams(-2, -2) })
+        detail.statusReason?.let { st.addView(a.teks("Alasan dari kantor: $it", 18f)) }
         r.office.letterNumber?.let { st.addView(a.teks("Nomor surat: $it", 17f)) }
-        d.refusal?.let { st.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
+        detail.refusal?.let { st.addView(a.teks(it.message, 17f, color = Warna.GALAT)) }
         k.addView(st)
-        if (d.status == Status.PERLU_KELENGKAPAN) {
-            k.addView(a.tombol("Dokumen kurang sudah dilengkapi", utama = true) {
-                a.kerja({ j -> j.dilengkapi(id) }) { baru ->
-                    gambar(baru, layanan)
-                    Sinkron.jadwalkan(a)
-                    Sinkron.mulai(a)
-                }
-            })
+        // The officer's own step, when the request waits for one.
+        val langkah: Pair<String, (Jemput, String) -> RequestDetail>? = when (detail.status) {
+            Status.PERLU_KELENGKAPAN -> "Dokumen kurang sudah dilengkapi" to Jemput::dilengkapi
+            Status.SELESAI -> "Surat sudah diserahkan ke warga" to Jemput::serahkan
+            else -> null
         }
-        if (d.status == Status.SELESAI) {
-            k.addView(a.tombol("Surat sudah diserahkan ke warga", utama = true) {
-                a.kerja({ j -> j.serahkan(id) }) { baru ->
-                    gambar(baru, layanan)
-                    Sinkron.jadwalkan(a)
-                    Sinkron.mulai(a)
+        langkah?.let { (label, aksi) ->
+            k.addView(a.tombol(label, utama = true) {
+                a.kerja({ j -> aksi(j, id) }) { baru ->
+                    gambar(baru to layanan)
+                    Sinkron.kirimSegera(a)
                 }
             })
         }

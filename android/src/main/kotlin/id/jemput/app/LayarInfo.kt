@@ -5,47 +5,39 @@ package id.jemput.app
 
 import android.content.Intent
 import android.net.Uri
-import android.view.View
 import android.widget.LinearLayout
 
 /** The kelurahan profile. */
-class LayarInfo(a: MainActivity) : Layar(a) {
+class LayarInfo(a: MainActivity) : LayarMuat<Kelurahan?>(a) {
     override val judul = "Info kelurahan"
-    private lateinit var k: LinearLayout
 
-    override fun tampil(): View {
-        k = a.kolom()
-        segarkan()
-        return a.gulir(k)
-    }
+    override fun muat(j: Jemput): Kelurahan? = j.kelurahan()
 
-    override fun segarkan() {
-        a.kerja({ j -> j.kelurahan() }) { kel ->
-            k.removeAllViews()
-            if (kel == null) {
-                k.addView(a.teks("Info kelurahan akan muncul setelah HP ini tersambung ke kantor kelurahan sekali.", 18f))
-                return@kerja
-            }
-            val nama = if (kel.name.startsWith("Kelurahan") || kel.name.startsWith("Desa")) kel.name else "Kelurahan ${kel.name}"
-            k.addView(a.teks(nama, 23f, bold = true))
-            k.addView(a.teks("Kecamatan ${kel.kecamatan}, ${kel.city}", 18f))
-            k.addView(a.teks(kel.officeAddress, 18f))
-            if (kel.officeHours.isNotBlank()) k.addView(a.teks("Jam layanan: ${kel.officeHours}", 18f))
-            if (kel.emergencyNumbers.isNotEmpty()) {
-                k.addView(a.teks("Nomor darurat", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
-                for (c in kel.emergencyNumbers) k.addView(a.tombol("${c.label}: ${c.phone}", warna = Warna.GALAT) { telepon(c.phone) })
-            }
-            if (kel.contacts.isNotEmpty()) {
-                k.addView(a.teks("Kontak kantor", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
-                for (c in kel.contacts) k.addView(a.tombol("${c.label}: ${c.phone}") { telepon(c.phone) })
-            }
-            if (kel.links.isNotEmpty()) {
-                k.addView(a.teks("Tautan", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
-                for (l in kel.links) k.addView(a.tombol(l.label) { buka(l.url) })
-            }
-            if (kel.rws.isNotEmpty()) {
-                k.addView(a.teks("Wilayah: ${kel.rws.size} RW, ${kel.rws.sumOf { it.rts.size }} RT", 17f, color = Warna.TEKS_PUDAR).apply { setPadding(0, a.dp(14), 0, 0) })
-            }
+    override fun isi(k: LinearLayout, d: Kelurahan?) {
+        if (d == null) {
+            k.addView(a.teks("Info kelurahan akan muncul setelah HP ini tersambung ke kantor kelurahan sekali.", 18f))
+            return
+        }
+        val kel: Kelurahan = d
+        val nama = if (kel.name.startsWith("Kelurahan") || kel.name.startsWith("Desa")) kel.name else "Kelurahan ${kel.name}"
+        k.addView(a.teks(nama, 23f, bold = true))
+        k.addView(a.teks("Kecamatan ${kel.kecamatan}, ${kel.city}", 18f))
+        k.addView(a.teks(kel.officeAddress, 18f))
+        if (kel.officeHours.isNotBlank()) k.addView(a.teks("Jam layanan: ${kel.officeHours}", 18f))
+        if (kel.emergencyNumbers.isNotEmpty()) {
+            k.addView(a.teks("Nomor darurat", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
+            for (c in kel.emergencyNumbers) k.addView(a.tombol("${c.label}: ${c.phone}", warna = Warna.GALAT) { telepon(c.phone) })
+        }
+        if (kel.contacts.isNotEmpty()) {
+            k.addView(a.teks("Kontak kantor", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
+            for (c in kel.contacts) k.addView(a.tombol("${c.label}: ${c.phone}") { telepon(c.phone) })
+        }
+        if (kel.links.isNotEmpty()) {
+            k.addView(a.teks("Tautan", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
+            for (l in kel.links) k.addView(a.tombol(l.label) { buka(l.url) })
+        }
+        if (kel.rws.isNotEmpty()) {
+            k.addView(a.teks("Wilayah: ${kel.rws.size} RW, ${kel.rws.sumOf { it.rts.size }} RT", 17f, color = Warna.TEKS_PUDAR).apply { setPadding(0, a.dp(14), 0, 0) })
         }
     }
 

@@ -58,8 +58,7 @@ class LayarPendaftaran(a: MainActivity, private val qr: String?) : Layar(a) {
         a.kerja({ j -> runBlocking { f(j) } }) { info ->
             status.text = ""
             a.ganti(LayarTerdaftar(a, info))
-            Sinkron.jadwalkan(a)
-            Sinkron.mulai(a)
+            Sinkron.kirimSegera(a)
         }
     }
 

@@ -14,6 +14,7 @@ import android.widget.ScrollView
 import java.util.Calendar
 import uniffi.jemput.ApiException
 import uniffi.jemput.EnrolmentInfo
+import uniffi.jemput.normalizeNik
 import uniffi.jemput.validateNik
 
 /** The new-request flow. */
@@ -53,7 +54,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     init {
         nik.saatBerubah { periksaNik() }
         kk.saatBerubah { periksaKk() }
-        tanggalLahir.saatBerubah { if (Teks.angka(nik.nilai).length >= 16) periksaNik() }
+        tanggalLahir.saatBerubah { if (normalizeNik(nik.nilai).length >= 16) periksaNik() }
         nama.saatBerubah { if (it.isNotBlank()) nama.tampilkan(null) }
     }
 
@@ -197,13 +198,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     private fun tandaTerima() {
         wadah.addView(a.teks("Permohonan tersimpan di HP ini.", 20f, bold = true, color = Warna.BAIK))
         wadah.addView(a.teks("Kode tanda terima untuk warga:", 18f).apply { setPadding(0, a.dp(12), 0, 0) })
-        val kode = a.teks(kodeTerima, 40f, bold = true).apply {
-            typeface = android.graphics.Typeface.create(android.graphics.Typeface.MONOSPACE, android.graphics.Typeface.BOLD)
-            setTextIsSelectable(true)
-        }
-        wadah.addView(kode)
-        wadah.addView(a.teks("Dibaca:", 17f, bold = true, color = Warna.TEKS_PUDAR))
-        wadah.addView(a.teks(Teks.ejaKode(kodeTerima), 19f))
+        wadah.tambahTandaTerima(kodeTerima)
         wadah.addView(a.teks("Tuliskan kode ini untuk warga. Dengan kode ini warga menanyakan suratnya ke kantor kelurahan.", 17f, color = Warna.TEKS_PUDAR).apply { setPadding(0, a.dp(8), 0, 0) })
         wadah.addView(a.tombol("Selesai", utama = true) { a.ganti(LayarBeranda(a)) })
         wadah.addView(a.tombol("Catat permohonan lain") { a.ganti(LayarBeranda(a)); a.buka(LayarPermohonanBaru(a)) })
@@ -214,9 +209,10 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     private var galatUmum: View? = null
 
     private fun periksaNik() {
-        val d = Teks.angka(nik.nilai)
+        val d = normalizeNik(nik.nilai)
         if (d.isEmpty()) return nik.tampilkan(null)
-        if (d.length < 16) return nik.tampilkan("${d.length} dari 16 angka", peringatan = true)
+        // While the digits are still being typed, count them; anything else is the library's to explain.
+        if (d.length < 16 && d.all { it in '0'..'9' }) return nik.tampilkan("${d.length} dari 16 angka", peringatan = true)
         if (tanggalLahir.nilai.isEmpty() && kelamin.terpilih == null) {
             Teks.dariNik(d, Calendar.getInstance().get(Calendar.YEAR))?.let { (tgl, sex) ->
                 tanggalLahir.nilai = tgl
@@ -230,8 +226,10 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
     }
 
     private fun periksaKk() {
-        val d = Teks.angka(kk.nilai)
-        kk.tampilkan(if (d.isNotEmpty() && d.length != 16) "${d.length} dari 16 angka" else null, peringatan = d.length < 16)
+        // A KK number is typed like a NIK (groups of digits); the library checks it at "Lanjut".
+        val d = normalizeNik(kk.nilai)
+        val hitung = d.isNotEmpty() && d.length != 16 && d.all { it in '0'..'9' }
+        kk.tampilkan(if (hitung) "${d.length} dari 16 angka" else null, peringatan = d.length < 16)
     }
 
     private fun angka(f: Isian): UShort = f.nilai.toIntOrNull()?.takeIf { it in 0..999 }?.toUShort() ?: 0u
@@ -240,8 +238,8 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
         serviceCode = layanan?.code ?: "",
         applicant = Applicant(
             name = nama.nilai,
-            nik = Teks.angka(nik.nilai),
-            kk = Teks.angka(kk.nilai),
+            nik = normalizeNik(nik.nilai),
+            kk = normalizeNik(kk.nilai),
             birthPlace = tempatLahir.nilai,
             birthDate = Teks.keIso(tanggalLahir.nilai),
             sex = kelamin.terpilih ?: Sex.LAKI_LAKI,
@@ -322,8 +320,7 @@ class LayarPermohonanBaru(a: MainActivity) : Layar(a) {
         }) { rec ->
             kodeTerima = rec.receipt
             pindah(Langkah.TANDA_TERIMA)
-            Sinkron.jadwalkan(a)
-            Sinkron.mulai(a)
+            Sinkron.kirimSegera(a)
         }
     }
 }

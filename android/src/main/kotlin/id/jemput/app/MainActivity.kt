@@ -36,6 +36,34 @@ abstract class Layar(val a: MainActivity) {
     open fun hasilBerkas(data: Intent?) {}
 }
 
+/**
+ * A screen that is one scrolling column filled from data loaded in the background: loaded when
+ * shown and again on every [segarkan]; [isi] fills the emptied column.
+ */
+abstract class LayarMuat<T>(a: MainActivity) : Layar(a) {
+    private lateinit var k: LinearLayout
+
+    /** Loads what the screen shows (runs in the background). */
+    protected abstract fun muat(j: Jemput): T
+
+    /** Fills the column [k], emptied first, with [d]. */
+    protected abstract fun isi(k: LinearLayout, d: T)
+
+    override fun tampil(): View {
+        k = a.kolom()
+        segarkan()
+        return a.gulir(k)
+    }
+
+    override fun segarkan() = a.kerja({ j -> muat(j) }) { gambar(it) }
+
+    /** Shows [d] at once (e.g. what an action on the screen gave back). */
+    protected fun gambar(d: T) {
+        k.removeAllViews()
+        isi(k, d)
+    }
+}
+
 /** The one activity. */
 class MainActivity : Activity(), Sinkron.Pengamat {
     private val tumpukan = ArrayList<Layar>()

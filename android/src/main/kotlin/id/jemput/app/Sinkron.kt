@@ -93,6 +93,12 @@ object Sinkron {
         return true
     }
 
+    /** Something new waits to be sent: the job for when there is signal, and a sync now. */
+    fun kirimSegera(ctx: Context) {
+        jadwalkan(ctx)
+        mulai(ctx)
+    }
+
     /** Cancels the running sync; what was sent stays sent, the rest goes next time. */
     fun batal() {
         tugas?.cancel()

@@ -1,5 +1,5 @@
 //! Words the officer reads that are not sentences from the library: status names, dates, the
-//! receipt code spelled out for reading aloud, and the NIK/date helpers of the request form.
+//! receipt code spelled out for reading aloud, and the date helpers of the request form.
 //! Everything is Bahasa Indonesia.
 
 package id.jemput.app
@@ -27,9 +27,9 @@ object Teks {
 
     /** The colour of a status badge. */
     fun warnaStatus(s: Status): Int = when (s) {
-        Status.DICATAT -> 0xFF8A5A00.toInt()
+        Status.DICATAT -> Warna.BELUM_TERKIRIM
         Status.PERLU_KELENGKAPAN, Status.DITOLAK -> Warna.GALAT
-        Status.SELESAI -> 0xFF1565C0.toInt()
+        Status.SELESAI -> Warna.SURAT_SIAP
         Status.DISERAHKAN -> Warna.BAIK
         else -> Warna.UTAMA
     }
@@ -40,6 +40,13 @@ object Teks {
         ComplaintStatus.DITERIMA -> "Diterima kantor"
         ComplaintStatus.DITINDAKLANJUTI -> "Ditindaklanjuti"
         ComplaintStatus.SELESAI -> "Selesai"
+    }
+
+    /** The colour of a complaint status badge. */
+    fun warnaStatusAduan(s: ComplaintStatus): Int = when (s) {
+        ComplaintStatus.DICATAT -> Warna.BELUM_TERKIRIM
+        ComplaintStatus.SELESAI -> Warna.BAIK
+        else -> Warna.UTAMA
     }
 
     /** The name of a complaint category. */
@@ -76,14 +83,12 @@ object Teks {
     fun ejaKode(code: String): String =
         code.split('-').joinToString("  —  ") { group -> group.uppercase().mapNotNull { huruf[it] }.joinToString(" ") }
 
-    /** Only the digits of what was typed (the NIK and KK may be typed in groups with spaces). */
-    fun angka(s: String): String = s.filter { it in '0'..'9' }
-
     /** The birth date and sex a NIK encodes (day + 40 for women), to prefill the form; null
-     *  when the NIK is not complete. The year's century is guessed: not after this year. */
+     *  when [nik] (as the library's `normalizeNik` gives it) is not 16 digits. The year's
+     *  century is guessed: not after this year. */
     fun dariNik(nik: String, tahunIni: Int): Pair<String, Sex>? {
-        val d = angka(nik)
-        if (d.length != 16) return null
+        val d = nik
+        if (d.length != 16 || !d.all { it in '0'..'9' }) return null
         var day = d.substring(6, 8).toInt()
         val month = d.substring(8, 10).toInt()
         val yy = d.substring(10, 12).toInt()

@@ -43,6 +43,10 @@ object Warna {
     const val TOMBOL_KEDUA = 0xFFE0ECEA.toInt()
     /** Good news (all sent). */
     const val BAIK = 0xFF1B5E20.toInt()
+    /** Recorded on this phone, not yet sent. */
+    const val BELUM_TERKIRIM = 0xFF8A5A00.toInt()
+    /** A letter ready to hand over. */
+    const val SURAT_SIAP = 0xFF1565C0.toInt()
 }
 
 /** Density-independent pixels to pixels. */
@@ -211,6 +215,18 @@ class Pilihan<T>(private val ctx: Context, private val options: List<Pair<T, Str
             buttons[i].typeface = if (on) Typeface.DEFAULT_BOLD else Typeface.DEFAULT
         }
     }
+}
+
+/** A receipt code in monospaced bold type, so that similar characters stay apart. */
+fun Context.kode(s: String, size: Float): TextView = teks(s, size, bold = true).apply {
+    typeface = Typeface.create(Typeface.MONOSPACE, Typeface.BOLD)
+}
+
+/** A new receipt code for the resident: large, selectable, then spelled for reading aloud. */
+fun LinearLayout.tambahTandaTerima(kode: String) {
+    addView(context.kode(kode, 40f).apply { setTextIsSelectable(true) })
+    addView(context.teks("Dibaca:", 17f, bold = true, color = Warna.TEKS_PUDAR))
+    addView(context.teks(Teks.ejaKode(kode), 19f))
 }
 
 /** A horizontal rule between sections. */

@@ -1,30 +1,20 @@
 package id.jemput.app
 
-import android.app.Activity
 import android.app.job.JobInfo
 import android.app.job.JobScheduler
 import android.content.Context
-import android.content.Intent
-import android.net.Uri
-import java.io.File
-import java.nio.file.Files
 import org.json.JSONObject
-import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
-import org.robolectric.Robolectric
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.Shadows.shadowOf
+import org.robolectric.RuntimeEnvironment
 import org.robolectric.annotation.Config
 import org.robolectric.annotation.GraphicsMode
-import org.robolectric.android.controller.ActivityController
-import uniffi.jemput.JemputStore
 
 /**
  * The app on Robolectric (SDK 34, a 480×800 hdpi screen) with the real native library through
@@ -33,32 +23,7 @@ import uniffi.jemput.JemputStore
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34], qualifiers = "w320dp-h533dp-hdpi")
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
-class AlurUtamaTest {
-    private lateinit var hub: HubHidup
-    private lateinit var kunci: File
-    private var ctl: ActivityController<MainActivity>? = null
-
-    @Before
-    fun siapkan() {
-        hub = HubHidup()
-        kunci = Files.createTempDirectory("jemput-kunci").toFile()
-        Jemput.pembungkus = { PembungkusUji(kunci) }
-    }
-
-    @After
-    fun bereskan() {
-        ctl?.pause()?.stop()?.destroy()
-        Jemput.tutup()
-        hub.close()
-        kunci.deleteRecursively()
-    }
-
-    private fun buka(intent: Intent? = null): Petugas {
-        val c = if (intent == null) Robolectric.buildActivity(MainActivity::class.java) else Robolectric.buildActivity(MainActivity::class.java, intent)
-        ctl = c.setup()
-        return Petugas(c.get()).also { it.tunggu() }
-    }
-
+class AlurUtamaTest : UjiAplikasi() {
     private fun daftarkan(p: Petugas) {
         val (url, kode, _) = hub.petugasBaru("Pak Darmo", 1, 1)
         p.tungguTeks("Daftarkan HP ini")
@@ -200,7 +165,7 @@ class AlurUtamaTest {
         assertTrue(p.terlihat("0 permohonan"))
 
         // The sync job waits for any network and is persisted.
-        val js = p.let { ApplicationProvider.context().getSystemService(Context.JOB_SCHEDULER_SERVICE) as JobScheduler }
+        val js = RuntimeEnvironment.getApplication().getSystemService(Context.JOB_SCHEDULER_SERVICE) as JobScheduler
         assertTrue(js.allPendingJobs.any { it.networkType == JobInfo.NETWORK_TYPE_ANY && it.isPersisted })
     }
 
@@ -235,9 +200,4 @@ class AlurUtamaTest {
         p.tunggu(60_000)
         assertEquals("diserahkan", hub.staf("GET", "/api/v1/staff/receipts/$kode").getString("status"))
     }
-}
-
-/** The application context of the Robolectric sandbox. */
-object ApplicationProvider {
-    fun context(): Context = org.robolectric.RuntimeEnvironment.getApplication()
 }

@@ -7,18 +7,15 @@ import java.io.File
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
 import org.json.JSONObject
-import org.junit.After
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
-import org.robolectric.Robolectric
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import org.robolectric.annotation.GraphicsMode
-import org.robolectric.android.controller.ActivityController
 import uniffi.jemput.JemputStore
 
 /** The other screens against a live hub: enrolment by the QR link, services, kelurahan info,
@@ -26,32 +23,11 @@ import uniffi.jemput.JemputStore
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34], qualifiers = "w320dp-h533dp-hdpi")
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
-class LayarLainTest {
-    private lateinit var hub: HubHidup
-    private lateinit var kunci: File
-    private var ctl: ActivityController<MainActivity>? = null
-
-    @Before
-    fun siapkan() {
-        hub = HubHidup()
-        kunci = Files.createTempDirectory("jemput-kunci").toFile()
-        Jemput.pembungkus = { PembungkusUji(kunci) }
-    }
-
-    @After
-    fun bereskan() {
-        ctl?.pause()?.stop()?.destroy()
-        Jemput.tutup()
-        hub.close()
-        kunci.deleteRecursively()
-    }
-
+class LayarLainTest : UjiAplikasi() {
     /** Opens the app through the QR link, as the camera app does. */
     private fun bukaLewatQr(): Petugas {
         val (_, _, qr) = hub.petugasBaru("Bu Sri Wahyuni", 2, 3)
-        val c = Robolectric.buildActivity(MainActivity::class.java, Intent(Intent.ACTION_VIEW, Uri.parse(qr)))
-        ctl = c.setup()
-        val p = Petugas(c.get())
+        val p = buka(Intent(Intent.ACTION_VIEW, Uri.parse(qr)))
         p.tungguTeks("Bu Sri Wahyuni")
         assertTrue(p.terlihat("RT 003 / RW 002"))
         p.ketuk("Mulai")
@@ -155,11 +131,9 @@ class LayarLainTest {
         ctl = null
         Jemput.tutup()
         // The wrapped key file is gone (e.g. app data partly restored): a clear refusal, no new store.
-        val app = org.robolectric.RuntimeEnvironment.getApplication()
+        val app = RuntimeEnvironment.getApplication()
         assertTrue(File(app.noBackupFilesDir, "jemput.kunci").delete())
-        val c = Robolectric.buildActivity(MainActivity::class.java)
-        ctl = c.setup()
-        val q = Petugas(c.get())
+        val q = buka()
         q.tungguTeks("Data di HP ini tidak dapat dibuka.")
         q.foto("0-kunci-hilang")
         assertTrue(File(app.noBackupFilesDir, "jemput.db").length() > 0)

@@ -1,5 +1,6 @@
 package id.jemput.app
 
+import android.content.Intent
 import android.graphics.Bitmap
 import android.graphics.Canvas
 import android.os.Looper
@@ -11,14 +12,53 @@ import android.widget.TextView
 import java.io.File
 import java.io.FileOutputStream
 import java.security.KeyStore
+import java.nio.file.Files
 import java.security.SecureRandom
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 import org.junit.Assert.assertTrue
+import org.junit.After
 import org.robolectric.Shadows.shadowOf
+import org.junit.Before
+import org.robolectric.Robolectric
 
+import org.robolectric.android.controller.ActivityController
+
+/**
+ * What every test of the app shares: a live hub, the database key wrapped by [PembungkusUji] in
+ * a temporary directory, and the activity under test; all closed after each test.
+ */
+abstract class UjiAplikasi {
+    /** The kelurahan hub of this test. */
+    protected lateinit var hub: HubHidup
+    private lateinit var kunci: File
+    /** The activity under test, once [buka] started it. */
+    protected var ctl: ActivityController<MainActivity>? = null
+
+    @Before
+    fun siapkan() {
+        hub = HubHidup()
+        kunci = Files.createTempDirectory("jemput-kunci").toFile()
+        Jemput.pembungkus = { PembungkusUji(kunci) }
+    }
+
+    @After
+    fun bereskan() {
+        ctl?.pause()?.stop()?.destroy()
+        Jemput.tutup()
+        hub.close()
+        kunci.deleteRecursively()
+    }
+
+    /** Starts the app (from [intent] when given, e.g. the QR link) and waits until it is idle. */
+    protected fun buka(intent: Intent? = null): Petugas {
+        val c = if (intent == null) Robolectric.buildActivity(MainActivity::class.java) else Robolectric.buildActivity(MainActivity::class.java, intent)
+        ctl = c.setup()
+        return Petugas(c.get()).also { it.tunggu() }
+    }
+}
 /**
  * What the tests do as an officer would: tap what is written on the screen, type into the field
  * under a label, wait for the background work, and photograph the screen (480×800).

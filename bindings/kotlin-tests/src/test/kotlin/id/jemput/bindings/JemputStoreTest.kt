@@ -34,33 +34,8 @@ class JemputStoreTest {
 
     private fun open(withKey: ByteArray = key): JemputStore = JemputStore.openWithKey(dbPath, withKey)
 
-    /** A NIK registered in Kota Mojokerto (35.76.02) for a woman born 1990-05-04 (day + 40). */
-    private fun nikPerempuan1990(serial: Int) = "357602440590%04d".format(serial)
-
     /** A NIK for a man born 1985-12-17. */
     private fun nikLaki1985(serial: Int) = "357602171285%04d".format(serial)
-
-    private fun sktmDraft(
-        nik: String = nikPerempuan1990(1),
-        name: String = "Siti Aminah",
-        rw: UShort = 5u,
-        rt: UShort = 3u,
-    ) = RequestDraft(
-        serviceCode = "sktm",
-        applicant = Applicant(
-            name = name,
-            nik = nik,
-            kk = "3576020101150003",
-            birthPlace = "Mojokerto",
-            birthDate = "1990-05-04",
-            sex = Sex.PEREMPUAN,
-            address = Address(street = "Jl. Balongsari Gg. 3 No. 12", rt = rt, rw = rw),
-            phone = "0812-3456-7890",
-            usesWhatsapp = true,
-        ),
-        documentsSeen = listOf("ktp", "kk", "surat_pernyataan_tidak_mampu"),
-        fields = mapOf("keperluan" to "Keringanan biaya berobat di RSUD"),
-    )
 
     private fun domisiliDraft(nik: String, name: String, rw: UShort, rt: UShort) = RequestDraft(
         serviceCode = "domisili",

@@ -19,11 +19,7 @@ import uniffi.jemput.JemputStore
 import uniffi.jemput.KeyProvider
 import uniffi.jemput.SyncListener
 import uniffi.jemput.parseEnrolmentQr
-import uniffi.jemput_core.Address
-import uniffi.jemput_core.Applicant
 import uniffi.jemput_core.Progress
-import uniffi.jemput_core.RequestDraft
-import uniffi.jemput_core.Sex
 import uniffi.jemput_core.Status
 
 /** A key kept in memory, as the app's Keystore-wrapped key provider; records what it was asked. */
@@ -57,24 +53,6 @@ class SyncTest {
     private fun phone(name: String, keys: KeyProvider = MemoryKeys()): JemputStore =
         JemputStore.open(dir.resolve("$name.db").toString(), keys)
 
-    private fun draft(nik: String, name: String, rw: UShort = 5u, rt: UShort = 3u) = RequestDraft(
-        serviceCode = "sktm",
-        applicant = Applicant(
-            name = name,
-            nik = nik,
-            kk = "3576020101150003",
-            birthPlace = "Mojokerto",
-            birthDate = "1990-05-04",
-            sex = Sex.PEREMPUAN,
-            address = Address(street = "Jl. Balongsari Gg. 3 No. 12", rt = rt, rw = rw),
-            phone = "0812-3456-7890",
-            usesWhatsapp = true,
-        ),
-        documentsSeen = listOf("ktp", "kk", "surat_pernyataan_tidak_mampu"),
-        fields = mapOf("keperluan" to "Keringanan biaya berobat"),
-        notes = "",
-    )
-
     private fun total(listJson: String): Int = Regex("\"total\":(\\d+)").find(listJson)!!.groupValues[1].toInt()
 
     @Test
@@ -98,7 +76,7 @@ class SyncTest {
                 val reused = assertThrows<ApiException.Sync> { runBlocking { store.enroll(qr, "HP Pak Darmo") } }
                 assertTrue(reused.code == "kode_terpakai" || reused.code == "perangkat_sudah_terdaftar", reused.code)
 
-                val rec = store.recordRequest(draft("3576024405900001", "Siti Aminah"), false)
+                val rec = store.recordRequest(sktmDraft(), false)
                 assertTrue(rec.receipt.startsWith(info.receiptPrefix), rec.receipt)
                 assertTrue(store.syncHealth().summary.startsWith("1 permohonan belum terkirim"), store.syncHealth().summary)
 
@@ -153,7 +131,7 @@ class SyncTest {
                 a.enroll(hub.enrolmentQr(hub.addOfficer("Bu Sri", rw = 5, rt = 3)), "HP Bu Sri")
                 b.enroll(hub.enrolmentQr(hub.addOfficer("Pak Joko", rw = 5, rt = 1)), "HP Pak Joko")
             }
-            val rec = a.recordRequest(draft("3576024405900001", "Siti Aminah"), false)
+            val rec = a.recordRequest(sktmDraft(), false)
             val bundle = a.exportBundle()
             Files.write(dir.resolve("titipan.jemput"), bundle)
 
@@ -193,7 +171,7 @@ class SyncTest {
         TestHub(dir).use { hub ->
             phone("darmo").use { store ->
                 runBlocking { store.enroll(hub.enrolmentQr(hub.addOfficer("Pak Darmo", rw = 5, rt = 3)), "HP Pak Darmo") }
-                store.recordRequest(draft("3576024405900001", "Siti Aminah"), false)
+                store.recordRequest(sktmDraft(), false)
                 hub.pause()
                 try {
                     val task = store.startSync(null)
@@ -225,7 +203,7 @@ class SyncTest {
     @Test
     fun `the key comes from the app's provider and a wrong, lost or unavailable key never opens an empty store`() {
         val keys = MemoryKeys()
-        val receipt = phone("hp", keys).use { it.recordRequest(draft("3576024405900001", "Siti Aminah"), false).receipt }
+        val receipt = phone("hp", keys).use { it.recordRequest(sktmDraft(), false).receipt }
         assertEquals(listOf(true), keys.asked.toList(), "a new database asks for a new key")
         val file = dir.resolve("hp.db")
         val before = Files.readAllBytes(file)
