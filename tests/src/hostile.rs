@@ -109,6 +109,50 @@ pub async fn call(url: &str, token: Option<&str>, method: &str, path: &str, body
     (status, serde_json::from_str(&text).unwrap_or(Value::Null), text)
 }
 
+/// A POST that declares a body of `declared` bytes and sends only its first KiB, then reads
+/// the answer: how the hub refuses a body over its limit from the declared length alone. (A
+/// client that sends the whole body races the hub's early answer and may see a broken pipe
+/// instead of the status, so the oversized case is asked this way.) Returns the status and the
+/// body as JSON (`Value::Null` when it is not JSON) and as text.
+pub async fn call_declaring(url: &str, path: &str, declared: usize) -> (u16, Value, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut tcp = tokio::net::TcpStream::connect(host).await.expect("the hub listens");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.expect("the hub takes the request line and headers");
+    // The hub may already have answered and closed: a failed write here is not the test's subject.
+    let _ = tcp.write_all(&vec![b'A'; declared.min(1024)]).await;
+    // Read until the head and the body its Content-Length announces are in (the hub may keep
+    // the connection open, waiting for the rest of the declared body).
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let complete = |raw: &[u8]| {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))?
+            .parse()
+            .ok()?;
+        (body.len() >= len).then(|| (head.to_string(), body[..len].to_string()))
+    };
+    let (head, body) = loop {
+        if let Some(done) = complete(&raw) {
+            break done;
+        }
+        let n = tokio::time::timeout(std::time::Duration::from_secs(20), tcp.read(&mut buf))
+            .await
+            .expect("the hub answers within 20 s")
+            .expect("the answer can be read");
+        assert!(n > 0, "the hub closed without a whole answer: {}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("an HTTP status line");
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null), body)
+}
+
 /// The message a device sends for a document the hub has none of.
 pub fn full_message(doc: &mut AutoCommit) -> Vec<u8> {
     peer::exact_message(doc, &[]).expect("a document with changes has a message")

@@ -17,7 +17,7 @@ use jemput_core::sync::peer;
 use jemput_hub::service;
 use jemput_hub::storage::DocFilter;
 use jemput_tests::harness::{draft, Phone, TestHub};
-use jemput_tests::hostile::{call, fresh, post_sync, post_sync_bytes, Forger};
+use jemput_tests::hostile::{call, call_declaring, fresh, post_sync, post_sync_bytes, Forger};
 use jemput_tests::on_both_backends;
 use serde_json::json;
 
@@ -374,7 +374,7 @@ on_both_backends! {
         let (s, body, _) = call(&hub.url(), None, "POST", "/api/v1/enroll", Some(long.to_string())).await;
         assert_eq!((s, body["kode"].as_str()), (400, Some("kode_tidak_valid")));
         // Over the body limit, a wrong method, an unknown address, a wrong field type.
-        let (s, body, text) = call(&hub.url(), None, "POST", "/api/v1/enroll", Some("A".repeat(5 << 20))).await;
+        let (s, body, text) = call_declaring(&hub.url(), "/api/v1/enroll", 5 << 20).await;
         assert_eq!(s, 413);
         assert!(body["kode"].is_string() && body["pesan"].is_string(), "{}", &text[..text.len().min(200)]);
         let (s, body, text) = call(&hub.url(), None, "GET", "/api/v1/enroll", None).await;

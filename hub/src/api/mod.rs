@@ -9,6 +9,7 @@ pub mod throttle;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use jemput_core::sync::protocol;
@@ -72,8 +73,20 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::routes())
         .fallback(|| async { ApiError(ServiceError::NotFound("alamat ini tidak ada di hub")) })
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
+}
+
+/// Refuses a request whose declared length (`Content-Length`) is over the body limit before
+/// reading any of it: 413 at once, instead of after the limit's worth of bytes has crossed a
+/// paid link (a body without a declared length is cut at the limit by `DefaultBodyLimit`).
+async fn refuse_declared_oversize(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    next.run(req).await
 }
 
 /// The bearer token of a request.
