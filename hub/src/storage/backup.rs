@@ -93,8 +93,20 @@ pub fn snapshot_sqlite(db: &Path, plain: &Path) -> Result<(), BackupError> {
     let mut dst = Connection::open(plain)?;
     {
         let b = rusqlite::backup::Backup::new(&src, &mut dst)?;
-        // One step copies every page under one read snapshot; a busy source is retried.
-        b.run_to_completion(-1, std::time::Duration::from_millis(100), None)?;
+        // One step copies every page under one read snapshot (in WAL mode the hub's writers
+        // go on meanwhile); a busy source is tried again for up to half a minute.
+        let mut waits = 0;
+        loop {
+            match b.step(-1)? {
+                rusqlite::backup::StepResult::Done => break,
+                rusqlite::backup::StepResult::More => {}
+                _ if waits < 300 => {
+                    waits += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                _ => return Err(BackupError::InUse(db.display().to_string())),
+            }
+        }
     }
     Ok(())
 }
