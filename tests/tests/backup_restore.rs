@@ -293,3 +293,38 @@ on_both_backends! {
         assert_eq!(other.store.lock().unwrap().request(&a.id).unwrap().notes, "Pemohon minta surat diantar sore hari");
     }
 }
+
+on_both_backends! {
+    async fn a_lost_office_decision_a_phone_received_is_refused_not_forged_back(kind) {
+        // The limit ADR 0014 names: the hub cannot tell its own lost change from one a device
+        // made up under the hub's actor, so it takes none back from a phone.
+        let Some(mut site) = Site::start(kind).await else { return };
+        let token = site.staff_token.clone();
+        let phone = Phone::enrol_at(site.db(), &site.url, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
+        let a = phone.store.lock().unwrap().record_request(&draft(1, 1, 1), true).unwrap();
+        let b = phone.store.lock().unwrap().record_request(&draft(2, 1, 1), true).unwrap();
+        phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        let file = site.backup("cadangan").await;
+        assert_eq!(staff_post(&site.url, &token, &format!("requests/{}/status", a.id), json!({ "status": "diverifikasi" })).await, 200);
+        phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        assert_eq!(phone.store.lock().unwrap().request(&a.id).unwrap().status(), Status::Diverifikasi);
+
+        site.restore(&file).await;
+        let out = phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        assert!(out.report.hub_restored);
+        let refused: Vec<(String, String)> = out.report.refused.iter().map(|r| (r.doc_id.clone(), r.code.clone())).collect();
+        assert_eq!(refused, vec![(a.id.clone(), "aktor_tidak_dikenal".to_string())]);
+        assert_eq!(site.request(&a.id).status(), Status::Terkirim, "the decision is not taken back from a phone");
+        assert_eq!(site.request(&b.id), phone.store.lock().unwrap().request(&b.id).unwrap(), "the other record is untouched");
+        assert_eq!(site.count("request"), 2);
+        // Staff make the decision again; it reaches the phone, whose other syncs go on.
+        assert_eq!(staff_post(&site.url, &token, &format!("requests/{}/status", a.id), json!({ "status": "diverifikasi" })).await, 200);
+        assert_eq!(staff_post(&site.url, &token, &format!("requests/{}/status", b.id), json!({ "status": "diverifikasi" })).await, 200);
+        let out = phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        assert!(out.report.status_changes.iter().any(|n| n.id == b.id && n.status == Status::Diverifikasi), "{:?}", out.report);
+        assert_eq!(phone.store.lock().unwrap().request(&a.id).unwrap().status(), Status::Diverifikasi);
+        // That record stays marked refused on this phone: it still holds the lost change.
+        let refusal = phone.store.lock().unwrap().sync_refusal(&a.id).unwrap().map(|r| r.code);
+        assert_eq!(refusal.as_deref(), Some("aktor_tidak_dikenal"));
+    }
+}

@@ -62,10 +62,14 @@ pub fn epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
 /// After a restore (ADR 0014): the database starts a new lineage, so every phone, at its next
 /// exchange, learns that the hub went back in time, starts its cursor over and sends again
 /// what the hub lost. What the hub knows each device holds stays (a device only ever gains);
-/// heads sent in answers that may never have arrived are forgotten. Returns the new lineage.
+/// heads sent in answers that may never have arrived are forgotten. The hub writes from now on
+/// under a new Automerge actor: the restored one's later sequence numbers are taken by changes
+/// the hub lost but phones may hold, and a second change under the same actor and number would
+/// make those phones' documents unreadable. Returns the new lineage.
 pub fn begin_new_epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
     let epoch = crate::storage::new_epoch();
     tx.forget_pending_heads()?;
+    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
     tx.set_meta(crate::storage::EPOCH_KEY, &epoch.to_le_bytes())?;
     Ok(epoch)
 }
