@@ -41,9 +41,14 @@ pub fn backup(database: &str, key: &MasterKey, out: &Path, actor: &str) -> anyho
     if out.exists() {
         anyhow::bail!("berkas {} sudah ada: pilih nama lain untuk cadangan baru", out.display());
     }
+    if !Path::new(database).exists() {
+        anyhow::bail!("basis data {database} tidak ada: periksa pengaturan database");
+    }
     // The key must be this database's: a backup nobody can open is worse than none.
     let db = HubDb::open(database, key)?;
-    let plain = files::sibling(out, "sementara");
+    // The unsealed copy lives for a moment beside the database (where the same data already
+    // is), never beside the backup file, which may be on a removable disk.
+    let plain = files::sibling(Path::new(database), "cadangan-sementara");
     let made = files::snapshot_sqlite(Path::new(database), &plain).and_then(|()| files::seal_file(&files::backup_cipher(key), &plain, out));
     let _ = std::fs::remove_file(&plain);
     if let Err(e) = made {
