@@ -149,3 +149,39 @@ pub fn to_csv(rows: &[ExportRow]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_ranges_are_whole_days_in_wib_and_bounded() {
+        let r = ExportRange::from_days("2026-11-01", "2026-11-01").unwrap();
+        // 2026-11-01 00:00 WIB = 2026-10-31 17:00 UTC.
+        assert_eq!(r.from_ms, 1_793_466_000_000);
+        assert_eq!(r.until_ms - r.from_ms, jemput_core::time_util::DAY_MS);
+        assert_eq!(wib(r.from_ms), "2026-11-01T00:00:00.000+07:00");
+        // 92 days (both ends included) is the most; 93 is refused.
+        assert!(ExportRange::from_days("2026-01-01", "2026-04-02").is_ok());
+        let e = ExportRange::from_days("2026-01-01", "2026-04-03").unwrap_err();
+        assert!(matches!(e, ServiceError::BadRequest("rentang_terlalu_panjang", _)));
+        for (from, to) in [("2026-11-02", "2026-11-01"), ("2026-11-01", ""), ("1-1-1", "2026-11-01"), ("2026-11-01T00:00", "2026-11-02")] {
+            assert!(matches!(ExportRange::from_days(from, to), Err(ServiceError::BadRequest("rentang_tidak_valid", _))), "{from}..{to}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        let row = ExportRow {
+            at_ms: 0,
+            waktu: "w".into(),
+            pelaku: "=HYPERLINK(\"x\")".into(),
+            nama_pelaku: Some("Budi, S.Kom".into()),
+            tindakan: "tulis".into(),
+            dokumen: None,
+            tanda_terima: None,
+        };
+        let csv = to_csv(&[row]);
+        assert_eq!(csv.lines().nth(1), Some("w,0,\"'=HYPERLINK(\"\"x\"\")\",\"Budi, S.Kom\",tulis,,"));
+    }
+}
