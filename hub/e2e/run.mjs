@@ -234,6 +234,12 @@ try {
   await page.goto(base + '/audit');
   const audit = await page.textContent('main');
   check(audit.includes('Rina Kartika') && audit.includes('status:selesai'), 'audit mencatat siapa melakukan apa');
+  // The audit log of the last days as CSV, for a breach report (ADR 0014).
+  const [auditDl] = await Promise.all([page.waitForEvent('download'), page.click('text=Unduh CSV')]);
+  const auditCsv = readFileSync(await auditDl.path()).toString('utf8');
+  check(auditCsv.startsWith('\ufeffwaktu,waktu_ms,pelaku,nama_pelaku,tindakan,dokumen,tanda_terima'), 'CSV audit berkepala kolom');
+  check(auditCsv.includes('Rina Kartika') && auditCsv.includes('status:selesai') && auditCsv.includes(receipt), 'CSV audit: siapa, apa, tanda terima');
+  log('jejak audit diunduh sebagai CSV untuk laporan');
 
   // 10. The public check, without an account: service, status and date only.
   const pub = await browser.newContext(INDONESIA);

@@ -5,6 +5,7 @@
 //! over it; the cross-component tests start it in-process on loopback.
 
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod engine;

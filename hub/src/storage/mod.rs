@@ -5,6 +5,7 @@
 //! transaction on either back end and commits only when it returns `Ok`, so an answer the hub
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
 
+pub mod backup;
 pub mod postgres;
 pub mod schema;
 pub mod sql;
@@ -198,6 +199,9 @@ pub trait HubTx {
     fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError>;
     /// Records heads sent in an answer with cursor `cursor`.
     fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError>;
+    /// Forgets every pending head (after a restore, ADR 0014: answers sent before it may not
+    /// have reached their devices, and the cursors they wait for mean nothing any more).
+    fn forget_pending_heads(&mut self) -> Result<(), StorageError>;
 
     /// Appends to the audit log.
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError>;
@@ -299,6 +303,10 @@ pub trait HubTx {
     fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError>;
     /// Audit entries matching `q`, newest first.
     fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+    /// The audit entries from `from` (inclusive) to `until` (exclusive), oldest first, at
+    /// most `limit`, each with the receipt code of its document when the hub holds one (for
+    /// the breach report, ADR 0014).
+    fn audit_export(&mut self, from: i64, until: i64, limit: u32) -> Result<Vec<(AuditEntry, Option<String>)>, StorageError>;
 }
 
 /// A staff account's dashboard profile: role and sign-in.
@@ -423,6 +431,20 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
 }
 
+/// The `meta` key of the hub's lineage: a random number phones compare from one exchange to
+/// the next; a restored database gets a new one, so phones learn that the hub went back in
+/// time and send again what it lost (ADR 0014).
+pub const EPOCH_KEY: &str = "epoch";
+
+/// A fresh lineage number (never 0, which means "not told" on the wire): 32 random bits, so
+/// it costs at most 5 bytes in every answer, and a restore goes unnoticed with a chance of one
+/// in four billion.
+pub fn new_epoch() -> u64 {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).expect("the OS random source works");
+    u64::from(u32::from_le_bytes(b).max(1))
+}
+
 /// The hub's database: a back end plus the cipher that seals documents. Cheap to clone.
 #[derive(Clone)]
 pub struct HubDb {
@@ -458,6 +480,10 @@ impl HubDb {
                     tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
                     tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
                 }
+            }
+            // The hub's lineage (ADR 0014): a restore gives the database a new one.
+            if tx.meta(EPOCH_KEY)?.is_none() {
+                tx.set_meta(EPOCH_KEY, &new_epoch().to_le_bytes())?;
             }
             Ok(())
         })?;

@@ -217,6 +217,9 @@ const PROMOTE_PENDING: &str =
     "UPDATE device_known SET heads = $3, pending = NULL, pending_cursor = NULL WHERE device_id = $1 AND doc_id = $2";
 const SET_PENDING: &str = "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES ($1, $2, $3, $4, $5)
  ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor";
+const FORGET_PENDING: &str = "UPDATE device_known SET pending = NULL, pending_cursor = NULL WHERE pending IS NOT NULL";
+const AUDIT_EXPORT: &str = "SELECT a.at, a.actor, a.action, a.doc_id, d.receipt FROM audit a LEFT JOIN docs d ON d.doc_id = a.doc_id
+ WHERE a.at >= $1 AND a.at < $2 ORDER BY a.id LIMIT $3";
 const AUDIT: &str = "INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)";
 const AUDIT_TAIL: &str = "SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1";
 const INSERT_OFFICER: &str = "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -415,6 +418,21 @@ impl<C: Conn> HubTx for SqlTx<C> {
         let none: &[u8] = &[];
         self.conn.execute(SET_PENDING, &[device_id.into(), doc_id.into(), none.into(), heads.into(), cursor.into()])?;
         Ok(())
+    }
+
+    fn forget_pending_heads(&mut self) -> Result<(), StorageError> {
+        self.conn.execute(FORGET_PENDING, &[])?;
+        Ok(())
+    }
+
+    fn audit_export(&mut self, from: i64, until: i64, limit: u32) -> Result<Vec<(AuditEntry, Option<String>)>, StorageError> {
+        let rows = self.conn.query(AUDIT_EXPORT, &[from.into(), until.into(), limit.into()])?;
+        rows.into_iter()
+            .map(|mut r| {
+                let receipt = r.opt_text(4)?;
+                Ok((audit_row(r)?, receipt))
+            })
+            .collect()
     }
 
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {

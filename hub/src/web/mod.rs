@@ -114,6 +114,7 @@ pub fn routes() -> Router<AppState> {
         .route("/katalog", get(settings::catalog_page_get))
         .route("/katalog/{code}", post(settings::catalog_submit))
         .route("/audit", get(admin::audit))
+        .route("/audit/ekspor.csv", get(admin::audit_export_csv))
         .route("/papan-pengumuman", get(public::notice_board))
         .route("/cek", get(public::check))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

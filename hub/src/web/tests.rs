@@ -263,6 +263,7 @@ async fn every_route_checks_the_role(kind) {
         ("/profil".into(), Role::Admin),
         ("/katalog".into(), Role::Admin),
         ("/audit".into(), Role::Admin),
+        ("/audit/ekspor.csv".into(), Role::Admin),
     ];
     for (path, need) in &pages {
         let anon = get(&t, path, None).await;
@@ -592,6 +593,17 @@ async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
     // Its page links keep the filters.
     let a2 = get(&t, &format!("/audit?pelaku=staf:{}&tindakan=cabut&hal=2", t.admin.id), Some(&t.admin)).await.text();
     assert!(a2.contains(&format!("href=\"/audit?pelaku=staf%3A{}&amp;tindakan=cabut&amp;hal=1\"", t.admin.id)), "{a2}");
+    // The download for a breach report (ADR 0014) keeps the date range and is audited.
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()).to_string();
+    let a3 = get(&t, &format!("/audit?dari={today}&sampai={today}"), Some(&t.admin)).await.text();
+    assert!(a3.contains(&format!("href=\"/audit/ekspor.csv?dari={today}&amp;sampai={today}\"")), "{a3}");
+    let csv = get(&t, &format!("/audit/ekspor.csv?dari={today}&sampai={today}"), Some(&t.admin)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let csv = csv.text();
+    assert!(csv.starts_with("\u{feff}waktu,waktu_ms,pelaku,nama_pelaku,tindakan,dokumen,tanda_terima\r\n"), "{csv}");
+    assert!(csv.contains(&format!("{admin},")) && csv.contains(&format!("cabut_petugas:{}", o.id)), "{csv}");
+    assert_eq!(actions(&t, "ekspor_audit").len(), 1);
+    assert_eq!(get(&t, "/audit/ekspor.csv?dari=2026-01-01&sampai=2026-12-31", Some(&t.admin)).await.status, StatusCode::BAD_REQUEST);
 }
 }
 
