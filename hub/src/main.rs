@@ -98,6 +98,13 @@ enum Command {
     },
     /// Office actions over the staff API of a running hub.
     Office(office::OfficeArgs),
+    /// Access request (UU PDP): prints as JSON everything the hub holds about a NIK (requests
+    /// and complaints with their status history); audited with the NIK's blind tag.
+    Akses {
+        /// The resident's NIK.
+        #[arg(long)]
+        nik: String,
+    },
     /// Internal: a worker process that decodes and checks device messages (started by `serve`).
     #[command(hide = true)]
     DecodeWorker,
@@ -320,6 +327,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Akun staf {id} dinonaktifkan.");
             }
         },
+        Command::Akses { nik } => {
+            let report =
+                db.with(|tx, cipher| jemput_hub::web::access::access_report(tx, cipher, nik, "sistem:cli", "sistem (baris perintah)"))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::ImportBundle { file } => {
             let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("tidak dapat membaca {}: {e}", file.display()))?;
             let iso = isolation(&cfg)?;

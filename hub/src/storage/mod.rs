@@ -299,6 +299,36 @@ pub trait HubTx {
     fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError>;
     /// Audit entries matching `q`, newest first.
     fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+
+    // ---- Access requests and key rotation (ADR 0015). Implemented in the marked block at the
+    // ---- end of each back end.
+
+    /// Replaces the blind tags of a document that has no office index row (a complaint), so
+    /// an access request finds it; office lists never see them (they read the index).
+    fn put_doc_tags(&mut self, doc_id: &str, tags: &[i64]) -> Result<(), StorageError>;
+    /// Documents carrying blind tag `tag`: (id, kind), by id.
+    fn docs_with_tag(&mut self, tag: i64) -> Result<Vec<(String, String)>, StorageError>;
+    /// Up to `limit` stored documents with an id after `after_id`, by id, with what is sealed
+    /// in them (for re-sealing under a new data key).
+    fn sealed_docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<SealedDocRow>, StorageError>;
+    /// Replaces a document's sealed bytes and sealed full message in place: same content, same
+    /// sequence number, nothing appended to the change log (devices are not sent it again).
+    fn reseal_doc(&mut self, doc_id: &str, sealed: &[u8], full_message: Option<&[u8]>) -> Result<(), StorageError>;
+    /// The devices that have a stored sync exchange.
+    fn exchange_devices(&mut self) -> Result<Vec<String>, StorageError>;
+    /// Empties the office index (its rows, sealed rows and tags); the next catch-up rebuilds it.
+    fn clear_office_index(&mut self) -> Result<(), StorageError>;
+}
+
+/// A stored document's sealed parts, for re-sealing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedDocRow {
+    /// Document id.
+    pub doc_id: String,
+    /// The sealed document.
+    pub sealed: Vec<u8>,
+    /// The sealed message carrying all its changes (none before schema v3).
+    pub full_message: Option<Vec<u8>>,
 }
 
 /// A staff account's dashboard profile: role and sign-in.
