@@ -453,6 +453,12 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
 }
 
+/// The meta key marking a key rotation under way (ADR 0015): the key check value sealed under
+/// the next key; empty or absent when none is.
+pub const ROTATION_MARK: &str = "key_rotation";
+/// The context the rotation mark is sealed with.
+pub const ROTATION_MARK_CONTEXT: &[u8] = b"hub:key_rotation";
+
 /// The hub's database: a back end plus the cipher that seals documents. Cheap to clone.
 #[derive(Clone)]
 pub struct HubDb {
@@ -473,9 +479,52 @@ impl HubDb {
         HubDb::with_backend(backend, key)
     }
 
+    /// Opens the database at `location` (see [`HubDb::open`]) with the data key and, while a
+    /// key rotation is under way (ADR 0015), the next key: the database says which of them it
+    /// is sealed under (its key check, and the rotation mark sealed under the next key).
+    pub fn open_keys(location: &str, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
+        let backend: Arc<dyn Backend> = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Arc::new(postgres::PgBackend::connect(location)?)
+        } else {
+            Arc::new(sqlite::SqliteBackend::open(std::path::Path::new(location))?)
+        };
+        HubDb::with_backend_keys(backend, key, next)
+    }
+
+    /// Wraps an opened back end, checking the data key and, during a key rotation, the next
+    /// key. With the rotation marked in the database and sealed under `next`, the cipher
+    /// seals under `next` and opens under both; once the database's key check is sealed under
+    /// `next` (the rotation's last step), `next` alone is the key.
+    pub fn with_backend_keys(backend: Arc<dyn Backend>, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
+        let Some(next) = next else { return HubDb::with_backend(backend, key) };
+        let (old_c, next_c) = (Cipher::new(key, "hub"), Cipher::new(next, "hub"));
+        let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")) }
+            .with(|tx, _| Ok::<_, StorageError>((tx.meta("key_check")?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
+        let cipher = match (check, mark) {
+            (Some(c), Some(m)) if old_c.open(b"hub:key_check", &c).is_ok() => {
+                if next_c.open(ROTATION_MARK_CONTEXT, &m).is_err() {
+                    return Err(StorageError::Config("penggantian kunci yang sedang berjalan memakai kunci baru yang lain".into()));
+                }
+                Cipher::rotating(next, key, "hub")
+            }
+            (Some(c), _) if next_c.open(b"hub:key_check", &c).is_ok() => next_c,
+            _ => old_c,
+        };
+        HubDb::checked(backend, cipher)
+    }
+
     /// Wraps an opened back end, checking the data key.
     pub fn with_backend(backend: Arc<dyn Backend>, key: &MasterKey) -> Result<HubDb, StorageError> {
-        let cipher = Cipher::new(key, "hub");
+        HubDb::checked(backend, Cipher::new(key, "hub"))
+    }
+
+    /// Whether this database is in the middle of a key rotation (its cipher opens under two
+    /// keys).
+    pub fn is_rotating(&self) -> bool {
+        self.cipher.is_rotating()
+    }
+
+    fn checked(backend: Arc<dyn Backend>, cipher: Cipher) -> Result<HubDb, StorageError> {
         let db = HubDb { backend, cipher: Arc::new(cipher) };
         db.with(|tx, cipher| -> Result<(), StorageError> {
             match tx.meta("key_check")? {

@@ -701,7 +701,8 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn sealed_docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<SealedDocRow>, StorageError> {
-        let rows = self.conn.query(SEALED_DOCS_AFTER, &[after_id.into(), limit.into()])?;
+        let sql = self.locked(SEALED_DOCS_AFTER, true);
+        let rows = self.conn.query(sql, &[after_id.into(), limit.into()])?;
         rows.into_iter().map(|mut r| Ok(SealedDocRow { doc_id: r.text(0)?, sealed: r.bytes(1)?, full_message: r.opt_bytes(2)? })).collect()
     }
 
@@ -725,7 +726,10 @@ impl<C: Conn> HubTx for SqlTx<C> {
 // Access requests and key rotation (ADR 0015).
 const DOCS_WITH_TAG: &str =
     "SELECT t.doc_id, d.kind FROM office_tags t JOIN docs d ON d.doc_id = t.doc_id WHERE t.tag = $1 ORDER BY t.doc_id";
-const SEALED_DOCS_AFTER: &str = "SELECT doc_id, sealed, full_message FROM docs WHERE doc_id > $1 ORDER BY doc_id LIMIT $2";
+/// Locked on PostgreSQL, so a hub instance writing one of these documents meanwhile waits
+/// instead of having its write replaced by the re-sealed old version.
+const SEALED_DOCS_AFTER: (&str, &str) =
+    locking!("SELECT doc_id, sealed, full_message FROM docs WHERE doc_id > $1 ORDER BY doc_id LIMIT $2");
 const RESEAL_DOC: &str = "UPDATE docs SET sealed = $2, full_message = $3 WHERE doc_id = $1";
 const EXCHANGE_DEVICES: &str = "SELECT device_id FROM exchanges ORDER BY device_id";
 const CLEAR_OFFICE_INDEX: [&str; 3] = ["DELETE FROM office_tags", "DELETE FROM office_rows", "DELETE FROM office_index"];
