@@ -122,6 +122,8 @@ pub struct HeldRequest {
     pub found_in: Vec<String>,
     /// The service's name.
     pub service_name: String,
+    /// The documents the officer saw, as the catalog names them.
+    pub documents_seen: Vec<String>,
     /// The request as the hub holds it (with its status history).
     pub request: Request,
 }
@@ -175,8 +177,17 @@ pub fn access_report(tx: &mut dyn HubTx, cipher: &Cipher, nik: &str, actor: &str
                 let found_in = found_in_request(&r, nik);
                 // A tag is 64 bits: a different number with the same tag is left out.
                 if !found_in.is_empty() {
-                    let service_name = catalog.service(&r.service_code).map(|s| s.name.clone()).unwrap_or_else(|| r.service_code.clone());
-                    requests.push(HeldRequest { found_in, service_name, request: r });
+                    let service = catalog.service(&r.service_code);
+                    let service_name = service.map(|s| s.name.clone()).unwrap_or_else(|| r.service_code.clone());
+                    let label = |code: &str| {
+                        service
+                            .and_then(|s| s.requirements.iter().find(|q| q.code == code))
+                            .map(|q| q.label.clone())
+                            .unwrap_or_else(|| code.to_string())
+                    };
+                    let mut documents_seen: Vec<String> = r.checklist.iter().filter(|(_, seen)| **seen).map(|(c, _)| label(c)).collect();
+                    documents_seen.sort();
+                    requests.push(HeldRequest { found_in, service_name, documents_seen, request: r });
                 }
             }
             "complaint" => {
@@ -340,6 +351,7 @@ fn printed(p: &Printed) -> maud::Markup {
                         tr { td { "Alamat" } td { ":" } td { (a.address.street) ", RT " (a.address.rt) "/RW " (a.address.rw) } }
                         tr { td { "Telepon" } td { ":" } td { (a.phone.as_deref().unwrap_or("-")) } }
                         @for (k, v) in sorted_fields(q) { tr { td { (capital(&k.replace('_', " "))) } td { ":" } td { (iso_date_words(v)) } } }
+                        tr { td { "Dokumen diperlihatkan" } td { ":" } td { (if h.documents_seen.is_empty() { "-".to_string() } else { h.documents_seen.join("; ") }) } }
                         @if !q.notes.is_empty() { tr { td { "Catatan petugas" } td { ":" } td { (q.notes) } } }
                         @if let Some(n) = &q.office.staff_notes { tr { td { "Catatan kantor" } td { ":" } td { (n) } } }
                         tr { td { "Dicatat" } td { ":" } td { (date_words(q.created_at)) " oleh " (actor_label(&p.people, ActorRole::Petugas, &q.officer_id)) } }

@@ -825,6 +825,7 @@ async fn access_requests_find_every_record_of_a_nik_print_and_audit_without_the_
     let own_json = reqs.iter().find(|h| h["request"]["id"] == own.id.as_str()).unwrap();
     assert_eq!(own_json["found_in"], serde_json::json!(["Pemohon"]));
     assert_eq!(own_json["request"]["applicant"]["name"], "Siti Aminah");
+    assert_eq!(own_json["documents_seen"].as_array().unwrap().len(), 1, "KTP seen, KK not: {}", own_json["documents_seen"]);
     let steps: Vec<&str> = own_json["request"]["history"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
     assert_eq!(steps, vec!["dicatat", "diproses"], "the status history");
     let other_json = reqs.iter().find(|h| h["request"]["id"] == other.id.as_str()).unwrap();
