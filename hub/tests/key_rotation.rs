@@ -64,8 +64,8 @@ fn key_of(path: &std::path::Path) -> MasterKey {
 
 /// Of every stored document (sealed document and sealed full message), how many open under
 /// `a` only and under `b` only; panics on one that opens under neither.
-fn sealed_under(database: &str, open_with: &MasterKey, a: &MasterKey, b: &MasterKey) -> (usize, usize, usize) {
-    let db = HubDb::open(database, open_with).expect("open with the key the database is checked under");
+fn sealed_under(database: &str, keys: (&MasterKey, Option<&MasterKey>), a: &MasterKey, b: &MasterKey) -> (usize, usize, usize) {
+    let db = HubDb::open_keys(database, keys.0, keys.1).expect("open with the keys the database is under");
     let rows = db.read(|tx, _| tx.sealed_docs_after("", 100_000)).unwrap();
     let (ca, cb) = (Cipher::new(a, "hub"), Cipher::new(b, "hub"));
     let (mut only_a, mut only_b) = (0, 0);
@@ -175,10 +175,13 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     let next = key_of(&next_file);
     assert_eq!(key_of(&key_file).as_bytes(), old.as_bytes(), "the old key is kept until the end");
     // Part-way: some documents under the new key, the rest still under the old one.
-    let (docs, under_old, under_new) = sealed_under(&database, &old, &old, &next);
+    let (docs, under_old, under_new) = sealed_under(&database, (&old, Some(&next)), &old, &next);
     assert_eq!(docs, 42, "40 requests, the profile and the catalog");
     assert!(under_new >= 12 && under_old > 0, "part-way: {under_new} parts under the new key, {under_old} under the old");
 
+    // Without the next key the hub refuses to open rather than half-read the database.
+    let refused = HubDb::open(&database, &old).err().expect("the old key alone is refused mid-rotation");
+    assert!(refused.to_string().contains("rotate-key"), "{refused}");
     // The hub serves in that state: everything opens, the phone syncs a new request.
     let port = free_port();
     let mut server = start_serving(&config, port).await;
@@ -196,7 +199,7 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     assert!(done.contains("dilanjutkan dan selesai"), "{done}");
     assert!(!next_file.exists());
     assert_eq!(key_of(&key_file).as_bytes(), next.as_bytes(), "the new key replaced the old one");
-    let (docs, under_old, _) = sealed_under(&database, &next, &old, &next);
+    let (docs, under_old, _) = sealed_under(&database, (&next, None), &old, &next);
     assert_eq!((docs, under_old), (43, 0), "every document under the new key");
     let refused = HubDb::open(&database, &old).err().expect("the old key no longer opens the database");
     assert!(refused.to_string().contains("kunci data hub salah"), "{refused}");

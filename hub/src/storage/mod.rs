@@ -532,6 +532,15 @@ impl HubDb {
                     if cipher.open(b"hub:key_check", &sealed).is_err() {
                         return Err(StorageError::Config("kunci data hub salah untuk basis data ini".into()));
                     }
+                    // Half the documents may already be under the next key: without it, refuse
+                    // rather than serve errors and seal new data under a key being retired.
+                    if !cipher.is_rotating() && tx.meta(ROTATION_MARK)?.is_some_and(|m| !m.is_empty()) {
+                        return Err(StorageError::Config(
+                            "penggantian kunci data belum selesai dan kunci barunya tidak diberikan: letakkan berkas \
+                             <berkas kunci>.baru di sebelah berkas kunci, lalu jalankan `jemput-hub rotate-key` lagi"
+                                .into(),
+                        ));
+                    }
                 }
                 None => {
                     tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
