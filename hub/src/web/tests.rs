@@ -839,6 +839,10 @@ async fn access_requests_find_every_record_of_a_nik_print_and_audit_without_the_
     assert_eq!(none.status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_slice(&none.body).unwrap();
     assert_eq!((v["requests"].as_array().unwrap().len(), v["complaints"].as_array().unwrap().len()), (0, 0));
+    let huge = send(&t, ask(&boss_token, &"9".repeat(200_000))).await;
+    assert_eq!(huge.status, StatusCode::BAD_REQUEST, "a huge NIK is refused, not searched");
+    let odd = send(&t, ask(&boss_token, "３５７８０１４１０１９００００１")).await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST, "full-width digits are not a NIK");
     let bad = send(&t, ask(&boss_token, "12345")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&bad.body).unwrap()["kode"], "nik_panjang");
