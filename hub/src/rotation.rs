@@ -5,14 +5,15 @@
 //! The steps, each durable before the next:
 //! 1. the new key is written beside the key file as `<key file>.baru` (created readable by its
 //!    owner only; an existing one is the rotation being resumed);
-//! 2. one transaction marks the rotation in the database (the key check sealed under the new
-//!    key) and empties the office index, whose blind tags belong to the old key; from then on
-//!    the hub opens with both keys, seals and tags under the new one, and rebuilds the index
-//!    as it lists;
+//! 2. one transaction marks the rotation in the database (a mark sealed under the old key),
+//!    seals the key check under the new key and empties the office index, whose blind tags
+//!    belong to the old key; from then on the hub opens with both keys, seals and tags under
+//!    the new one, and rebuilds the index as it lists, and an instance still holding only the
+//!    old key stores no document (`service::put_doc` checks the key check);
 //! 3. documents are sealed again in batches, in id order, each batch with the position it
 //!    reached in one transaction; then the held sync exchanges;
-//! 4. one transaction seals the key check under the new key and removes the mark: from then
-//!    on the database opens with the new key alone;
+//! 4. one transaction removes the mark: from then on the database opens with the new key
+//!    alone;
 //! 5. the new key file replaces the old one (an atomic rename): the old key is gone.
 //!
 //! Killed anywhere, the hub still opens (with the old key, both, or the new key, as the
@@ -121,14 +122,17 @@ pub fn rotate_key(
         k
     };
     let mut db = HubDb::open_keys(database, &old, Some(&next))?;
-    let next_cipher = Cipher::new(&next, "hub");
-    let switched =
-        db.read(|tx, _| Ok::<_, ServiceError>(tx.meta("key_check")?))?.is_some_and(|c| next_cipher.open(b"hub:key_check", &c).is_ok());
+    let (old_cipher, next_cipher) = (Cipher::new(&old, "hub"), Cipher::new(&next, "hub"));
+    let check = db.read(|tx, _| Ok::<_, ServiceError>(tx.meta("key_check")?))?;
+    let switched = !db.is_rotating() && check.is_some_and(|c| next_cipher.open(b"hub:key_check", &c).is_ok());
     if !switched {
-        // 2. Mark the rotation; the office index starts again under the new key.
+        // 2. Mark the rotation and seal the key check under the new key (an instance that
+        // holds only the old key now stops sealing anything, `service::put_doc`); the office
+        // index starts again under the new key.
         if !db.is_rotating() {
             db.with(|tx, _| {
-                tx.set_meta(ROTATION_MARK, &next_cipher.seal(ROTATION_MARK_CONTEXT, b"ok"))?;
+                tx.set_meta(ROTATION_MARK, &old_cipher.seal(ROTATION_MARK_CONTEXT, b"ok"))?;
+                tx.set_meta("key_check", &next_cipher.seal(b"hub:key_check", b"ok"))?;
                 tx.set_meta(CURSOR, b"")?;
                 tx.clear_office_index()?;
                 crate::web::index::reset(tx)?;
@@ -153,9 +157,8 @@ pub fn rotate_key(
             }
         }
         report.exchanges = db.with(reseal_exchanges)?;
-        // 4. The switch: the key check under the new key, the mark gone.
+        // 4. The switch: the mark gone, the new key alone.
         db.with(|tx, _| {
-            tx.set_meta("key_check", &next_cipher.seal(b"hub:key_check", b"ok"))?;
             tx.set_meta(ROTATION_MARK, b"")?;
             tx.set_meta(CURSOR, b"")?;
             crate::service::audit(tx, "sistem:cli", "ganti_kunci_selesai", None)

@@ -86,6 +86,16 @@ fn sealed_under(database: &str, keys: (&MasterKey, Option<&MasterKey>), a: &Mast
     (rows.len(), only_a, only_b)
 }
 
+/// Stores a new document through `db` as the engine does (`service::put_doc_from`).
+fn stale_put(db: &HubDb) -> Result<i64, jemput_hub::error::ServiceError> {
+    db.with(|tx, cipher| {
+        let actor = jemput_core::document::random_actor();
+        let mut doc = jemput_core::document::create(&jemput_core::Kelurahan::demo(), &actor).unwrap();
+        let place = jemput_core::sync::hub_side::Placement::everyone(jemput_core::document::DocKind::Kelurahan);
+        jemput_hub::service::put_doc_from(tx, cipher, "dokumen-basi", &mut doc, &place)
+    })
+}
+
 async fn total_requests(url: &str, token: &str) -> u64 {
     let page: serde_json::Value = reqwest::Client::new()
         .get(format!("{url}/api/v1/staff/requests?limit=1"))
@@ -155,6 +165,8 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
 
     // rotate-key, 4 documents a batch with a pause, killed with SIGKILL after its third batch.
     let old = key_of(&key_file);
+    // A hub instance left running from before the rotation (holding the old key only).
+    let stale = HubDb::open(&database, &old).unwrap();
     let mut child = Command::new(BIN)
         .arg("--config")
         .arg(&config)
@@ -179,6 +191,8 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     assert_eq!(docs, 42, "40 requests, the profile and the catalog");
     assert!(under_new >= 12 && under_old > 0, "part-way: {under_new} parts under the new key, {under_old} under the old");
 
+    // The stale instance stores nothing any more: it would seal under the key being retired.
+    assert!(stale_put(&stale).is_err(), "a stale instance is refused mid-rotation");
     // Without the next key the hub refuses to open rather than half-read the database.
     let refused = HubDb::open(&database, &old).err().expect("the old key alone is refused mid-rotation");
     assert!(refused.to_string().contains("rotate-key"), "{refused}");
@@ -203,6 +217,8 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     assert_eq!((docs, under_old), (43, 0), "every document under the new key");
     let refused = HubDb::open(&database, &old).err().expect("the old key no longer opens the database");
     assert!(refused.to_string().contains("kunci data hub salah"), "{refused}");
+    assert!(stale_put(&stale).is_err(), "and after it");
+    drop(stale);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -231,6 +247,8 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     server.wait().unwrap();
     let access: serde_json::Value = serde_json::from_str(&hub_cmd(&config, &["akses", "--nik", NIK])).unwrap();
     assert_eq!(access["requests"].as_array().unwrap().len(), 42, "the access index rebuilt under the new key");
+    // What the stale instance was refused, an instance with the current key may do.
+    stale_put(&HubDb::open(&database, &next).unwrap()).expect("stored under the current key");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -453,8 +453,8 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
 }
 
-/// The meta key marking a key rotation under way (ADR 0015): the key check value sealed under
-/// the next key; empty or absent when none is.
+/// The meta key marking a key rotation under way (ADR 0015): a value sealed under the key
+/// being retired (the key check is already under the next key); empty or absent when none is.
 pub const ROTATION_MARK: &str = "key_rotation";
 /// The context the rotation mark is sealed with.
 pub const ROTATION_MARK_CONTEXT: &[u8] = b"hub:key_rotation";
@@ -492,22 +492,23 @@ impl HubDb {
     }
 
     /// Wraps an opened back end, checking the data key and, during a key rotation, the next
-    /// key. With the rotation marked in the database and sealed under `next`, the cipher
-    /// seals under `next` and opens under both; once the database's key check is sealed under
-    /// `next` (the rotation's last step), `next` alone is the key.
+    /// key (ADR 0015). From its start the rotation seals the database's key check under
+    /// `next`, with a rotation mark sealed under the key being retired: with both, the cipher
+    /// seals under `next` and opens under both; once the mark is gone (the rotation's last
+    /// step), `next` alone is the key; while the key check is still under `key`, `key` alone.
     pub fn with_backend_keys(backend: Arc<dyn Backend>, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
         let Some(next) = next else { return HubDb::with_backend(backend, key) };
         let (old_c, next_c) = (Cipher::new(key, "hub"), Cipher::new(next, "hub"));
         let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")) }
             .with(|tx, _| Ok::<_, StorageError>((tx.meta("key_check")?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
         let cipher = match (check, mark) {
-            (Some(c), Some(m)) if old_c.open(b"hub:key_check", &c).is_ok() => {
-                if next_c.open(ROTATION_MARK_CONTEXT, &m).is_err() {
-                    return Err(StorageError::Config("penggantian kunci yang sedang berjalan memakai kunci baru yang lain".into()));
+            (Some(c), Some(m)) if next_c.open(b"hub:key_check", &c).is_ok() => {
+                if old_c.open(ROTATION_MARK_CONTEXT, &m).is_err() {
+                    return Err(StorageError::Config("penggantian kunci yang sedang berjalan dimulai dari kunci lama yang lain".into()));
                 }
                 Cipher::rotating(next, key, "hub")
             }
-            (Some(c), _) if next_c.open(b"hub:key_check", &c).is_ok() => next_c,
+            (Some(c), None) if next_c.open(b"hub:key_check", &c).is_ok() => next_c,
             _ => old_c,
         };
         HubDb::checked(backend, cipher)
@@ -529,17 +530,19 @@ impl HubDb {
         db.with(|tx, cipher| -> Result<(), StorageError> {
             match tx.meta("key_check")? {
                 Some(sealed) => {
-                    if cipher.open(b"hub:key_check", &sealed).is_err() {
-                        return Err(StorageError::Config("kunci data hub salah untuk basis data ini".into()));
-                    }
-                    // Half the documents may already be under the next key: without it, refuse
-                    // rather than serve errors and seal new data under a key being retired.
-                    if !cipher.is_rotating() && tx.meta(ROTATION_MARK)?.is_some_and(|m| !m.is_empty()) {
+                    // Mid-rotation, half the documents may be under either key: with one of
+                    // them only, refuse rather than serve errors and seal new data under a key
+                    // being retired.
+                    let rotating = tx.meta(ROTATION_MARK)?.is_some_and(|m| !m.is_empty());
+                    if rotating && !cipher.is_rotating() {
                         return Err(StorageError::Config(
                             "penggantian kunci data belum selesai dan kunci barunya tidak diberikan: letakkan berkas \
                              <berkas kunci>.baru di sebelah berkas kunci, lalu jalankan `jemput-hub rotate-key` lagi"
                                 .into(),
                         ));
+                    }
+                    if cipher.open(b"hub:key_check", &sealed).is_err() {
+                        return Err(StorageError::Config("kunci data hub salah untuk basis data ini".into()));
                     }
                 }
                 None => {
