@@ -160,6 +160,15 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     let access: serde_json::Value = serde_json::from_str(&hub_cmd(&config, &["akses", "--nik", NIK])).unwrap();
     assert_eq!(access["requests"].as_array().unwrap().len(), 40);
     assert_eq!(access["requests"][0]["found_in"], serde_json::json!(["Pemohon"]));
+    let audit = HubDb::open(&database, &key_of(&key_file))
+        .unwrap()
+        .read(|tx, _| {
+            let f = jemput_hub::storage::AuditFilter { action_prefix: Some("akses_data_pribadi".into()), ..Default::default() };
+            tx.audit_query(&f, 0, 1000)
+        })
+        .unwrap();
+    assert_eq!(audit.len(), 41, "one entry per request shown and one summary");
+    assert!(audit.iter().all(|e| e.actor == "sistem:cli" && !e.action.contains(NIK)));
     let bad = Command::new(BIN).arg("--config").arg(&config).args(["akses", "--nik", "123"]).output().unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("16"), "{}", String::from_utf8_lossy(&bad.stderr));
 
