@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod rotation;
 pub mod serve;
 pub mod service;
 pub mod storage;

@@ -131,6 +131,24 @@ enum Command {
     },
     /// Office actions over the staff API of a running hub.
     Office(office::OfficeArgs),
+    /// Replaces the data key: a new key, everything sealed again under it, the old key
+    /// retired. Stop every hub instance first. Interrupted, it continues when run again (the
+    /// next key waits beside the key file as `<key file>.baru`; keep both until it finishes).
+    RotateKey {
+        /// Documents sealed again per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch: u32,
+        /// Pause after each batch, in milliseconds (spreads the load on a busy database).
+        #[arg(long, default_value_t = 0)]
+        jeda_ms: u64,
+    },
+    /// Access request (UU PDP): prints as JSON everything the hub holds about a NIK (requests
+    /// and complaints with their status history); audited with the NIK's blind tag.
+    Akses {
+        /// The resident's NIK.
+        #[arg(long)]
+        nik: String,
+    },
     /// Internal: a worker process that decodes and checks device messages (started by `serve`).
     #[command(hide = true)]
     DecodeWorker,
@@ -217,8 +235,8 @@ fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_
 }
 
 fn open(cfg: &HubConfig) -> anyhow::Result<HubDb> {
-    let key = setup::load_or_create_key(&cfg.key_file)?;
-    Ok(HubDb::open(&cfg.database, &key)?)
+    // With the next key too, should a key rotation have been interrupted (ADR 0015).
+    Ok(jemput_hub::rotation::open(&cfg.database, &cfg.key_file)?)
 }
 
 /// Where device messages are decoded: worker processes started from this binary, unless the
@@ -295,6 +313,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             jemput_hub::web::configure(jemput_hub::web::WebOptions { public_url: cfg.public_url.clone(), cert_fingerprint });
             let state = api::AppState::with_isolation(db, isolation(&cfg)?);
             return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
+        }
+        Command::RotateKey { batch, jeda_ms } => {
+            let cfg = config(&cli, None, None, None)?;
+            let options =
+                jemput_hub::rotation::RotationOptions { batch: (*batch).max(1), pause: std::time::Duration::from_millis(*jeda_ms) };
+            let r = jemput_hub::rotation::rotate_key(&cfg.database, &cfg.key_file, options, |n| {
+                println!("disegel ulang: {n} dokumen");
+            })?;
+            let how = if r.resumed { "dilanjutkan dan selesai" } else { "selesai" };
+            println!(
+                "Penggantian kunci {how}: {} dokumen dan {} pertukaran sinkron disegel ulang; kunci lama di {} sudah diganti.",
+                r.docs,
+                r.exchanges,
+                cfg.key_file.display()
+            );
+            return Ok(());
         }
         _ => {}
     }
@@ -394,6 +428,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => print!("{text}"),
             }
+        Command::Akses { nik } => {
+            let report =
+                db.with(|tx, cipher| jemput_hub::web::access::access_report(tx, cipher, nik, "sistem:cli", "sistem (baris perintah)"))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::ImportBundle { file } => {
             let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("tidak dapat membaca {}: {e}", file.display()))?;
@@ -409,7 +447,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Office(_)
         | Command::DecodeWorker
         | Command::Backup { .. }
-        | Command::Restore { .. } => unreachable!("handled above"),
+        | Command::Restore { .. }
+        | Command::RotateKey { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

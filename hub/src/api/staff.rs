@@ -590,4 +590,23 @@ pub(crate) async fn audit_export(
     } else {
         Ok(Json(rows).into_response())
     }
+/// An access request: the resident's NIK (in the body, never in the address).
+#[derive(Deserialize)]
+pub(crate) struct AccessBody {
+    nik: String,
+}
+
+/// `POST /api/v1/staff/access`: everything the hub holds about a NIK (UU PDP access request,
+/// ADR 0015), for the lurah/sekretaris and admins; audited with the NIK's blind tag.
+pub(crate) async fn access_request(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<AccessBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let nik: String = b.nik.chars().take(64).collect();
+    let report = as_staff(&s, &headers, Role::Pimpinan, move |tx, cipher, staff| {
+        crate::web::access::access_report(tx, cipher, &nik, &who(staff), &staff.name)
+    })
+    .await?;
+    Ok(Json(report))
 }

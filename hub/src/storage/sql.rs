@@ -9,7 +9,7 @@
 use super::web_sql::{self, WebArg};
 use super::{
     AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
-    OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
+    OfficeQuery, Officer, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 
 /// The SQL dialect a connection speaks.
@@ -702,7 +702,55 @@ impl<C: Conn> HubTx for SqlTx<C> {
         let rows = self.conn.query(&sql, &w.args())?;
         rows.into_iter().map(audit_row).collect()
     }
+
+    // ---- Access requests and key rotation (ADR 0015).
+
+    fn put_doc_tags(&mut self, doc_id: &str, tags: &[i64]) -> Result<(), StorageError> {
+        self.conn.execute(DELETE_OFFICE_TAGS, &[doc_id.into()])?;
+        for t in tags {
+            self.conn.execute(INSERT_OFFICE_TAG, &[(*t).into(), doc_id.into()])?;
+        }
+        Ok(())
+    }
+
+    fn docs_with_tag(&mut self, tag: i64) -> Result<Vec<(String, String)>, StorageError> {
+        let rows = self.conn.query(DOCS_WITH_TAG, &[tag.into()])?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, r.text(1)?))).collect()
+    }
+
+    fn sealed_docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<SealedDocRow>, StorageError> {
+        let sql = self.locked(SEALED_DOCS_AFTER, true);
+        let rows = self.conn.query(sql, &[after_id.into(), limit.into()])?;
+        rows.into_iter().map(|mut r| Ok(SealedDocRow { doc_id: r.text(0)?, sealed: r.bytes(1)?, full_message: r.opt_bytes(2)? })).collect()
+    }
+
+    fn reseal_doc(&mut self, doc_id: &str, sealed: &[u8], full_message: Option<&[u8]>) -> Result<(), StorageError> {
+        self.conn.execute(RESEAL_DOC, &[doc_id.into(), sealed.into(), full_message.into()])?;
+        Ok(())
+    }
+
+    fn exchange_devices(&mut self) -> Result<Vec<String>, StorageError> {
+        self.texts(EXCHANGE_DEVICES, &[])
+    }
+
+    fn clear_office_index(&mut self) -> Result<(), StorageError> {
+        for sql in CLEAR_OFFICE_INDEX {
+            self.conn.execute(sql, &[])?;
+        }
+        Ok(())
+    }
 }
+
+// Access requests and key rotation (ADR 0015).
+const DOCS_WITH_TAG: &str =
+    "SELECT t.doc_id, d.kind FROM office_tags t JOIN docs d ON d.doc_id = t.doc_id WHERE t.tag = $1 ORDER BY t.doc_id";
+/// Locked on PostgreSQL, so a hub instance writing one of these documents meanwhile waits
+/// instead of having its write replaced by the re-sealed old version.
+const SEALED_DOCS_AFTER: (&str, &str) =
+    locking!("SELECT doc_id, sealed, full_message FROM docs WHERE doc_id > $1 ORDER BY doc_id LIMIT $2");
+const RESEAL_DOC: &str = "UPDATE docs SET sealed = $2, full_message = $3 WHERE doc_id = $1";
+const EXCHANGE_DEVICES: &str = "SELECT device_id FROM exchanges ORDER BY device_id";
+const CLEAR_OFFICE_INDEX: [&str; 3] = ["DELETE FROM office_tags", "DELETE FROM office_rows", "DELETE FROM office_index"];
 
 fn audit_row(mut r: Row) -> Result<AuditEntry, StorageError> {
     Ok(AuditEntry { at: r.int(0)?, actor: r.text(1)?, action: r.text(2)?, doc_id: r.opt_text(3)? })
