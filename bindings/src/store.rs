@@ -269,6 +269,18 @@ impl JemputStore {
         Ok(self.store().sync_health()?)
     }
 
+    /// Replaces the database key with `new_key` (32 bytes): everything is sealed again under it
+    /// in one transaction (ADR 0015). Keep the new key as pending in the key store *before*
+    /// calling, and the old one until this returns; then make the new one current. Cut short,
+    /// the database stays whole under the old key (opening it with the new key then throws
+    /// `kunci_salah`: use the old one and call again).
+    pub fn rotate_key(&self, mut new_key: Vec<u8>) -> Result<(), ApiError> {
+        let key = jemput_core::StoreKey::from_slice(&new_key);
+        new_key.zeroize();
+        let key = key.ok_or_else(ApiError::bad_key_length)?;
+        Ok(self.store().rotate_key(&key)?)
+    }
+
     /// Removes requests handed over or rejected, and complaints closed, more than
     /// `retention_days` days ago.
     pub fn purge_expired(&self, retention_days: u32) -> Result<PurgeReport, ApiError> {
@@ -372,5 +384,26 @@ mod tests {
             Ok(_) => panic!("a 16-byte key must be refused"),
         }
         assert_eq!(JemputStore::open_with_key(path, key).unwrap().count_requests(RequestFilter::default()).unwrap(), 1);
+    }
+
+    #[test]
+    fn rotates_the_key_through_the_core_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jemput.db").to_string_lossy().into_owned();
+        let store = JemputStore::open_with_key(path.clone(), vec![7u8; 32]).unwrap();
+        let rec = store.record_request(draft("3576024405900001"), false).unwrap();
+        match store.rotate_key(vec![9u8; 16]) {
+            Err(e) => assert_eq!(e.code(), "kunci_tidak_valid"),
+            Ok(()) => panic!("a 16-byte key must be refused"),
+        }
+        store.rotate_key(vec![9u8; 32]).unwrap();
+        assert_eq!(store.request_by_receipt(rec.receipt.clone()).unwrap().request.id, rec.id, "the open store carries on");
+        drop(store);
+        match JemputStore::open_with_key(path.clone(), vec![7u8; 32]) {
+            Err(e @ ApiError::WrongKey { .. }) => assert_eq!(e.code(), "kunci_salah"),
+            other => panic!("the old key must stop working: {other:?}"),
+        }
+        let store = JemputStore::open_with_key(path, vec![9u8; 32]).unwrap();
+        assert_eq!(store.request_by_receipt(rec.receipt).unwrap().request.applicant.name, "Siti Aminah");
     }
 }

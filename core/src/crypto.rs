@@ -51,6 +51,9 @@ impl std::fmt::Debug for MasterKey {
 pub struct Cipher {
     aead: XChaCha20Poly1305,
     tag_key: [u8; 32],
+    /// While a key rotation is under way: the key being retired, tried when a value does not
+    /// open under this one (ADR 0015). Never used to seal or to tag.
+    previous: Option<Box<Cipher>>,
 }
 
 impl Drop for Cipher {
@@ -71,7 +74,37 @@ impl Cipher {
         let tag_key = blake3::derive_key(&format!("jemput 2026 {purpose} indeks buta v1"), &master.0);
         let aead = XChaCha20Poly1305::new(&chacha20poly1305::Key::from(enc));
         enc.zeroize();
-        Cipher { aead, tag_key }
+        Cipher { aead, tag_key, previous: None }
+    }
+
+    /// A cipher for a key rotation under way (ADR 0015): seals and tags under `current`, and
+    /// opens what is sealed under either `current` or `previous`, so every value opens at every
+    /// moment of the rotation.
+    pub fn rotating(current: &MasterKey, previous: &MasterKey, purpose: &str) -> Cipher {
+        let mut c = Cipher::new(current, purpose);
+        c.previous = Some(Box::new(Cipher::new(previous, purpose)));
+        c
+    }
+
+    /// Whether this cipher still opens values of a key being retired.
+    pub fn is_rotating(&self) -> bool {
+        self.previous.is_some()
+    }
+
+    /// Opens `sealed` under the current key only (not the one being retired): tells whether a
+    /// value has been re-sealed already.
+    pub fn open_current(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+        if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != FORMAT_V1 {
+            return Err(OpenError);
+        }
+        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| OpenError)?;
+        self.aead.decrypt(&XNonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad: context }).map_err(|_| OpenError)
+    }
+
+    /// Opens `sealed` (under whichever key sealed it) and seals it again under the current key.
+    pub fn reseal(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+        let plain = zeroize::Zeroizing::new(self.open(context, sealed)?);
+        Ok(self.seal(context, &plain))
     }
 
     /// Encrypts `plain`, binding it to `context` (e.g. the record id and column), so a sealed
@@ -91,12 +124,13 @@ impl Cipher {
     }
 
     /// Decrypts a value sealed with [`Cipher::seal`] under the same `context`.
+    /// During a key rotation ([`Cipher::rotating`]) a value the current key does not open is
+    /// tried under the key being retired.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
-        if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != FORMAT_V1 {
-            return Err(OpenError);
+        match (self.open_current(context, sealed), &self.previous) {
+            (Err(_), Some(prev)) => prev.open_current(context, sealed),
+            (r, _) => r,
         }
-        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| OpenError)?;
-        self.aead.decrypt(&XNonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad: context }).map_err(|_| OpenError)
     }
 
     /// A 64-bit blind index tag of `value` for lookups by equality (e.g. NIK, name prefixes).
@@ -127,6 +161,24 @@ mod tests {
         assert!(c.open(b"doc:1", &t).is_err(), "tampered");
         assert!(!s.windows(4).any(|w| w == b"Siti"));
         assert_ne!(c.seal(b"doc:1", b"x"), c.seal(b"doc:1", b"x"), "fresh nonce each time");
+    }
+
+    #[test]
+    fn a_rotating_cipher_opens_both_keys_and_seals_and_tags_under_the_new_one() {
+        let (old, new) = (MasterKey::generate(), MasterKey::generate());
+        let before = Cipher::new(&old, "uji");
+        let during = Cipher::rotating(&new, &old, "uji");
+        let after = Cipher::new(&new, "uji");
+        let sealed_old = before.seal(b"c", b"rahasia");
+        assert_eq!(during.open(b"c", &sealed_old).unwrap(), b"rahasia");
+        assert!(during.open_current(b"c", &sealed_old).is_err(), "not yet re-sealed");
+        let resealed = during.reseal(b"c", &sealed_old).unwrap();
+        assert_eq!(after.open(b"c", &resealed).unwrap(), b"rahasia");
+        assert!(before.open(b"c", &resealed).is_err(), "the retired key no longer opens it");
+        assert_eq!(after.open(b"c", &during.seal(b"c", b"baru")).unwrap(), b"baru");
+        assert!(after.open(b"c", &sealed_old).is_err());
+        assert_eq!(during.tag("nik", "1"), after.tag("nik", "1"));
+        assert!(during.open(b"lain", &sealed_old).is_err(), "the context still binds");
     }
 
     #[test]

@@ -231,9 +231,34 @@ try {
     if (path === '/katalog') await page.click('summary:has-text("Domisili (Tempat Tinggal)")');
     await shot(name);
   }
+  // 9b. An access request (UU PDP): everything held about the resident's NIK, printed on A4
+  // with the letterhead; the NIK travels in the form's body, not in the address.
+  await page.goto(base + '/akses');
+  await page.fill('#nik', '3576024105900001');
+  await page.click('form[action="/akses"] button[type=submit]');
+  await page.waitForSelector('article.akses');
+  check(!page.url().includes('3576'), 'NIK tidak ada di alamat');
+  const akses = await page.textContent('article.akses');
+  check(akses.includes('DATA PRIBADI YANG DISIMPAN') && akses.includes('PEMERINTAH KOTA SURABAYA'), 'jawaban akses: kop surat');
+  check(akses.includes(receipt) && akses.includes(number) && akses.includes('Pemohon'), 'jawaban akses: permohonan warga');
+  check(akses.includes('Selesai (surat siap)') && akses.includes('Rina Kartika'), 'jawaban akses: riwayat status dengan pelakunya');
+  await shot('15-akses-data-pribadi');
+  await page.emulateMedia({ media: 'print' });
+  const aksesPdf = join(work, 'akses-cetak.pdf');
+  await page.pdf({ path: aksesPdf, format: 'A4', printBackground: false });
+  await page.emulateMedia({ media: 'screen' });
+  check(readFileSync(aksesPdf).subarray(0, 5).toString() === '%PDF-', 'jawaban akses dicetak ke PDF');
+  log('permintaan akses data pribadi dicetak');
   await page.goto(base + '/audit');
   const audit = await page.textContent('main');
+  check(audit.includes('akses_data_pribadi:nik#') && !audit.includes('3576024105900001'), 'akses data diaudit tanpa NIK');
   check(audit.includes('Rina Kartika') && audit.includes('status:selesai'), 'audit mencatat siapa melakukan apa');
+  // The audit log of the last days as CSV, for a breach report (ADR 0014).
+  const [auditDl] = await Promise.all([page.waitForEvent('download'), page.click('text=Unduh CSV')]);
+  const auditCsv = readFileSync(await auditDl.path()).toString('utf8');
+  check(auditCsv.startsWith('\ufeffwaktu,waktu_ms,pelaku,nama_pelaku,tindakan,dokumen,tanda_terima'), 'CSV audit berkepala kolom');
+  check(auditCsv.includes('Rina Kartika') && auditCsv.includes('status:selesai') && auditCsv.includes(receipt), 'CSV audit: siapa, apa, tanda terima');
+  log('jejak audit diunduh sebagai CSV untuk laporan');
 
   // 10. The public check, without an account: service, status and date only.
   const pub = await browser.newContext(INDONESIA);

@@ -5,10 +5,12 @@
 //! over it; the cross-component tests start it in-process on loopback.
 
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod rotation;
 pub mod serve;
 pub mod service;
 pub mod storage;

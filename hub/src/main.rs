@@ -12,7 +12,7 @@ use jemput_hub::config::{FileConfig, HubConfig, Overrides};
 use jemput_hub::engine::worker::{self as isolation, Isolation};
 use jemput_hub::service;
 use jemput_hub::storage::HubDb;
-use jemput_hub::{api, demo, serve, setup};
+use jemput_hub::{api, backup, demo, serve, setup};
 
 mod office;
 
@@ -96,8 +96,59 @@ enum Command {
         /// The bundle file.
         file: PathBuf,
     },
+    /// Backs up the hub's SQLite database (also while it serves) into a new FILE sealed with
+    /// the data key; keep the key file elsewhere. PostgreSQL: use pg_dump (ADR 0014).
+    Backup {
+        /// The backup file to create.
+        file: PathBuf,
+    },
+    /// Restores a backup made by `backup` into the hub's SQLite database; the hub must be
+    /// stopped. Phones send again what the hub lost since the backup.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace the existing database (it is kept beside it under another name).
+        #[arg(long)]
+        timpa: bool,
+    },
+    /// After restoring a PostgreSQL hub with pg_restore: phones send again what it lost.
+    MarkRestored,
+    /// The audit log of a date range (WIB), for a data breach report: who saw or changed which
+    /// record, and when.
+    AuditExport {
+        /// First day (YYYY-MM-DD), included.
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD), included.
+        #[arg(long)]
+        to: String,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of the standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Office actions over the staff API of a running hub.
     Office(office::OfficeArgs),
+    /// Replaces the data key: a new key, everything sealed again under it, the old key
+    /// retired. Stop every hub instance first. Interrupted, it continues when run again (the
+    /// next key waits beside the key file as `<key file>.baru`; keep both until it finishes).
+    RotateKey {
+        /// Documents sealed again per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch: u32,
+        /// Pause after each batch, in milliseconds (spreads the load on a busy database).
+        #[arg(long, default_value_t = 0)]
+        jeda_ms: u64,
+    },
+    /// Access request (UU PDP): prints as JSON everything the hub holds about a NIK (requests
+    /// and complaints with their status history); audited with the NIK's blind tag.
+    Akses {
+        /// The resident's NIK.
+        #[arg(long)]
+        nik: String,
+    },
     /// Internal: a worker process that decodes and checks device messages (started by `serve`).
     #[command(hide = true)]
     DecodeWorker,
@@ -184,8 +235,8 @@ fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_
 }
 
 fn open(cfg: &HubConfig) -> anyhow::Result<HubDb> {
-    let key = setup::load_or_create_key(&cfg.key_file)?;
-    Ok(HubDb::open(&cfg.database, &key)?)
+    // With the next key too, should a key rotation have been interrupted (ADR 0015).
+    Ok(jemput_hub::rotation::open(&cfg.database, &cfg.key_file)?)
 }
 
 /// Where device messages are decoded: worker processes started from this binary, unless the
@@ -211,6 +262,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Office(args) => {
             let cfg = config(&cli, None, None, None)?;
             return office::run(args, &cfg.public_url).await;
+        }
+        Command::Backup { file } => {
+            let cfg = config(&cli, None, None, None)?;
+            let key = backup::read_key(&cfg.key_file)?;
+            let r = backup::backup(&cfg.database, &key, file, "sistem:cli")?;
+            println!("Cadangan dibuat: {} ({} bita), tersegel dengan kunci data hub.", r.file.display(), r.bytes);
+            println!(
+                "Simpan berkas kunci {} di tempat lain dari cadangan ini: tanpa kunci itu cadangan tidak dapat dibuka.",
+                cfg.key_file.display()
+            );
+            return Ok(());
+        }
+        Command::Restore { file, timpa } => {
+            let cfg = config(&cli, None, None, None)?;
+            let key = backup::read_key(&cfg.key_file)?;
+            let r = backup::restore(&cfg.database, &key, file, *timpa, "sistem:cli")?;
+            println!("Basis data {} dipulihkan dari {}.", cfg.database, file.display());
+            if let Some(old) = r.kept_previous {
+                println!("Basis data sebelumnya disimpan sebagai {} (hapus bila tidak diperlukan lagi).", old.display());
+            }
+            println!("Perubahan sesudah cadangan dibuat akan dikirim ulang oleh HP petugas saat sinkron; keputusan staf sesudahnya perlu diulang.");
+            return Ok(());
         }
         Command::Serve { listen, tls_cert, tls_key } => {
             let cfg = config(&cli, *listen, tls_cert.clone(), tls_key.clone())?;
@@ -240,6 +313,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             jemput_hub::web::configure(jemput_hub::web::WebOptions { public_url: cfg.public_url.clone(), cert_fingerprint });
             let state = api::AppState::with_isolation(db, isolation(&cfg)?);
             return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
+        }
+        Command::RotateKey { batch, jeda_ms } => {
+            let cfg = config(&cli, None, None, None)?;
+            let options =
+                jemput_hub::rotation::RotationOptions { batch: (*batch).max(1), pause: std::time::Duration::from_millis(*jeda_ms) };
+            let r = jemput_hub::rotation::rotate_key(&cfg.database, &cfg.key_file, options, |n| {
+                println!("disegel ulang: {n} dokumen");
+            })?;
+            let how = if r.resumed { "dilanjutkan dan selesai" } else { "selesai" };
+            println!(
+                "Penggantian kunci {how}: {} dokumen dan {} pertukaran sinkron disegel ulang; kunci lama di {} sudah diganti.",
+                r.docs,
+                r.exchanges,
+                cfg.key_file.display()
+            );
+            return Ok(());
         }
         _ => {}
     }
@@ -320,6 +409,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Akun staf {id} dinonaktifkan.");
             }
         },
+        Command::MarkRestored => {
+            backup::mark_restored(&db, "sistem:cli")?;
+            println!("Hub ditandai telah dipulihkan: HP petugas akan mengirim ulang data yang hilang saat sinkron berikutnya.");
+        }
+        Command::AuditExport { from, to, format, out } => {
+            let range = service::audit::ExportRange::from_days(from, to)?;
+            let rows = db.with(|tx, _| service::audit::export(tx, &range, "sistem:cli"))?;
+            let text = match format.as_str() {
+                "csv" => service::audit::to_csv(&rows),
+                "json" => serde_json::to_string_pretty(&rows)?,
+                _ => anyhow::bail!("format harus csv atau json"),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("tidak dapat menulis {}: {e}", path.display()))?;
+                    eprintln!("{} catatan audit ditulis ke {}.", rows.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+        Command::Akses { nik } => {
+            let report =
+                db.with(|tx, cipher| jemput_hub::web::access::access_report(tx, cipher, nik, "sistem:cli", "sistem (baris perintah)"))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::ImportBundle { file } => {
             let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("tidak dapat membaca {}: {e}", file.display()))?;
             let iso = isolation(&cfg)?;
@@ -329,7 +442,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("  DITOLAK {id}: {code}: {msg}");
             }
         }
-        Command::Serve { .. } | Command::Demo { .. } | Command::Office(_) | Command::DecodeWorker => unreachable!("handled above"),
+        Command::Serve { .. }
+        | Command::Demo { .. }
+        | Command::Office(_)
+        | Command::DecodeWorker
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::RotateKey { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -26,11 +26,11 @@ pub struct StoredDoc {
     saved_heads: Vec<ChangeHash>,
 }
 
-fn snapshot_context(doc_id: &str) -> Vec<u8> {
+pub(crate) fn snapshot_context(doc_id: &str) -> Vec<u8> {
     format!("doc:{doc_id}:snapshot").into_bytes()
 }
 
-fn chunk_context(doc_id: &str, seq: i64) -> Vec<u8> {
+pub(crate) fn chunk_context(doc_id: &str, seq: i64) -> Vec<u8> {
     format!("doc:{doc_id}:chunk:{seq}").into_bytes()
 }
 

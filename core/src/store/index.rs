@@ -145,6 +145,23 @@ pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, 
     Ok(())
 }
 
+/// Rewrites what the index row of a request keeps under the key (the sealed name, the NIK's
+/// and the name's blind tags) under `cipher`, leaving every other column as it is (a key
+/// rotation, ADR 0015).
+pub(crate) fn rekey_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request) -> Result<()> {
+    let name_sealed = cipher.seal(&name_context(rowid), r.applicant.name.as_bytes());
+    conn.execute(
+        "UPDATE requests SET name_sealed = ?2, nik_tag = ?3 WHERE doc = ?1",
+        params![rowid, name_sealed, nik_tag(cipher, &r.applicant.nik)],
+    )?;
+    conn.execute("DELETE FROM name_tokens WHERE doc = ?1", params![rowid])?;
+    let mut st = conn.prepare_cached("INSERT OR IGNORE INTO name_tokens (token, doc) VALUES (?1, ?2)")?;
+    for t in name_tokens(cipher, &r.applicant.name) {
+        st.execute(params![t, rowid])?;
+    }
+    Ok(())
+}
+
 /// Writes (or rewrites) the index row of a complaint.
 pub fn put_complaint(conn: &Connection, rowid: i64, c: &Complaint, now: i64) -> Result<()> {
     conn.execute(

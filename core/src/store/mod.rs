@@ -4,6 +4,7 @@
 
 pub(crate) mod docs;
 pub mod index;
+mod rekey;
 pub mod schema;
 
 use std::path::Path;

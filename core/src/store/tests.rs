@@ -459,3 +459,130 @@ fn every_text_the_officer_types_has_its_limit_on_the_phone() {
     c.place.description = "Depan musala".into();
     s.record_complaint(&c).unwrap();
 }
+
+/// A store with 30 requests (some edited into chunks), a complaint, a hub link and a
+/// colleague's bundle waiting to be relayed; returns it with its request ids.
+fn store_with_everything(f: &Fixture) -> (Store, Vec<String>) {
+    let mut s = f.set_up();
+    let mut ids = Vec::new();
+    for i in 0..30u32 {
+        f.clock.fetch_add(1000, Ordering::SeqCst);
+        let name = ["Siti Aminah", "Budi Santoso", "Dewi Lestari"][i as usize % 3];
+        let rec = s.record_request(&draft(name, &nik(i + 1)), true).unwrap();
+        if i % 4 == 0 {
+            for n in 0..3 {
+                s.set_request_notes(&rec.id, &format!("catatan ke-{n}")).unwrap();
+            }
+        }
+        ids.push(rec.id);
+    }
+    let d = ComplaintDraft {
+        category: ComplaintCategory::Pengaduan,
+        topic: "Sampah".into(),
+        text: "Sampah di gang belum diangkut".into(),
+        place: Place { rt: 1, rw: 5, description: "Gang Melati".into() },
+        reporter: Some(Reporter { name: "Pak Warga".into(), phone: None }),
+    };
+    s.record_complaint(&d).unwrap();
+    // The hub link as the sync layer keeps it (sealed in `meta`; the store's tests do not
+    // name the layer above them).
+    let link = cipher_seal(&s, b"meta:hub_link", br#"{"hub_url":"https://hub.uji","token":"rahasia-perangkat"}"#);
+    s.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_link', ?1)", params![link]).unwrap();
+    let colleague = Fixture::new();
+    let mut c = colleague.set_up();
+    c.record_request(&draft("Ahmad Fauzi", &nik(99)), true).unwrap();
+    s.keep_bundle_for_relay(&c.export_bundle().unwrap()).unwrap();
+    (s, ids)
+}
+
+fn cipher_seal(s: &Store, context: &[u8], plain: &[u8]) -> Vec<u8> {
+    s.cipher.seal(context, plain)
+}
+
+/// Everything a store shows: every request, the lists, a search, the duplicate check, the
+/// complaints, the hub link and the relayed bundles.
+fn everything(s: &Store, ids: &[String]) -> String {
+    let requests: Vec<Request> = ids.iter().map(|id| s.request(id).unwrap()).collect();
+    let list = s.list_requests(&RequestFilter::default(), 0, 100).unwrap();
+    let search = s.list_requests(&RequestFilter { name: Some("siti ami".into()), ..Default::default() }, 0, 100).unwrap();
+    let dup = s.check_request(&draft("Siti Aminah", &nik(1))).unwrap();
+    let complaints = s.list_complaints(false, 0, 10).unwrap();
+    let complaint = s.complaint(&complaints[0].id).unwrap();
+    let link = String::from_utf8(s.cipher.open(b"meta:hub_link", &s.meta("hub_link").unwrap().unwrap()).unwrap()).unwrap();
+    assert_eq!(search.len(), 10, "the name search finds Siti's ten");
+    assert!(dup.iter().any(|i| i.code.contains("duplikat") || i.code.contains("ganda")), "the NIK's duplicate check: {dup:?}");
+    // JSON, not Debug: the maps in a request are `HashMap`s, printed in a random order.
+    let requests = serde_json::to_string(&requests).unwrap();
+    format!("{requests}\n{list:?}\n{search:?}\n{dup:?}\n{complaint:?}\n{link:?}\n{:?}", s.relay_bundles().unwrap())
+}
+
+#[test]
+fn rotating_the_key_reseals_everything_and_the_old_key_stops_working() {
+    let f = Fixture::new();
+    let (mut s, ids) = store_with_everything(&f);
+    let before = everything(&s, &ids);
+    let new = StoreKey::generate();
+    s.rotate_key(&new).unwrap();
+    assert_eq!(everything(&s, &ids), before, "the open store carries on under the new key");
+    drop(s);
+    assert!(matches!(Store::open(&f.path, &f.key), Err(Error::WrongKey)), "the old key opens nothing");
+    let s = Store::open(&f.path, &new).unwrap();
+    assert_eq!(everything(&s, &ids), before, "nothing lost");
+    // No sealed value is left under the old key, and the write-ahead log holds none of it.
+    let old = Cipher::new(&f.key, "toko-perangkat");
+    let snapshots: Vec<(String, Vec<u8>)> = s
+        .conn
+        .prepare("SELECT doc_id, snapshot FROM docs")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(snapshots.len(), 33, "30 requests, a complaint, the catalog and the profile");
+    for (id, snap) in &snapshots {
+        assert!(old.open(&docs::snapshot_context(id), snap).is_err());
+    }
+    let chunks: i64 = s.conn.query_row("SELECT count(*) FROM doc_chunks", [], |r| r.get(0)).unwrap();
+    assert!(chunks > 0, "chunks were re-sealed too (they open, as every request read back)");
+    let names: Vec<(i64, Vec<u8>)> = s
+        .conn
+        .prepare("SELECT doc, name_sealed FROM requests")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(names.iter().all(|(rowid, n)| old.open(format!("index:{rowid}:name").as_bytes(), n).is_err()));
+    let wal = f.path.with_file_name("jemput.db-wal");
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0, "the log was checkpointed and truncated");
+    assert_absent(&files_in(f.path.parent().unwrap()), &["Siti Aminah".into(), nik(1), "rahasia-perangkat".into()]);
+}
+
+#[test]
+fn a_key_rotation_cut_short_leaves_the_store_whole_under_the_old_key() {
+    let f = Fixture::new();
+    let (mut s, ids) = store_with_everything(&f);
+    let before = everything(&s, &ids);
+    // The files as a power cut half-way through the rotation would leave them.
+    let cut = tempfile::tempdir().unwrap();
+    let cut_db = cut.path().join("jemput.db");
+    let new = StoreKey::generate();
+    let mut copied = false;
+    s.rotate_key_with(&new, &mut || {
+        std::fs::copy(&f.path, &cut_db).unwrap();
+        let wal = f.path.with_file_name("jemput.db-wal");
+        if wal.exists() {
+            std::fs::copy(&wal, cut.path().join("jemput.db-wal")).unwrap();
+        }
+        copied = true;
+    })
+    .unwrap();
+    assert!(copied, "the rotation was caught half-way");
+    assert!(matches!(Store::open(&cut_db, &new), Err(Error::WrongKey)), "the new key opens nothing of a rotation cut short");
+    let mut old = Store::open(&cut_db, &f.key).unwrap();
+    assert_eq!(everything(&old, &ids), before, "everything is there under the old key");
+    // The app runs the rotation again, to the end.
+    old.rotate_key(&new).unwrap();
+    drop(old);
+    assert_eq!(everything(&Store::open(&cut_db, &new).unwrap(), &ids), before);
+}

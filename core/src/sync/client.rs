@@ -284,8 +284,9 @@ impl SyncClient {
             merge_report(&mut summary.report, report.clone());
             progress(&p);
             // Stop when nothing is left, or when a round moved nothing (refused or stuck docs
-            // wait for the next sync instead of looping).
-            if !report.more || (sent_docs == 0 && response.docs.is_empty()) {
+            // wait for the next sync instead of looping); a restored hub is sent everything
+            // again at once.
+            if !report.more || (sent_docs == 0 && response.docs.is_empty() && !report.hub_restored) {
                 break;
             }
         }
@@ -442,6 +443,7 @@ fn merge_report(into: &mut SyncReport, r: SyncReport) {
     into.status_changes.extend(r.status_changes);
     into.refused.extend(r.refused);
     into.more = r.more;
+    into.hub_restored |= r.hub_restored;
 }
 
 #[cfg(test)]

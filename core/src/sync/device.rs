@@ -30,6 +30,9 @@ pub struct SyncReport {
     pub refused: Vec<DocRefusal>,
     /// Whether another exchange is needed (more on the hub, or more to send).
     pub more: bool,
+    /// The hub was restored from a backup since the last sync: this device sends its records
+    /// again (ADR 0014).
+    pub hub_restored: bool,
 }
 
 /// A request whose status changed at the office.
@@ -187,6 +190,7 @@ impl Store {
             let kind = stored.kind;
             prepared.push((dm.doc_id.clone(), Some(stored), None, kind, peer::message_heads(&msg), false, before));
         }
+        let known_epoch = self.meta_u64("hub_epoch")?;
         let tx = self.conn.transaction()?;
         for (doc_id, stored, doc, kind, hub_heads, changed, before) in prepared {
             let mut stored = match (stored, doc) {
@@ -249,7 +253,26 @@ impl Store {
                 )?;
             }
         }
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_cursor', ?1)", params![response.cursor.to_le_bytes().to_vec()])?;
+        // The hub's lineage changed: it was restored from a backup and may lack what it
+        // acknowledged since (ADR 0014). Its change log was renumbered, so the cursor starts
+        // over; what it holds of each document is unknown, so every record goes again whole
+        // (Automerge drops what the hub already has, nothing is doubled). The catalog and profile
+        // are the office's and are not sent back.
+        let mut cursor = response.cursor;
+        if response.epoch != 0 {
+            if known_epoch.is_some_and(|e| e != response.epoch) {
+                tx.execute("UPDATE docs SET hub_heads = x''", [])?;
+                tx.execute("UPDATE docs SET sync_flag = 1 WHERE sync_flag = 0 AND kind IN ('request', 'complaint')", [])?;
+                cursor = 0;
+                report.more = true;
+                report.hub_restored = true;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('hub_epoch', ?1)",
+                params![response.epoch.to_le_bytes().to_vec()],
+            )?;
+        }
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_cursor', ?1)", params![cursor.to_le_bytes().to_vec()])?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?1)", params![now.to_le_bytes().to_vec()])?;
         tx.commit()?;
         let still_unsent: i64 = self.conn.query_row("SELECT count(*) FROM docs WHERE sync_flag = 1", [], |r| r.get(0))?;

@@ -149,6 +149,21 @@ pub struct SyncResponse {
     pub docs: Vec<DocMessage>,
     /// Changes refused.
     pub refused: Vec<DocRefusal>,
+    /// The hub's lineage: a random number that changes only when the hub's database is
+    /// restored from a backup (ADR 0014). A device that sees it change knows the hub went back
+    /// in time: it starts its cursor over and sends again everything the hub may have lost.
+    /// 0 = not told (a hub from before this field; its bodies end after `refused`).
+    pub epoch: u64,
+}
+
+/// [`SyncResponse`] as hubs before the lineage field wrote it.
+#[derive(Deserialize)]
+struct SyncResponseV1 {
+    version: u16,
+    cursor: u64,
+    more: bool,
+    docs: Vec<DocMessage>,
+    refused: Vec<DocRefusal>,
 }
 
 /// A body that could not be decoded.
@@ -280,7 +295,15 @@ impl SyncRequest {
 impl SyncResponse {
     /// Decodes and checks a response body.
     pub fn decode(body: &[u8]) -> Result<SyncResponse, ProtocolError> {
-        let r: SyncResponse = decode(body)?;
+        // A body of an older hub ends before the lineage: read as "not told".
+        let r: SyncResponse = match decode(body) {
+            Ok(r) => r,
+            Err(ProtocolError::Malformed) => {
+                let o: SyncResponseV1 = decode(body)?;
+                SyncResponse { version: o.version, cursor: o.cursor, more: o.more, docs: o.docs, refused: o.refused, epoch: 0 }
+            }
+            Err(e) => return Err(e),
+        };
         if r.version != PROTOCOL_VERSION {
             return Err(ProtocolError::Version);
         }
@@ -371,8 +394,20 @@ mod tests {
             more: true,
             docs: vec![DocMessage { doc_id: "doc-1".into(), message: vec![7; 40] }],
             refused: vec![DocRefusal { doc_id: "doc-2".into(), code: "nik_tidak_valid".into(), message: "NIK tidak valid".into() }],
+            epoch: 0x0123_4567_89ab_cdef,
         };
         assert_eq!(SyncResponse::decode(&encode(&resp)).unwrap(), resp);
+        // A hub from before the lineage field: its body ends after the refusals, and reads as
+        // "not told" (0), everything else kept.
+        #[derive(Serialize)]
+        struct Older<'a>(u16, u64, bool, &'a [DocMessage], &'a [DocRefusal]);
+        let older = encode(&Older(resp.version, resp.cursor, resp.more, &resp.docs, &resp.refused));
+        assert_eq!(SyncResponse::decode(&older).unwrap(), SyncResponse { epoch: 0, ..resp.clone() });
+        // A device from before it reads a new body and ignores the lineage that follows.
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct OlderRead(u16, u64, bool, Vec<DocMessage>, Vec<DocRefusal>);
+        let read: OlderRead = decode(&encode(&resp)).unwrap();
+        assert_eq!((read.1, read.3.len(), read.4.len()), (9, 1, 1));
     }
 
     #[test]

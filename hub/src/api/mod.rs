@@ -62,6 +62,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/staff/devices/{id}/revoke", post(staff::revoke_device))
         .route("/api/v1/staff/bundles", post(staff::import_bundle))
         .route("/api/v1/staff/audit", get(staff::audit_log))
+        .route("/api/v1/staff/audit/export", get(staff::audit_export))
+        .route("/api/v1/staff/access", post(staff::access_request))
         .route_layer(axum::middleware::from_fn_with_state(state.throttles.staff.clone(), throttle::staff_tokens));
     Router::new()
         .route("/api/v1/enroll", post(device::enroll))

@@ -282,5 +282,6 @@ pub fn exchange(
         }
     }
     tx.touch_device(&device.id, jemput_core::time_util::now_ms())?;
-    Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused })
+    let epoch = heads::epoch(tx)?;
+    Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

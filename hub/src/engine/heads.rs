@@ -50,3 +50,26 @@ pub fn set_pending_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, head
 pub fn set_known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), ServiceError> {
     Ok(tx.set_known(device_id, doc_id, &protocol::encode_heads(heads))?)
 }
+
+/// The hub's lineage as phones are told it (ADR 0014); 0 when the database has none yet.
+pub fn epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
+    Ok(match tx.meta(crate::storage::EPOCH_KEY)? {
+        Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| ServiceError::Corrupt("garis waktu hub"))?),
+        None => 0,
+    })
+}
+
+/// After a restore (ADR 0014): the database starts a new lineage, so every phone, at its next
+/// exchange, learns that the hub went back in time, starts its cursor over and sends again
+/// what the hub lost. What the hub knows each device holds stays (a device only ever gains);
+/// heads sent in answers that may never have arrived are forgotten. The hub writes from now on
+/// under a new Automerge actor: the restored one's later sequence numbers are taken by changes
+/// the hub lost but phones may hold, and a second change under the same actor and number would
+/// make those phones' documents unreadable. Returns the new lineage.
+pub fn begin_new_epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
+    let epoch = crate::storage::new_epoch();
+    tx.forget_pending_heads()?;
+    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
+    tx.set_meta(crate::storage::EPOCH_KEY, &epoch.to_le_bytes())?;
+    Ok(epoch)
+}

@@ -49,12 +49,26 @@ pub struct DocVersion<'a> {
 /// Stores a document (sealed) under its placement and appends it to the change log; returns
 /// the new sequence number.
 pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
+    check_sealing_key(tx, cipher)?;
     let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), v.bytes);
     let full =
         SealedFull { message: cipher.seal(format!("hubfull:{doc_id}").as_bytes(), v.full_message), heads: protocol::encode_heads(v.heads) };
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
     Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
+}
+
+/// Refuses to seal a document under a key the database is no longer under: a hub instance
+/// started before a key rotation (ADR 0015) holds only the key being retired, and what it
+/// stored would be lost with that key. It must be restarted.
+fn check_sealing_key(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError> {
+    match tx.meta("key_check")? {
+        Some(check) if cipher.open_current(b"hub:key_check", &check).is_err() => {
+            tracing::error!("kunci data hub sudah diganti; mulai ulang hub ini");
+            Err(ServiceError::Config("kunci data hub sudah diganti; mulai ulang hub ini".into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Stores a document the hub holds decoded (see [`put_doc`]).

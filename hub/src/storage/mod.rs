@@ -5,6 +5,7 @@
 //! transaction on either back end and commits only when it returns `Ok`, so an answer the hub
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
 
+pub mod backup;
 pub mod postgres;
 pub mod schema;
 pub mod sql;
@@ -198,6 +199,9 @@ pub trait HubTx {
     fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError>;
     /// Records heads sent in an answer with cursor `cursor`.
     fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError>;
+    /// Forgets every pending head (after a restore, ADR 0014: answers sent before it may not
+    /// have reached their devices, and the cursors they wait for mean nothing any more).
+    fn forget_pending_heads(&mut self) -> Result<(), StorageError>;
 
     /// Appends to the audit log.
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError>;
@@ -299,6 +303,40 @@ pub trait HubTx {
     fn status_counts(&mut self, kind: &str) -> Result<Vec<(String, u64)>, StorageError>;
     /// Audit entries matching `q`, newest first.
     fn audit_query(&mut self, q: &AuditFilter, offset: u32, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+    /// The audit entries from `from` (inclusive) to `until` (exclusive), oldest first, at
+    /// most `limit`, each with the receipt code of its document when the hub holds one (for
+    /// the breach report, ADR 0014).
+    fn audit_export(&mut self, from: i64, until: i64, limit: u32) -> Result<Vec<(AuditEntry, Option<String>)>, StorageError>;
+
+    // ---- Access requests and key rotation (ADR 0015). Implemented in the marked block at the
+    // ---- end of each back end.
+
+    /// Replaces the blind tags of a document that has no office index row (a complaint), so
+    /// an access request finds it; office lists never see them (they read the index).
+    fn put_doc_tags(&mut self, doc_id: &str, tags: &[i64]) -> Result<(), StorageError>;
+    /// Documents carrying blind tag `tag`: (id, kind), by id.
+    fn docs_with_tag(&mut self, tag: i64) -> Result<Vec<(String, String)>, StorageError>;
+    /// Up to `limit` stored documents with an id after `after_id`, by id, with what is sealed
+    /// in them (for re-sealing under a new data key).
+    fn sealed_docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<SealedDocRow>, StorageError>;
+    /// Replaces a document's sealed bytes and sealed full message in place: same content, same
+    /// sequence number, nothing appended to the change log (devices are not sent it again).
+    fn reseal_doc(&mut self, doc_id: &str, sealed: &[u8], full_message: Option<&[u8]>) -> Result<(), StorageError>;
+    /// The devices that have a stored sync exchange.
+    fn exchange_devices(&mut self) -> Result<Vec<String>, StorageError>;
+    /// Empties the office index (its rows, sealed rows and tags); the next catch-up rebuilds it.
+    fn clear_office_index(&mut self) -> Result<(), StorageError>;
+}
+
+/// A stored document's sealed parts, for re-sealing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedDocRow {
+    /// Document id.
+    pub doc_id: String,
+    /// The sealed document.
+    pub sealed: Vec<u8>,
+    /// The sealed message carrying all its changes (none before schema v3).
+    pub full_message: Option<Vec<u8>>,
 }
 
 /// A staff account's dashboard profile: role and sign-in.
@@ -423,6 +461,25 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
 }
 
+/// The `meta` key of the hub's lineage: a random number phones compare from one exchange to
+/// the next; a restored database gets a new one, so phones learn that the hub went back in
+/// time and send again what it lost (ADR 0014).
+pub const EPOCH_KEY: &str = "epoch";
+
+/// A fresh lineage number (never 0, which means "not told" on the wire): 32 random bits, so
+/// it costs at most 5 bytes in every answer, and a restore goes unnoticed with a chance of one
+/// in four billion.
+pub fn new_epoch() -> u64 {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).expect("the OS random source works");
+    u64::from(u32::from_le_bytes(b).max(1))
+}
+/// The meta key marking a key rotation under way (ADR 0015): a value sealed under the key
+/// being retired (the key check is already under the next key); empty or absent when none is.
+pub const ROTATION_MARK: &str = "key_rotation";
+/// The context the rotation mark is sealed with.
+pub const ROTATION_MARK_CONTEXT: &[u8] = b"hub:key_rotation";
+
 /// The hub's database: a back end plus the cipher that seals documents. Cheap to clone.
 #[derive(Clone)]
 pub struct HubDb {
@@ -443,13 +500,68 @@ impl HubDb {
         HubDb::with_backend(backend, key)
     }
 
+    /// Opens the database at `location` (see [`HubDb::open`]) with the data key and, while a
+    /// key rotation is under way (ADR 0015), the next key: the database says which of them it
+    /// is sealed under (its key check, and the rotation mark sealed under the next key).
+    pub fn open_keys(location: &str, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
+        let backend: Arc<dyn Backend> = if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Arc::new(postgres::PgBackend::connect(location)?)
+        } else {
+            Arc::new(sqlite::SqliteBackend::open(std::path::Path::new(location))?)
+        };
+        HubDb::with_backend_keys(backend, key, next)
+    }
+
+    /// Wraps an opened back end, checking the data key and, during a key rotation, the next
+    /// key (ADR 0015). From its start the rotation seals the database's key check under
+    /// `next`, with a rotation mark sealed under the key being retired: with both, the cipher
+    /// seals under `next` and opens under both; once the mark is gone (the rotation's last
+    /// step), `next` alone is the key; while the key check is still under `key`, `key` alone.
+    pub fn with_backend_keys(backend: Arc<dyn Backend>, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
+        let Some(next) = next else { return HubDb::with_backend(backend, key) };
+        let (old_c, next_c) = (Cipher::new(key, "hub"), Cipher::new(next, "hub"));
+        let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")) }
+            .with(|tx, _| Ok::<_, StorageError>((tx.meta("key_check")?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
+        let cipher = match (check, mark) {
+            (Some(c), Some(m)) if next_c.open(b"hub:key_check", &c).is_ok() => {
+                if old_c.open(ROTATION_MARK_CONTEXT, &m).is_err() {
+                    return Err(StorageError::Config("penggantian kunci yang sedang berjalan dimulai dari kunci lama yang lain".into()));
+                }
+                Cipher::rotating(next, key, "hub")
+            }
+            (Some(c), None) if next_c.open(b"hub:key_check", &c).is_ok() => next_c,
+            _ => old_c,
+        };
+        HubDb::checked(backend, cipher)
+    }
+
     /// Wraps an opened back end, checking the data key.
     pub fn with_backend(backend: Arc<dyn Backend>, key: &MasterKey) -> Result<HubDb, StorageError> {
-        let cipher = Cipher::new(key, "hub");
+        HubDb::checked(backend, Cipher::new(key, "hub"))
+    }
+
+    /// Whether this database is in the middle of a key rotation (its cipher opens under two
+    /// keys).
+    pub fn is_rotating(&self) -> bool {
+        self.cipher.is_rotating()
+    }
+
+    fn checked(backend: Arc<dyn Backend>, cipher: Cipher) -> Result<HubDb, StorageError> {
         let db = HubDb { backend, cipher: Arc::new(cipher) };
         db.with(|tx, cipher| -> Result<(), StorageError> {
             match tx.meta("key_check")? {
                 Some(sealed) => {
+                    // Mid-rotation, half the documents may be under either key: with one of
+                    // them only, refuse rather than serve errors and seal new data under a key
+                    // being retired.
+                    let rotating = tx.meta(ROTATION_MARK)?.is_some_and(|m| !m.is_empty());
+                    if rotating && !cipher.is_rotating() {
+                        return Err(StorageError::Config(
+                            "penggantian kunci data belum selesai dan kunci barunya tidak diberikan: letakkan berkas \
+                             <berkas kunci>.baru di sebelah berkas kunci, lalu jalankan `jemput-hub rotate-key` lagi"
+                                .into(),
+                        ));
+                    }
                     if cipher.open(b"hub:key_check", &sealed).is_err() {
                         return Err(StorageError::Config("kunci data hub salah untuk basis data ini".into()));
                     }
@@ -458,6 +570,10 @@ impl HubDb {
                     tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
                     tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
                 }
+            }
+            // The hub's lineage (ADR 0014): a restore gives the database a new one.
+            if tx.meta(EPOCH_KEY)?.is_none() {
+                tx.set_meta(EPOCH_KEY, &new_epoch().to_le_bytes())?;
             }
             Ok(())
         })?;

@@ -9,7 +9,7 @@
 use super::web_sql::{self, WebArg};
 use super::{
     AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
-    OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
+    OfficeQuery, Officer, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 
 /// The SQL dialect a connection speaks.
@@ -217,6 +217,9 @@ const PROMOTE_PENDING: &str =
     "UPDATE device_known SET heads = $3, pending = NULL, pending_cursor = NULL WHERE device_id = $1 AND doc_id = $2";
 const SET_PENDING: &str = "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES ($1, $2, $3, $4, $5)
  ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor";
+const FORGET_PENDING: &str = "UPDATE device_known SET pending = NULL, pending_cursor = NULL WHERE pending IS NOT NULL";
+const AUDIT_EXPORT: &str = "SELECT a.at, a.actor, a.action, a.doc_id, d.receipt FROM audit a LEFT JOIN docs d ON d.doc_id = a.doc_id
+ WHERE a.at >= $1 AND a.at < $2 ORDER BY a.id LIMIT $3";
 const AUDIT: &str = "INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)";
 const AUDIT_TAIL: &str = "SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1";
 const INSERT_OFFICER: &str = "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -415,6 +418,21 @@ impl<C: Conn> HubTx for SqlTx<C> {
         let none: &[u8] = &[];
         self.conn.execute(SET_PENDING, &[device_id.into(), doc_id.into(), none.into(), heads.into(), cursor.into()])?;
         Ok(())
+    }
+
+    fn forget_pending_heads(&mut self) -> Result<(), StorageError> {
+        self.conn.execute(FORGET_PENDING, &[])?;
+        Ok(())
+    }
+
+    fn audit_export(&mut self, from: i64, until: i64, limit: u32) -> Result<Vec<(AuditEntry, Option<String>)>, StorageError> {
+        let rows = self.conn.query(AUDIT_EXPORT, &[from.into(), until.into(), limit.into()])?;
+        rows.into_iter()
+            .map(|mut r| {
+                let receipt = r.opt_text(4)?;
+                Ok((audit_row(r)?, receipt))
+            })
+            .collect()
     }
 
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {
@@ -684,7 +702,55 @@ impl<C: Conn> HubTx for SqlTx<C> {
         let rows = self.conn.query(&sql, &w.args())?;
         rows.into_iter().map(audit_row).collect()
     }
+
+    // ---- Access requests and key rotation (ADR 0015).
+
+    fn put_doc_tags(&mut self, doc_id: &str, tags: &[i64]) -> Result<(), StorageError> {
+        self.conn.execute(DELETE_OFFICE_TAGS, &[doc_id.into()])?;
+        for t in tags {
+            self.conn.execute(INSERT_OFFICE_TAG, &[(*t).into(), doc_id.into()])?;
+        }
+        Ok(())
+    }
+
+    fn docs_with_tag(&mut self, tag: i64) -> Result<Vec<(String, String)>, StorageError> {
+        let rows = self.conn.query(DOCS_WITH_TAG, &[tag.into()])?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, r.text(1)?))).collect()
+    }
+
+    fn sealed_docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<SealedDocRow>, StorageError> {
+        let sql = self.locked(SEALED_DOCS_AFTER, true);
+        let rows = self.conn.query(sql, &[after_id.into(), limit.into()])?;
+        rows.into_iter().map(|mut r| Ok(SealedDocRow { doc_id: r.text(0)?, sealed: r.bytes(1)?, full_message: r.opt_bytes(2)? })).collect()
+    }
+
+    fn reseal_doc(&mut self, doc_id: &str, sealed: &[u8], full_message: Option<&[u8]>) -> Result<(), StorageError> {
+        self.conn.execute(RESEAL_DOC, &[doc_id.into(), sealed.into(), full_message.into()])?;
+        Ok(())
+    }
+
+    fn exchange_devices(&mut self) -> Result<Vec<String>, StorageError> {
+        self.texts(EXCHANGE_DEVICES, &[])
+    }
+
+    fn clear_office_index(&mut self) -> Result<(), StorageError> {
+        for sql in CLEAR_OFFICE_INDEX {
+            self.conn.execute(sql, &[])?;
+        }
+        Ok(())
+    }
 }
+
+// Access requests and key rotation (ADR 0015).
+const DOCS_WITH_TAG: &str =
+    "SELECT t.doc_id, d.kind FROM office_tags t JOIN docs d ON d.doc_id = t.doc_id WHERE t.tag = $1 ORDER BY t.doc_id";
+/// Locked on PostgreSQL, so a hub instance writing one of these documents meanwhile waits
+/// instead of having its write replaced by the re-sealed old version.
+const SEALED_DOCS_AFTER: (&str, &str) =
+    locking!("SELECT doc_id, sealed, full_message FROM docs WHERE doc_id > $1 ORDER BY doc_id LIMIT $2");
+const RESEAL_DOC: &str = "UPDATE docs SET sealed = $2, full_message = $3 WHERE doc_id = $1";
+const EXCHANGE_DEVICES: &str = "SELECT device_id FROM exchanges ORDER BY device_id";
+const CLEAR_OFFICE_INDEX: [&str; 3] = ["DELETE FROM office_tags", "DELETE FROM office_rows", "DELETE FROM office_index"];
 
 fn audit_row(mut r: Row) -> Result<AuditEntry, StorageError> {
     Ok(AuditEntry { at: r.int(0)?, actor: r.text(1)?, action: r.text(2)?, doc_id: r.opt_text(3)? })

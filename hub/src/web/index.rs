@@ -14,7 +14,9 @@ use crate::service;
 use crate::storage::HubTx;
 use crate::storage::OfficeIndexRow;
 
-const META_KEY: &str = "web_office_index_seq";
+/// Where the index stands (change-log sequence). `_v2`: since the index also keeps the access
+/// tags of ADR 0015, a hub indexed before them indexes every request again once.
+const META_KEY: &str = "web_office_index_seq_v2";
 
 /// What a list row (and an export line) shows of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +108,12 @@ pub fn tags_of(cipher: &Cipher, r: &Request) -> Vec<i64> {
     t
 }
 
+/// Forgets how far the index got, so the next catch-up indexes every request again (after a
+/// key rotation, whose new key gives new tags).
+pub fn reset(tx: &mut dyn HubTx) -> Result<(), ServiceError> {
+    Ok(tx.set_meta(META_KEY, &0i64.to_le_bytes())?)
+}
+
 /// Brings the index up to date with every request stored since it last ran.
 pub fn catch_up(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError> {
     let mut after = tx.meta(META_KEY)?.and_then(|b| b.try_into().ok()).map(i64::from_le_bytes).unwrap_or(0);
@@ -129,7 +137,7 @@ pub fn catch_up(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError>
                 service: r.service_code.clone(),
                 created_at: r.created_at,
                 officer_id: r.officer_id.clone(),
-                tags: tags_of(cipher, &r),
+                tags: tags_of(cipher, &r).into_iter().chain(super::access::request_tags(cipher, &r)).collect(),
             })?;
         }
         after = last;

@@ -42,6 +42,7 @@ pub fn page(title: &str, me: &Me, current: &str, body: Markup) -> Html<String> {
         ("/katalog", "Katalog layanan", Role::Admin),
         ("/profil", "Profil kelurahan", Role::Admin),
         ("/audit", "Jejak audit", Role::Admin),
+        ("/akses", "Akses data pribadi", Role::Pimpinan),
         ("/papan-pengumuman", "Papan pengumuman", Role::Operator),
     ];
     Html(

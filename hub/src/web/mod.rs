@@ -8,6 +8,7 @@
 //!
 //! Routes live under `/` (pages in Bahasa Indonesia); the API keeps `/api/v1/…`.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod complaints;
@@ -114,6 +115,8 @@ pub fn routes() -> Router<AppState> {
         .route("/katalog", get(settings::catalog_page_get))
         .route("/katalog/{code}", post(settings::catalog_submit))
         .route("/audit", get(admin::audit))
+        .route("/audit/ekspor.csv", get(admin::audit_export_csv))
+        .route("/akses", get(access::form).post(access::submit))
         .route("/papan-pengumuman", get(public::notice_board))
         .route("/cek", get(public::check))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

@@ -263,6 +263,7 @@ async fn every_route_checks_the_role(kind) {
         ("/profil".into(), Role::Admin),
         ("/katalog".into(), Role::Admin),
         ("/audit".into(), Role::Admin),
+        ("/audit/ekspor.csv".into(), Role::Admin),
     ];
     for (path, need) in &pages {
         let anon = get(&t, path, None).await;
@@ -592,6 +593,17 @@ async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
     // Its page links keep the filters.
     let a2 = get(&t, &format!("/audit?pelaku=staf:{}&tindakan=cabut&hal=2", t.admin.id), Some(&t.admin)).await.text();
     assert!(a2.contains(&format!("href=\"/audit?pelaku=staf%3A{}&amp;tindakan=cabut&amp;hal=1\"", t.admin.id)), "{a2}");
+    // The download for a breach report (ADR 0014) keeps the date range and is audited.
+    let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()).to_string();
+    let a3 = get(&t, &format!("/audit?dari={today}&sampai={today}"), Some(&t.admin)).await.text();
+    assert!(a3.contains(&format!("href=\"/audit/ekspor.csv?dari={today}&amp;sampai={today}\"")), "{a3}");
+    let csv = get(&t, &format!("/audit/ekspor.csv?dari={today}&sampai={today}"), Some(&t.admin)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let csv = csv.text();
+    assert!(csv.starts_with("\u{feff}waktu,waktu_ms,pelaku,nama_pelaku,tindakan,dokumen,tanda_terima\r\n"), "{csv}");
+    assert!(csv.contains(&format!("{admin},")) && csv.contains(&format!("cabut_petugas:{}", o.id)), "{csv}");
+    assert_eq!(actions(&t, "ekspor_audit").len(), 1);
+    assert_eq!(get(&t, "/audit/ekspor.csv?dari=2026-01-01&sampai=2026-12-31", Some(&t.admin)).await.status, StatusCode::BAD_REQUEST);
 }
 }
 
@@ -758,4 +770,128 @@ fn dates_in_our_own_text_are_written_the_indonesian_way() {
     // 2026-03-04 23.30 UTC is already 5 March in WIB.
     assert_eq!(super::date_words(1_772_667_000_000), "5 Maret 2026");
     assert_eq!(super::when(1_772_667_000_000), "05-03-2026 06.30");
+}
+
+/// Stores `r` as a phone's sync would.
+fn put_request(t: &T, r: &Request) {
+    let r2 = r.clone();
+    t.db.with(move |tx, cipher| {
+        let mut doc = document::create(&r2, &document::random_actor()).map_err(|_| ServiceError::Internal)?;
+        service::put_doc_from(tx, cipher, &r2.id, &mut doc, &Placement::of_request(&r2))
+    })
+    .unwrap();
+}
+
+on_both_backends! {
+async fn access_requests_find_every_record_of_a_nik_print_and_audit_without_the_nik(kind) {
+    const SITI: &str = "3578014101900001";
+    const BUDI: &str = "3578010505850002";
+    const LAIN: &str = "3578015208700003";
+    let t = hub(kind);
+    // Siti's own request, with a decision in its history.
+    let mut own = add_request(&t, 1, "Siti Aminah", SITI, 1, 1, "domisili");
+    own.history.push(StatusChange {
+        status: Status::Diproses,
+        at: own.created_at + 60_000,
+        by: Actor { role: ActorRole::Staf, id: t.operator.id.clone() },
+        reason: None,
+    });
+    put_request(&t, &own);
+    // Budi's request that names Siti in an extra field (e.g. the deceased's NIK).
+    let mut other = add_request(&t, 2, "Budi Santoso", BUDI, 1, 2, "domisili");
+    other.id = uuid::Uuid::now_v7().to_string();
+    other.receipt = ReceiptCode::new(&DevicePrefix::from_index(7), 50).unwrap().as_str().to_string();
+    other.fields.insert("nik_almarhum".into(), SITI.into());
+    put_request(&t, &other);
+    // Someone else's, not about Siti.
+    add_request(&t, 3, "Wati Lestari", LAIN, 2, 1, "sku");
+    // A complaint with Siti's NIK typed in it, and one without.
+    let mut c = add_complaint(&t);
+    c.id = uuid::Uuid::now_v7().to_string();
+    c.receipt = ReceiptCode::new(&DevicePrefix::from_index(7), 901).unwrap().as_str().to_string();
+    c.text = format!("Bantuan untuk warga NIK {SITI} belum diterima");
+    let c2 = c.clone();
+    t.db.with(move |tx, cipher| {
+        let mut doc = document::create(&c2, &document::random_actor()).map_err(|_| ServiceError::Internal)?;
+        service::put_doc_from(tx, cipher, &c2.id, &mut doc, &Placement::of_complaint(&c2))
+    })
+    .unwrap();
+
+    // JSON staff API: lurah/sekretaris and admins only.
+    let (boss, boss_token) = t.db.with(|tx, _| auth::add_staff_with_role(tx, "Bu Lurah", Role::Pimpinan, None, "sistem")).unwrap();
+    let ask = |token: &str, nik: &str| {
+        HttpRequest::post("/api/v1/staff/access")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::json!({ "nik": nik }).to_string()))
+            .unwrap()
+    };
+    assert_eq!(send(&t, ask(&t.operator_token, SITI)).await.status, StatusCode::FORBIDDEN);
+    let r = send(&t, ask(&boss_token, SITI)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["nik"], SITI);
+    let reqs = v["requests"].as_array().unwrap();
+    let ids: Vec<&str> = reqs.iter().map(|h| h["request"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![other.id.as_str(), own.id.as_str()], "oldest first: both requests, not Wati's");
+    let own_json = reqs.iter().find(|h| h["request"]["id"] == own.id.as_str()).unwrap();
+    assert_eq!(own_json["found_in"], serde_json::json!(["Pemohon"]));
+    assert_eq!(own_json["request"]["applicant"]["name"], "Siti Aminah");
+    assert_eq!(own_json["documents_seen"].as_array().unwrap().len(), 1, "KTP seen, KK not: {}", own_json["documents_seen"]);
+    let steps: Vec<&str> = own_json["request"]["history"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(steps, vec!["dicatat", "diproses"], "the status history");
+    let other_json = reqs.iter().find(|h| h["request"]["id"] == other.id.as_str()).unwrap();
+    assert_eq!(other_json["found_in"], serde_json::json!(["Keterangan: nik almarhum"]));
+    let comps = v["complaints"].as_array().unwrap();
+    assert_eq!(comps.len(), 1);
+    assert_eq!(comps[0]["complaint"]["id"], c.id.as_str());
+    assert_eq!(comps[0]["found_in"], serde_json::json!(["Isi"]));
+    // A NIK nobody holds: an empty answer. An invalid NIK: the core validator's code.
+    let none = send(&t, ask(&boss_token, "3578011212120009")).await;
+    assert_eq!(none.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&none.body).unwrap();
+    assert_eq!((v["requests"].as_array().unwrap().len(), v["complaints"].as_array().unwrap().len()), (0, 0));
+    let huge = send(&t, ask(&boss_token, &"9".repeat(200_000))).await;
+    assert_eq!(huge.status, StatusCode::BAD_REQUEST, "a huge NIK is refused, not searched");
+    let odd = send(&t, ask(&boss_token, "３５７８０１４１０１９００００１")).await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST, "full-width digits are not a NIK");
+    let bad = send(&t, ask(&boss_token, "12345")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&bad.body).unwrap()["kode"], "nik_panjang");
+
+    // The dashboard: the form for the pimpinan, refused to the operator, a printable answer.
+    assert_eq!(get(&t, "/akses", Some(&t.operator)).await.status, StatusCode::FORBIDDEN);
+    let f = get(&t, "/akses", Some(&t.pimpinan)).await;
+    assert_eq!(f.status, StatusCode::OK);
+    assert!(f.text().contains("Permintaan akses data pribadi"));
+    assert!(get(&t, "/kotak-masuk", Some(&t.pimpinan)).await.text().contains("href=\"/akses\""), "in the menu");
+    assert!(!get(&t, "/kotak-masuk", Some(&t.operator)).await.text().contains("href=\"/akses\""));
+    assert_eq!(post(&t, "/akses", Some(&t.operator), &[("nik", SITI)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&t, "/akses", Some(&t.pimpinan), &[("nik", SITI), ("csrf", "salah")]).await.status, StatusCode::FORBIDDEN);
+    let page = post(&t, "/akses", Some(&t.pimpinan), &[("nik", SITI)]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    for needed in ["DATA PRIBADI YANG DISIMPAN", "PEMERINTAH KOTA UJI", "Siti Aminah", "Budi Santoso", &own.receipt, &other.receipt, &c.receipt, "Pemohon", "Keterangan: nik almarhum", "Diproses", "Staf Mas Operator", "Drs. Lurah Uji", "data-cetak"] {
+        assert!(html.contains(needed), "the printed answer shows {needed}");
+    }
+    assert!(!html.contains("Wati Lestari"));
+    let bad = post(&t, "/akses", Some(&t.pimpinan), &[("nik", "35780141019O0001")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("angka"), "the validator's message: {}", bad.text());
+
+    // Audited: who, which records, the NIK's blind tag; never the NIK itself.
+    let entries = audit(&t, AuditFilter { action_prefix: Some(crate::web::access::AUDIT_ACTION.into()), ..Default::default() });
+    let by_boss: Vec<&AuditEntry> = entries.iter().filter(|e| e.actor == format!("staf:{}", boss.id)).collect();
+    let mut docs: Vec<&str> = by_boss.iter().filter_map(|e| e.doc_id.as_deref()).collect();
+    docs.sort();
+    let mut want = vec![own.id.as_str(), other.id.as_str(), c.id.as_str()];
+    want.sort();
+    assert_eq!(docs, want, "one entry per record shown (the empty answer has none)");
+    assert_eq!(by_boss.iter().filter(|e| e.doc_id.is_none()).count(), 2, "one summary per access request");
+    assert!(entries.iter().any(|e| e.actor == format!("staf:{}", t.pimpinan.id) && e.action.ends_with(":3_catatan")));
+    let everything = audit(&t, AuditFilter::default());
+    assert!(everything.iter().all(|e| !e.action.contains(SITI) && !e.action.contains("3578")), "no NIK in the audit log");
+    let tag_of = |nik: &'static str| t.db.with::<_, ServiceError>(move |_, cipher| Ok(crate::web::access::access_tag(cipher, nik))).unwrap();
+    assert!(by_boss.iter().all(|e| e.action.contains(&format!("nik#{:016x}", tag_of(SITI) as u64)) || e.action.contains(&format!("nik#{:016x}", tag_of("3578011212120009") as u64))));
+}
 }

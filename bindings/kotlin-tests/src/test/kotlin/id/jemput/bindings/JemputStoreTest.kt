@@ -127,6 +127,19 @@ class JemputStoreTest {
     }
 
     @Test
+    fun `rotating the key keeps everything and the old key stops working`() {
+        val receipt = open().use { store -> store.recordRequest(sktmDraft(), false).receipt }
+        val newKey = ByteArray(32).also { SecureRandom().nextBytes(it) }
+        open().use { store ->
+            assertEquals("kunci_tidak_valid", assertThrows<ApiException.WrongKey> { store.rotateKey(ByteArray(16)) }.code)
+            store.rotateKey(newKey.copyOf())
+            assertEquals("Siti Aminah", store.requestByReceipt(receipt).request.applicant.name)
+        }
+        assertEquals("kunci_salah", assertThrows<ApiException.WrongKey> { open(key) }.code)
+        open(newKey).use { store -> assertEquals("Siti Aminah", store.requestByReceipt(receipt).request.applicant.name) }
+    }
+
+    @Test
     fun `a wrong key is refused with the wrong-key code and the data is still there with the right key`() {
         val receipt = open().use { store -> store.recordRequest(sktmDraft(), false).receipt }
 
