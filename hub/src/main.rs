@@ -428,6 +428,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => print!("{text}"),
             }
+        }
         Command::Akses { nik } => {
             let report =
                 db.with(|tx, cipher| jemput_hub::web::access::access_report(tx, cipher, nik, "sistem:cli", "sistem (baris perintah)"))?;

@@ -590,6 +590,8 @@ pub(crate) async fn audit_export(
     } else {
         Ok(Json(rows).into_response())
     }
+}
+
 /// An access request: the resident's NIK (in the body, never in the address).
 #[derive(Deserialize)]
 pub(crate) struct AccessBody {

@@ -474,6 +474,7 @@ pub fn new_epoch() -> u64 {
     getrandom::fill(&mut b).expect("the OS random source works");
     u64::from(u32::from_le_bytes(b).max(1))
 }
+
 /// The meta key marking a key rotation under way (ADR 0015): a value sealed under the key
 /// being retired (the key check is already under the next key); empty or absent when none is.
 pub const ROTATION_MARK: &str = "key_rotation";
