@@ -109,17 +109,19 @@ pub async fn call(url: &str, token: Option<&str>, method: &str, path: &str, body
     (status, serde_json::from_str(&text).unwrap_or(Value::Null), text)
 }
 
-/// A POST that declares a body of `declared` bytes and sends only its first KiB, then reads
+/// A POST (with `token` as bearer, if any) that declares a body of `declared` bytes and sends
+/// only its first KiB, then reads
 /// the answer: how the hub refuses a body over its limit from the declared length alone. (A
 /// client that sends the whole body races the hub's early answer and may see a broken pipe
 /// instead of the status, so the oversized case is asked this way.) Returns the status and the
 /// body as JSON (`Value::Null` when it is not JSON) and as text.
-pub async fn call_declaring(url: &str, path: &str, declared: usize) -> (u16, Value, String) {
+pub async fn call_declaring(url: &str, token: Option<&str>, path: &str, declared: usize) -> (u16, Value, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut tcp = tokio::net::TcpStream::connect(host).await.expect("the hub listens");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
     );
     tcp.write_all(head.as_bytes()).await.expect("the hub takes the request line and headers");
     // The hub may already have answered and closed: a failed write here is not the test's subject.
