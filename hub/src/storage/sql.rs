@@ -8,7 +8,7 @@
 
 use super::web_sql::{self, WebArg};
 use super::{
-    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
+    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
     OfficeQuery, Officer, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 
@@ -217,6 +217,11 @@ const PROMOTE_PENDING: &str =
     "UPDATE device_known SET heads = $3, pending = NULL, pending_cursor = NULL WHERE device_id = $1 AND doc_id = $2";
 const SET_PENDING: &str = "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor) VALUES ($1, $2, $3, $4, $5)
  ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor";
+const MARK_ERASED: &str = "INSERT INTO erased_docs (doc_id, kind, erased_at, reason, erased_by) VALUES ($1, $2, $3, $4, $5)
+ ON CONFLICT (doc_id) DO NOTHING";
+const ERASED: &str = "SELECT doc_id, kind, erased_at, reason, erased_by FROM erased_docs WHERE doc_id = $1";
+const FORGET_KNOWN: &str = "DELETE FROM device_known WHERE doc_id = $1";
+const DROP_EXCHANGES: &str = "DELETE FROM exchanges";
 const AUDIT: &str = "INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)";
 const AUDIT_TAIL: &str = "SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1";
 const INSERT_OFFICER: &str = "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -414,6 +419,31 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError> {
         let none: &[u8] = &[];
         self.conn.execute(SET_PENDING, &[device_id.into(), doc_id.into(), none.into(), heads.into(), cursor.into()])?;
+        Ok(())
+    }
+
+    fn mark_erased(&mut self, e: &ErasedDoc) -> Result<bool, StorageError> {
+        let n = self
+            .conn
+            .execute(MARK_ERASED, &[(&e.doc_id).into(), (&e.kind).into(), e.erased_at.into(), (&e.reason).into(), (&e.erased_by).into()])?;
+        Ok(n > 0)
+    }
+
+    fn erased(&mut self, doc_id: &str) -> Result<Option<ErasedDoc>, StorageError> {
+        self.opt_row(ERASED, &[doc_id.into()])?
+            .map(|mut r| {
+                Ok(ErasedDoc { doc_id: r.text(0)?, kind: r.text(1)?, erased_at: r.int(2)?, reason: r.text(3)?, erased_by: r.text(4)? })
+            })
+            .transpose()
+    }
+
+    fn forget_known(&mut self, doc_id: &str) -> Result<(), StorageError> {
+        self.conn.execute(FORGET_KNOWN, &[doc_id.into()])?;
+        Ok(())
+    }
+
+    fn drop_exchanges(&mut self) -> Result<(), StorageError> {
+        self.conn.execute(DROP_EXCHANGES, &[])?;
         Ok(())
     }
 
