@@ -305,6 +305,18 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
             }
         }
         div.dua-kolom {
+            @if d.erased.is_some() {
+                section {
+                    h2 { "Register surat" }
+                    dl {
+                        dt { "Kode tanda terima" } dd { code { (r.receipt) } }
+                        dt { "Layanan" } dd { (service_name(&d.catalog, &r.service_code)) }
+                        dt { "Wilayah" } dd { (area(a.address.rw, a.address.rt)) }
+                        dt { "Nomor surat" } dd { (r.office.letter_number.as_deref().unwrap_or("–")) }
+                        dt { "Dicatat" } dd { (when(r.created_at)) " oleh " (actor_label(&d.people, ActorRole::Petugas, &r.officer_id)) }
+                    }
+                }
+            } @else {
             section {
                 h2 { "Pemohon" }
                 dl {
@@ -340,6 +352,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     }
                 }
                 @if !r.notes.trim().is_empty() { h2 { "Catatan petugas" } p.pra { (r.notes) } }
+            }
             }
             section {
                 h2 { "Riwayat status" }

@@ -770,6 +770,7 @@ async fn erasure_from_the_dashboard_and_the_staff_api_and_the_retention_policy(k
     assert_eq!((kept.applicant.name.as_str(), kept.applicant.nik.as_str(), kept.receipt.as_str()), ("", "", r1.receipt.as_str()));
     let page = get(&t, &path, Some(&t.pimpinan)).await.text();
     assert!(page.contains("Data pribadi pemohon sudah dihapus") && !page.contains("Siti Aminah"), "{page}");
+    assert!(page.contains("Register surat") && !page.contains("Tempat, tanggal lahir"), "only the register entry is shown");
     assert!(!page.contains("Hapus data pribadi</button>"), "no second erasure offered");
     let list = get(&t, "/permohonan", Some(&t.operator)).await.text();
     assert!(list.contains(&r1.receipt) && !list.contains("Siti Aminah") && list.contains("Budi Santoso"), "{list}");
