@@ -584,3 +584,67 @@ on_both_backends! {
         assert!(audit.iter().any(|e| e.actor == service::erasure::RETENTION_ACTOR && e.action == "hapus_data"));
     }
 }
+
+on_both_backends! {
+    async fn a_closed_complaint_expires_at_the_hub_and_leaves_every_phone(kind) {
+        use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, ComplaintStatus, Place, Reporter};
+        let hub = hub(kind);
+        let mut a = phone(&hub, "Pak RT 3", Scope { rw: 5, rt: Some(3) }, T0);
+        let mut b = phone(&hub, "Pak RW 5", Scope { rw: 5, rt: None }, T0);
+        let id = a
+            .store
+            .record_complaint(&ComplaintDraft {
+                category: ComplaintCategory::Pengaduan,
+                topic: "Lampu jalan".into(),
+                text: "Lampu di depan rumah Pak Sukarjo Wiryo padam seminggu".into(),
+                place: Place { rt: 3, rw: 5, description: "Gang Kenanga".into() },
+                reporter: Some(Reporter { name: "Sukarjo Wiryo".into(), phone: Some("085733334444".into()) }),
+            })
+            .unwrap()
+            .id;
+        sync(&hub, &mut a).await;
+        sync(&hub, &mut b).await;
+        assert!(b.store.complaint(&id).is_ok(), "B holds a copy");
+        // The office closes it with its answer.
+        let closed = T0 + 60_000;
+        let cid = id.clone();
+        hub.db
+            .with(move |tx, cipher| {
+                let mut doc = service::load_doc(tx, cipher, &cid, true)?.unwrap();
+                let mut c: Complaint = document::read(&doc).unwrap();
+                c.respond(ComplaintStatus::Selesai, Actor { role: Role::Staf, id: "staf-1".into() }, Some("Sudah diganti, Pak Sukarjo".into()), closed)
+                    .unwrap();
+                doc.set_actor(service::hub_actor(tx)?);
+                document::update(&mut doc, &c).unwrap();
+                service::put_doc_from(tx, cipher, &cid, &mut doc, &Placement::of_complaint(&c))?;
+                Ok::<_, ServiceError>(())
+            })
+            .unwrap();
+        sync(&hub, &mut a).await;
+        // The default policy keeps a closed complaint's personal data a year at the hub.
+        assert_eq!(index::run_retention(&hub.db, closed + 364 * DAY_MS).unwrap(), 0);
+        assert_eq!(index::run_retention(&hub.db, closed + 366 * DAY_MS).unwrap(), 1);
+        for p in [&mut a, &mut b] {
+            let (_, report) = sync(&hub, p).await;
+            assert!(report.refused.iter().any(|r| r.doc_id == id && r.code == protocol::ERASED_CODE), "{report:?}");
+            assert!(p.store.complaint(&id).is_err(), "the phone's copy is gone");
+        }
+        let cid = id.clone();
+        let kept: Complaint = hub
+            .db
+            .with(move |tx, cipher| Ok::<_, ServiceError>(document::read(&service::load_doc(tx, cipher, &cid, false)?.unwrap()).unwrap()))
+            .unwrap();
+        assert_eq!((kept.status(), kept.reporter.clone(), kept.text.as_str(), kept.place.rw), (ComplaintStatus::Selesai, None, "", 5));
+        let needles: Vec<String> = ["Sukarjo", "85733334444", "Gang Kenanga", "padam seminggu"].iter().map(|s| s.to_string()).collect();
+        let (found, opened) = scan_rows(&hub_rows(&hub, kind), &Cipher::new(&hub.t.key, "hub"), &needles, |_| None);
+        assert!(found.is_empty() && opened > 0, "{found:?}");
+        if kind == BackendKind::Sqlite {
+            assert_files_clean(&files_in(hub.t.dir.path()), &needles, &[]);
+        }
+        for p in [&a, &b] {
+            let (found, _) = scan_rows(&phone_rows(p), &Cipher::new(&StoreKey::new(p.key), "toko-perangkat"), &needles, phone_chunk_doc(p));
+            assert!(found.is_empty(), "{found:?}");
+            assert_files_clean(&files_in(p.dir.path()), &needles, &[]);
+        }
+    }
+}
