@@ -391,6 +391,15 @@ fn requests() -> OfficeQuery {
     OfficeQuery { doc: DocFilter { kind: "request".into(), ..Default::default() }, ..Default::default() }
 }
 
+/// The sealed bundles a phone carries for relay.
+fn relay_blobs(p: &Phone) -> Vec<Vec<u8>> {
+    let c = rusqlite::Connection::open_with_flags(p.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut st = c.prepare("SELECT sealed FROM relay_bundles").unwrap();
+    let out: Vec<Vec<u8>> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert!(!out.is_empty());
+    out
+}
+
 /// The sealed values the hub holds for document `doc_id` (document, full message, list row).
 fn hub_blobs(hub: &Hub, doc_id: &str) -> Vec<Vec<u8>> {
     let id = doc_id.to_string();
@@ -504,6 +513,9 @@ on_both_backends! {
         let mut a = phone(&hub, "Pak RT 3", Scope { rw: 5, rt: Some(3) }, T0);
         let mut b = phone(&hub, "Pak RW 5", Scope { rw: 5, rt: None }, T0);
         let (erased, other) = record_both(&mut a);
+        // B also carries A's no-signal bundle (both records) to relay for A.
+        let bundle = a.store.export_bundle().unwrap();
+        assert_eq!(b.store.keep_bundle_for_relay(&bundle).unwrap(), 2);
         sync(&hub, &mut a).await;
         sync(&hub, &mut b).await;
         assert_eq!(b.store.request(&erased).unwrap().applicant.name, NAME, "B holds a copy");
@@ -514,6 +526,7 @@ on_both_backends! {
         let mut stale = hub_blobs(&hub, &erased);
         stale.extend(phone_blobs(&a, &erased));
         stale.extend(phone_blobs(&b, &erased));
+        stale.extend(relay_blobs(&b));
         // Staff erase on the resident's request (what the staff API and the CLI run).
         let e = hub
             .db
@@ -532,6 +545,11 @@ on_both_backends! {
         let (_, report) = sync(&hub, &mut a).await;
         assert!(report.refused.is_empty(), "told once: {report:?}");
         b_comes_back_and_loses_it(&hub, &mut b, &erased).await;
+        // The bundle B carries keeps A's other record only.
+        let relayed = b.store.relay_bundles().unwrap();
+        assert_eq!(relayed.len(), 1);
+        let docs: Vec<String> = Bundle::decode(&relayed[0].1).unwrap().docs.into_iter().map(|d| d.doc_id).collect();
+        assert_eq!(docs, vec![other.clone()]);
         // Every file and row, hub and phones, with the keys that remain.
         drop(a.store.prepare_sync(0).unwrap());
         assert_erased_everywhere(kind, &hub, &[&a, &b], &erased, &pieces(&stale));
