@@ -8,7 +8,6 @@
 //! (what devices were known to hold, held sync uploads and answers); [`crate::storage::HubDb::scrub`]
 //! then makes the deleted rows leave the database files.
 
-use automerge::AutoCommit;
 use jemput_core::complaint::{Complaint, ComplaintStatus};
 use jemput_core::crypto::Cipher;
 use jemput_core::document::{self, DocKind};
@@ -56,6 +55,10 @@ pub fn is_erased(tx: &mut dyn HubTx, doc_id: &str) -> Result<bool, ServiceError>
 /// refused; audited as `hapus_data` by `by`. Call [`crate::storage::HubDb::scrub`] after the
 /// transaction commits.
 pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by: &str, now: i64) -> Result<ErasedDoc, ServiceError> {
+    // Document ids are at most 64 characters (`protocol`); anything longer names nothing.
+    if doc_id.is_empty() || doc_id.len() > 64 {
+        return Err(ServiceError::NotFound("data tidak ditemukan"));
+    }
     if tx.erased(doc_id)?.is_some() {
         return Err(ServiceError::Rejected("sudah_dihapus", "Data pribadi pada catatan ini sudah dihapus".into()));
     }
@@ -80,7 +83,7 @@ pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by
     drop(doc);
     // The fresh document replaces the old one and its full message (both rows are rewritten);
     // its change-log entry is what tells each device in scope on its next sync.
-    replace(tx, cipher, doc_id, &mut fresh, &place)?;
+    docs::put_doc_from(tx, cipher, doc_id, &mut fresh, &place)?;
     let erased = ErasedDoc {
         doc_id: doc_id.to_string(),
         kind: kind.code().to_string(),
@@ -93,11 +96,6 @@ pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by
     tx.drop_exchanges()?;
     audit::audit(tx, by, "hapus_data", Some(doc_id))?;
     Ok(erased)
-}
-
-fn replace(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, fresh: &mut AutoCommit, place: &Placement) -> Result<(), ServiceError> {
-    docs::put_doc_from(tx, cipher, doc_id, fresh, place)?;
-    Ok(())
 }
 
 /// The kelurahan's retention policy (the defaults while it has no profile, or a profile from

@@ -796,6 +796,8 @@ async fn erasure_from_the_dashboard_and_the_staff_api_and_the_retention_policy(k
     let ok = send(&t, api("POST", &erase2, &admin_token, reason.clone())).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&ok.body).unwrap()["reason"], "permintaan warga");
+    let long_id = format!("/api/v1/staff/requests/{}/erase", "a".repeat(65));
+    assert_eq!(send(&t, api("POST", &long_id, &admin_token, reason.clone())).await.status, StatusCode::NOT_FOUND);
     let again = send(&t, api("POST", &erase2, &admin_token, reason)).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.text().contains("sudah_dihapus"));
