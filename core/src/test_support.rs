@@ -21,6 +21,7 @@ pub fn test_kelurahan() -> Kelurahan {
         contacts: vec![],
         emergency_numbers: vec![],
         links: vec![],
+        retention: Default::default(),
     }
 }
 

@@ -272,6 +272,24 @@ try {
   await p2.screenshot({ path: join(shots, '14-cek-tanda-terima.png'), fullPage: true });
   log('cek tanda terima publik');
 
+  // 10b. Erase the applicant's personal data on her request (lurah/admin, with a reason and a
+  // confirmation); the register entry stays and the phone loses its copy on its next sync.
+  await page.goto(detailUrl);
+  await page.fill('#alasan', 'permintaan warga, surat tanggal 3 Desember 2026');
+  page.once('dialog', (d) => d.accept());
+  await page.click('form[action$="/hapus"] button');
+  await page.waitForURL(detailUrl);
+  const erasedText = await page.textContent('main');
+  check(erasedText.includes('Data pribadi pemohon sudah dihapus') && erasedText.includes(receipt), 'data pribadi dihapus');
+  check((await page.inputValue('#letter_number')) === number, 'register surat tetap: nomor surat');
+  check(!erasedText.includes('Siti'), 'nama pemohon tidak tampil lagi');
+  await shot('15-data-dihapus');
+  phone('sync');
+  let still = true;
+  try { phone('status', receipt); } catch { still = false; }
+  check(!still, 'HP menghapus salinannya setelah sinkronisasi');
+  log('data pribadi dihapus dari hub dan HP; register surat tetap');
+
   // 11. Sign out ends the session.
   await page.goto(base + '/kotak-masuk');
   await page.click('text=Keluar');

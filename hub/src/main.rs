@@ -129,6 +129,23 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Erases a request's or complaint's personal data on the hub and, as they sync, on every
+    /// phone (a resident's justified request, UU PDP); the letter register entry remains.
+    Erase {
+        /// Document id of the request or complaint.
+        id: String,
+        /// Why (audited; no personal data), e.g. "permintaan warga 3 Des 2026".
+        #[arg(long)]
+        alasan: String,
+        /// Who asks (a staff id; recorded in the audit log as `staf:<id>`).
+        #[arg(long)]
+        staf: String,
+    },
+    /// The retention policy: how long finished records keep their personal data.
+    Retention {
+        #[command(subcommand)]
+        action: RetentionCmd,
+    },
     /// Office actions over the staff API of a running hub.
     Office(office::OfficeArgs),
     /// Replaces the data key: a new key, everything sealed again under it, the old key
@@ -192,6 +209,30 @@ enum DeviceCmd {
         /// Device id.
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum RetentionCmd {
+    /// Shows the policy.
+    Show,
+    /// Sets the policy (days after a request is handed over or rejected, or a complaint closed).
+    Set {
+        /// Days a finished request stays on officers' phones.
+        #[arg(long)]
+        permohonan_hp: u32,
+        /// Days a closed complaint stays on officers' phones.
+        #[arg(long)]
+        pengaduan_hp: u32,
+        /// Days a finished request keeps its personal data at the hub.
+        #[arg(long)]
+        permohonan_hub: u32,
+        /// Days a closed complaint keeps its personal data at the hub.
+        #[arg(long)]
+        pengaduan_hub: u32,
+    },
+    /// Erases now every record whose period at the hub has ended (`serve` does it every few
+    /// hours).
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -311,6 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => None,
             };
             jemput_hub::web::configure(jemput_hub::web::WebOptions { public_url: cfg.public_url.clone(), cert_fingerprint });
+            serve::spawn_retention(db.clone());
             let state = api::AppState::with_isolation(db, isolation(&cfg)?);
             return Ok(serve::serve(listener, api::app(state), tls, serve::shutdown_signal()).await?);
         }
@@ -443,6 +485,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("  DITOLAK {id}: {code}: {msg}");
             }
         }
+        Command::Erase { id, alasan, staf } => {
+            let reason = service::erasure::check_reason(alasan)?;
+            let by = format!("staf:{staf}");
+            let now = jemput_core::time_util::now_ms();
+            db.with(|tx, _| match tx.staff_accounts()?.into_iter().find(|s| s.id == *staf) {
+                Some(s) if s.active => Ok(()),
+                _ => Err(jemput_hub::error::ServiceError::NotFound("akun staf tidak dikenal atau nonaktif")),
+            })?;
+            let e = db.with(|tx, cipher| jemput_hub::web::index::erase_record(tx, cipher, id, &reason, &by, now))?;
+            db.scrub()?;
+            println!("Data pribadi {} {} dihapus; HP petugas menghapus salinannya pada sinkronisasi berikutnya.", e.kind, e.doc_id);
+        }
+        Command::Retention { action } => match action {
+            RetentionCmd::Show => {
+                let r = db.with(|tx, cipher| service::erasure::retention(tx, cipher))?;
+                println!("Permohonan selesai: {} hari di HP petugas, {} hari di hub", r.request_days_on_phone, r.request_days_on_hub);
+                println!("Pengaduan selesai: {} hari di HP petugas, {} hari di hub", r.complaint_days_on_phone, r.complaint_days_on_hub);
+            }
+            RetentionCmd::Set { permohonan_hp, pengaduan_hp, permohonan_hub, pengaduan_hub } => {
+                let policy = jemput_core::kelurahan::Retention {
+                    request_days_on_phone: *permohonan_hp,
+                    complaint_days_on_phone: *pengaduan_hp,
+                    request_days_on_hub: *permohonan_hub,
+                    complaint_days_on_hub: *pengaduan_hub,
+                };
+                let changed = db.with(|tx, cipher| service::erasure::set_retention(tx, cipher, &policy, "sistem:cli"))?;
+                println!(
+                    "{}",
+                    if changed {
+                        "Masa simpan diubah; HP petugas menerimanya pada sinkronisasi berikutnya."
+                    } else {
+                        "Masa simpan tidak berubah."
+                    }
+                );
+            }
+            RetentionCmd::Run => {
+                let n = jemput_hub::web::index::run_retention(&db, jemput_core::time_util::now_ms())?;
+                println!("{n} catatan yang masa simpannya habis dihapus data pribadinya.");
+            }
+        },
         Command::Serve { .. }
         | Command::Demo { .. }
         | Command::Office(_)

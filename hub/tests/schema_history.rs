@@ -8,7 +8,8 @@ use jemput_hub::storage::schema::{migration, SCHEMA_VERSION};
 use jemput_hub::storage::sql::Dialect;
 use jemput_hub::storage::sqlite::SqliteBackend;
 use jemput_hub::storage::{
-    AuditFilter, Backend, DocFilter, ExchangeRow, HubTx, OfficeIndexRow, OfficeQuery, StaffAccount, StaffProfile, StorageError, WebSession,
+    AuditFilter, Backend, DocFilter, ErasedDoc, ExchangeRow, HubTx, OfficeIndexRow, OfficeQuery, StaffAccount, StaffProfile, StorageError,
+    WebSession,
 };
 use jemput_hub::testing::postgres_url;
 
@@ -295,6 +296,38 @@ fn version_4_keeps_version_3_data_and_adds_the_dashboard_tables(d) {
     for name in ["staff_profiles", "web_sessions", "rate_limits", "seen_marks", "office_index", "office_rows", "office_tags"] {
         assert!(raw.tables().iter().any(|x| x == name), "missing {name}");
     }
+}
+}
+
+on_both_backends! {
+fn version_5_keeps_version_4_data_and_adds_the_erasure_list(d) {
+    let mut raw = Raw::at_version(d, 4);
+    let sealed = raw.blob("00");
+    raw.exec(&format!(
+        "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt) VALUES ('r1', 'request', 5, 3, {sealed}, 1, 'ditolak', 'AB-0001');
+         INSERT INTO device_known (device_id, doc_id, heads) VALUES ('d1', 'r1', {sealed});"
+    ));
+    assert!(!raw.tables().iter().any(|x| x == "erased_docs"), "the erasure list comes with version 5");
+    let b = raw.open().unwrap();
+    assert_eq!(tx(&*b, |t| t.sealed_doc("r1", false)), Some(vec![0]), "version-4 documents are kept");
+    assert_eq!(tx(&*b, |t| t.erased("r1")), None);
+    let e = ErasedDoc {
+        doc_id: "r1".into(),
+        kind: "request".into(),
+        erased_at: 9,
+        reason: "permintaan warga".into(),
+        erased_by: "staf:s1".into(),
+    };
+    assert!(tx(&*b, |t| t.mark_erased(&e)));
+    assert!(!tx(&*b, |t| t.mark_erased(&ErasedDoc { erased_at: 10, ..e.clone() })), "erased once; the first erasure stands");
+    assert_eq!(tx(&*b, |t| t.erased("r1")), Some(e.clone()));
+    assert!(tx(&*b, |t| t.known("d1", "r1")).is_some());
+    tx(&*b, |t| t.forget_known("r1"));
+    assert_eq!(tx(&*b, |t| t.known("d1", "r1")), None, "what devices held of an erased record is forgotten");
+    b.scrub().unwrap();
+    drop(b);
+    assert_eq!(raw.version(), SCHEMA_VERSION);
+    assert!(raw.tables().iter().any(|x| x == "erased_docs"));
 }
 }
 

@@ -209,3 +209,64 @@ fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses
     let starved = Isolation::workers(BIN.into(), 16).run(&job);
     assert_eq!(starved.refusal.map(|r| r.0).as_deref(), Some("dokumen_tidak_dapat_diproses"));
 }
+
+fn hub_fails(config: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(BIN).arg("--config").arg(config).args(args).env("RUST_LOG", "warn").output().expect("run jemput-hub");
+    assert!(!out.status.success(), "jemput-hub {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Erasure and the retention policy from the command line, against a serving hub and a phone
+/// syncing over HTTP with the real client (ADR 0013).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_erases_a_record_everywhere_and_sets_the_retention_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("jemput-hub.toml");
+    let mut f = std::fs::File::create(&config).unwrap();
+    writeln!(f, "database = {:?}\nkey_file = {:?}", dir.path().join("hub.db"), dir.path().join("hub.key")).unwrap();
+    drop(f);
+    hub_cmd(&config, &["init"]);
+    let shown = hub_cmd(&config, &["retention", "show"]);
+    assert!(
+        shown.contains("30 hari di HP petugas, 730 hari di hub") && shown.contains("30 hari di HP petugas, 365 hari di hub"),
+        "{shown}"
+    );
+    let refused = hub_fails(
+        &config,
+        &["retention", "set", "--permohonan-hp", "60", "--pengaduan-hp", "30", "--permohonan-hub", "40", "--pengaduan-hub", "365"],
+    );
+    assert!(refused.contains("tidak boleh lebih pendek"), "{refused}");
+    hub_cmd(
+        &config,
+        &["retention", "set", "--permohonan-hp", "14", "--pengaduan-hp", "30", "--permohonan-hub", "400", "--pengaduan-hub", "365"],
+    );
+    assert!(hub_cmd(&config, &["retention", "show"]).contains("14 hari di HP petugas, 400 hari di hub"));
+    let staff_id = hub_cmd(&config, &["staff", "list"]).split_whitespace().next().unwrap().to_string();
+    let officer = hub_cmd(&config, &["officer", "add", "Pak Darmo", "--rw", "1", "--rt", "1"]).trim().to_string();
+    let code = last_word(&hub_cmd(&config, &["enroll", &officer]), "Kode pendaftaran: ");
+
+    let port = free_port();
+    let mut server = start_serving(&config, port).await;
+    let url = format!("http://127.0.0.1:{port}");
+    let store = Mutex::new(Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap());
+    let e = client::enroll(&url, &code, "HP Pak Darmo", &store).await.unwrap();
+    let sync = SyncClient::new(&url, &e.token, RetryPolicy::default()).unwrap();
+    sync.sync(&store, |_| {}).await.unwrap();
+    assert_eq!(store.lock().unwrap().retention().unwrap().request_days_on_phone, 14, "the policy reached the phone");
+    let rec = store.lock().unwrap().record_request(&draft(), true).unwrap();
+    assert_eq!(sync.sync(&store, |_| {}).await.unwrap().report.confirmed, 1);
+
+    let no_reason = hub_fails(&config, &["erase", &rec.id, "--alasan", " ", "--staf", &staff_id]);
+    assert!(no_reason.contains("Alasan penghapusan wajib diisi"), "{no_reason}");
+    assert!(hub_fails(&config, &["erase", &rec.id, "--alasan", "permintaan warga", "--staf", "tidak-ada"]).contains("akun staf"));
+    let out = hub_cmd(&config, &["erase", &rec.id, "--alasan", "permintaan warga", "--staf", &staff_id]);
+    assert!(out.contains("dihapus"), "{out}");
+    assert!(hub_fails(&config, &["erase", &rec.id, "--alasan", "lagi", "--staf", &staff_id]).contains("sudah dihapus"));
+    // The phone syncs over HTTP and loses its copy.
+    let out = sync.sync(&store, |_| {}).await.unwrap();
+    assert!(out.report.refused.iter().any(|r| r.doc_id == rec.id && r.code == "data_dihapus"), "{:?}", out.report);
+    assert!(store.lock().unwrap().request(&rec.id).is_err());
+    assert!(hub_cmd(&config, &["retention", "run"]).starts_with("0 catatan"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -183,6 +183,25 @@ impl Complaint {
         (c.status == ComplaintStatus::Selesai).then_some(c.at)
     }
 
+    /// What the register keeps of this complaint once its personal data is erased (ADR 0013):
+    /// receipt code, category, RT/RW, dates and status steps; the topic, the resident's words,
+    /// the place's description, the reporter and the office's typed answers are gone.
+    pub fn register_only(&self) -> Complaint {
+        Complaint {
+            id: self.id.clone(),
+            receipt: self.receipt.clone(),
+            category: self.category,
+            topic: String::new(),
+            text: String::new(),
+            place: Place { rt: self.place.rt, rw: self.place.rw, description: String::new() },
+            reporter: None,
+            officer_id: self.officer_id.clone(),
+            device_id: self.device_id.clone(),
+            created_at: self.created_at,
+            updates: self.updates.iter().map(|u| ComplaintUpdate { response: None, ..u.clone() }).collect(),
+        }
+    }
+
     /// Appends an office update after checking it is allowed.
     pub fn respond(&mut self, to: ComplaintStatus, actor: Actor, response: Option<String>, at: i64) -> Result<(), String> {
         self.status().check_transition(to, actor.role)?;

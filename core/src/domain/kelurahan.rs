@@ -28,6 +28,58 @@ pub struct Kelurahan {
     pub emergency_numbers: Vec<Contact>,
     /// Useful links (perizinan, bansos, news).
     pub links: Vec<Link>,
+    /// How long finished records keep their personal data (a profile from before the
+    /// retention policy reads as the defaults).
+    #[serde(default)]
+    #[autosurgeon(missing = "Retention::default")]
+    pub retention: Retention,
+}
+
+/// The kelurahan's retention policy (UU PDP No. 27/2022: personal data is kept only as long as
+/// its purpose needs; ADR 0013). Days count from the day a record is finished: a request
+/// handed over (diserahkan) or rejected (ditolak), a complaint closed (selesai). Synced to
+/// every phone with the profile. After the hub's period the personal data is erased and only
+/// the letter register entry (receipt code, service, dates, status, letter number, RT/RW)
+/// remains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Retention {
+    /// Days a finished request stays on officers' phones.
+    pub request_days_on_phone: u32,
+    /// Days a closed complaint stays on officers' phones.
+    pub complaint_days_on_phone: u32,
+    /// Days a finished request keeps its personal data at the hub (the archive period).
+    pub request_days_on_hub: u32,
+    /// Days a closed complaint keeps its personal data at the hub.
+    pub complaint_days_on_hub: u32,
+}
+
+impl Default for Retention {
+    /// 30 days on phones (time for the officer to answer a question about a letter just handed
+    /// over), two years of archive for requests at the hub and one year for complaints (see
+    /// ADR 0013 for the reasoning).
+    fn default() -> Self {
+        Retention { request_days_on_phone: 30, complaint_days_on_phone: 30, request_days_on_hub: 730, complaint_days_on_hub: 365 }
+    }
+}
+
+impl Retention {
+    /// Longest period accepted (ten years), so a typing slip cannot keep data for ever.
+    pub const MAX_DAYS: u32 = 3_650;
+
+    /// The policy's problem, in Bahasa Indonesia, or `None` when it is acceptable: every period
+    /// from 1 day to [`Retention::MAX_DAYS`], and the hub keeps a record at least as long as
+    /// the phones (the office answers for its letters longer than an officer does).
+    pub fn problem(&self) -> Option<&'static str> {
+        let all = [self.request_days_on_phone, self.complaint_days_on_phone, self.request_days_on_hub, self.complaint_days_on_hub];
+        if all.iter().any(|d| *d == 0 || *d > Retention::MAX_DAYS) {
+            return Some("Masa simpan harus antara 1 dan 3650 hari");
+        }
+        if self.request_days_on_hub < self.request_days_on_phone || self.complaint_days_on_hub < self.complaint_days_on_phone {
+            return Some("Masa simpan di kelurahan tidak boleh lebih pendek dari masa simpan di HP petugas");
+        }
+        None
+    }
 }
 
 /// One RW (rukun warga) and the RTs in it.

@@ -333,6 +333,38 @@ impl Request {
         c.status.is_closed().then_some(c.at)
     }
 
+    /// What the letter register keeps of this request once its personal data is erased
+    /// (ADR 0013): receipt code, service, dates, status steps (who and when, without their
+    /// typed reasons), letter number, RT/RW and the recording officer. The applicant's identity,
+    /// address line, phone, documents seen, extra fields and every typed note are gone.
+    pub fn register_only(&self) -> Request {
+        Request {
+            id: self.id.clone(),
+            receipt: self.receipt.clone(),
+            service_code: self.service_code.clone(),
+            catalog_version: self.catalog_version,
+            applicant: Applicant {
+                name: String::new(),
+                nik: String::new(),
+                kk: String::new(),
+                birth_place: String::new(),
+                birth_date: String::new(),
+                sex: self.applicant.sex,
+                address: Address { street: String::new(), rt: self.applicant.address.rt, rw: self.applicant.address.rw },
+                phone: None,
+                uses_whatsapp: false,
+            },
+            checklist: Default::default(),
+            fields: Default::default(),
+            notes: String::new(),
+            officer_id: self.officer_id.clone(),
+            device_id: self.device_id.clone(),
+            created_at: self.created_at,
+            history: self.history.iter().map(|h| StatusChange { reason: None, ..h.clone() }).collect(),
+            office: OfficeFields { letter_number: self.office.letter_number.clone(), staff_notes: None },
+        }
+    }
+
     /// The reason attached to the current status (missing document, rejection).
     pub fn status_reason(&self) -> Option<&str> {
         self.current().and_then(|c| c.reason.as_deref())

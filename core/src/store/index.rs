@@ -321,15 +321,16 @@ pub fn list_complaints(conn: &Connection, open_only: bool, offset: u32, limit: u
     Ok(out)
 }
 
-/// Documents whose records closed before `cutoff` (requests and complaints).
-pub fn closed_before(conn: &Connection, cutoff: i64) -> Result<(Vec<i64>, Vec<i64>)> {
-    let q = |sql: &str| -> Result<Vec<i64>> {
+/// Documents whose records closed before the cutoffs: requests before `request_cutoff`,
+/// complaints before `complaint_cutoff`.
+pub fn closed_before(conn: &Connection, request_cutoff: i64, complaint_cutoff: i64) -> Result<(Vec<i64>, Vec<i64>)> {
+    let q = |sql: &str, cutoff: i64| -> Result<Vec<i64>> {
         let mut st = conn.prepare(sql)?;
         let rows = st.query_map(params![cutoff], |r| r.get::<_, i64>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     };
     Ok((
-        q("SELECT doc FROM requests WHERE closed_at IS NOT NULL AND closed_at < ?1")?,
-        q("SELECT doc FROM complaints WHERE closed_at IS NOT NULL AND closed_at < ?1")?,
+        q("SELECT doc FROM requests WHERE closed_at IS NOT NULL AND closed_at < ?1", request_cutoff)?,
+        q("SELECT doc FROM complaints WHERE closed_at IS NOT NULL AND closed_at < ?1", complaint_cutoff)?,
     ))
 }

@@ -21,7 +21,7 @@ use crate::complaint::{Complaint, ComplaintDraft};
 use crate::crypto::Cipher;
 use crate::document::{self, DocKind, Record};
 use crate::error::{Error, Result};
-use crate::kelurahan::Kelurahan;
+use crate::kelurahan::{Kelurahan, Retention};
 use crate::receipt::{DevicePrefix, ReceiptCode};
 use crate::request::{Actor, Request, RequestDraft, Role, Status, StatusChange};
 use crate::time_util::{self, DAY_MS};
@@ -455,9 +455,27 @@ impl Store {
     /// Removes requests handed over or rejected, and complaints closed, more than
     /// `retention_days` days ago: the whole document is dropped.
     pub fn purge_expired(&mut self, retention_days: u32) -> Result<PurgeReport> {
-        let cutoff = self.now().saturating_sub(i64::from(retention_days).saturating_mul(DAY_MS));
+        self.purge_closed(retention_days, retention_days)
+    }
+
+    /// The kelurahan's retention policy as synced with its profile (the defaults before the
+    /// first sync, or from a hub without one).
+    pub fn retention(&self) -> Result<Retention> {
+        Ok(self.kelurahan()?.map(|k| k.retention).unwrap_or_default())
+    }
+
+    /// Removes finished records whose time on phones under the synced retention policy has
+    /// passed (requests and complaints each by their own period).
+    pub fn purge_by_policy(&mut self) -> Result<PurgeReport> {
+        let r = self.retention()?;
+        self.purge_closed(r.request_days_on_phone, r.complaint_days_on_phone)
+    }
+
+    fn purge_closed(&mut self, request_days: u32, complaint_days: u32) -> Result<PurgeReport> {
+        let cutoff = |days: u32| self.now().saturating_sub(i64::from(days).saturating_mul(DAY_MS));
+        let (request_cutoff, complaint_cutoff) = (cutoff(request_days), cutoff(complaint_days));
         let tx = self.conn.transaction()?;
-        let (requests, complaints) = index::closed_before(&tx, cutoff)?;
+        let (requests, complaints) = index::closed_before(&tx, request_cutoff, complaint_cutoff)?;
         for rowid in requests.iter().chain(complaints.iter()) {
             docs::delete(&tx, *rowid)?;
         }

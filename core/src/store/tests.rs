@@ -586,3 +586,43 @@ fn a_key_rotation_cut_short_leaves_the_store_whole_under_the_old_key() {
     drop(old);
     assert_eq!(everything(&Store::open(&cut_db, &new).unwrap(), &ids), before);
 }
+
+#[test]
+fn retention_follows_the_synced_policy_for_each_record_kind() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    assert_eq!(s.retention().unwrap(), crate::kelurahan::Retention::default(), "the defaults before a policy arrives");
+    let mut k = s.kelurahan().unwrap().unwrap();
+    k.retention = crate::kelurahan::Retention { request_days_on_phone: 10, complaint_days_on_phone: 40, ..Default::default() };
+    s.set_kelurahan(&k).unwrap();
+    let rejected = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
+    office_sets(&mut s, &rejected.id, Status::Ditolak, Some("Bukan warga kelurahan ini"));
+    let c = s
+        .record_complaint(&ComplaintDraft {
+            category: ComplaintCategory::Aspirasi,
+            topic: "Posyandu".into(),
+            text: "Mohon jadwal posyandu ditambah hari Sabtu".into(),
+            place: Place { rt: 1, rw: 5, description: "Balai RW".into() },
+            reporter: None,
+        })
+        .unwrap();
+    {
+        let now = s.now();
+        let mut d = s.load_doc(&c.id).unwrap().unwrap();
+        let mut comp: Complaint = document::read(&d.doc).unwrap();
+        comp.respond(ComplaintStatus::Selesai, Actor { role: Role::Staf, id: "staf-1".into() }, Some("Sudah dijadwalkan".into()), now)
+            .unwrap();
+        document::update(&mut d.doc, &comp).unwrap();
+        docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
+        index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
+    }
+    f.advance_days(9);
+    assert_eq!(s.purge_by_policy().unwrap(), PurgeReport::default());
+    f.advance_days(2);
+    assert_eq!(s.purge_by_policy().unwrap(), PurgeReport { requests: 1, complaints: 0 }, "requests after 10 days");
+    assert!(matches!(s.request(&rejected.id), Err(Error::NotFound)));
+    f.advance_days(28);
+    assert_eq!(s.purge_by_policy().unwrap(), PurgeReport::default());
+    f.advance_days(2);
+    assert_eq!(s.purge_by_policy().unwrap(), PurgeReport { requests: 0, complaints: 1 }, "complaints after 40 days");
+}

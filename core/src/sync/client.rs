@@ -291,6 +291,9 @@ impl SyncClient {
             }
         }
         self.relay(store, &mut summary).await?;
+        // Finished records past the kelurahan's retention period (synced with its profile)
+        // leave the phone (ADR 0013).
+        store.lock().unwrap_or_else(|e| e.into_inner()).purge_by_policy()?;
         summary.report.more = store.lock().unwrap_or_else(|e| e.into_inner()).sync_health()?.unsent_requests > 0;
         summary.bytes_sent = p.bytes_sent;
         summary.bytes_received = p.bytes_received;

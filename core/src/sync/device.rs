@@ -101,6 +101,37 @@ fn since(now: i64, then: i64) -> String {
     }
 }
 
+/// Removes document `doc_id` from every colleague's bundle this phone carries for relay (the
+/// rest of each bundle is kept, under its new fingerprint); returns how many bundles changed.
+fn drop_from_relay_bundles(tx: &rusqlite::Transaction<'_>, cipher: &crate::crypto::Cipher, doc_id: &str, now: i64) -> Result<usize> {
+    let held: Vec<(String, Vec<u8>)> = {
+        let mut st = tx.prepare("SELECT fingerprint, sealed FROM relay_bundles")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut changed = 0;
+    for (fp, sealed) in held {
+        let Ok(bytes) = cipher.open(format!("relay:{fp}").as_bytes(), &sealed) else { continue };
+        let Ok(mut bundle) = Bundle::decode(&bytes) else { continue };
+        if !bundle.docs.iter().any(|d| d.doc_id == doc_id) {
+            continue;
+        }
+        bundle.docs.retain(|d| d.doc_id != doc_id);
+        tx.execute("DELETE FROM relay_bundles WHERE fingerprint = ?1", params![fp])?;
+        if !bundle.docs.is_empty() {
+            let bytes = bundle.encode();
+            let fp = Bundle::fingerprint(&bytes);
+            let sealed = cipher.seal(format!("relay:{fp}").as_bytes(), &bytes);
+            tx.execute(
+                "INSERT OR IGNORE INTO relay_bundles (fingerprint, sealed, received_at) VALUES (?1, ?2, ?3)",
+                params![fp, sealed, now],
+            )?;
+        }
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 impl Store {
     fn meta_u64(&self, key: &str) -> Result<Option<u64>> {
         match self.meta(key)? {
@@ -242,7 +273,19 @@ impl Store {
             docs::set_sync_state(&tx, stored.rowid, &hub_heads, unsent)?;
             tx.execute("DELETE FROM sync_refusals WHERE doc = ?1", params![stored.rowid])?;
         }
+        let mut erased = 0usize;
         for r in &response.refused {
+            if r.is_erasure() {
+                // Erased at the kelurahan (ADR 0013): the whole document goes, with its index
+                // rows (cascade) and any colleague's bundle this phone carries that holds it.
+                if let Some(rowid) =
+                    tx.query_row("SELECT id FROM docs WHERE doc_id = ?1", params![r.doc_id], |row| row.get::<_, i64>(0)).optional()?
+                {
+                    docs::delete(&tx, rowid)?;
+                }
+                erased += drop_from_relay_bundles(&tx, &self.cipher, &r.doc_id, now)? + 1;
+                continue;
+            }
             if let Some(rowid) =
                 tx.query_row("SELECT id FROM docs WHERE doc_id = ?1", params![r.doc_id], |row| row.get::<_, i64>(0)).optional()?
             {
@@ -275,6 +318,11 @@ impl Store {
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_cursor', ?1)", params![cursor.to_le_bytes().to_vec()])?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?1)", params![now.to_le_bytes().to_vec()])?;
         tx.commit()?;
+        if erased > 0 {
+            // secure_delete zeroed the freed pages; folding the WAL back removes the old page
+            // images too, so the erased data leaves the files.
+            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        }
         let still_unsent: i64 = self.conn.query_row("SELECT count(*) FROM docs WHERE sync_flag = 1", [], |r| r.get(0))?;
         report.more |= still_unsent > 0;
         Ok(report)

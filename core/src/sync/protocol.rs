@@ -136,6 +136,29 @@ pub struct DocRefusal {
     pub message: String,
 }
 
+/// The refusal code that tells a device a record was erased at the kelurahan, on a resident's
+/// request or at the end of its retention period (ADR 0013). The hub sends it for every
+/// erased record in the device's scope (once, like any change after the device's cursor) and
+/// for every later change a device brings to it; the device deletes its copy. A device from
+/// before erasure existed shows it as any refusal: no new wire type was needed.
+pub const ERASED_CODE: &str = "data_dihapus";
+
+/// What the officer is told of an erased record.
+pub const ERASED_MESSAGE: &str =
+    "Data warga ini sudah dihapus oleh kelurahan (atas permintaan warga atau karena masa simpannya habis); salinan di HP ini ikut dihapus";
+
+impl DocRefusal {
+    /// The refusal that tells a device document `doc_id` was erased ([`ERASED_CODE`]).
+    pub fn erased(doc_id: &str) -> DocRefusal {
+        DocRefusal { doc_id: doc_id.to_string(), code: ERASED_CODE.into(), message: ERASED_MESSAGE.into() }
+    }
+
+    /// Whether this refusal says the record was erased.
+    pub fn is_erasure(&self) -> bool {
+        self.code == ERASED_CODE
+    }
+}
+
 /// What the hub answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
@@ -408,6 +431,41 @@ mod tests {
         struct OlderRead(u16, u64, bool, Vec<DocMessage>, Vec<DocRefusal>);
         let read: OlderRead = decode(&encode(&resp)).unwrap();
         assert_eq!((read.1, read.3.len(), read.4.len()), (9, 1, 1));
+    }
+
+    #[test]
+    fn an_erasure_notice_round_trips_and_reads_as_a_refusal_to_older_devices() {
+        let resp = SyncResponse {
+            version: PROTOCOL_VERSION,
+            cursor: 12,
+            more: false,
+            docs: vec![],
+            refused: vec![DocRefusal::erased("0190-dihapus"), DocRefusal { doc_id: "x".into(), code: "lain".into(), message: "m".into() }],
+            epoch: 7,
+        };
+        let back = SyncResponse::decode(&encode(&resp)).unwrap();
+        assert_eq!(back, resp);
+        assert!(back.refused[0].is_erasure() && !back.refused[1].is_erasure());
+        assert_eq!(back.refused[0].code, "data_dihapus", "the code is the wire contract");
+        // The body starts as the one older devices decode: the same fields, in the same order,
+        // with a refusal of a new code (an older device shows it, a newer one deletes its copy),
+        // then the hub's lineage (ADR 0014), which they do not read.
+        #[derive(Serialize)]
+        struct OlderResponse {
+            version: u16,
+            cursor: u64,
+            more: bool,
+            docs: Vec<DocMessage>,
+            refused: Vec<(String, String, String)>,
+        }
+        let older = OlderResponse {
+            version: PROTOCOL_VERSION,
+            cursor: 12,
+            more: false,
+            docs: vec![],
+            refused: resp.refused.iter().map(|r| (r.doc_id.clone(), r.code.clone(), r.message.clone())).collect(),
+        };
+        assert!(raw_body(&resp).starts_with(&raw_body(&older)));
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/staff/audit", get(staff::audit_log))
         .route("/api/v1/staff/audit/export", get(staff::audit_export))
         .route("/api/v1/staff/access", post(staff::access_request))
+        .route("/api/v1/staff/requests/{id}/erase", post(staff::erase_record))
+        .route("/api/v1/staff/complaints/{id}/erase", post(staff::erase_record))
+        .route("/api/v1/staff/retention", get(staff::retention).put(staff::set_retention))
         .route_layer(axum::middleware::from_fn_with_state(state.throttles.staff.clone(), throttle::staff_tokens));
     Router::new()
         .route("/api/v1/enroll", post(device::enroll))

@@ -612,3 +612,47 @@ pub(crate) async fn access_request(
     .await?;
     Ok(Json(report))
 }
+
+/// What staff send to erase a record's personal data.
+#[derive(Deserialize)]
+pub(crate) struct EraseBody {
+    /// Why (e.g. "permintaan warga tanggal …, surat no. …"); audited, at most
+    /// `service::erasure::MAX_REASON_CHARS` characters, with no personal data.
+    alasan: String,
+}
+
+/// `POST /api/v1/staff/{requests|complaints}/{id}/erase` (pimpinan or admin): erases the
+/// record's personal data on the hub and, as they sync, on every phone (ADR 0013); the letter
+/// register entry remains. Answers with the erasure.
+pub(crate) async fn erase_record(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(b): Json<EraseBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let reason = service::erasure::check_reason(&b.alasan)?;
+    let erased = as_staff(&s, &headers, Role::Pimpinan, move |tx, cipher, staff| {
+        crate::web::index::erase_record(tx, cipher, &id, &reason, &who(staff), jemput_core::time_util::now_ms())
+    })
+    .await?;
+    let db = s.db.clone();
+    tokio::task::spawn_blocking(move || db.scrub()).await.map_err(|_| ServiceError::Internal)?.map_err(ServiceError::from)?;
+    Ok(Json(erased))
+}
+
+/// `GET /api/v1/staff/retention` (any staff): the kelurahan's retention policy.
+pub(crate) async fn retention(State(s): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(as_staff(&s, &headers, Role::Operator, move |tx, cipher, _| service::erasure::retention(tx, cipher)).await?))
+}
+
+/// `PUT /api/v1/staff/retention` (admin): sets the retention policy; phones get it with the
+/// kelurahan profile on their next sync.
+pub(crate) async fn set_retention(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(policy): Json<jemput_core::kelurahan::Retention>,
+) -> Result<impl IntoResponse, ApiError> {
+    let p = policy;
+    as_staff(&s, &headers, Role::Admin, move |tx, cipher, staff| service::erasure::set_retention(tx, cipher, &p, &who(staff))).await?;
+    Ok(Json(policy))
+}

@@ -6,14 +6,14 @@
 use jemput_core::crypto::Cipher;
 use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{
-    DocMessage, DocRefusal, SyncRequest, SyncResponse, MAX_DECODED_BYTES, MAX_DOC_MESSAGE_BYTES, PROTOCOL_VERSION,
+    DocMessage, DocRefusal, SyncRequest, SyncResponse, ERASED_CODE, MAX_DECODED_BYTES, MAX_DOC_MESSAGE_BYTES, PROTOCOL_VERSION,
 };
 
 use super::heads;
 use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
-use crate::service::{audit, docs};
+use crate::service::{audit, docs, erasure};
 use crate::storage::HubTx;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
@@ -120,7 +120,14 @@ pub fn prepare_checks(
 ) -> Result<Vec<Job>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
-    in_order(docs).into_iter().map(|dm| job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)).collect()
+    let mut jobs = Vec::new();
+    for dm in in_order(docs) {
+        // An erased record is refused without a check (ADR 0013).
+        if !erasure::is_erased(tx, &dm.doc_id)? {
+            jobs.push(job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)?);
+        }
+    }
+    Ok(jobs)
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
@@ -146,7 +153,21 @@ pub fn apply_incoming(
     // Phase 1: lock and check every document (row locks first, so two hub instances cannot
     // deadlock on the change-log lock taken when storing).
     let mut outcomes = Vec::with_capacity(docs.len());
+    let mut out = Vec::with_capacity(docs.len());
     for dm in in_order(docs) {
+        // A change to an erased record, from any device, however old (ADR 0013): refused, and
+        // the refusal tells the device to delete its copy. Nothing of it is stored.
+        if erasure::is_erased(tx, &dm.doc_id)? {
+            audit::audit(tx, audit_actor, &format!("ditolak:{ERASED_CODE}"), Some(&dm.doc_id))?;
+            out.push(Applied {
+                doc_id: dm.doc_id.clone(),
+                reply: None,
+                hub_heads: None,
+                refusal: Some(DocRefusal::erased(&dm.doc_id)),
+                stored: false,
+            });
+            continue;
+        }
         let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true, &reference)?;
         let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
             Some((_, o)) => o.clone(),
@@ -156,7 +177,6 @@ pub fn apply_incoming(
     }
     // Phase 2: store what was accepted.
     let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
-    let mut out = Vec::with_capacity(outcomes.len());
     for (doc_id, o) in outcomes {
         if track_device {
             heads::set_known_heads(tx, &device.id, &doc_id, &heads(&o.device_heads))?;
@@ -249,6 +269,11 @@ pub fn exchange(
             cursor = seq - 1;
             more = true;
             break;
+        }
+        // An erased record is never sent again: the device is told to delete its copy.
+        if erasure::is_erased(tx, &doc_id)? {
+            refused.push(DocRefusal::erased(&doc_id));
+            continue;
         }
         let known = heads::known_heads(tx, &device.id, &doc_id, req.cursor)?;
         // A document the device has none of: its stored full message, without decoding it.

@@ -1,12 +1,13 @@
 //! The hub's record keeping over the storage trait ([`HubTx`](crate::storage::HubTx)), split by
 //! what it does: the sealed documents ([`docs`]), officers and their devices ([`officers`]),
 //! enrolment with one-time codes ([`enrolment`]), staff accounts ([`staff`]), the audit log
-//! ([`audit`]) and setting a hub up ([`setup`]). Only hashes of tokens and codes are stored. The sync engine (`crate::engine`)
+//! ([`audit`]), erasure and retention ([`erasure`]) and setting a hub up ([`setup`]). Only hashes of tokens and codes are stored. The sync engine (`crate::engine`)
 //! and the HTTP handlers build on it; it knows nothing of either.
 
 pub mod audit;
 pub mod docs;
 pub mod enrolment;
+pub mod erasure;
 pub mod officers;
 pub mod setup;
 pub mod staff;

@@ -203,6 +203,16 @@ pub trait HubTx {
     /// have reached their devices, and the cursors they wait for mean nothing any more).
     fn forget_pending_heads(&mut self) -> Result<(), StorageError>;
 
+    /// Marks a document erased (ADR 0013); `false` when it already was.
+    fn mark_erased(&mut self, erased: &ErasedDoc) -> Result<bool, StorageError>;
+    /// The erasure of a document, if it was erased.
+    fn erased(&mut self, doc_id: &str) -> Result<Option<ErasedDoc>, StorageError>;
+    /// Forgets what every device was known to hold of a document.
+    fn forget_known(&mut self, doc_id: &str) -> Result<(), StorageError>;
+    /// Drops every held upload and answer of resumable exchanges (they may carry an erased
+    /// document's old changes); a device that asks for one sends its exchange again.
+    fn drop_exchanges(&mut self) -> Result<(), StorageError>;
+
     /// Appends to the audit log.
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError>;
     /// The newest audit entries.
@@ -339,6 +349,21 @@ pub struct SealedDocRow {
     pub full_message: Option<Vec<u8>>,
 }
 
+/// A document whose personal data was erased (ADR 0013).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErasedDoc {
+    /// Document id.
+    pub doc_id: String,
+    /// `request` or `complaint`.
+    pub kind: String,
+    /// When (ms since epoch).
+    pub erased_at: i64,
+    /// Why (the staff's reason, or the retention policy).
+    pub reason: String,
+    /// Who (`staf:<id>`, `sistem:retensi`).
+    pub erased_by: String,
+}
+
 /// A staff account's dashboard profile: role and sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffProfile {
@@ -459,6 +484,13 @@ pub trait Backend: Send + Sync {
     }
     /// A short name for logs (`sqlite`, `postgres`).
     fn name(&self) -> &'static str;
+    /// Makes deleted and overwritten rows leave the database files (after an erasure, ADR
+    /// 0013), outside any transaction: SQLite (which zeroes freed space, `secure_delete`)
+    /// folds its write-ahead log back and truncates it; PostgreSQL rewrites the tables that
+    /// held personal data (`VACUUM FULL`).
+    fn scrub(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
 }
 
 /// The `meta` key of the hub's lineage: a random number phones compare from one exchange to
@@ -579,6 +611,11 @@ impl HubDb {
             Ok(())
         })?;
         Ok(db)
+    }
+
+    /// See [`Backend::scrub`].
+    pub fn scrub(&self) -> Result<(), StorageError> {
+        self.backend.scrub()
     }
 
     /// The back end's name.

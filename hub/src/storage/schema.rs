@@ -77,6 +77,13 @@ CREATE TABLE office_tags (tag {i64} NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY 
 CREATE INDEX office_tags_by_doc ON office_tags(doc_id);
 CREATE INDEX audit_by_actor ON audit(actor, id);
 ",
+    // 5: erasure (ADR 0013): the records whose personal data was erased (the hub keeps only
+    // their letter register entry), so every later change to them from any device is refused
+    // and every device in scope is told to delete its copy; the staff's reason and who erased.
+    "
+CREATE TABLE erased_docs (
+    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, erased_at {i64} NOT NULL, reason TEXT NOT NULL, erased_by TEXT NOT NULL){without_rowid};
+",
 ];
 
 /// The schema version this build writes (the same on both back ends).

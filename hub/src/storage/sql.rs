@@ -8,7 +8,7 @@
 
 use super::web_sql::{self, WebArg};
 use super::{
-    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
+    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
     OfficeQuery, Officer, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 
@@ -220,6 +220,11 @@ const SET_PENDING: &str = "INSERT INTO device_known (device_id, doc_id, heads, p
 const FORGET_PENDING: &str = "UPDATE device_known SET pending = NULL, pending_cursor = NULL WHERE pending IS NOT NULL";
 const AUDIT_EXPORT: &str = "SELECT a.at, a.actor, a.action, a.doc_id, d.receipt FROM audit a LEFT JOIN docs d ON d.doc_id = a.doc_id
  WHERE a.at >= $1 AND a.at < $2 ORDER BY a.id LIMIT $3";
+const MARK_ERASED: &str = "INSERT INTO erased_docs (doc_id, kind, erased_at, reason, erased_by) VALUES ($1, $2, $3, $4, $5)
+ ON CONFLICT (doc_id) DO NOTHING";
+const ERASED: &str = "SELECT doc_id, kind, erased_at, reason, erased_by FROM erased_docs WHERE doc_id = $1";
+const FORGET_KNOWN: &str = "DELETE FROM device_known WHERE doc_id = $1";
+const DROP_EXCHANGES: &str = "DELETE FROM exchanges";
 const AUDIT: &str = "INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)";
 const AUDIT_TAIL: &str = "SELECT at, actor, action, doc_id FROM audit ORDER BY id DESC LIMIT $1";
 const INSERT_OFFICER: &str = "INSERT INTO officers (id, name, rw, rt, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -433,6 +438,31 @@ impl<C: Conn> HubTx for SqlTx<C> {
                 Ok((audit_row(r)?, receipt))
             })
             .collect()
+    }
+
+    fn mark_erased(&mut self, e: &ErasedDoc) -> Result<bool, StorageError> {
+        let n = self
+            .conn
+            .execute(MARK_ERASED, &[(&e.doc_id).into(), (&e.kind).into(), e.erased_at.into(), (&e.reason).into(), (&e.erased_by).into()])?;
+        Ok(n > 0)
+    }
+
+    fn erased(&mut self, doc_id: &str) -> Result<Option<ErasedDoc>, StorageError> {
+        self.opt_row(ERASED, &[doc_id.into()])?
+            .map(|mut r| {
+                Ok(ErasedDoc { doc_id: r.text(0)?, kind: r.text(1)?, erased_at: r.int(2)?, reason: r.text(3)?, erased_by: r.text(4)? })
+            })
+            .transpose()
+    }
+
+    fn forget_known(&mut self, doc_id: &str) -> Result<(), StorageError> {
+        self.conn.execute(FORGET_KNOWN, &[doc_id.into()])?;
+        Ok(())
+    }
+
+    fn drop_exchanges(&mut self) -> Result<(), StorageError> {
+        self.conn.execute(DROP_EXCHANGES, &[])?;
+        Ok(())
     }
 
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {

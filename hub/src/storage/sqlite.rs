@@ -59,6 +59,8 @@ struct Readers {
 fn configure(conn: &Connection) -> Result<(), StorageError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and overwritten rows are zeroed, not left in free pages (erasure, ADR 0013).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }
@@ -139,6 +141,17 @@ impl Backend for SqliteBackend {
 
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn scrub(&self) -> Result<(), StorageError> {
+        let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // Old page images of erased rows live on in the WAL until it is folded back.
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if busy != 0 {
+            tracing::warn!("log tulis-depan SQLite belum dapat dikosongkan (ada pembaca); dicoba lagi pada penghapusan berikutnya");
+        }
+        Ok(())
     }
 }
 

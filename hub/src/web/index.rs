@@ -147,3 +147,26 @@ pub fn catch_up(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError>
     }
     Ok(())
 }
+
+/// Erases a record's personal data (`service::erasure::erase`, ADR 0013) and rewrites its
+/// office index row from the register entry that remains, in the caller's transaction (the
+/// old sealed list row and search tags are overwritten). Scrub the database after the
+/// transaction commits ([`crate::storage::HubDb::scrub`]).
+pub fn erase_record(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_id: &str,
+    reason: &str,
+    by: &str,
+    now: i64,
+) -> Result<crate::storage::ErasedDoc, ServiceError> {
+    let erased = service::erasure::erase(tx, cipher, doc_id, reason, by, now)?;
+    catch_up(tx, cipher)?;
+    Ok(erased)
+}
+
+/// One retention run with the office index kept in step (see
+/// `service::erasure::run_retention`).
+pub fn run_retention(db: &crate::storage::HubDb, now: i64) -> Result<usize, ServiceError> {
+    service::erasure::run_retention(db, now, catch_up)
+}

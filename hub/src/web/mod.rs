@@ -99,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/permohonan/{id}", get(requests::detail))
         .route("/permohonan/{id}/status", post(requests::set_status))
         .route("/permohonan/{id}/kantor", post(requests::set_office))
+        .route("/permohonan/{id}/hapus", post(requests::erase))
         .route("/permohonan/{id}/cetak", get(requests::print))
         .route("/permohonan/{id}/surat.pdf", get(requests::letter_pdf))
         .route("/permohonan/{id}/tanda-terima.pdf", get(requests::receipt_pdf))

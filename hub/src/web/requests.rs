@@ -261,6 +261,8 @@ fn actor_label(people: &HashMap<String, String>, role: ActorRole, id: &str) -> S
 
 struct Detail {
     r: Request,
+    /// The erasure of the record's personal data, if it was erased (ADR 0013).
+    erased: Option<crate::storage::ErasedDoc>,
     catalog: Catalog,
     people: HashMap<String, String>,
     suggested_number: Option<String>,
@@ -296,7 +298,25 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
         p { a href="/permohonan" { "‹ Semua permohonan" } }
         h1 { (service_name(&d.catalog, &r.service_code)) " " small { code { (r.receipt) } } }
         p { (status_badge(r.status())) @if let Some(reason) = r.status_reason() { " — " (reason) } }
+        @if let Some(e) = &d.erased {
+            p.galat role="status" {
+                "Data pribadi pemohon sudah dihapus pada " (when(e.erased_at)) " (" (e.reason) "). "
+                "Yang tersisa hanya catatan register surat: kode tanda terima, layanan, tanggal, status, nomor surat, RT/RW."
+            }
+        }
         div.dua-kolom {
+            @if d.erased.is_some() {
+                section {
+                    h2 { "Register surat" }
+                    dl {
+                        dt { "Kode tanda terima" } dd { code { (r.receipt) } }
+                        dt { "Layanan" } dd { (service_name(&d.catalog, &r.service_code)) }
+                        dt { "Wilayah" } dd { (area(a.address.rw, a.address.rt)) }
+                        dt { "Nomor surat" } dd { (r.office.letter_number.as_deref().unwrap_or("–")) }
+                        dt { "Dicatat" } dd { (when(r.created_at)) " oleh " (actor_label(&d.people, ActorRole::Petugas, &r.officer_id)) }
+                    }
+                }
+            } @else {
             section {
                 h2 { "Pemohon" }
                 dl {
@@ -332,6 +352,7 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     }
                 }
                 @if !r.notes.trim().is_empty() { h2 { "Catatan petugas" } p.pra { (r.notes) } }
+            }
             }
             section {
                 h2 { "Riwayat status" }
@@ -391,6 +412,24 @@ fn detail_body(me: &Me, d: &Detail, errors: &[(String, String)]) -> Markup {
                     a.tombol-kecil href={ "/permohonan/" (r.id) "/surat.pdf" } { "Surat (PDF)" }
                     a.tombol-kecil href={ "/permohonan/" (r.id) "/tanda-terima.pdf" } { "Tanda terima (PDF)" }
                 }
+                @if me.role >= Role::Pimpinan && d.erased.is_none() {
+                    h2 { "Hapus data pribadi" }
+                    p.kecil {
+                        "Atas permintaan warga yang beralasan (UU PDP). Data pribadi dihapus dari hub dan dari HP petugas saat sinkron; "
+                        "catatan register surat tetap ada. Tidak dapat dibatalkan."
+                    }
+                    form method="post" action={ "/permohonan/" (r.id) "/hapus" }
+                        data-yakin="Hapus data pribadi pemohon ini dari hub dan semua HP petugas? Tidak dapat dibatalkan." {
+                        input type="hidden" name="csrf" value=(me.csrf);
+                        div.isian {
+                            label for="alasan" { "Alasan penghapusan" }
+                            textarea #alasan name="alasan" rows="2" required {}
+                            small { "Mis. \"permintaan warga, surat tanggal 3 Desember 2026\". Jangan tulis nama atau NIK." }
+                            (layout::field_error(errors, "alasan"))
+                        }
+                        button.bahaya type="submit" { "Hapus data pribadi" }
+                    }
+                }
             }
         }
     }
@@ -411,7 +450,7 @@ fn rerender(me: Me, d: Detail, errors: Vec<(String, String)>) -> Response {
 
 fn load_detail(tx: &mut dyn HubTx, cipher: &Cipher, id: &str) -> Result<Detail, ServiceError> {
     let r = read_request(tx, cipher, id)?;
-    Ok(Detail { catalog: settings::catalog(tx, cipher)?, people: people(tx)?, r, suggested_number: None })
+    Ok(Detail { catalog: settings::catalog(tx, cipher)?, people: people(tx)?, erased: tx.erased(id)?, r, suggested_number: None })
 }
 
 /// `POST /permohonan/{id}/status`: the change reaches the officer's phone on its next sync.
@@ -444,6 +483,41 @@ pub async fn set_status(
     .await?;
     Ok(match out {
         None => Redirect::to(&format!("/permohonan/{id}")).into_response(),
+        Some((me, d, errors)) => rerender(me, d, errors),
+    })
+}
+
+/// The erasure form.
+#[derive(Deserialize)]
+pub struct EraseForm {
+    csrf: String,
+    #[serde(default)]
+    alasan: String,
+}
+
+/// `POST /permohonan/{id}/hapus` (lurah/sekretaris, admin): erases the applicant's personal
+/// data on the hub and, as they sync, on every phone; the letter register entry remains
+/// (ADR 0013).
+pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<EraseForm>) -> WebResult<Response> {
+    let reason = service::erasure::check_reason(&f.alasan);
+    let id2 = id.clone();
+    let out = as_web(&s, &headers, Role::Pimpinan, Some(f.csrf), move |tx, cipher, me| match &reason {
+        Ok(reason) => {
+            index::erase_record(tx, cipher, &id2, reason, &me.who(), jemput_core::time_util::now_ms())?;
+            Ok(None)
+        }
+        Err(e) => Ok(Some((me.clone(), load_detail(tx, cipher, &id2)?, vec![("alasan".to_string(), e.to_string())]))),
+    })
+    .await?;
+    Ok(match out {
+        None => {
+            let db = s.db.clone();
+            tokio::task::spawn_blocking(move || db.scrub())
+                .await
+                .map_err(|_| WebError(ServiceError::Internal))?
+                .map_err(|e| WebError(ServiceError::from(e)))?;
+            Redirect::to(&format!("/permohonan/{id}")).into_response()
+        }
         Some((me, d, errors)) => rerender(me, d, errors),
     })
 }

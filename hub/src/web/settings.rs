@@ -329,6 +329,8 @@ pub fn parse_profile(f: &ProfileForm) -> Result<(Kelurahan, OfficeSettings), Err
         contacts: contacts.into_iter().map(contact).collect(),
         emergency_numbers: emergency_numbers.into_iter().map(contact).collect(),
         links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
+        // The retention policy has its own form and command; the profile form keeps it.
+        retention: Default::default(),
     };
     Ok((kelurahan, settings))
 }
@@ -482,7 +484,9 @@ pub async fn profile_submit(State(s): State<AppState>, headers: HeaderMap, Form(
     let (me, errors) = as_web(&s, &headers, Role::Admin, Some(f.csrf.clone()), move |tx, cipher, me| match &parsed {
         Err(e) => Ok((me.clone(), e.clone())),
         Ok((k, settings)) => {
-            store_profile(tx, cipher, k, &me.who())?;
+            let mut k = k.clone();
+            k.retention = kelurahan(tx, cipher)?.retention;
+            store_profile(tx, cipher, &k, &me.who())?;
             if office_settings(tx)? != *settings {
                 set_office_settings(tx, settings)?;
                 service::audit(tx, &me.who(), "ubah_kop_surat", None)?;

@@ -182,6 +182,7 @@ fn blank_kelurahan() -> Kelurahan {
             jemput_core::kelurahan::Contact { label: "Ambulans".into(), phone: "119".into() },
         ],
         links: Vec::new(),
+        retention: Default::default(),
     }
 }
 

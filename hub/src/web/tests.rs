@@ -284,6 +284,7 @@ async fn every_route_checks_the_role(kind) {
     let actions: Vec<Action> = vec![
         (format!("/permohonan/{rid}/status"), vec![("status", "ditolak"), ("reason", "Bukan warga")], Role::Pimpinan),
         (format!("/permohonan/{rid}/kantor"), vec![("letter_number", "470/9/2026"), ("staff_notes", "")], Role::Pimpinan),
+        (format!("/permohonan/{rid}/hapus"), vec![("alasan", "permintaan warga")], Role::Pimpinan),
         (format!("/petugas/{oid}/kode"), vec![], Role::Admin),
         (format!("/petugas/{oid}/cabut"), vec![], Role::Admin),
         ("/perangkat/tidak-ada/cabut".into(), vec![], Role::Admin),
@@ -758,6 +759,78 @@ async fn the_json_staff_api_follows_the_roles(kind) {
     assert_eq!(actions(&t, "cabut_petugas"), vec![(who.clone(), format!("cabut_petugas:{oid}"))]);
     // An unknown token still gets the API's own 401.
     assert_eq!(send(&t, api("GET", "/api/v1/staff/officers", "bukan", None)).await.status, StatusCode::UNAUTHORIZED);
+}
+}
+
+on_both_backends! {
+async fn erasure_from_the_dashboard_and_the_staff_api_and_the_retention_policy(kind) {
+    let t = hub(kind);
+    let r1 = add_request(&t, 1, "Siti Aminah", "3578014101900001", 1, 1, "domisili");
+    let r2 = add_request(&t, 2, "Budi Santoso", "3578010101800002", 1, 1, "domisili");
+    let path = format!("/permohonan/{}", r1.id);
+    // The button is there for the lurah/sekretaris, not for the operator.
+    assert!(get(&t, &path, Some(&t.pimpinan)).await.text().contains("Hapus data pribadi"));
+    assert!(!get(&t, &path, Some(&t.operator)).await.text().contains("Hapus data pribadi"));
+    // A reason is required; nothing is erased without one.
+    let no_reason = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", "  ")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text().contains("Alasan penghapusan wajib diisi"), "{}", no_reason.text());
+    assert_eq!(stored_request(&t, &r1.id).applicant.name, "Siti Aminah");
+    let done = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", "permintaan warga, surat 3 Desember 2026")]).await;
+    assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, path.as_str()), "{}", done.text());
+    let kept = stored_request(&t, &r1.id);
+    assert_eq!((kept.applicant.name.as_str(), kept.applicant.nik.as_str(), kept.receipt.as_str()), ("", "", r1.receipt.as_str()));
+    let page = get(&t, &path, Some(&t.pimpinan)).await.text();
+    assert!(page.contains("Data pribadi pemohon sudah dihapus") && !page.contains("Siti Aminah"), "{page}");
+    assert!(page.contains("Register surat") && !page.contains("Tempat, tanggal lahir"), "only the register entry is shown");
+    assert!(!page.contains("Hapus data pribadi</button>"), "no second erasure offered");
+    let list = get(&t, "/permohonan", Some(&t.operator)).await.text();
+    assert!(list.contains(&r1.receipt) && !list.contains("Siti Aminah") && list.contains("Budi Santoso"), "{list}");
+    assert_eq!(get(&t, "/permohonan?cari=3578014101900001", Some(&t.operator)).await.text().matches(&r1.receipt).count(), 0);
+    assert_eq!(get(&t, "/permohonan?cari=3578010101800002", Some(&t.operator)).await.text().matches(&r2.receipt).count(), 1, "the search works");
+    assert_eq!(actions(&t, "hapus_data"), vec![(format!("staf:{}", t.pimpinan.id), "hapus_data".into())]);
+    // The JSON staff API: pimpinan or admin, with a reason; once.
+    let api = |method: &str, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let mut b = HttpRequest::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+        }
+        b.body(body.map(|v| Body::from(v.to_string())).unwrap_or_default()).unwrap()
+    };
+    let (_, admin_token) = t.db.with(|tx, _| auth::add_staff_with_role(tx, "Admin API", Role::Admin, None, "sistem")).unwrap();
+    let op = t.operator_token.clone();
+    let erase2 = format!("/api/v1/staff/requests/{}/erase", r2.id);
+    let reason = Some(serde_json::json!({ "alasan": "permintaan warga" }));
+    assert_eq!(send(&t, api("POST", &erase2, &op, reason.clone())).await.status, StatusCode::FORBIDDEN);
+    let long = Some(serde_json::json!({ "alasan": "x".repeat(301) }));
+    assert_eq!(send(&t, api("POST", &erase2, &admin_token, long)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(stored_request(&t, &r2.id).applicant.name, "Budi Santoso");
+    let ok = send(&t, api("POST", &erase2, &admin_token, reason.clone())).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&ok.body).unwrap()["reason"], "permintaan warga");
+    let long_id = format!("/api/v1/staff/requests/{}/erase", "a".repeat(65));
+    assert_eq!(send(&t, api("POST", &long_id, &admin_token, reason.clone())).await.status, StatusCode::NOT_FOUND);
+    let again = send(&t, api("POST", &erase2, &admin_token, reason)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.text().contains("sudah_dihapus"));
+    assert_eq!(stored_request(&t, &r2.id).applicant.name, "");
+    // The retention policy: anyone reads it, the admin sets it (checked), and it lands in the
+    // profile every phone syncs.
+    let got = send(&t, api("GET", "/api/v1/staff/retention", &op, None)).await;
+    assert_eq!(serde_json::from_slice::<jemput_core::kelurahan::Retention>(&got.body).unwrap(), Default::default());
+    let policy = serde_json::json!({ "request_days_on_phone": 14, "complaint_days_on_phone": 14, "request_days_on_hub": 365, "complaint_days_on_hub": 180 });
+    assert_eq!(send(&t, api("PUT", "/api/v1/staff/retention", &op, Some(policy.clone()))).await.status, StatusCode::FORBIDDEN);
+    let bad = serde_json::json!({ "request_days_on_phone": 0, "complaint_days_on_phone": 14, "request_days_on_hub": 365, "complaint_days_on_hub": 180 });
+    assert_eq!(send(&t, api("PUT", "/api/v1/staff/retention", &admin_token, Some(bad))).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(send(&t, api("PUT", "/api/v1/staff/retention", &admin_token, Some(policy))).await.status, StatusCode::OK);
+    let k = t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap();
+    assert_eq!((k.retention.request_days_on_phone, k.retention.complaint_days_on_hub), (14, 180));
+    // Saving the profile form keeps the policy.
+    let settings = t.db.with(|tx, _| crate::web::settings::office_settings(tx)).unwrap();
+    let fields: Vec<(&str, String)> = crate::web::settings::form_of(&k, &settings).fields();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    assert_eq!(post(&t, "/profil", Some(&t.admin), &refs).await.status, StatusCode::OK);
+    assert_eq!(t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap().retention.request_days_on_phone, 14);
 }
 }
 
