@@ -67,6 +67,9 @@ pub struct RestoreReport {
     pub kept_previous: Option<PathBuf>,
     /// The restored hub's new lineage.
     pub epoch: u64,
+    /// Erasures made after the backup, carried from the replaced database into the restored
+    /// one (a restore never brings erased personal data back).
+    pub erasures_carried: usize,
 }
 
 /// Restores the backup file `file` into the SQLite database `database`: opens it with `key`
@@ -86,8 +89,17 @@ pub fn restore(database: &str, key: &MasterKey, file: &Path, replace: bool, acto
     }
     let plain = files::sibling(target, "pemulihan");
     let result = restore_into(key, file, &plain, actor).and_then(|epoch| {
+        let erasures_carried = if target.exists() {
+            let location = plain.to_str().context("nama berkas basis data bukan UTF-8")?;
+            let (from, into) = (HubDb::open(database, key)?, HubDb::open(location, key)?);
+            let n = carry_erasures(&from, &into)?;
+            drop((from, into));
+            n
+        } else {
+            0
+        };
         let kept = files::put_in_place(&plain, target, replace)?;
-        Ok(RestoreReport { kept_previous: kept, epoch })
+        Ok(RestoreReport { kept_previous: kept, epoch, erasures_carried })
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&plain);
@@ -116,13 +128,50 @@ fn restore_into(key: &MasterKey, file: &Path, plain: &Path, actor: &str) -> anyh
 }
 
 /// After a PostgreSQL hub was restored with `pg_restore` (or a SQLite file copied back by
-/// hand): gives the database a new lineage, so phones send again what it lost.
-pub fn mark_restored(db: &HubDb, actor: &str) -> anyhow::Result<u64> {
-    Ok(db.with(|tx, _| {
+/// hand): gives the database a new lineage, so phones send again what it lost; with
+/// `previous` (the database it replaces), carries over the erasures made after the backup.
+/// Returns the lineage and the number of erasures carried.
+pub fn mark_restored(db: &HubDb, previous: Option<&HubDb>, actor: &str) -> anyhow::Result<(u64, usize)> {
+    let carried = match previous {
+        Some(from) => carry_erasures(from, db)?,
+        None => 0,
+    };
+    let epoch = db.with(|tx, _| {
         let epoch = heads::begin_new_epoch(tx)?;
         audit::audit(tx, actor, "dipulihkan_dari_cadangan", None)?;
         Ok::<_, crate::error::ServiceError>(epoch)
-    })?)
+    })?;
+    Ok((epoch, carried))
+}
+
+/// Carries every erasure of `from` (the database a restore replaces) into `into` (the restored
+/// one) that `into` lacks: a record it holds is erased the same way (same reason, who and time;
+/// the letter register entry stays), and a record it does not hold (recorded after the backup)
+/// gets the tombstone, so a phone that sends it again after the restore is refused
+/// (`data_dihapus`) and deletes its copy. Without this a restore would bring back the personal
+/// data of every erasure made since the backup (ADR 0013, ADR 0014). Returns how many were
+/// carried.
+pub fn carry_erasures(from: &HubDb, into: &HubDb) -> anyhow::Result<usize> {
+    let erasures = from.with(|tx, _| Ok::<_, crate::error::ServiceError>(tx.erased_all()?))?;
+    let mut carried = 0;
+    for e in erasures {
+        carried += into.with(|tx, cipher| {
+            if tx.erased(&e.doc_id)?.is_some() {
+                return Ok::<_, crate::error::ServiceError>(0);
+            }
+            if tx.sealed_doc(&e.doc_id, true)?.is_some() {
+                crate::web::index::erase_record(tx, cipher, &e.doc_id, &e.reason, &e.erased_by, e.erased_at)?;
+            } else {
+                tx.mark_erased(&e)?;
+                audit::audit(tx, &e.erased_by, "hapus_data", Some(&e.doc_id))?;
+            }
+            Ok(1)
+        })?;
+    }
+    if carried > 0 {
+        into.scrub()?;
+    }
+    Ok(carried)
 }
 
 /// Reads the hub's 32-byte data key from `path`; never creates one (a backup or restore with a

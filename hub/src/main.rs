@@ -112,7 +112,12 @@ enum Command {
         timpa: bool,
     },
     /// After restoring a PostgreSQL hub with pg_restore: phones send again what it lost.
-    MarkRestored,
+    MarkRestored {
+        /// The database the restore replaces (e.g. postgres://…/jemput_lama): the erasures made
+        /// there after the backup are carried over, so no erased personal data comes back.
+        #[arg(long)]
+        hapus_dari: Option<String>,
+    },
     /// The audit log of a date range (WIB), for a data breach report: who saw or changed which
     /// record, and when.
     AuditExport {
@@ -320,6 +325,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let key = backup::read_key(&cfg.key_file)?;
             let r = backup::restore(&cfg.database, &key, file, *timpa, "sistem:cli")?;
             println!("Basis data {} dipulihkan dari {}.", cfg.database, file.display());
+            if r.erasures_carried > 0 {
+                println!("{} penghapusan data pribadi sesudah cadangan dibuat diterapkan lagi.", r.erasures_carried);
+            }
             if let Some(old) = r.kept_previous {
                 println!("Basis data sebelumnya disimpan sebagai {} (hapus bila tidak diperlukan lagi).", old.display());
             }
@@ -451,9 +459,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Akun staf {id} dinonaktifkan.");
             }
         },
-        Command::MarkRestored => {
-            backup::mark_restored(&db, "sistem:cli")?;
+        Command::MarkRestored { hapus_dari } => {
+            let previous = match hapus_dari {
+                Some(location) => Some(jemput_hub::rotation::open(location, &cfg.key_file)?),
+                None => None,
+            };
+            let (_, carried) = backup::mark_restored(&db, previous.as_ref(), "sistem:cli")?;
             println!("Hub ditandai telah dipulihkan: HP petugas akan mengirim ulang data yang hilang saat sinkron berikutnya.");
+            if previous.is_some() {
+                println!("{carried} penghapusan data pribadi sesudah cadangan dibuat diterapkan lagi.");
+            } else {
+                println!(
+                    "Penghapusan data pribadi sesudah cadangan dibuat tidak terbawa: jalankan lagi dengan --hapus-dari <basis data lama>."
+                );
+            }
         }
         Command::AuditExport { from, to, format, out } => {
             let range = service::audit::ExportRange::from_days(from, to)?;

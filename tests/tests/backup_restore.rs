@@ -154,7 +154,8 @@ impl Site {
     }
 
     /// Stops the hub, restores `file` (SQLite: `jemput-hub restore --timpa` over the database;
-    /// PostgreSQL: `pg_restore` into a fresh database, then `mark-restored`) and serves again.
+    /// PostgreSQL: `pg_restore` into a fresh database, then `mark-restored --hapus-dari` the
+    /// old one) and serves again.
     async fn restore(&mut self, file: &Path) {
         if let Some(t) = self.task.take() {
             t.abort();
@@ -187,11 +188,12 @@ impl Site {
                 let name = format!("jemput_pulih_{}", jemput_hub::service::random_secret(10).to_lowercase());
                 run(Command::new(pg_program("psql")).arg(&admin).arg("-qc").arg(format!("CREATE DATABASE {name}")));
                 self.pg_databases.push(name.clone());
+                let previous = self.open().await;
                 self.location = with_database(&admin, &name);
                 run(Command::new(pg_program("pg_restore")).arg("--no-owner").arg("-d").arg(&self.location).arg(file));
                 let db = self.open().await;
                 let d = db.clone();
-                tokio::task::spawn_blocking(move || backup::mark_restored(&d, "sistem:uji")).await.unwrap().unwrap();
+                tokio::task::spawn_blocking(move || backup::mark_restored(&d, Some(&previous), "sistem:uji")).await.unwrap().unwrap();
             }
         }
         let db = self.open().await;
@@ -326,5 +328,56 @@ on_both_backends! {
         // That record stays marked refused on this phone: it still holds the lost change.
         let refusal = phone.store.lock().unwrap().sync_refusal(&a.id).unwrap().map(|r| r.code);
         assert_eq!(refusal.as_deref(), Some("aktor_tidak_dikenal"));
+    }
+}
+
+on_both_backends! {
+    async fn erasures_made_after_the_backup_survive_a_restore(kind) {
+        // ADR 0013 + 0014: a restore must not bring erased personal data back, neither from the
+        // backup (a record it holds whole) nor from a phone that sends everything again.
+        let Some(mut site) = Site::start(kind).await else { return };
+        let token = site.staff_token.clone();
+        let phone = Phone::enrol_at(site.db(), &site.url, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
+        let (da, dc, dk) = (draft(1, 1, 1), draft(3, 1, 1), draft(4, 1, 1));
+        let a = phone.store.lock().unwrap().record_request(&da, true).unwrap();
+        phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        let file = site.backup("cadangan").await;
+        // After the backup: two more records reach the hub; then the office erases the one the
+        // backup holds and one it does not, and the phone does not sync again before the restore.
+        let c = phone.store.lock().unwrap().record_request(&dc, true).unwrap();
+        let k = phone.store.lock().unwrap().record_request(&dk, true).unwrap();
+        phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        for id in [&a.id, &c.id] {
+            let status = staff_post(&site.url, &token, &format!("requests/{id}/erase"), json!({ "alasan": "permintaan warga" })).await;
+            assert_eq!(status, 200);
+        }
+
+        site.restore(&file).await;
+        // The restored hub: the backup's copy of `a` is erased again (register entry kept, no
+        // personal data), `c` (not in the backup) is a tombstone.
+        for id in [&a.id, &c.id] {
+            let id = id.clone();
+            let e = site.db().with(move |tx, _| tx.erased(&id)).unwrap();
+            assert_eq!(e.map(|e| e.reason).as_deref(), Some("permintaan warga"));
+        }
+        let kept = serde_json::to_string(&site.request(&a.id)).unwrap();
+        assert!(!kept.contains(&da.applicant.nik) && !kept.contains(&da.applicant.name), "the restore brought the erased data back: {kept}");
+        assert!(kept.contains(&a.receipt.to_string()), "the letter register entry remains");
+        assert_eq!(site.count("request"), 1, "only a's register entry: c is not in the backup, k came after it");
+
+        // The phone notices the restore and sends everything again: `k` is taken, `a` and `c`
+        // are refused as erased and deleted from the phone.
+        let out = phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        assert!(out.report.hub_restored);
+        assert_eq!(site.count("request"), 2, "a's register entry and k");
+        let again = serde_json::to_string(&site.request(&a.id)).unwrap();
+        assert!(!again.contains(&da.applicant.nik), "a phone brought the erased data back");
+        let c_id = c.id.clone();
+        assert!(site.db().with(move |tx, _| tx.sealed_doc(&c_id, false)).unwrap().is_none(), "c's data came back from the phone");
+        assert_eq!(site.request(&k.id).applicant.nik, dk.applicant.nik, "the record recorded after the backup is back");
+        let s = phone.store.lock().unwrap();
+        assert!(s.request(&c.id).is_err(), "the phone still holds the erased record");
+        let on_phone = s.request(&a.id).map(|r| serde_json::to_string(&r).unwrap()).unwrap_or_default();
+        assert!(!on_phone.contains(&da.applicant.nik), "the phone still holds the erased data");
     }
 }

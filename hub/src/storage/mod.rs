@@ -207,6 +207,8 @@ pub trait HubTx {
     fn mark_erased(&mut self, erased: &ErasedDoc) -> Result<bool, StorageError>;
     /// The erasure of a document, if it was erased.
     fn erased(&mut self, doc_id: &str) -> Result<Option<ErasedDoc>, StorageError>;
+    /// Every erasure, oldest first (carried into a hub restored from a backup, ADR 0014).
+    fn erased_all(&mut self) -> Result<Vec<ErasedDoc>, StorageError>;
     /// Forgets what every device was known to hold of a document.
     fn forget_known(&mut self, doc_id: &str) -> Result<(), StorageError>;
     /// Drops every held upload and answer of resumable exchanges (they may carry an erased

@@ -223,6 +223,12 @@ const AUDIT_EXPORT: &str = "SELECT a.at, a.actor, a.action, a.doc_id, d.receipt 
 const MARK_ERASED: &str = "INSERT INTO erased_docs (doc_id, kind, erased_at, reason, erased_by) VALUES ($1, $2, $3, $4, $5)
  ON CONFLICT (doc_id) DO NOTHING";
 const ERASED: &str = "SELECT doc_id, kind, erased_at, reason, erased_by FROM erased_docs WHERE doc_id = $1";
+const ERASED_ALL: &str = "SELECT doc_id, kind, erased_at, reason, erased_by FROM erased_docs ORDER BY erased_at, doc_id";
+/// An `erased_docs` row.
+fn erased_row(mut r: Row) -> Result<ErasedDoc, StorageError> {
+    Ok(ErasedDoc { doc_id: r.text(0)?, kind: r.text(1)?, erased_at: r.int(2)?, reason: r.text(3)?, erased_by: r.text(4)? })
+}
+
 const FORGET_KNOWN: &str = "DELETE FROM device_known WHERE doc_id = $1";
 const DROP_EXCHANGES: &str = "DELETE FROM exchanges";
 const AUDIT: &str = "INSERT INTO audit (at, actor, action, doc_id) VALUES ($1, $2, $3, $4)";
@@ -448,11 +454,11 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn erased(&mut self, doc_id: &str) -> Result<Option<ErasedDoc>, StorageError> {
-        self.opt_row(ERASED, &[doc_id.into()])?
-            .map(|mut r| {
-                Ok(ErasedDoc { doc_id: r.text(0)?, kind: r.text(1)?, erased_at: r.int(2)?, reason: r.text(3)?, erased_by: r.text(4)? })
-            })
-            .transpose()
+        self.opt_row(ERASED, &[doc_id.into()])?.map(erased_row).transpose()
+    }
+
+    fn erased_all(&mut self) -> Result<Vec<ErasedDoc>, StorageError> {
+        self.conn.query(ERASED_ALL, &[])?.into_iter().map(erased_row).collect()
     }
 
     fn forget_known(&mut self, doc_id: &str) -> Result<(), StorageError> {
