@@ -1,0 +1,77 @@
+// Scenario 15 of jemput-bench (tests/src/bin/jemput-bench.rs): devices as automerge-repo apps
+// build them, one Automerge document per record, syncing with the official sync server
+// (@automerge/automerge-repo-sync-server, run unchanged). The benchmark drives the phases over
+// standard input and output and counts the bytes on the wire with its own proxy.
+//
+//   node client.mjs push URL RECORDS.json   each inner array of RECORDS is one device; prints
+//                                           "created", then on "stop" the document URLs (JSON)
+//   node client.mjs idle DIRECT PROXY RECORDS.json
+//                                           one device creating a document per record, synced
+//                                           over DIRECT; prints "created"; on "reconnect" it
+//                                           drops that connection and connects over PROXY
+//                                           (prints "reconnected"); exits on "stop"
+//   node client.mjs check URL URLS.json     a fresh device fetching every document; prints
+//                                           "found N"
+import fs from "node:fs"
+import readline from "node:readline"
+import { Repo } from "@automerge/automerge-repo"
+import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+
+const lines = readline.createInterface({ input: process.stdin })
+const waiting = []
+lines.on("line", (l) => waiting.shift()?.(l.trim()))
+const next = () => new Promise((resolve) => waiting.push(resolve))
+
+function device(url, name) {
+  const adapter = new BrowserWebSocketClientAdapter(url)
+  const repo = new Repo({ network: [adapter], peerId: name })
+  return { repo, adapter }
+}
+
+async function connected(repo) {
+  await repo.networkSubsystem.whenReady()
+}
+
+const [mode, ...args] = process.argv.slice(2)
+if (mode === "push") {
+  const [url, file] = args
+  const perDevice = JSON.parse(fs.readFileSync(file, "utf8"))
+  const devices = perDevice.map((_, i) => device(url, `hp-${i}`))
+  await Promise.all(devices.map((d) => connected(d.repo)))
+  const urls = []
+  perDevice.forEach((records, i) => {
+    for (const r of records) urls.push(devices[i].repo.create(r).url)
+  })
+  console.log("created")
+  await next()
+  console.log(JSON.stringify(urls))
+  process.exit(0)
+} else if (mode === "idle") {
+  const [direct, proxy, file] = args
+  const records = JSON.parse(fs.readFileSync(file, "utf8"))
+  const d = device(direct, "hp-idle")
+  await connected(d.repo)
+  for (const r of records) d.repo.create(r)
+  console.log("created")
+  await next()
+  d.adapter.disconnect()
+  d.repo.networkSubsystem.addNetworkAdapter(new BrowserWebSocketClientAdapter(proxy))
+  console.log("reconnected")
+  await next()
+  process.exit(0)
+} else if (mode === "check") {
+  const [url, file] = args
+  const urls = JSON.parse(fs.readFileSync(file, "utf8"))
+  const d = device(url, "hp-check")
+  await connected(d.repo)
+  let found = 0
+  for (const u of urls) {
+    const doc = await d.repo.find(u).doc()
+    if (doc && doc.id) found++
+  }
+  console.log(`found ${found}`)
+  process.exit(0)
+} else {
+  console.error("usage: node client.mjs push|idle|check …")
+  process.exit(2)
+}
