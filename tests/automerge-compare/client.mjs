@@ -5,26 +5,32 @@
 //
 //   node client.mjs push URL RECORDS.json   each inner array of RECORDS is one device; prints
 //                                           "created", then on "stop" the document URLs (JSON)
-//   node client.mjs idle DIRECT PROXY RECORDS.json
-//                                           one device creating a document per record, synced
-//                                           over DIRECT; prints "created"; on "reconnect" it
-//                                           drops that connection and connects over PROXY
-//                                           (prints "reconnected"); exits on "stop"
+//   node client.mjs store URL RECORDS.json DIR
+//                                           one device creating a document per record, kept in
+//                                           DIR (automerge-repo's file storage) and synced over
+//                                           URL; prints "created", then on "stop" writes them
+//                                           to DIR and prints the document URLs (JSON)
+//   node client.mjs reopen URL DIR URLS.json
+//                                           the same device started again: opens every
+//                                           document from DIR and connects over URL (prints
+//                                           "reopened"); exits on "stop"
 //   node client.mjs check URL URLS.json     a fresh device fetching every document; prints
 //                                           "found N"
 import fs from "node:fs"
 import readline from "node:readline"
 import { Repo } from "@automerge/automerge-repo"
 import { BrowserWebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
 
 const lines = readline.createInterface({ input: process.stdin })
 const waiting = []
 lines.on("line", (l) => waiting.shift()?.(l.trim()))
 const next = () => new Promise((resolve) => waiting.push(resolve))
 
-function device(url, name) {
+function device(url, name, dir) {
   const adapter = new BrowserWebSocketClientAdapter(url)
-  const repo = new Repo({ network: [adapter], peerId: name })
+  const storage = dir ? new NodeFSStorageAdapter(dir) : undefined
+  const repo = new Repo({ network: [adapter], storage, peerId: name })
   return { repo, adapter }
 }
 
@@ -46,17 +52,24 @@ if (mode === "push") {
   await next()
   console.log(JSON.stringify(urls))
   process.exit(0)
-} else if (mode === "idle") {
-  const [direct, proxy, file] = args
+} else if (mode === "store") {
+  const [url, file, dir] = args
   const records = JSON.parse(fs.readFileSync(file, "utf8"))
-  const d = device(direct, "hp-idle")
+  const d = device(url, "hp-idle", dir)
   await connected(d.repo)
-  for (const r of records) d.repo.create(r)
+  const urls = records.map((r) => d.repo.create(r).url)
   console.log("created")
   await next()
-  d.adapter.disconnect()
-  d.repo.networkSubsystem.addNetworkAdapter(new BrowserWebSocketClientAdapter(proxy))
-  console.log("reconnected")
+  await d.repo.flush()
+  console.log(JSON.stringify(urls))
+  process.exit(0)
+} else if (mode === "reopen") {
+  const [url, dir, file] = args
+  const urls = JSON.parse(fs.readFileSync(file, "utf8"))
+  const d = device(url, "hp-idle", dir)
+  await connected(d.repo)
+  await Promise.all(urls.map((u) => d.repo.find(u).doc()))
+  console.log("reopened")
   await next()
   process.exit(0)
 } else if (mode === "check") {

@@ -1100,14 +1100,17 @@ async fn automerge_compare(b: &mut Bench) {
     let proxy = FaultProxy::start(hub.addr, 15, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
     let mut phones = Vec::new();
     for i in 0..devices {
-        let p = Phone::enrol_at(&hub.db, &hub.url(), &format!("Petugas {i}"), Scope { rw: 1 + (i % 6) as u16, rt: Some(1) }).await;
+        let p =
+            Phone::enrol_at(&hub.db, &hub.url(), &format!("Petugas {i}"), Scope { rw: 1 + (i % 6) as u16, rt: Some(1 + (i / 6) as u16) })
+                .await;
         p.client(&hub.url(), patient()).sync(&p.store, |_| {}).await.unwrap();
         phones.push(p);
     }
     let mut records: Vec<Vec<serde_json::Value>> = Vec::new();
     let mut rng = Rng(15);
+    // Each device its own RT (none receives another's records).
     for (i, p) in phones.iter().enumerate() {
-        let ids = record(p, &mut rng, per, (1 + (i % 6) as u16, 1));
+        let ids = record(p, &mut rng, per, (1 + (i % 6) as u16, 1 + (i / 6) as u16));
         let s = p.store.lock().unwrap();
         records.push(ids.iter().map(|id| serde_json::to_value(s.request(id).unwrap()).unwrap()).collect());
     }
@@ -1121,8 +1124,8 @@ async fn automerge_compare(b: &mut Bench) {
     let (up, down) = proxy.bytes();
     let j_per = (up + down) as f64 / (devices * per) as f64;
     // A device holding `idle_docs` documents, synced, then an idle sync.
-    let holder = Phone::enrol_at(&hub.db, &hub.url(), "Petugas diam", Scope { rw: 3, rt: Some(2) }).await;
-    let ids = record(&holder, &mut Rng(1515), idle_docs, (3, 2));
+    let holder = Phone::enrol_at(&hub.db, &hub.url(), "Petugas diam", Scope { rw: 3, rt: Some(3) }).await;
+    let ids = record(&holder, &mut Rng(1515), idle_docs, (3, 3));
     let idle_records: Vec<serde_json::Value> = {
         let s = holder.store.lock().unwrap();
         ids.iter().map(|id| serde_json::to_value(s.request(id).unwrap()).unwrap()).collect()
@@ -1190,20 +1193,27 @@ async fn automerge_compare(b: &mut Bench) {
     );
     let found = check.line();
     drop(check);
-    // The device holding `idle_docs` documents: synced through one proxy, then reconnected
-    // through another with nothing new.
+    // The device holding `idle_docs` documents (automerge-repo's file storage): synced through
+    // one proxy, then started again and reconnected through another with nothing new.
     let first = FaultProxy::start(addr, 152, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
     let again = FaultProxy::start(addr, 153, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
     let file = tmp.path().join("idle.json");
     std::fs::write(&file, serde_json::to_vec(&idle_records).unwrap()).unwrap();
+    let store_dir = tmp.path().join("hp-idle");
     let mut idle = NodeProcess::start(
-        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("idle").arg(ws(&first)).arg(ws(&again)).arg(&file),
+        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("store").arg(ws(&first)).arg(&file).arg(&store_dir),
     );
     assert_eq!(idle.line(), "created");
     quiet(&first).await;
+    idle.say("stop");
+    let held = tmp.path().join("held.json");
+    std::fs::write(&held, idle.line()).unwrap();
+    drop(idle);
     let cpu0 = jemput_tests::harness::cpu_seconds_of(spid);
-    idle.say("reconnect");
-    assert_eq!(idle.line(), "reconnected");
+    let mut idle = NodeProcess::start(
+        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("reopen").arg(ws(&again)).arg(&store_dir).arg(&held),
+    );
+    assert_eq!(idle.line(), "reopened");
     quiet(&again).await;
     let a_idle_cpu = jemput_tests::harness::cpu_seconds_of(spid) - cpu0;
     let (iu, id) = again.bytes();
@@ -1447,8 +1457,9 @@ fn history_request(
     let officer = format!("petugas-{}", d.applicant.address.rw);
     Request {
         id: uuid_like(i),
+        // Prefixes far from those of the devices a benchmark enrols (the hub's first ones).
         receipt: jemput_core::ReceiptCode::new(
-            &jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32),
+            &jemput_core::receipt::DevicePrefix::from_index(500_000 + (i / 50_000) as u32),
             (i % 50_000) as u32 + 1,
         )
         .unwrap()
