@@ -13,7 +13,8 @@
 //   node client.mjs reopen URL DIR URLS.json
 //                                           the same device started again: opens every
 //                                           document from DIR and connects over URL (prints
-//                                           "reopened"); exits on "stop"
+//                                           "reopened" once it sent a sync message for each);
+//                                           exits on "stop"
 //   node client.mjs check URL URLS.json     a fresh device fetching every document; prints
 //                                           "found N"
 import fs from "node:fs"
@@ -67,8 +68,17 @@ if (mode === "push") {
   const [url, dir, file] = args
   const urls = JSON.parse(fs.readFileSync(file, "utf8"))
   const d = device(url, "hp-idle", dir)
+  // Counts the sync messages the device sends, to tell the benchmark when every document has
+  // started syncing (opening 1,000 documents from storage takes longer than a quiet wire).
+  let messages = 0
+  const send = d.adapter.send.bind(d.adapter)
+  d.adapter.send = (m) => {
+    if (m.type === "sync") messages++
+    return send(m)
+  }
   await connected(d.repo)
   await Promise.all(urls.map((u) => d.repo.find(u).doc()))
+  for (let i = 0; i < 1200 && messages < urls.length; i++) await new Promise((r) => setTimeout(r, 50))
   console.log("reopened")
   await next()
   process.exit(0)
