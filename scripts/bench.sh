@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The benchmark command (docs/benchmarks.md): builds in release mode, starts a throwaway
-# PostgreSQL for scenario 9 when the server is installed, and runs every scenario, printing
-# one table (scenario 16 also needs a JDK and Maven). Extra arguments go to jemput-bench
-# (e.g. --only 1,2 or --quick).
+# The benchmark command (docs/benchmarks.md): builds in release mode (the benchmark and the
+# hub binary, which scenarios 8, 12 and 15 run in its own process), starts a throwaway
+# PostgreSQL for scenario 9 when the server is installed, installs the Automerge sync server
+# for scenario 15 when Node.js is installed, and runs every scenario, printing one table
+# (scenario 16 also needs a JDK and Maven; 8 also valgrind). Extra arguments go to
+# jemput-bench (e.g. --only 1,2 or --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres.sh
 jemput_pg_start
-cargo build --release --locked -p jemput-tests --bin jemput-bench
+cargo build --release --locked -p jemput-tests --bin jemput-bench -p jemput-hub --bin jemput-hub
+if command -v npm >/dev/null && [ ! -d tests/automerge-compare/node_modules ]; then
+  (cd tests/automerge-compare && npm ci --no-audit --no-fund)
+fi
 ./target/release/jemput-bench "$@"

@@ -177,7 +177,7 @@ async fn the_hub_serves_https_itself_and_shuts_down_gracefully() {
 
 #[test]
 fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses_the_document() {
-    use jemput_hub::engine::worker::{Isolation, Job};
+    use jemput_hub::engine::worker::{Isolation, Job, Reference};
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap();
     store.set_enrolment("petugas-1", "K7QM").unwrap();
@@ -204,6 +204,16 @@ fn a_worker_process_checks_a_real_upload_like_the_hub_and_its_death_only_refuses
     let workers = Isolation::workers(BIN.into(), 512);
     assert_eq!(workers.run(&job), here);
     assert_eq!(workers.run(&job), here, "a worker serves job after job");
+    // The catalog and profile reach a worker apart from the jobs, again whenever they change:
+    // under a catalog without the request's service it is refused, in a worker as in
+    // process, and the next job is checked under its own catalog again.
+    let mut narrow = jemput_core::Catalog::default_catalog();
+    narrow.services.retain(|s| s.code != draft().service_code);
+    let other = Job { reference: Reference { catalog: Some(std::sync::Arc::new(narrow)), kelurahan: None }, ..job.clone() };
+    let refused_here = Isolation::InProcess.run(&other);
+    assert!(refused_here.refusal.is_some(), "{refused_here:?}");
+    assert_eq!(workers.run(&other), refused_here);
+    assert_eq!(workers.run(&job), here);
     // A worker that dies (here: 16 MiB of address space is too little to even start) costs
     // only that document, refused with a clear code.
     let starved = Isolation::workers(BIN.into(), 16).run(&job);

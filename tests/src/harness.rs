@@ -126,3 +126,168 @@ pub fn draft(i: usize, rw: u16, rt: u16) -> RequestDraft {
         notes: String::new(),
     }
 }
+
+/// The built `jemput-hub` binary serving a database in its own process on loopback (as an
+/// operator runs `jemput-hub serve`, with its decode workers), for benchmarks that must not
+/// share the hub's process with the load generator.
+pub struct HubProcess {
+    /// The database (created and set up by this process; the hub opens it as a second handle).
+    pub store: TestDb,
+    /// This process's handle on it (to add officers and enrolment codes).
+    pub db: HubDb,
+    /// Where the hub listens.
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `jemput-hub` binary built beside the running executable (`target/<profile>/jemput-hub`),
+/// or `JEMPUT_HUB_BIN`.
+pub fn hub_binary() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("JEMPUT_HUB_BIN") {
+        return Some(p.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors().skip(1).take(2).map(|d| d.join("jemput-hub")).find(|p| p.is_file())
+}
+
+/// A fresh database on `kind`, set up with the demo kelurahan and the default catalog, for a
+/// [`HubProcess`]; `None` when that back end is not available here.
+pub fn prepared_db(kind: BackendKind) -> Option<TestDb> {
+    let store = TestDb::fresh(kind)?;
+    setup::init(&store.db, &jemput_core::Kelurahan::demo(), &jemput_core::Catalog::default_catalog()).expect("init");
+    Some(store)
+}
+
+impl HubProcess {
+    /// Starts `exe serve` on a free loopback port over `store` (prepared with [`prepared_db`]),
+    /// run through `wrapper` when not empty (e.g. `valgrind --tool=callgrind`), and waits until
+    /// it answers `/healthz` (up to `wait`).
+    pub async fn start(store: TestDb, exe: &std::path::Path, wrapper: &[String], extra: &[&str], wait: std::time::Duration) -> HubProcess {
+        let key_file = store.dir.path().join("hub.key");
+        std::fs::write(&key_file, store.key.as_bytes()).expect("key file");
+        let config = store.dir.path().join("jemput-hub.toml");
+        std::fs::write(&config, format!("database = {:?}\nkey_file = {:?}\n", store.location, key_file)).expect("config");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = std::process::Command::new(first);
+                c.args(rest).arg(exe);
+                c
+            }
+            None => std::process::Command::new(exe),
+        };
+        cmd.arg("--config").arg(&config).args(extra).args(["serve", "--listen", &addr.to_string()]);
+        let child = cmd
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start jemput-hub serve");
+        let db = store.db.clone();
+        let mut hub = HubProcess { store, db, addr, child };
+        let http = reqwest::Client::new();
+        let t = std::time::Instant::now();
+        while t.elapsed() < wait {
+            if let Ok(r) = http.get(format!("http://{addr}/healthz")).send().await {
+                if r.status().is_success() {
+                    return hub;
+                }
+            }
+            if let Ok(Some(status)) = hub.child.try_wait() {
+                panic!("jemput-hub serve ended: {status}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("jemput-hub serve did not come up");
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The hub's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The hub's process and its live children (the decode workers).
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.pid()];
+        pids.extend(children_of(self.pid()));
+        pids
+    }
+
+    /// CPU time (user + system, seconds) the hub, its live workers and the workers it reaped
+    /// used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        let reaped = proc_stat(self.pid())
+            .and_then(|f| Some(f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?))
+            .map(|t| t as f64 / clock_ticks())
+            .unwrap_or(0.0);
+        reaped + self.pids().into_iter().map(cpu_seconds_of).sum::<f64>()
+    }
+
+    /// Peak resident memory (VmHWM, KiB) of the hub's process, and the largest of its workers'.
+    pub fn peak_rss_kb(&self) -> (u64, u64) {
+        let worker = children_of(self.pid()).into_iter().map(peak_rss_kb_of).max().unwrap_or(0);
+        (peak_rss_kb_of(self.pid()), worker)
+    }
+
+    /// Stops the hub (SIGTERM, then waits; SIGKILL after `grace`).
+    pub fn stop(mut self, grace: std::time::Duration) {
+        // SAFETY: kill(2) on the child this struct started and still owns.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let t = std::time::Instant::now();
+        while t.elapsed() < grace {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// Processes whose parent is `pid` (from `/proc`).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| proc_stat(*p).and_then(|f| f.get(1)?.parse::<u32>().ok()) == Some(pid))
+        .collect()
+}
+
+/// The fields of `/proc/PID/stat` after the command name (state first).
+fn proc_stat(pid: u32) -> Option<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(s.get(s.rfind(')')? + 2..)?.split_whitespace().map(str::to_string).collect())
+}
+
+/// CPU time (user + system, seconds) process `pid` used so far (0 when it is gone).
+pub fn cpu_seconds_of(pid: u32) -> f64 {
+    // utime and stime are fields 14 and 15 of stat, in clock ticks.
+    proc_stat(pid)
+        .and_then(|f| Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?))
+        .map(|t| t as f64 / clock_ticks())
+        .unwrap_or(0.0)
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64
+}
+
+/// Peak resident memory (VmHWM, KiB) of process `pid` (0 when it is gone).
+pub fn peak_rss_kb_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}

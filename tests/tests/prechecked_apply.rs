@@ -41,9 +41,24 @@ async fn a_precheck_is_reused_only_for_the_same_job(kind) {
     assert_eq!(new_doc.len(), 1);
     let (d, docs) = (device.clone(), new_doc.clone());
     let jobs = hub.db.with(move |tx, cipher| prepare_checks(tx, cipher, &d, &docs, req2.cursor)).unwrap();
-    let (d, docs, pre, i) = (device.clone(), new_doc.clone(), vec![(jobs[0].clone(), fake)], iso.clone());
+    let (d, docs, pre, i) = (device.clone(), new_doc.clone(), vec![(jobs[0].clone(), fake.clone())], iso.clone());
     let applied = hub.db.with(move |tx, cipher| apply_incoming(tx, cipher, &i, &d, &docs, req2.cursor, true, "uji", &pre)).unwrap();
     assert_eq!(applied[0].refusal.as_ref().map(|r| r.code.as_str()), Some("dari_uji"));
     assert!(!applied[0].stored);
+
+    // A check made before the catalog changed is not reused: the job carries the catalog.
+    phone.store.lock().unwrap().record_request(&draft(3, 1, 2), true).unwrap();
+    let req3 = phone.store.lock().unwrap().prepare_sync(256 * 1024).unwrap();
+    let sent: Vec<_> = [&req.docs[0].doc_id, &new_doc[0].doc_id].into_iter().cloned().collect();
+    let newest: Vec<_> = req3.docs.iter().filter(|m| !sent.contains(&m.doc_id)).cloned().collect();
+    assert_eq!(newest.len(), 1);
+    let (d, docs) = (device.clone(), newest.clone());
+    let jobs = hub.db.with(move |tx, cipher| prepare_checks(tx, cipher, &d, &docs, req3.cursor)).unwrap();
+    let mut catalog = hub.db.with(|tx, cipher| service::docs::catalog(tx, cipher)).unwrap().expect("the hub has a catalog").as_ref().clone();
+    catalog.version += 1;
+    service::setup::update_catalog(&hub.db, &catalog).unwrap();
+    let (d, docs, pre, i) = (device.clone(), newest, vec![(jobs[0].clone(), fake)], iso);
+    let applied = hub.db.with(move |tx, cipher| apply_incoming(tx, cipher, &i, &d, &docs, req3.cursor, true, "uji", &pre)).unwrap();
+    assert!(applied[0].refusal.is_none() && applied[0].stored, "checked again under the new catalog, accepted, stored");
 }
 }

@@ -18,7 +18,6 @@ use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role as ActorRole, Status};
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::validation::limits;
-use jemput_core::Kelurahan;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -421,20 +420,13 @@ pub(crate) struct OfficerBody {
     rt: Option<u16>,
 }
 
-/// The kelurahan profile as stored.
-pub(crate) fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
-    let doc = service::load_doc(tx, cipher, "kelurahan", false)?
-        .ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
-    document::read(&doc).map_err(|_| ServiceError::Internal)
-}
-
 pub(crate) async fn add_officer(
     State(s): State<AppState>,
     headers: HeaderMap,
     Json(b): Json<OfficerBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let o = as_staff(&s, &headers, Role::Admin, move |tx, cipher, staff| {
-        let k = kelurahan(tx, cipher)?;
+        let k = service::docs::kelurahan(tx, cipher)?.ok_or(ServiceError::Config("profil kelurahan belum dibuat; jalankan init".into()))?;
         let exists = match b.rt {
             Some(rt) => k.has_rt(b.rw, rt),
             None => k.has_rw(b.rw),

@@ -4,7 +4,7 @@
 //! known/pending heads bookkeeping that lets each message carry only what the device lacks.
 
 use jemput_core::crypto::Cipher;
-use jemput_core::sync::hub_side;
+use jemput_core::sync::hub_side::{self, Placement};
 use jemput_core::sync::protocol::{
     DocMessage, DocRefusal, SyncRequest, SyncResponse, ERASED_CODE, MAX_DECODED_BYTES, MAX_DOC_MESSAGE_BYTES, PROTOCOL_VERSION,
 };
@@ -87,17 +87,20 @@ fn job_for(
     })
 }
 
-/// The hub's catalog and profile, for the checks of incoming records.
+/// The hub's catalog and profile, for the checks of incoming records (decoded once per stored
+/// version, shared by every job).
 pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, ServiceError> {
-    let catalog = match docs::load_doc(tx, cipher, "catalog", false)? {
-        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("katalog layanan"))?),
-        None => None,
-    };
-    let kelurahan = match docs::load_doc(tx, cipher, "kelurahan", false)? {
-        Some(d) => Some(jemput_core::document::read(&d).map_err(|_| ServiceError::Corrupt("profil kelurahan"))?),
-        None => None,
-    };
-    Ok(Reference { catalog, kelurahan })
+    Ok(Reference { catalog: docs::catalog(tx, cipher)?, kelurahan: docs::kelurahan(tx, cipher)? })
+}
+
+/// Whether the receipt code of a new record is held by another document. A receipt code names
+/// one record: a record under a code another document holds (the same device using a code
+/// twice) is refused for itself alone.
+fn receipt_taken(tx: &mut dyn HubTx, placed: Option<&Placement>, doc_id: &str) -> Result<bool, ServiceError> {
+    match placed.and_then(|p| p.receipt.as_deref()) {
+        Some(code) => Ok(tx.doc_by_receipt(code)?.is_some_and(|holder| holder != doc_id)),
+        None => Ok(false),
+    }
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -181,32 +184,16 @@ pub fn apply_incoming(
         if track_device {
             heads::set_known_heads(tx, &device.id, &doc_id, &heads(&o.device_heads))?;
         }
-        if let Some((code, message)) = o.refusal {
+        let refusal = match o.refusal {
+            Some(r) => Some(r),
+            None if receipt_taken(tx, o.placed.as_ref(), &doc_id)? => Some((RECEIPT_TAKEN.0.into(), RECEIPT_TAKEN.1.into())),
+            None => None,
+        };
+        if let Some((code, message)) = refusal {
             audit::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
-            out.push(Applied {
-                doc_id: doc_id.clone(),
-                reply: None,
-                hub_heads: None,
-                refusal: Some(DocRefusal { doc_id, code, message }),
-                stored: false,
-            });
+            let refusal = Some(DocRefusal { doc_id: doc_id.clone(), code, message });
+            out.push(Applied { doc_id, reply: None, hub_heads: None, refusal, stored: false });
             continue;
-        }
-        // A receipt code names one record: a new record under a code another document holds
-        // (the same device using a code twice) is refused for itself alone.
-        if let Some(taken) = o.placed.as_ref().and_then(|p| p.receipt.as_deref()) {
-            if tx.doc_by_receipt(taken)?.is_some_and(|holder| holder != doc_id) {
-                let (code, message) = RECEIPT_TAKEN;
-                audit::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
-                out.push(Applied {
-                    doc_id: doc_id.clone(),
-                    reply: None,
-                    hub_heads: None,
-                    refusal: Some(DocRefusal { doc_id, code: code.into(), message: message.into() }),
-                    stored: false,
-                });
-                continue;
-            }
         }
         let stored = match (o.updated, o.placed, o.full_message, &o.hub_heads) {
             (Some(bytes), Some(place), Some(full), Some(h)) => {

@@ -5,11 +5,14 @@
 //! needed 500 MB to load a crafted 670 KB document), ends that worker only: the document is
 //! refused with a clear code, the hub goes on, and a new worker starts for the next job.
 //! Tests and the demo may run the same code in-process.
+//!
+//! Every job shares the hub's catalog and profile ([`Reference`], decoded once per stored
+//! version): a worker is sent them once, and again only when they change.
 
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use jemput_core::permissions::{DeviceWriter, Scope};
@@ -19,6 +22,11 @@ use serde::{Deserialize, Serialize};
 
 /// Largest job or outcome frame on a worker's pipes.
 const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+/// First byte of a frame to a worker: the reference for the jobs that follow (no answer).
+const FRAME_REFERENCE: u8 = 0;
+/// First byte of a frame to a worker: a job (answered with its outcome).
+const FRAME_JOB: u8 = 1;
 
 /// One incoming document message to apply and check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,17 +54,34 @@ pub struct Job {
     /// The hub's clock (Unix milliseconds, whole minutes, so that a check prepared outside
     /// the write transaction is reused inside it).
     pub now_ms: i64,
-    /// The hub's catalog and profile, which records are validated against.
+    /// The hub's catalog and profile, which records are validated against. Not part of the
+    /// job's frame: a worker is sent it on its own, when it has not got it yet.
+    #[serde(skip)]
     pub reference: Reference,
 }
 
-/// The hub's catalog and kelurahan profile as the checks need them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The hub's catalog and kelurahan profile as the checks need them, shared by every job (a
+/// clone is two reference counts; comparing the same ones is comparing two pointers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reference {
     /// The service catalog (`None`: the one that ships with the core).
-    pub catalog: Option<jemput_core::Catalog>,
+    pub catalog: Option<Arc<jemput_core::Catalog>>,
     /// The kelurahan profile.
-    pub kelurahan: Option<jemput_core::Kelurahan>,
+    pub kelurahan: Option<Arc<jemput_core::Kelurahan>>,
+}
+
+/// A [`Reference`] on its way to a worker (the same bytes as [`ReferenceIn`]).
+#[derive(Serialize)]
+struct ReferenceOut<'a> {
+    catalog: Option<&'a jemput_core::Catalog>,
+    kelurahan: Option<&'a jemput_core::Kelurahan>,
+}
+
+/// A [`Reference`] as a worker reads it.
+#[derive(Deserialize)]
+struct ReferenceIn {
+    catalog: Option<jemput_core::Catalog>,
+    kelurahan: Option<jemput_core::Kelurahan>,
 }
 
 /// What became of it.
@@ -108,14 +133,19 @@ pub fn run_job(job: &Job) -> Outcome {
     let hub_actor = ActorId::from(job.hub_actor.as_slice());
     let prefixes: Vec<&str> = job.prefixes.iter().map(String::as_str).collect();
     let writer = DeviceWriter { device_id: &job.device_id, officer_id: &job.officer_id, scope: job.scope, prefixes: &prefixes };
-    let ctx =
-        hub_side::HubContext { now_ms: job.now_ms, catalog: job.reference.catalog.as_ref(), kelurahan: job.reference.kelurahan.as_ref() };
+    let ctx = hub_side::HubContext {
+        now_ms: job.now_ms,
+        catalog: job.reference.catalog.as_deref(),
+        kelurahan: job.reference.kelurahan.as_deref(),
+    };
     let inc = hub_side::receive_from_device(current.as_ref(), &known, &writer, &actors, &hub_actor, &job.doc_id, &ctx, &job.message);
     if let Some(r) = inc.refusal {
         return Outcome { device_heads: raw(inc.device_heads), refusal: Some((r.code, r.message)), ..refused("", "") };
     }
+    // Saved without deflating its columns: a record's columns are a few hundred bytes, where
+    // deflate saves little, and starting a compressor per column was 30 % of a check (callgrind).
     let (updated, full_message, hub_heads) = match inc.updated {
-        Some(mut d) => (Some(d.save()), peer::exact_message(&mut d, &[]), Some(raw(d.get_heads()))),
+        Some(mut d) => (Some(d.save_nocompress()), peer::exact_message(&mut d, &[]), Some(raw(d.get_heads()))),
         None => (None, None, current.as_mut().map(|d| raw(d.get_heads()))),
     };
     Outcome { updated, full_message, placed: inc.placed, reply: inc.reply, device_heads: raw(inc.device_heads), hub_heads, refusal: None }
@@ -135,7 +165,15 @@ impl Isolation {
     /// Workers started from `exe` (the `jemput-hub` binary), each limited to `memory_mb` MiB of
     /// address space.
     pub fn workers(exe: PathBuf, memory_mb: u64) -> Isolation {
-        Isolation::Workers(Arc::new(WorkerPool { exe, memory_bytes: memory_mb * 1024 * 1024, idle: Mutex::new(Vec::new()) }))
+        let most = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2);
+        Isolation::Workers(Arc::new(WorkerPool {
+            exe,
+            memory_bytes: memory_mb * 1024 * 1024,
+            idle: Mutex::new(Vec::new()),
+            most,
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+        }))
     }
 
     /// Runs a job; a worker that dies or fails yields a refusal for that document.
@@ -150,17 +188,38 @@ impl Isolation {
     }
 }
 
-/// A pool of worker processes, each used by one job at a time.
+/// A pool of worker processes, each used by one job at a time, at most one per core: the
+/// checks are pure computation, so more workers than cores would only add processes (each
+/// started, and its memory kept) while 200 exchanges arriving together wait just the same.
 pub struct WorkerPool {
     exe: PathBuf,
     memory_bytes: u64,
     idle: Mutex<Vec<Worker>>,
+    /// Most jobs running at once (and so most workers).
+    most: usize,
+    /// Jobs running now.
+    running: Mutex<usize>,
+    /// Signalled when a job ends.
+    freed: Condvar,
+}
+
+/// A job's place among the pool's running ones, given back when dropped (a worker dying
+/// included).
+struct Slot<'p>(&'p WorkerPool);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 struct Worker {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The reference it was last sent (held, so the same pointers always mean the same one).
+    reference: Option<Reference>,
 }
 
 impl Drop for Worker {
@@ -210,19 +269,38 @@ impl WorkerPool {
         let mut child = cmd.spawn().map_err(|e| tracing::error!(error = %e, "pemroses dokumen tidak dapat dijalankan")).ok()?;
         let stdin = child.stdin.take()?;
         let stdout = BufReader::new(child.stdout.take()?);
-        Some(Worker { child, stdin, stdout })
+        Some(Worker { child, stdin, stdout, reference: None })
+    }
+
+    /// Waits until fewer than `most` jobs run, and takes a place among them.
+    fn slot(&self) -> Slot<'_> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.most {
+            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        Slot(self)
     }
 
     /// Runs a job in a worker; `None` when the worker died or answered nonsense (it is then
     /// discarded).
     pub fn run(&self, job: &Job) -> Option<Outcome> {
+        let _slot = self.slot();
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut w = match idle {
             Some(w) => w,
             None => self.spawn()?,
         };
-        let body = postcard::to_allocvec(job).ok()?;
-        write_frame(&mut w.stdin, &body).ok()?;
+        if w.reference.as_ref() != Some(&job.reference) {
+            let mut frame = vec![FRAME_REFERENCE];
+            let r = &job.reference;
+            frame.extend(postcard::to_allocvec(&ReferenceOut { catalog: r.catalog.as_deref(), kelurahan: r.kelurahan.as_deref() }).ok()?);
+            write_frame(&mut w.stdin, &frame).ok()?;
+            w.reference = Some(job.reference.clone());
+        }
+        let mut frame = vec![FRAME_JOB];
+        frame.extend(postcard::to_allocvec(job).ok()?);
+        write_frame(&mut w.stdin, &frame).ok()?;
         let answer = read_frame(&mut w.stdout).ok()?;
         let out: Outcome = postcard::from_bytes(&answer).ok()?;
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(w);
@@ -230,21 +308,35 @@ impl WorkerPool {
     }
 }
 
-/// The worker's main loop (`jemput-hub decode-worker`): jobs in on standard input, outcomes
-/// out on standard output, until the input ends.
+/// The worker's main loop (`jemput-hub decode-worker`): the reference and jobs in on standard
+/// input, an outcome per job out on standard output, until the input ends.
 pub fn worker_main() -> std::io::Result<()> {
     let mut input = std::io::stdin().lock();
     let mut output = std::io::stdout().lock();
+    let mut reference = Reference::default();
     loop {
         let frame = match read_frame(&mut input) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
         };
-        let out = match postcard::from_bytes::<Job>(&frame) {
-            Ok(job) => std::panic::catch_unwind(|| run_job(&job))
-                .unwrap_or_else(|_| refused("dokumen_tidak_dapat_diproses", "Data ini tidak dapat diproses hub")),
-            Err(_) => refused("internal", "Pekerjaan tidak dapat dibaca"),
+        let out = match frame.split_first() {
+            Some((&FRAME_REFERENCE, body)) => {
+                // Without it no job could be checked as the hub asks: end, and let the hub
+                // refuse the job and start a fresh worker.
+                let r: ReferenceIn = postcard::from_bytes(body).map_err(|_| std::io::Error::other("reference"))?;
+                reference = Reference { catalog: r.catalog.map(Arc::new), kelurahan: r.kelurahan.map(Arc::new) };
+                continue;
+            }
+            Some((&FRAME_JOB, body)) => match postcard::from_bytes::<Job>(body) {
+                Ok(job) => {
+                    let job = Job { reference: reference.clone(), ..job };
+                    std::panic::catch_unwind(|| run_job(&job))
+                        .unwrap_or_else(|_| refused("dokumen_tidak_dapat_diproses", "Data ini tidak dapat diproses hub"))
+                }
+                Err(_) => refused("internal", "Pekerjaan tidak dapat dibaca"),
+            },
+            _ => refused("internal", "Pekerjaan tidak dapat dibaca"),
         };
         let bytes = postcard::to_allocvec(&out).map_err(|_| std::io::Error::other("encode"))?;
         write_frame(&mut output, &bytes)?;

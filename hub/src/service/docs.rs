@@ -1,11 +1,16 @@
 //! Documents as the hub keeps them: sealed under the hub's data key, with the message carrying
 //! all of a document's changes kept beside it (sent to a device that has none of it without
-//! decoding), and the hub's own Automerge actor.
+//! decoding), and the hub's own Automerge actor. The catalog and the kelurahan profile, which
+//! every exchange's checks and every dashboard page need, are decoded once per stored version.
+
+use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, ChangeHash};
 use jemput_core::crypto::Cipher;
+use jemput_core::document::{self, Record};
 use jemput_core::sync::hub_side::Placement;
 use jemput_core::sync::protocol;
+use jemput_core::{Catalog, Kelurahan};
 
 use crate::error::ServiceError;
 use crate::storage::{DocPlace, HubTx, SealedFull};
@@ -29,10 +34,12 @@ pub fn load_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: b
 pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_update: bool) -> Result<Option<Vec<u8>>, ServiceError> {
     match tx.sealed_doc(doc_id, for_update)? {
         None => Ok(None),
-        Some(s) => {
-            Ok(Some(cipher.open(format!("hubdoc:{doc_id}").as_bytes(), &s).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?))
-        }
+        Some(s) => Ok(Some(open_doc(cipher, doc_id, &s)?)),
     }
+}
+
+fn open_doc(cipher: &Cipher, doc_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    cipher.open(format!("hubdoc:{doc_id}").as_bytes(), sealed).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))
 }
 
 /// A version of a document to store: its `save()` bytes and the message carrying all its
@@ -104,4 +111,43 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
             }))
         }
     }
+}
+
+/// One stored record kept decoded, with a hash of the sealed bytes it was decoded from.
+type Decoded<T> = Mutex<Option<([u8; 32], Arc<T>)>>;
+
+/// The stored record `doc_id`, decoded once per stored version: `cache` is keyed by a hash of
+/// the sealed bytes, so any new version is decoded afresh (the sealing nonce makes every store
+/// a new key, and a hub's key makes its bytes its own). `None` when it is not stored.
+fn decoded<T: Record>(
+    cache: &Decoded<T>,
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_id: &str,
+    what: &'static str,
+) -> Result<Option<Arc<T>>, ServiceError> {
+    let Some(sealed) = tx.sealed_doc(doc_id, false)? else { return Ok(None) };
+    let key = *blake3::hash(&sealed).as_bytes();
+    if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if *k == key {
+            return Ok(Some(v.clone()));
+        }
+    }
+    let doc = AutoCommit::load(&open_doc(cipher, doc_id, &sealed)?).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
+    let v = Arc::new(document::read::<T>(&doc).map_err(|_| ServiceError::Corrupt(what))?);
+    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, v.clone()));
+    Ok(Some(v))
+}
+
+/// The stored service catalog (decoded once per stored version); `None` before the hub is set up.
+pub fn catalog(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Catalog>>, ServiceError> {
+    static CACHE: Decoded<Catalog> = Mutex::new(None);
+    decoded(&CACHE, tx, cipher, "catalog", "katalog layanan")
+}
+
+/// The stored kelurahan profile (decoded once per stored version); `None` before the hub is set
+/// up.
+pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Kelurahan>>, ServiceError> {
+    static CACHE: Decoded<Kelurahan> = Mutex::new(None);
+    decoded(&CACHE, tx, cipher, "kelurahan", "profil kelurahan")
 }

@@ -15,6 +15,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake};
 use std::time::Duration;
@@ -28,6 +29,20 @@ use super::schema;
 use super::sql::{Arg, Conn, Dialect, Row, SqlTx, Value};
 use super::StorageError;
 use super::{Backend, HubTx};
+
+/// Statements this process sent to PostgreSQL in transactions (`BEGIN`, queries, locks,
+/// `COMMIT`/`ROLLBACK`), each one round trip: the benchmark counts them per exchange.
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements (round trips) this process has sent to PostgreSQL in transactions so
+/// far, over every back end it opened.
+pub fn statements_sent() -> u64 {
+    STATEMENTS.load(Ordering::Relaxed)
+}
+
+fn counted() {
+    STATEMENTS.fetch_add(1, Ordering::Relaxed);
+}
 
 pub use super::schema::SCHEMA_VERSION;
 
@@ -202,11 +217,18 @@ impl Backend for PgBackend {
         loop {
             attempt += 1;
             loan.in_transaction = true;
+            counted();
             park_on(client.batch_execute("BEGIN"))?;
             let mut t = SqlTx::new(PgConn { client, change_log_locked: false });
-            let result = f(&mut t).and_then(|()| park_on(client.batch_execute("COMMIT")).map_err(StorageError::from));
-            if result.is_err() && park_on(client.batch_execute("ROLLBACK")).is_err() {
-                return result;
+            let result = f(&mut t).and_then(|()| {
+                counted();
+                park_on(client.batch_execute("COMMIT")).map_err(StorageError::from)
+            });
+            if result.is_err() {
+                counted();
+                if park_on(client.batch_execute("ROLLBACK")).is_err() {
+                    return result;
+                }
             }
             loan.in_transaction = false;
             match result {
@@ -245,6 +267,7 @@ impl Conn for PgConn<'_> {
 
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StorageError> {
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        counted();
         let rows = park_on(async {
             let st = self.client.prepare_cached(sql).await?;
             self.client.query(&st, &params).await
@@ -254,6 +277,7 @@ impl Conn for PgConn<'_> {
 
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StorageError> {
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        counted();
         Ok(park_on(async {
             let st = self.client.prepare_cached(sql).await?;
             self.client.execute(&st, &params).await
@@ -262,6 +286,7 @@ impl Conn for PgConn<'_> {
 
     fn lock_change_log(&mut self) -> Result<(), StorageError> {
         if !self.change_log_locked {
+            counted();
             park_on(async {
                 let st = self.client.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
                 self.client.execute(&st, &[&LOCK_CHANGE_LOG]).await

@@ -68,38 +68,16 @@ pub fn set_office_settings(tx: &mut dyn HubTx, s: &OfficeSettings) -> Result<(),
     Ok(tx.set_meta(META_SETTINGS, &serde_json::to_vec(s).map_err(|_| ServiceError::Internal)?)?)
 }
 
-/// A document every page needs (catalog, profile), decoded once per stored version: the cache
-/// is keyed by a hash of the sealed bytes, so any new version is decoded afresh.
-fn cached<T: Clone + document::Record>(
-    cache: &std::sync::Mutex<Option<([u8; 32], T)>>,
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
-    doc_id: &str,
-    missing: &'static str,
-) -> Result<T, ServiceError> {
-    let sealed = tx.sealed_doc(doc_id, false)?.ok_or(ServiceError::Config(missing.into()))?;
-    let key = *blake3::hash(&sealed).as_bytes();
-    if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        if *k == key {
-            return Ok(v.clone());
-        }
-    }
-    let doc = service::load_doc(tx, cipher, doc_id, false)?.ok_or(ServiceError::Config(missing.into()))?;
-    let v: T = document::read(&doc).map_err(|_| ServiceError::Internal)?;
-    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, v.clone()));
-    Ok(v)
-}
-
-/// The stored kelurahan profile.
+/// The stored kelurahan profile (decoded once per stored version, `service::docs`).
 pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Kelurahan, ServiceError> {
-    static CACHE: std::sync::Mutex<Option<([u8; 32], Kelurahan)>> = std::sync::Mutex::new(None);
-    cached(&CACHE, tx, cipher, "kelurahan", "profil kelurahan belum dibuat")
+    let k = service::docs::kelurahan(tx, cipher)?.ok_or(ServiceError::Config("profil kelurahan belum dibuat".into()))?;
+    Ok(Kelurahan::clone(&k))
 }
 
-/// The stored catalog.
+/// The stored catalog (decoded once per stored version, `service::docs`).
 pub fn catalog(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Catalog, ServiceError> {
-    static CACHE: std::sync::Mutex<Option<([u8; 32], Catalog)>> = std::sync::Mutex::new(None);
-    cached(&CACHE, tx, cipher, "catalog", "katalog belum dibuat")
+    let c = service::docs::catalog(tx, cipher)?.ok_or(ServiceError::Config("katalog belum dibuat".into()))?;
+    Ok(Catalog::clone(&c))
 }
 
 fn roman(m: u8) -> &'static str {

@@ -22,7 +22,7 @@ use jemput_core::Catalog;
 use jemput_hub::storage::HubDb;
 use jemput_tests::fault_proxy::{FaultProxy, FaultRates, LinkShape};
 use jemput_tests::gen::{self, Rng};
-use jemput_tests::harness::{serve, BackendKind, Phone, TestHub};
+use jemput_tests::harness::{hub_binary, prepared_db, serve, BackendKind, HubProcess, Phone, TestHub};
 
 /// One row of the result table.
 struct Row {
@@ -331,6 +331,96 @@ fn device_store(b: &mut Bench) {
     );
 }
 
+/// Scenario 13: the device store as it grows to 1,000 / 10,000 / 30,000 requests (the real
+/// `record_request` path, one durable transaction each); at each size a fresh process opens
+/// it, lists, searches and records one more (`--store-measure`), three times (medians).
+fn store_growth(b: &mut Bench) {
+    let sizes: &[u64] = if b.quick { &[1_000, 3_000] } else { &[1_000, 10_000, 30_000] };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hp.db");
+    let key = StoreKey::from_slice(&STORE_KEY).unwrap();
+    let kel = Kelurahan::demo();
+    let mut rng = Rng(0x13_13);
+    let mut filled = 0u64;
+    let mut results: Vec<(u64, Vec<(&str, f64)>)> = Vec::new();
+    let keys = ["open_ms", "page_ms", "page_mid_ms", "search_ms", "record_ms", "peak_kb"];
+    for &size in sizes {
+        progress(format!("Skenario 13: toko HP tumbuh ke {size} permohonan …"));
+        {
+            let mut store = Store::open(&path, &key).unwrap();
+            if filled == 0 {
+                store.set_enrolment("petugas-bench", "K7QM").unwrap();
+                store.set_kelurahan(&kel).unwrap();
+            }
+            let catalog = store.catalog().unwrap();
+            let t = Instant::now();
+            while filled < size {
+                let d = gen::draft(filled, &mut rng, &catalog, &kel, None);
+                store.record_request(&d, true).unwrap_or_else(|e| panic!("request {filled} refused: {e:?}"));
+                filled += 1;
+                if filled.is_multiple_of(5000) {
+                    progress(format!("  {filled} / {size} ({:.0} s)", t.elapsed().as_secs_f64()));
+                }
+            }
+        }
+        let mut runs: Vec<std::collections::HashMap<String, f64>> = Vec::new();
+        for _ in 0..3 {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--store-measure", path.to_str().unwrap(), &filled.to_string()])
+                .output()
+                .expect("child");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            runs.push(
+                String::from_utf8(out.stdout)
+                    .unwrap()
+                    .lines()
+                    .filter_map(|l| {
+                        let (k, v) = l.split_once('=')?;
+                        Some((k.to_string(), v.parse().ok()?))
+                    })
+                    .collect(),
+            );
+            filled += 1; // each run records one more
+        }
+        let median = |k: &str| {
+            let mut v: Vec<f64> = runs.iter().filter_map(|r| r.get(k).copied()).collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        let m: Vec<(&str, f64)> = keys.iter().map(|k| (*k, median(k))).collect();
+        b.row(
+            "13",
+            format!("phone store with {size} requests (fresh process, median of 3)"),
+            format!(
+                "open {:.2} ms, newest page {:.2} ms, page at offset {} {:.2} ms, search {:.2} ms, record {:.2} ms, peak RSS {:.1} MB",
+                m[0].1,
+                m[1].1,
+                size / 2,
+                m[2].1,
+                m[3].1,
+                m[4].1,
+                m[5].1 / 1024.0
+            ),
+            "",
+            None,
+        );
+        results.push((size, m));
+    }
+    if let (Some((n0, first)), Some((n1, last))) = (results.first(), results.last()) {
+        let ratio = |i: usize| last[i].1 / first[i].1;
+        let (open, page, search, rec) = (ratio(0), ratio(1), ratio(3), ratio(4));
+        b.row(
+            "13",
+            format!("  growth {n0} → {n1}: open, newest page, search, record (page at offset n/2: {:.2} ×)", ratio(2)),
+            format!("{open:.2} ×, {page:.2} ×, {search:.2} ×, {rec:.2} ×"),
+            "each ≤ 1.5 ×",
+            Some([open, page, search, rec].iter().all(|r| *r <= 1.5)),
+        );
+        let mb = last[5].1 / 1024.0;
+        b.row("13", format!("  peak memory at {n1} requests (VmHWM)"), format!("{mb:.1} MB"), "≤ 30 MB", Some(mb <= 30.0));
+    }
+}
+
 /// The workspace root. Cargo runs from there so that `.cargo/config.toml` (SQLite's compile-time
 /// options for the bundled build) applies whichever folder the bench was started from.
 fn workspace_root() -> std::path::PathBuf {
@@ -526,14 +616,26 @@ fn unmangled_split(lib: &std::path::Path) -> Option<(u64, u64)> {
     Some((c, uniffi))
 }
 
+/// What a load measured.
+struct Measured {
+    /// Exchanges made.
+    n: usize,
+    /// Seconds spent in exchanges (the waves' wall time; preparing uploads not counted).
+    secs: f64,
+    /// Latencies in ms, sorted.
+    lat: Vec<f64>,
+    /// Bytes of the HTTP bodies, up and down, over all exchanges.
+    body_up: u64,
+    body_down: u64,
+    /// CPU seconds this process (the load generator) used while the exchanges were in flight.
+    gen_cpu: f64,
+}
+
 /// Runs `waves` waves in which each of `phones` records 1–5 new requests and syncs once, the
 /// exchanges of a wave all in flight together, against `urls` (phones spread over them).
-/// Returns (exchanges, seconds spent in exchanges, latencies in ms).
-async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) -> (usize, f64, Vec<f64>) {
+async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) -> Measured {
     let http = reqwest::Client::builder().pool_max_idle_per_host(400).build().unwrap();
-    let mut lat = Vec::new();
-    let mut busy = 0.0;
-    let mut n = 0;
+    let mut m = Measured { n: 0, secs: 0.0, lat: Vec::new(), body_up: 0, body_down: 0, gen_cpu: 0.0 };
     for _ in 0..waves {
         // Prepare every device's upload (device-side work, not timed).
         let mut bodies = Vec::new();
@@ -549,10 +651,12 @@ async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) ->
             bodies.push((protocol::encode(&req), req));
         }
         let t = Instant::now();
+        let cpu = own_cpu_seconds();
         let mut tasks = tokio::task::JoinSet::new();
         let mut sent = Vec::new();
         for (i, (p, (body, req))) in phones.iter().zip(bodies).enumerate() {
             sent.push(req);
+            m.body_up += body.len() as u64;
             let http = http.clone();
             let url = format!("{}/api/v1/sync", urls[i % urls.len()]);
             let token = p.token.clone();
@@ -567,55 +671,154 @@ async fn load(phones: &[Phone], urls: &[String], waves: usize, rng: &mut Rng) ->
         let mut answers = Vec::new();
         while let Some(r) = tasks.join_next().await {
             let (i, ms, bytes) = r.unwrap();
-            lat.push(ms);
+            m.lat.push(ms);
+            m.body_down += bytes.len() as u64;
             answers.push((i, bytes));
         }
-        busy += t.elapsed().as_secs_f64();
-        n += phones.len();
+        m.secs += t.elapsed().as_secs_f64();
+        m.gen_cpu += own_cpu_seconds() - cpu;
+        m.n += phones.len();
         for (i, bytes) in answers {
             let resp = SyncResponse::decode(&bytes).unwrap();
+            assert!(resp.refused.is_empty(), "refused: {:?}", resp.refused.iter().map(|r| &r.code).collect::<Vec<_>>());
             phones[i].store.lock().unwrap().apply_sync(&sent[i], &resp).unwrap();
         }
     }
-    lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (n, busy, lat)
+    m.lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    m
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn enrol_many(hub: &TestHub, n: usize) -> Vec<Phone> {
+/// Where device `i` of a load works: 6 RWs × RT 1–3 of the demo kelurahan (18 RTs).
+fn spread(i: usize) -> (u16, u16) {
+    (1 + (i % 6) as u16, 1 + ((i / 6) % 3) as u16)
+}
+
+/// Enrols `n` phones at the hub at `url` (officers and codes added through `db`), device `i`
+/// in `area(i)`; each syncs, records one request and syncs again.
+async fn enrol_many(db: &HubDb, url: &str, n: usize, area: impl Fn(usize) -> (u16, u16)) -> Vec<Phone> {
     let mut phones = Vec::new();
     for i in 0..n {
-        let rw = 1 + (i % 6) as u16;
-        let rt = 1 + ((i / 6) % 3) as u16;
-        let p = Phone::enrol(hub, &format!("Petugas {i}"), Scope { rw, rt: Some(rt) }).await;
-        p.client(&hub.url(), patient()).sync(&p.store, |_| {}).await.unwrap();
+        let (rw, rt) = area(i);
+        let p = Phone::enrol_at(db, url, &format!("Petugas {i}"), Scope { rw, rt: Some(rt) }).await;
+        p.client(url, patient()).sync(&p.store, |_| {}).await.unwrap();
         record(&p, &mut Rng(i as u64 + 1), 1, (rw, rt));
-        p.client(&hub.url(), patient()).sync(&p.store, |_| {}).await.unwrap();
+        p.client(url, patient()).sync(&p.store, |_| {}).await.unwrap();
         phones.push(p);
     }
     phones
 }
 
-/// Scenario 8: hub throughput on SQLite with 200 concurrent devices.
+/// CPU time (user + system, seconds) this process used so far.
+fn own_cpu_seconds() -> f64 {
+    jemput_tests::harness::cpu_seconds_of(std::process::id())
+}
+
+/// Scenario 8: hub throughput on SQLite with 200 concurrent devices, the hub in its own
+/// process (the built `jemput-hub serve`, with its decode workers) and the load generator
+/// (the phones and their HTTP clients) in this one; then the instructions per exchange under
+/// callgrind.
 async fn hub_throughput(b: &mut Bench) {
+    let Some(exe) = hub_binary() else {
+        b.row("8", "hub on SQLite in its own process", "not run: jemput-hub not built (cargo build --release -p jemput-hub)", "", None);
+        return;
+    };
     let devices = if b.quick { 40 } else { 200 };
-    progress(format!("Skenario 8: hub SQLite, {devices} perangkat serentak …"));
-    let hub = TestHub::start().await;
-    let phones = enrol_many(&hub, devices).await;
-    let (n, secs, lat) = load(&phones, &[hub.url()], 3, &mut Rng(8)).await;
+    progress(format!("Skenario 8: hub SQLite di prosesnya sendiri ({}), {devices} perangkat serentak …", exe.display()));
+    let hub = HubProcess::start(prepared_db(BackendKind::Sqlite).unwrap(), &exe, &[], &[], Duration::from_secs(60)).await;
+    let phones = enrol_many(&hub.db, &hub.url(), devices, spread).await;
+    let hub0 = hub.cpu_seconds();
+    let Measured { n, secs, lat, gen_cpu, .. } = load(&phones, &[hub.url()], 3, &mut Rng(8)).await;
+    let hub_cpu = hub.cpu_seconds() - hub0;
     let rate = n as f64 / secs;
     b.row(
         "8",
-        format!("hub on SQLite: {devices} concurrent devices × 3 waves, 1–5 new requests each"),
+        format!("hub on SQLite in its own process (jemput-hub serve, decode workers): {devices} concurrent devices × 3 waves, 1–5 new requests each"),
         format!("{rate:.0} exchanges/s"),
-        "≥ 300 /s",
-        Some(rate >= 300.0),
+        "≥ 500 /s",
+        Some(rate >= 500.0),
     );
     let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
     b.row("8", "  latency p50 / p99", format!("{p50:.0} ms / {p99:.0} ms"), "p99 ≤ 500 ms", Some(p99 <= 500.0));
+    b.row(
+        "8",
+        "  CPU per exchange: hub + its decode workers (/proc utime+stime); the load generator's while exchanges were in flight",
+        format!(
+            "{:.2} ms; {:.2} ms (of {:.1} s wall, 2 cores: {:.0} % busy)",
+            hub_cpu * 1e3 / n as f64,
+            gen_cpu * 1e3 / n as f64,
+            secs,
+            (hub_cpu + gen_cpu) * 100.0 / (secs * 2.0)
+        ),
+        "",
+        None,
+    );
+    drop(phones);
+    hub.stop(Duration::from_secs(10));
+    hub_instructions(b, &exe).await;
+}
+
+/// Scenario 8's instruction count: a smaller fixed run of the same exchange (22 devices on two
+/// RTs, about as many per RT as 200 devices on 18 RTs, so each exchange carries what one of
+/// scenario 8 does) with the hub and its workers under `valgrind --tool=callgrind`. Counters
+/// are zeroed after a warm-up wave and dumped after two measured waves (`callgrind_control`).
+/// The callgrind files stay in `target/callgrind-8/` for `callgrind_annotate`.
+async fn hub_instructions(b: &mut Bench, exe: &std::path::Path) {
+    let have = |c: &str| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !have("valgrind") || !have("callgrind_control") {
+        b.row("8", "  instructions per exchange (callgrind)", "not run: valgrind not installed", "", None);
+        return;
+    }
+    let (devices, waves) = (22, 2);
+    progress(format!("Skenario 8: instruksi per pertukaran di bawah callgrind ({devices} perangkat, {waves} gelombang) …"));
+    let out = workspace_root().join("target/callgrind-8");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let wrapper: Vec<String> = [
+        "valgrind".to_string(),
+        "--tool=callgrind".into(),
+        "--trace-children=yes".into(),
+        format!("--callgrind-out-file={}/callgrind.out.%p", out.display()),
+    ]
+    .into();
+    let hub = HubProcess::start(prepared_db(BackendKind::Sqlite).unwrap(), exe, &wrapper, &[], Duration::from_secs(300)).await;
+    let area = |i: usize| if i.is_multiple_of(2) { (1, 1) } else { (2, 1) };
+    let phones = enrol_many(&hub.db, &hub.url(), devices, area).await;
+    let mut rng = Rng(88);
+    load(&phones, &[hub.url()], 1, &mut rng).await;
+    let pids = hub.pids();
+    let control = |flag: &str| {
+        for pid in &pids {
+            let o = std::process::Command::new("callgrind_control").args([flag, &pid.to_string()]).output();
+            if !o.as_ref().is_ok_and(|o| o.status.success()) {
+                progress(format!("  callgrind_control {flag} {pid}: {o:?}"));
+            }
+        }
+    };
+    control("-z");
+    let n = load(&phones, &[hub.url()], waves, &mut rng).await.n;
+    let before: std::collections::HashSet<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| Some(e.ok()?.path())).collect();
+    control("-d");
+    let dumps: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| Some(e.ok()?.path())).filter(|p| !before.contains(p)).collect();
+    let total: u64 = dumps.iter().filter_map(|p| callgrind_total(p)).sum();
+    drop(phones);
+    hub.stop(Duration::from_secs(60));
+    b.row(
+        "8",
+        format!("  instructions per exchange under callgrind (hub + {} workers, {n} exchanges after a warm-up wave)", pids.len() - 1),
+        format!("{:.2} M", total as f64 / n as f64 / 1e6),
+        "",
+        None,
+    );
+}
+
+/// The instruction total (`summary:`/`totals:` line) of a callgrind output file.
+fn callgrind_total(path: &std::path::Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:"))?.split_whitespace().next()?.parse().ok())
 }
 
 /// Scenario 9: hub on PostgreSQL, one instance vs two sharing the database.
@@ -627,20 +830,437 @@ async fn postgres_scaling(b: &mut Bench) {
     let devices = if b.quick { 40 } else { 200 };
     progress(format!("Skenario 9: hub PostgreSQL, satu vs dua instans, {devices} perangkat …"));
     let hub = TestHub::start_on(BackendKind::Postgres).await.expect("postgres");
-    let phones = enrol_many(&hub, devices).await;
-    let (n1, s1, l1) = load(&phones, &[hub.url()], 3, &mut Rng(9)).await;
+    let phones = enrol_many(&hub.db, &hub.url(), devices, spread).await;
+    let pg0 = jemput_hub::storage::postgres::statements_sent();
+    let Measured { n: n1, secs: s1, lat: l1, .. } = load(&phones, &[hub.url()], 3, &mut Rng(9)).await;
+    let trips = (jemput_hub::storage::postgres::statements_sent() - pg0) as f64 / n1 as f64;
     let second: HubDb = hub.store.reopen().unwrap();
     let (addr2, task2) = serve(second).await;
-    let (n2, s2, l2) = load(&phones, &[hub.url(), format!("http://{addr2}")], 3, &mut Rng(10)).await;
+    let Measured { n: n2, secs: s2, lat: l2, .. } = load(&phones, &[hub.url(), format!("http://{addr2}")], 3, &mut Rng(10)).await;
     task2.abort();
     let (r1, r2) = (n1 as f64 / s1, n2 as f64 / s2);
-    b.row("9", "hub on PostgreSQL: one instance", format!("{r1:.0} exchanges/s (p99 {:.0} ms)", pct(&l1, 0.99)), "", None);
+    b.row(
+        "9",
+        "hub on PostgreSQL: one instance (in the load generator's process)",
+        format!("{r1:.0} exchanges/s (p99 {:.0} ms)", pct(&l1, 0.99)),
+        "",
+        None,
+    );
+    b.row(
+        "9",
+        "  database round trips per exchange (statements sent in transactions, BEGIN and COMMIT included)",
+        format!("{trips:.1}"),
+        "≤ 10",
+        Some(trips <= 10.0),
+    );
     b.row(
         "9",
         "hub on PostgreSQL: two instances sharing the database (same 2-core machine)",
         format!("{r2:.0} exchanges/s (p99 {:.0} ms) = {:.2} × one", pct(&l2, 0.99), r2 / r1),
         "two ≥ 1.6 × one",
         Some(r2 / r1 >= 1.6),
+    );
+}
+
+/// RTs of the demo kelurahan none of the load's devices serves ([`spread`] uses RT 1–3).
+const UNSERVED_RTS: [(u16, u16); 9] = [(1, 4), (2, 4), (2, 5), (4, 4), (4, 5), (4, 6), (5, 4), (6, 4), (6, 5)];
+
+/// Scenario 12: the same exchange as scenario 8 on a hub (its own process) already holding
+/// 1,000 / 10,000 / 50,000 documents. The history lies in RTs the measured devices do not
+/// serve, so each exchange carries what scenario 8's does (a device's first sync of its RT's
+/// history is scenario 14); what grows is every table and index the exchange reads and
+/// writes.
+async fn hub_growth(b: &mut Bench) {
+    let Some(exe) = hub_binary() else {
+        b.row("12", "hub growth", "not run: jemput-hub not built (cargo build --release -p jemput-hub)", "", None);
+        return;
+    };
+    let sizes: &[u64] = if b.quick { &[1_000, 5_000] } else { &[1_000, 10_000, 50_000] };
+    let devices = if b.quick { 40 } else { 200 };
+    let catalog = Catalog::default_catalog();
+    let kel = Kelurahan::demo();
+    let mut results = Vec::new();
+    for &size in sizes {
+        progress(format!("Skenario 12: hub dengan {size} dokumen, {devices} perangkat × 3 gelombang …"));
+        let store = prepared_db(BackendKind::Sqlite).unwrap();
+        let mut rng = Rng(12);
+        let t0 = jemput_core::time_util::now_ms() - 5 * 365 * 86_400_000;
+        let t = Instant::now();
+        let history: Vec<_> = (0..size)
+            .map(|i| {
+                let area = UNSERVED_RTS[(i % UNSERVED_RTS.len() as u64) as usize];
+                history_request(i, &mut rng, &catalog, &kel, t0, Some(area))
+            })
+            .collect();
+        store_history(&store.db, history);
+        progress(format!("  {size} dokumen disimpan ({:.0} s)", t.elapsed().as_secs_f64()));
+        let db_size = db_bytes(std::path::Path::new(&store.location));
+        let hub = HubProcess::start(store, &exe, &[], &[], Duration::from_secs(60)).await;
+        let phones = enrol_many(&hub.db, &hub.url(), devices, spread).await;
+        let cpu0 = hub.cpu_seconds();
+        let m = load(&phones, &[hub.url()], 3, &mut Rng(8)).await;
+        let cpu_ms = (hub.cpu_seconds() - cpu0) * 1e3 / m.n as f64;
+        let (peak, worker_peak) = hub.peak_rss_kb();
+        let bytes = (m.body_up + m.body_down) as f64 / m.n as f64;
+        b.row(
+            "12",
+            format!("hub holding {size} documents ({:.0} MB database): the exchange of 8", db_size as f64 / 1e6),
+            format!(
+                "hub CPU {cpu_ms:.2} ms per exchange, p50 {:.0} ms, {:.0} exchanges/s; {:.0} B per exchange (bodies); hub peak RSS {:.1} MB (largest worker {:.1} MB)",
+                pct(&m.lat, 0.5),
+                m.n as f64 / m.secs,
+                bytes,
+                peak as f64 / 1024.0,
+                worker_peak as f64 / 1024.0
+            ),
+            "",
+            None,
+        );
+        results.push((size, cpu_ms, bytes, peak));
+        drop(phones);
+        hub.stop(Duration::from_secs(10));
+    }
+    if let (Some(first), Some(last)) = (results.first(), results.last()) {
+        let (t, by) = (last.1 / first.1, last.2 / first.2);
+        b.row(
+            "12",
+            format!("  growth {} → {} documents: hub CPU per exchange, bytes per exchange", first.0, last.0),
+            format!("{t:.2} ×, {by:.2} ×"),
+            "each ≤ 1.3 ×",
+            Some(t <= 1.3 && by <= 1.3),
+        );
+        let mb = last.3 as f64 / 1024.0;
+        b.row("12", format!("  hub peak RSS at {} documents", last.0), format!("{mb:.1} MB"), "≤ 150 MB", Some(mb <= 150.0));
+    }
+}
+
+/// Scenario 14, in a fresh process (a new phone after a cold start): enrols with `code` at
+/// `hub`, syncs through `via` until nothing is left, and prints `name=value` lines: records,
+/// exchanges, peak memory (read before the baseline below is computed), and the gzip JSON of
+/// the records it received.
+async fn first_sync_measure(dir: &str, hub: &str, code: &str, via: &str) {
+    use jemput_core::sync::client::{enroll, SyncClient};
+    let store = std::sync::Mutex::new(Store::open(std::path::Path::new(dir).join("hp.db"), &StoreKey::generate()).expect("store"));
+    let e = enroll(hub, code, "HP baru", &store).await.expect("enrol");
+    let out = SyncClient::new(via, &e.token, patient()).expect("client").sync(&store, |_| {}).await.expect("sync");
+    let s = store.lock().unwrap();
+    let n = s.count_requests(&RequestFilter::default()).unwrap();
+    println!("records={n}");
+    println!("rounds={}", out.rounds);
+    println!("peak_kb={}", peak_rss_kb());
+    let ids: Vec<String> = s.list_requests(&RequestFilter::default(), 0, n as u32).unwrap().into_iter().map(|r| r.id).collect();
+    let records: Vec<_> = ids.iter().map(|id| s.request(id).unwrap()).collect();
+    let json = serde_json::to_vec(&records).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&json).unwrap();
+    println!("gzip_json={}", enc.finish().unwrap().len());
+}
+
+/// Scenario 14: a new phone's first sync of the 500 records of its RT (plus the catalog and
+/// profile), in a fresh process: bytes on the wire against gzip JSON of the same records, and
+/// the phone process's peak memory.
+async fn first_sync(b: &mut Bench) {
+    let per = if b.quick { 150 } else { 500 };
+    progress(format!("Skenario 14: HP baru (proses baru) menerima {per} data RT-nya …"));
+    let hub = TestHub::start().await;
+    let proxy = FaultProxy::start(hub.addr, 14, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
+    let phone = Phone::enrol(&hub, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
+    record(&phone, &mut Rng(14), per, (1, 1));
+    let client = phone.client(&hub.url(), patient());
+    for _ in 0..20 {
+        if phone.store.lock().unwrap().sync_health().unwrap().unsent_requests == 0 {
+            break;
+        }
+        client.sync(&phone.store, |_| {}).await.unwrap();
+    }
+    let officer = hub.db.with(|tx, _| jemput_hub::service::add_officer(tx, "Bu Ningsih", Scope { rw: 1, rt: Some(1) })).unwrap();
+    let code = hub.db.with(|tx, _| jemput_hub::service::create_enrol_code(tx, &officer.id, 1)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    proxy.reset_counters();
+    let args = [dir.path().to_str().unwrap().to_string(), hub.url(), code, proxy.url()];
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(std::env::current_exe().unwrap()).arg("--first-sync").args(args).output().expect("child")
+    })
+    .await
+    .unwrap();
+    assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
+    let (up, down) = proxy.bytes();
+    let text = String::from_utf8(child.stdout).unwrap();
+    let get = |k: &str| -> u64 { text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let (records, base) = (get("records"), get("gzip_json"));
+    let ratio = (up + down) as f64 / base as f64;
+    b.row(
+        "14",
+        format!(
+            "new phone's first sync: {records} records of its RT (+ catalog, profile), {} exchanges (baseline gzip JSON {})",
+            get("rounds"),
+            kb(base)
+        ),
+        format!("{} ({} down / {} up), {ratio:.2} × baseline", kb(up + down), kb(down), kb(up)),
+        "≤ 1.25 × baseline",
+        Some(ratio <= 1.25 && records == per as u64),
+    );
+    let mb = get("peak_kb") as f64 / 1024.0;
+    b.row(
+        "14",
+        "  peak memory of the phone process (VmHWM, fresh process: enrol, first sync)",
+        format!("{mb:.1} MB"),
+        "≤ 30 MB",
+        Some(mb <= 30.0),
+    );
+}
+
+/// The Node.js side of scenario 15 (`tests/automerge-compare`): a process driven over its
+/// standard input, answering on its standard output.
+struct NodeProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl NodeProcess {
+    fn start(cmd: &mut std::process::Command) -> NodeProcess {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("node");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        NodeProcess { child, lines }
+    }
+
+    /// The next line it prints (within two minutes).
+    fn line(&self) -> String {
+        tokio::task::block_in_place(|| self.lines.recv_timeout(Duration::from_secs(120)).expect("node answered"))
+    }
+
+    fn say(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until bytes crossed `proxy` and then none did for 1.5 s (two minutes at most).
+async fn quiet(proxy: &FaultProxy) {
+    let t = Instant::now();
+    let mut last = proxy.bytes();
+    let mut still = Instant::now();
+    while t.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = proxy.bytes();
+        if now != last {
+            last = now;
+            still = Instant::now();
+        } else if now.0 + now.1 > 0 && still.elapsed() >= Duration::from_millis(1500) {
+            return;
+        }
+    }
+}
+
+/// Scenario 15: Jemput side by side with the official Automerge sync server
+/// (`@automerge/automerge-repo-sync-server`, run unchanged with Node.js, one document per
+/// record as automerge-repo apps do; `tests/automerge-compare`). The same generated records
+/// are pushed by 10 devices × 10 records to each; then a device holding 1,000 documents
+/// reconnects with nothing new. Both servers run in their own process behind the same
+/// byte-counting proxy; their CPU time and peak memory are read from `/proc`.
+async fn automerge_compare(b: &mut Bench) {
+    let dir = workspace_root().join("tests/automerge-compare");
+    let server_js = dir.join("node_modules/@automerge/automerge-repo-sync-server/src/index.js");
+    let Some(exe) = hub_binary() else {
+        b.row("15", "Jemput vs Automerge sync server", "not run: jemput-hub not built", "", None);
+        return;
+    };
+    if !server_js.exists() {
+        b.row("15", "Jemput vs Automerge sync server", "not run: cd tests/automerge-compare && npm ci (needs Node.js)", "", None);
+        return;
+    }
+    let (devices, per, idle_docs) = if b.quick { (10, 10, 200) } else { (10, 10, 1_000) };
+    progress(format!("Skenario 15: Jemput vs server sinkron Automerge, {devices} HP × {per} data, lalu HP dengan {idle_docs} dokumen …"));
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Jemput: the hub in its own process, the devices syncing through the proxy.
+    let hub = HubProcess::start(prepared_db(BackendKind::Sqlite).unwrap(), &exe, &[], &[], Duration::from_secs(60)).await;
+    let proxy = FaultProxy::start(hub.addr, 15, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
+    let mut phones = Vec::new();
+    for i in 0..devices {
+        let p =
+            Phone::enrol_at(&hub.db, &hub.url(), &format!("Petugas {i}"), Scope { rw: 1 + (i % 6) as u16, rt: Some(1 + (i / 6) as u16) })
+                .await;
+        p.client(&hub.url(), patient()).sync(&p.store, |_| {}).await.unwrap();
+        phones.push(p);
+    }
+    let mut records: Vec<Vec<serde_json::Value>> = Vec::new();
+    let mut rng = Rng(15);
+    // Each device its own RT (none receives another's records).
+    for (i, p) in phones.iter().enumerate() {
+        let ids = record(p, &mut rng, per, (1 + (i % 6) as u16, 1 + (i / 6) as u16));
+        let s = p.store.lock().unwrap();
+        records.push(ids.iter().map(|id| serde_json::to_value(s.request(id).unwrap()).unwrap()).collect());
+    }
+    proxy.reset_counters();
+    let cpu0 = hub.cpu_seconds();
+    for p in &phones {
+        let out = p.client(&proxy.url(), patient()).sync(&p.store, |_| {}).await.unwrap();
+        assert_eq!(out.report.confirmed as usize, per);
+    }
+    let j_push_cpu = hub.cpu_seconds() - cpu0;
+    let (up, down) = proxy.bytes();
+    let j_per = (up + down) as f64 / (devices * per) as f64;
+    // A device holding `idle_docs` documents, synced, then an idle sync.
+    let holder = Phone::enrol_at(&hub.db, &hub.url(), "Petugas diam", Scope { rw: 3, rt: Some(3) }).await;
+    let ids = record(&holder, &mut Rng(1515), idle_docs, (3, 3));
+    let idle_records: Vec<serde_json::Value> = {
+        let s = holder.store.lock().unwrap();
+        ids.iter().map(|id| serde_json::to_value(s.request(id).unwrap()).unwrap()).collect()
+    };
+    let c = holder.client(&hub.url(), patient());
+    for _ in 0..20 {
+        if holder.store.lock().unwrap().sync_health().unwrap().unsent_requests == 0 {
+            break;
+        }
+        c.sync(&holder.store, |_| {}).await.unwrap();
+    }
+    c.sync(&holder.store, |_| {}).await.unwrap();
+    proxy.reset_counters();
+    let cpu0 = hub.cpu_seconds();
+    holder.client(&proxy.url(), patient()).sync(&holder.store, |_| {}).await.unwrap();
+    let j_idle_cpu = hub.cpu_seconds() - cpu0;
+    let (iu, id) = proxy.bytes();
+    let j_idle = iu + id;
+    let (j_rss, _) = hub.peak_rss_kb();
+    drop(phones);
+    drop(holder);
+    hub.stop(Duration::from_secs(10));
+
+    // Automerge: the sync server as published, one document per record.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let data = tmp.path().join("amrg");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut server = std::process::Command::new("node")
+        .arg(&server_js)
+        .current_dir(tmp.path())
+        .env("PORT", port.to_string())
+        .env("DATA_DIR", &data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node sync server");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let spid = server.id();
+    let ws = |p: &FaultProxy| p.url().replacen("http://", "ws://", 1);
+    let am = FaultProxy::start(addr, 151, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
+    let file = tmp.path().join("records.json");
+    std::fs::write(&file, serde_json::to_vec(&records).unwrap()).unwrap();
+    let cpu0 = jemput_tests::harness::cpu_seconds_of(spid);
+    let mut push =
+        NodeProcess::start(std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("push").arg(ws(&am)).arg(&file));
+    assert_eq!(push.line(), "created");
+    quiet(&am).await;
+    let a_push_cpu = jemput_tests::harness::cpu_seconds_of(spid) - cpu0;
+    let (up, down) = am.bytes();
+    push.say("stop");
+    let urls = push.line();
+    drop(push);
+    let a_per = (up + down) as f64 / (devices * per) as f64;
+    let urls_file = tmp.path().join("urls.json");
+    std::fs::write(&urls_file, &urls).unwrap();
+    let direct = format!("ws://{addr}");
+    let check = NodeProcess::start(
+        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("check").arg(&direct).arg(&urls_file),
+    );
+    let found = check.line();
+    drop(check);
+    // The device holding `idle_docs` documents (automerge-repo's file storage): synced through
+    // one proxy, then started again and reconnected through another with nothing new.
+    let first = FaultProxy::start(addr, 152, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
+    let again = FaultProxy::start(addr, 153, FaultRates::NONE, LinkShape::OPEN).await.unwrap();
+    let file = tmp.path().join("idle.json");
+    std::fs::write(&file, serde_json::to_vec(&idle_records).unwrap()).unwrap();
+    let store_dir = tmp.path().join("hp-idle");
+    let mut idle = NodeProcess::start(
+        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("store").arg(ws(&first)).arg(&file).arg(&store_dir),
+    );
+    assert_eq!(idle.line(), "created");
+    quiet(&first).await;
+    idle.say("stop");
+    let held = tmp.path().join("held.json");
+    std::fs::write(&held, idle.line()).unwrap();
+    drop(idle);
+    let cpu0 = jemput_tests::harness::cpu_seconds_of(spid);
+    let mut idle = NodeProcess::start(
+        std::process::Command::new("node").current_dir(&dir).arg("client.mjs").arg("reopen").arg(ws(&again)).arg(&store_dir).arg(&held),
+    );
+    assert_eq!(idle.line(), "reopened");
+    quiet(&again).await;
+    let a_idle_cpu = jemput_tests::harness::cpu_seconds_of(spid) - cpu0;
+    let (iu, id) = again.bytes();
+    let a_idle = iu + id;
+    idle.say("stop");
+    drop(idle);
+    let a_rss = jemput_tests::harness::peak_rss_kb_of(spid);
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let n = devices * per;
+    b.row(
+        "15",
+        format!(
+            "{devices} devices × {per} new records: wire bytes per record, Jemput hub vs Automerge sync server ({found} of {n} read back)"
+        ),
+        format!("{} vs {} = {:.2} ×", kb(j_per as u64), kb(a_per as u64), a_per / j_per),
+        "",
+        None,
+    );
+    b.row(
+        "15",
+        format!("idle reconnect of a device holding {idle_docs} documents: wire bytes, Jemput vs Automerge"),
+        format!("{} vs {} = {:.0} ×", kb(j_idle), kb(a_idle), a_idle as f64 / j_idle.max(1) as f64),
+        "",
+        None,
+    );
+    b.row(
+        "15",
+        "server CPU (/proc): the pushes; the idle reconnect, Jemput vs Automerge",
+        format!(
+            "{:.0} ms vs {:.0} ms = {:.1} ×; {:.0} ms vs {:.0} ms",
+            j_push_cpu * 1e3,
+            a_push_cpu * 1e3,
+            a_push_cpu / j_push_cpu.max(0.001),
+            j_idle_cpu * 1e3,
+            a_idle_cpu * 1e3
+        ),
+        "",
+        None,
+    );
+    b.row(
+        "15",
+        format!("server peak RSS after {} records, Jemput hub vs Automerge sync server", n + idle_docs),
+        format!("{:.1} MB vs {:.1} MB = {:.1} ×", j_rss as f64 / 1024.0, a_rss as f64 / 1024.0, a_rss as f64 / j_rss.max(1) as f64),
+        "",
+        None,
     );
 }
 
@@ -754,56 +1374,17 @@ async fn idle(b: &mut Bench) {
 async fn dashboard_page(b: &mut Bench) {
     use axum::body::Body;
     use http_body_util::BodyExt;
-    use jemput_core::request::{Actor, OfficeFields, Request, Role, StatusChange};
-    use jemput_core::sync::hub_side::Placement;
+    use jemput_core::request::Request;
     use tower::ServiceExt;
     let n: u64 = if b.quick { 1_000 } else { 10_000 };
-    progress(format!("Skenario 12: halaman daftar dasbor (50 baris) dengan {n} permohonan di hub …"));
+    progress(format!("Skenario 17: halaman daftar dasbor (50 baris) dengan {n} permohonan di hub …"));
     let hub = TestHub::start().await;
     let catalog = Catalog::default_catalog();
     let kel = Kelurahan::demo();
     let mut rng = Rng(17);
     let t0 = jemput_core::time_util::now_ms() - 90 * 86_400_000;
-    let mut all = Vec::new();
-    for i in 0..n {
-        let d = gen::draft(i, &mut rng, &catalog, &kel, None);
-        let at = t0 + (i as i64) * 700_000;
-        let officer = format!("petugas-{}", d.applicant.address.rw);
-        all.push(Request {
-            id: uuid_like(i),
-            receipt: jemput_core::ReceiptCode::new(
-                &jemput_core::receipt::DevicePrefix::from_index((i / 50_000) as u32),
-                (i % 50_000) as u32 + 1,
-            )
-            .unwrap()
-            .as_str()
-            .to_string(),
-            service_code: d.service_code,
-            catalog_version: catalog.version,
-            checklist: d.documents_seen.into_iter().map(|c| (c, true)).collect(),
-            applicant: d.applicant,
-            fields: d.fields,
-            notes: d.notes,
-            officer_id: officer.clone(),
-            device_id: format!("hp-{officer}"),
-            created_at: at,
-            history: vec![StatusChange { status: Status::Dicatat, at, by: Actor { role: Role::Petugas, id: officer }, reason: None }],
-            office: OfficeFields::default(),
-        });
-    }
-    for chunk in all.chunks(1_000) {
-        let chunk = chunk.to_vec();
-        hub.db
-            .with::<_, jemput_hub::error::ServiceError>(move |tx, cipher| {
-                let actor = jemput_core::document::random_actor();
-                for r in &chunk {
-                    let mut doc = jemput_core::document::create(r, &actor).map_err(|_| jemput_hub::error::ServiceError::Internal)?;
-                    jemput_hub::service::put_doc_from(tx, cipher, &r.id, &mut doc, &Placement::of_request(r))?;
-                }
-                Ok(())
-            })
-            .unwrap();
-    }
+    let all: Vec<Request> = (0..n).map(|i| history_request(i, &mut rng, &catalog, &kel, t0, None)).collect();
+    store_history(&hub.db, all);
     let (account, _) = hub
         .db
         .with(|tx, _| jemput_hub::web::auth::add_staff_with_role(tx, "Operator Bench", jemput_hub::web::Role::Operator, None, "sistem"))
@@ -860,6 +1441,61 @@ async fn dashboard_page(b: &mut Bench) {
     }
 }
 
+/// Generated request `i` as the hub would hold it after its device synced it (recorded
+/// `t0 + i × 700 s`, in `area` or anywhere in the demo kelurahan).
+fn history_request(
+    i: u64,
+    rng: &mut Rng,
+    catalog: &Catalog,
+    kel: &Kelurahan,
+    t0: i64,
+    area: Option<(u16, u16)>,
+) -> jemput_core::request::Request {
+    use jemput_core::request::{Actor, OfficeFields, Request, Role, StatusChange};
+    let d = gen::draft(i, rng, catalog, kel, area);
+    let at = t0 + (i as i64) * 700_000;
+    let officer = format!("petugas-{}", d.applicant.address.rw);
+    Request {
+        id: uuid_like(i),
+        // Prefixes far from those of the devices a benchmark enrols (the hub's first ones).
+        receipt: jemput_core::ReceiptCode::new(
+            &jemput_core::receipt::DevicePrefix::from_index(500_000 + (i / 50_000) as u32),
+            (i % 50_000) as u32 + 1,
+        )
+        .unwrap()
+        .as_str()
+        .to_string(),
+        service_code: d.service_code,
+        catalog_version: catalog.version,
+        checklist: d.documents_seen.into_iter().map(|c| (c, true)).collect(),
+        applicant: d.applicant,
+        fields: d.fields,
+        notes: d.notes,
+        officer_id: officer.clone(),
+        device_id: format!("hp-{officer}"),
+        created_at: at,
+        history: vec![StatusChange { status: Status::Dicatat, at, by: Actor { role: Role::Petugas, id: officer }, reason: None }],
+        office: OfficeFields::default(),
+    }
+}
+
+/// Stores `requests` in the hub's database directly (as if synced), 1,000 per transaction.
+fn store_history(db: &HubDb, requests: Vec<jemput_core::request::Request>) {
+    use jemput_core::sync::hub_side::Placement;
+    for chunk in requests.chunks(1_000) {
+        let chunk = chunk.to_vec();
+        db.with::<_, jemput_hub::error::ServiceError>(move |tx, cipher| {
+            let actor = jemput_core::document::random_actor();
+            for r in &chunk {
+                let mut doc = jemput_core::document::create(r, &actor).map_err(|_| jemput_hub::error::ServiceError::Internal)?;
+                jemput_hub::service::put_doc_from(tx, cipher, &r.id, &mut doc, &Placement::of_request(r))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
 /// A UUID-shaped id for generated request `i`.
 fn uuid_like(i: u64) -> String {
     format!("0190a1b2-0000-7000-8000-{i:012x}")
@@ -884,6 +1520,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--store-measure") {
         store_measure(&args[i + 1], args[i + 2].parse().unwrap());
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--first-sync") {
+        first_sync_measure(&args[i + 1], &args[i + 2], &args[i + 3], &args[i + 4]).await;
         return;
     }
     let only: Option<Vec<u32>> = args
@@ -920,6 +1560,18 @@ async fn main() {
     }
     if want(11) {
         idle(&mut b).await;
+    }
+    if want(12) {
+        hub_growth(&mut b).await;
+    }
+    if want(13) {
+        store_growth(&mut b);
+    }
+    if want(14) {
+        first_sync(&mut b).await;
+    }
+    if want(15) {
+        automerge_compare(&mut b).await;
     }
     if want(16) {
         through_the_bindings(&mut b);
