@@ -174,10 +174,36 @@ pub fn put_complaint(conn: &Connection, rowid: i64, c: &Complaint, now: i64) -> 
     Ok(())
 }
 
-/// Builds the WHERE clause and parameters for a request filter.
+/// Builds the FROM and WHERE clauses and their parameters for a request filter (the requests
+/// are `r`). A name search starts from the name index: the rows of the query's first word,
+/// each checked against the other words by key, so a search costs what it finds, not the size
+/// of the store (scanning the requests newest first and testing each one took 22 times longer
+/// at 30,000 requests than at 1,000, benchmark scenario 13).
 fn request_where(cipher: &Cipher, f: &RequestFilter) -> (String, Vec<Value>) {
     let mut clauses = Vec::new();
     let mut args: Vec<Value> = Vec::new();
+    let mut from = "requests r";
+    if let Some(q) = &f.name {
+        let tags: Vec<i64> = words(q)
+            .map(|w| w.chars().take(MAX_PREFIX).collect::<String>())
+            .filter(|prefix| prefix.chars().count() >= MIN_PREFIX)
+            .map(|prefix| cipher.tag("nama", &prefix))
+            .collect();
+        match tags.split_first() {
+            Some((first, rest)) => {
+                // CROSS JOIN keeps the name index as the outer loop (SQLite does not reorder it).
+                from = "name_tokens t CROSS JOIN requests r ON r.doc = t.doc";
+                clauses.push("t.token = ?".to_string());
+                args.push(Value::Integer(*first));
+                for tag in rest {
+                    clauses.push("EXISTS (SELECT 1 FROM name_tokens n WHERE n.token = ? AND n.doc = r.doc)".to_string());
+                    args.push(Value::Integer(*tag));
+                }
+            }
+            None if !q.trim().is_empty() => clauses.push("0".to_string()),
+            None => {}
+        }
+    }
     if let Some(s) = f.status {
         clauses.push("r.status = ?".to_string());
         args.push(Value::Text(s.code().into()));
@@ -201,32 +227,16 @@ fn request_where(cipher: &Cipher, f: &RequestFilter) -> (String, Vec<Value>) {
         clauses.push("r.receipt = ?".to_string());
         args.push(Value::Text(receipt.clone()));
     }
-    if let Some(q) = &f.name {
-        let mut any = false;
-        for w in words(q) {
-            let prefix: String = w.chars().take(MAX_PREFIX).collect();
-            if prefix.chars().count() < MIN_PREFIX {
-                continue;
-            }
-            any = true;
-            clauses.push("r.doc IN (SELECT doc FROM name_tokens WHERE token = ?)".to_string());
-            args.push(Value::Integer(cipher.tag("nama", &prefix)));
-        }
-        if !any && !q.trim().is_empty() {
-            clauses.push("0".to_string());
-        }
-    }
     let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    (sql, args)
+    (format!("FROM {from} JOIN docs d ON d.id = r.doc {sql}"), args)
 }
 
 /// A page of requests, newest first.
 pub fn list_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter, offset: u32, limit: u32) -> Result<Vec<RequestSummary>> {
-    let (where_sql, mut args) = request_where(cipher, f);
+    let (from_where, mut args) = request_where(cipher, f);
     let sql = format!(
         "SELECT d.doc_id, r.receipt, r.service_code, r.status, r.rw, r.rt, r.name_sealed, r.created_at, r.updated_at, r.doc
-         FROM requests r JOIN docs d ON d.id = r.doc {where_sql}
-         ORDER BY r.created_at DESC, r.doc DESC LIMIT ? OFFSET ?"
+         {from_where} ORDER BY r.created_at DESC, r.doc DESC LIMIT ? OFFSET ?"
     );
     args.push(Value::Integer(limit.min(500).into()));
     args.push(Value::Integer(offset.into()));
@@ -266,8 +276,8 @@ pub fn list_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter, offs
 
 /// How many requests match a filter.
 pub fn count_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter) -> Result<u64> {
-    let (where_sql, args) = request_where(cipher, f);
-    let sql = format!("SELECT count(*) FROM requests r {where_sql}");
+    let (from_where, args) = request_where(cipher, f);
+    let sql = format!("SELECT count(*) {from_where}");
     Ok(conn.query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
