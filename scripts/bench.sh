@@ -11,6 +11,8 @@ source scripts/postgres.sh
 jemput_pg_start
 cargo build --release --locked -p jemput-tests --bin jemput-bench -p jemput-hub --bin jemput-hub
 if command -v npm >/dev/null && [ ! -d tests/automerge-compare/node_modules ]; then
-  (cd tests/automerge-compare && npm ci --no-audit --no-fund)
+  # `npm install` (from the lock file), not `npm ci`: npm 11's ci refuses this lock file over
+  # cbor-extract's platform packages, optional dependencies that carry no version.
+  (cd tests/automerge-compare && npm install --no-audit --no-fund)
 fi
 ./target/release/jemput-bench "$@"
