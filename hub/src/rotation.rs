@@ -37,41 +37,12 @@ pub fn next_key_path(key_file: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn read_key(path: &Path) -> Result<MasterKey, ServiceError> {
-    let b = std::fs::read(path).map_err(|e| ServiceError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
-    MasterKey::from_slice(&b).ok_or_else(|| ServiceError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())))
-}
-
-/// Writes a new key file, readable by its owner only from its first byte, never over an
-/// existing file, and durable (the file and its directory synced) before it returns.
-fn write_new_key_file(path: &Path, key: &MasterKey) -> Result<(), ServiceError> {
-    let fail = |e: std::io::Error| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(fail)?;
-    std::io::Write::write_all(&mut file, key.as_bytes()).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    sync_dir(path).map_err(fail)
-}
-
-/// Makes a file's creation or renaming in its directory durable.
-fn sync_dir(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
-}
-
 /// Opens the hub's database with its key file (created when missing, as `init` does) and,
 /// when a rotation was interrupted, the next key beside it: every sealed value opens.
 pub fn open(database: &str, key_file: &Path) -> Result<HubDb, ServiceError> {
     let key = setup::load_or_create_key(key_file)?;
     let next_path = next_key_path(key_file);
-    let next = if next_path.exists() { Some(read_key(&next_path)?) } else { None };
+    let next = if next_path.exists() { Some(setup::read_key(&next_path)?) } else { None };
     Ok(HubDb::open_keys(database, &key, next.as_ref())?)
 }
 
@@ -109,16 +80,16 @@ pub fn rotate_key(
     options: RotationOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<RotationReport, ServiceError> {
-    let old = read_key(key_file)?;
+    let old = setup::read_key(key_file)?;
     let next_path = next_key_path(key_file);
     let mut report = RotationReport::default();
     // 1. The next key, durable before anything is sealed under it.
     let next = if next_path.exists() {
         report.resumed = true;
-        read_key(&next_path)?
+        setup::read_key(&next_path)?
     } else {
         let k = MasterKey::generate();
-        write_new_key_file(&next_path, &k)?;
+        setup::write_new_key_file(&next_path, &k)?;
         k
     };
     let mut db = HubDb::open_keys(database, &old, Some(&next))?;
@@ -167,7 +138,8 @@ pub fn rotate_key(
     // 5. The new key file replaces the old one; the old key is gone.
     std::fs::rename(&next_path, key_file)
         .map_err(|e| ServiceError::Config(format!("tidak dapat mengganti berkas kunci {}: {e}", key_file.display())))?;
-    sync_dir(key_file).map_err(|e| ServiceError::Config(format!("tidak dapat menyimpan berkas kunci {}: {e}", key_file.display())))?;
+    setup::sync_dir(key_file)
+        .map_err(|e| ServiceError::Config(format!("tidak dapat menyimpan berkas kunci {}: {e}", key_file.display())))?;
     // The office index is rebuilt now rather than at the first list.
     let db = HubDb::open(database, &next)?;
     db.with(|tx, cipher| {

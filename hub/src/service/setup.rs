@@ -15,14 +15,24 @@ use crate::storage::{HubDb, HubTx};
 /// Reads the 32-byte data key from `path`, creating it (mode 0600) if it does not exist.
 pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
     if path.exists() {
-        let b = std::fs::read(path).map_err(|e| ServiceError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
-        return MasterKey::from_slice(&b)
-            .ok_or_else(|| ServiceError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())));
+        return read_key(path);
     }
     let key = MasterKey::generate();
+    write_new_key_file(path, &key)?;
+    Ok(key)
+}
+
+/// Reads the 32-byte key file `path` (never creates it).
+pub fn read_key(path: &Path) -> Result<MasterKey, ServiceError> {
+    let b = std::fs::read(path).map_err(|e| ServiceError::Config(format!("tidak dapat membaca kunci {}: {e}", path.display())))?;
+    MasterKey::from_slice(&b).ok_or_else(|| ServiceError::Config(format!("berkas kunci {} harus berisi tepat 32 bita", path.display())))
+}
+
+/// Writes a new key file, readable by its owner only from its first byte (never written first
+/// and restricted afterwards), never over an existing file (one that appeared meanwhile), and
+/// durable (the file and its directory synced) before it returns.
+pub fn write_new_key_file(path: &Path, key: &MasterKey) -> Result<(), ServiceError> {
     let fail = |e: std::io::Error| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display()));
-    // Created readable by its owner only from the first byte (never written first and
-    // restricted afterwards), and never over a file that appeared meanwhile.
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -30,7 +40,17 @@ pub fn load_or_create_key(path: &Path) -> Result<MasterKey, ServiceError> {
     let mut file = options.open(path).map_err(fail)?;
     std::io::Write::write_all(&mut file, key.as_bytes()).map_err(fail)?;
     file.sync_all().map_err(fail)?;
-    Ok(key)
+    sync_dir(path).map_err(fail)
+}
+
+/// Makes a file's creation or renaming in its directory durable.
+pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Stores the kelurahan profile and the catalog (as documents every device receives) and
