@@ -4,62 +4,24 @@
 //! another key; then done, the old database kept beside it, and the hub serving the restored
 //! data. On PostgreSQL the commands point to pg_dump instead.
 
-use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
-use std::time::Duration;
+mod common;
 
+use std::io::Write;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use common::{free_port, hub_cmd, last_word, start_serving, BIN};
 use jemput_core::store::{Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jemput-hub");
-
 fn hub(config: &std::path::Path, args: &[&str]) -> Output {
     Command::new(BIN).arg("--config").arg(config).args(args).env("RUST_LOG", "warn").output().expect("run jemput-hub")
-}
-
-fn ok(config: &std::path::Path, args: &[&str]) -> String {
-    let out = hub(config, args);
-    assert!(out.status.success(), "jemput-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn refused(config: &std::path::Path, args: &[&str]) -> String {
     let out = hub(config, args);
     assert!(!out.status.success(), "jemput-hub {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8(out.stderr).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_serving(config: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start jemput-hub serve");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("jemput-hub serve did not come up");
-}
-
-fn last_word(s: &str, after: &str) -> String {
-    let line = s.lines().find(|l| l.contains(after)).unwrap_or_else(|| panic!("no line with {after:?} in {s}"));
-    line.split(after).nth(1).unwrap().split_whitespace().next().unwrap().to_string()
 }
 
 fn write_config(path: &std::path::Path, database: &str, key: &std::path::Path) {
@@ -77,10 +39,10 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
     let db_path = dir.path().join("hub.db");
     let config = dir.path().join("jemput-hub.toml");
     write_config(&config, db_path.to_str().unwrap(), &dir.path().join("hub.key"));
-    let init = ok(&config, &["init"]);
+    let init = hub_cmd(&config, &["init"]);
     let staff_token = last_word(&init, "sekali): ");
-    let officer = ok(&config, &["officer", "add", "Pak Darmo Sutrisno", "--rw", "1", "--rt", "1"]).trim().to_string();
-    let code = last_word(&ok(&config, &["enroll", &officer]), "Kode pendaftaran: ");
+    let officer = hub_cmd(&config, &["officer", "add", "Pak Darmo Sutrisno", "--rw", "1", "--rt", "1"]).trim().to_string();
+    let code = last_word(&hub_cmd(&config, &["enroll", &officer]), "Kode pendaftaran: ");
 
     let port = free_port();
     let mut server = start_serving(&config, port).await;
@@ -105,7 +67,7 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
     let (made, synced) = tokio::join!(
         tokio::task::spawn_blocking({
             let (config, backup) = (config.clone(), backup.clone());
-            move || ok(&config, &["backup", backup.to_str().unwrap()])
+            move || hub_cmd(&config, &["backup", backup.to_str().unwrap()])
         }),
         sync.sync(&store, |_| {})
     );
@@ -148,7 +110,7 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
     assert!(refused(&missing, &["restore", backup.to_str().unwrap(), "--timpa"]).contains("berkas kunci"));
     assert!(!dir.path().join("tidak-ada.key").exists());
 
-    let out = ok(&config, &["restore", backup.to_str().unwrap(), "--timpa"]);
+    let out = hub_cmd(&config, &["restore", backup.to_str().unwrap(), "--timpa"]);
     assert!(out.contains("dipulihkan") && out.contains("sebelum-pemulihan"), "{out}");
     let kept: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -180,11 +142,11 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
 
     // The audit export of today shows the restore and the reads, and the export is audited.
     let today = jemput_core::time_util::date_of_ms(jemput_core::time_util::now_ms()).to_string();
-    let csv = ok(&config, &["audit-export", "--from", &today, "--to", &today]);
+    let csv = hub_cmd(&config, &["audit-export", "--from", &today, "--to", &today]);
     assert!(csv.starts_with("\u{feff}waktu,waktu_ms,pelaku,nama_pelaku,tindakan,dokumen,tanda_terima\r\n"), "{csv}");
     assert!(csv.contains("sistem:cli,,dipulihkan_dari_cadangan"), "{csv}");
     assert!(csv.lines().any(|l| l.contains("lihat_daftar_permohonan")), "{csv}");
-    let json = ok(&config, &["audit-export", "--from", &today, "--to", &today, "--format", "json"]);
+    let json = hub_cmd(&config, &["audit-export", "--from", &today, "--to", &today, "--format", "json"]);
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
         rows.as_array().unwrap().iter().any(|r| r["tindakan"].as_str().is_some_and(|a| a.starts_with("ekspor_audit:"))),

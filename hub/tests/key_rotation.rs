@@ -5,58 +5,20 @@
 //! old key no longer opens the database, nothing is lost, and the phone still syncs. Also the
 //! access request from the command line (`akses --nik`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
-use std::time::Duration;
+mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use common::{free_port, hub_cmd, last_word, start_serving_with, BIN};
 use jemput_core::crypto::{Cipher, MasterKey};
 use jemput_core::store::{Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 use jemput_hub::storage::HubDb;
 use jemput_hub::testing::{postgres_url, BackendKind};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jemput-hub");
 const NIK: &str = "3576024405900001";
-
-fn hub_cmd(config: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(BIN).arg("--config").arg(config).args(args).env("RUST_LOG", "warn").output().expect("run jemput-hub");
-    assert!(out.status.success(), "jemput-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_serving(config: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("JEMPUT_HUB_DECODE_MEMORY_MB", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start jemput-hub serve");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("jemput-hub serve did not come up");
-}
-
-fn last_word(s: &str, after: &str) -> String {
-    let line = s.lines().find(|l| l.contains(after)).unwrap_or_else(|| panic!("no line with {after:?} in {s}"));
-    line.split(after).nth(1).unwrap().split_whitespace().next().unwrap().to_string()
-}
 
 fn key_of(path: &std::path::Path) -> MasterKey {
     MasterKey::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -134,7 +96,7 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
 
     // A phone records 40 requests and syncs them.
     let port = free_port();
-    let mut server = start_serving(&config, port).await;
+    let mut server = start_serving_with(&config, port, &[("JEMPUT_HUB_DECODE_MEMORY_MB", "0")]).await;
     let url = format!("http://127.0.0.1:{port}");
     let store = Mutex::new(Store::open(dir.path().join("hp.db"), &StoreKey::generate()).unwrap());
     let e = client::enroll(&url, &code, "HP Pak Darmo", &store).await.unwrap();
@@ -207,7 +169,7 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     assert!(refused.to_string().contains("rotate-key"), "{refused}");
     // The hub serves in that state: everything opens, the phone syncs a new request.
     let port = free_port();
-    let mut server = start_serving(&config, port).await;
+    let mut server = start_serving_with(&config, port, &[("JEMPUT_HUB_DECODE_MEMORY_MB", "0")]).await;
     let url = format!("http://127.0.0.1:{port}");
     assert_eq!(total_requests(&url, &staff_token).await, 40);
     let draft = jemput_core::test_support::domisili_draft("Warga Saat Jeda", NIK, 1, 1);
@@ -237,7 +199,7 @@ async fn rotation_killed_part_way_then_completed(kind: BackendKind) {
     // Nothing lost: the office sees every request, the search by NIK works under the new key,
     // and the phone syncs both ways.
     let port = free_port();
-    let mut server = start_serving(&config, port).await;
+    let mut server = start_serving_with(&config, port, &[("JEMPUT_HUB_DECODE_MEMORY_MB", "0")]).await;
     let url = format!("http://127.0.0.1:{port}");
     assert_eq!(total_requests(&url, &staff_token).await, 41);
     let draft = jemput_core::test_support::domisili_draft("Warga Sesudah", NIK, 1, 1);

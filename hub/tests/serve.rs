@@ -3,57 +3,20 @@
 //! right after it answered: the acknowledged request is still there when it comes back (on
 //! SQLite and on PostgreSQL). And HTTPS served by the hub itself with rustls.
 
+mod common;
+
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use common::{free_port, hub_cmd, last_word, start_serving, BIN};
 use jemput_core::store::{Store, StoreKey};
 use jemput_core::sync::client::{self, RetryPolicy, SyncClient};
 use jemput_hub::testing::{postgres_url, BackendKind};
 
 fn draft() -> jemput_core::RequestDraft {
     jemput_core::test_support::domisili_draft("Siti Aminah", "3576024405900001", 1, 1)
-}
-
-const BIN: &str = env!("CARGO_BIN_EXE_jemput-hub");
-
-fn hub_cmd(config: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(BIN).arg("--config").arg(config).args(args).env("RUST_LOG", "warn").output().expect("run jemput-hub");
-    assert!(out.status.success(), "jemput-hub {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_serving(config: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start jemput-hub serve");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
-            if r.status().is_success() {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("jemput-hub serve did not come up");
-}
-
-fn last_word(s: &str, after: &str) -> String {
-    let line = s.lines().find(|l| l.contains(after)).unwrap_or_else(|| panic!("no line with {after:?} in {s}"));
-    line.split(after).nth(1).unwrap().split_whitespace().next().unwrap().to_string()
 }
 
 async fn kill_after_acknowledgement(kind: BackendKind) {
