@@ -21,6 +21,7 @@ use maud::html;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{as_web, Me, Role};
+use super::requests::{kop, letterhead, sorted};
 use super::settings::{self, OfficeSettings};
 use super::{date_words, index, iso_date_words, layout, when, WebResult};
 use crate::api::AppState;
@@ -290,23 +291,6 @@ fn actor_label(people: &HashMap<String, String>, role: ActorRole, id: &str) -> S
     }
 }
 
-fn letterhead(k: &jemput_core::Kelurahan, s: &OfficeSettings) -> [String; 4] {
-    let mut contact = k.office_address.clone();
-    if !s.phone.is_empty() {
-        contact.push_str(&format!(" · Telp. {}", s.phone));
-    }
-    if !s.email.is_empty() {
-        contact.push_str(&format!(" · {}", s.email));
-    }
-    [s.government.to_uppercase(), format!("KECAMATAN {}", k.kecamatan.to_uppercase()), k.name.to_uppercase(), contact]
-}
-
-fn sorted_fields(r: &Request) -> Vec<(&String, &String)> {
-    let mut v: Vec<_> = r.fields.iter().collect();
-    v.sort();
-    v
-}
-
 fn capital(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
@@ -316,16 +300,10 @@ fn capital(s: &str) -> String {
 /// held and its status history.
 fn printed(p: &Printed) -> maud::Markup {
     let r = &p.report;
-    let [government, kecamatan, kelurahan, contact] = letterhead(&p.kelurahan, &p.office);
     html! {
         div.layar-saja { p { a href="/akses" { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
         article.surat.akses {
-            header.kop {
-                div.kop-1 { (government) }
-                div.kop-2 { (kecamatan) }
-                div.kop-3 { (kelurahan) }
-                div.kop-4 { (contact) }
-            }
+            (kop(letterhead(&p.kelurahan, &p.office)))
             h2.judul-surat { "DATA PRIBADI YANG DISIMPAN" }
             p.nomor { "Jawaban atas permintaan akses data pribadi (UU No. 27 Tahun 2022)" }
             table.isi {
@@ -350,7 +328,7 @@ fn printed(p: &Printed) -> maud::Markup {
                         tr { td { "Jenis kelamin" } td { ":" } td { (if a.sex == jemput_core::Sex::LakiLaki { "Laki-laki" } else { "Perempuan" }) } }
                         tr { td { "Alamat" } td { ":" } td { (a.address.street) ", RT " (a.address.rt) "/RW " (a.address.rw) } }
                         tr { td { "Telepon" } td { ":" } td { (a.phone.as_deref().unwrap_or("-")) } }
-                        @for (k, v) in sorted_fields(q) { tr { td { (capital(&k.replace('_', " "))) } td { ":" } td { (iso_date_words(v)) } } }
+                        @for (k, v) in sorted(&q.fields) { tr { td { (capital(&k.replace('_', " "))) } td { ":" } td { (iso_date_words(v)) } } }
                         tr { td { "Dokumen diperlihatkan" } td { ":" } td { (if h.documents_seen.is_empty() { "-".to_string() } else { h.documents_seen.join("; ") }) } }
                         @if !q.notes.is_empty() { tr { td { "Catatan petugas" } td { ":" } td { (q.notes) } } }
                         @if let Some(n) = &q.office.staff_notes { tr { td { "Catatan kantor" } td { ":" } td { (n) } } }

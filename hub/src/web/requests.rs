@@ -758,6 +758,31 @@ fn load_letter(tx: &mut dyn HubTx, cipher: &Cipher, me: &Me, id: &str, action: &
     Ok(Letter { service: service_name(&cat, &r.service_code), k: settings::kelurahan(tx, cipher)?, s: settings::office_settings(tx)?, r })
 }
 
+/// The kelurahan's letterhead: government, kecamatan and kelurahan (upper case), then the
+/// office's address, phone and e-mail (every printed page of the office uses it).
+pub(crate) fn letterhead(k: &Kelurahan, s: &OfficeSettings) -> [String; 4] {
+    let mut contact = k.office_address.clone();
+    if !s.phone.is_empty() {
+        contact.push_str(&format!(" · Telp. {}", s.phone));
+    }
+    if !s.email.is_empty() {
+        contact.push_str(&format!(" · {}", s.email));
+    }
+    [s.government.to_uppercase(), format!("KECAMATAN {}", k.kecamatan.to_uppercase()), k.name.to_uppercase(), contact]
+}
+
+/// The letterhead's four lines as a printed page's header.
+pub(crate) fn kop([government, kecamatan, kelurahan, contact]: [String; 4]) -> maud::Markup {
+    html! {
+        header.kop {
+            div.kop-1 { (government) }
+            div.kop-2 { (kecamatan) }
+            div.kop-3 { (kelurahan) }
+            div.kop-4 { (contact) }
+        }
+    }
+}
+
 /// The letter's last sentence.
 pub const CLOSING: &str = "Demikian surat pengantar ini dibuat untuk dipergunakan sebagaimana mestinya.";
 /// What the receipt tells the resident to do with it.
@@ -768,14 +793,7 @@ impl Letter {
     /// The letterhead: government, kecamatan and kelurahan (upper case), then the office's
     /// address, phone and e-mail.
     pub fn letterhead(&self) -> [String; 4] {
-        let mut contact = self.k.office_address.clone();
-        if !self.s.phone.is_empty() {
-            contact.push_str(&format!(" · Telp. {}", self.s.phone));
-        }
-        if !self.s.email.is_empty() {
-            contact.push_str(&format!(" · {}", self.s.email));
-        }
-        [self.s.government.to_uppercase(), format!("KECAMATAN {}", self.k.kecamatan.to_uppercase()), self.k.name.to_uppercase(), contact]
+        letterhead(&self.k, &self.s)
     }
 
     /// The letter number, or dots to write it in by hand.
@@ -832,13 +850,7 @@ pub async fn print(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     let body = html! {
         div.layar-saja { p { a href={ "/permohonan/" (l.r.id) } { "‹ Kembali" } " " button type="button" data-cetak { "Cetak" } } }
         article.surat {
-            @let [government, kecamatan, kelurahan, contact] = l.letterhead();
-            header.kop {
-                div.kop-1 { (government) }
-                div.kop-2 { (kecamatan) }
-                div.kop-3 { (kelurahan) }
-                div.kop-4 { (contact) }
-            }
+            (kop(l.letterhead()))
             h2.judul-surat { "SURAT PENGANTAR" }
             p.nomor { (l.number()) }
             p { (l.opening()) }
@@ -889,6 +901,6 @@ pub async fn receipt_pdf(State(s): State<AppState>, headers: HeaderMap, Path(id)
 
 /// A request's map in key order: the core keeps `HashMap`s (the FFI maps to one), so a page
 /// lists their entries the same way every time.
-fn sorted<V>(map: &std::collections::HashMap<String, V>) -> std::collections::BTreeMap<&String, &V> {
+pub(crate) fn sorted<V>(map: &std::collections::HashMap<String, V>) -> std::collections::BTreeMap<&String, &V> {
     map.iter().collect()
 }
