@@ -137,9 +137,14 @@ pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, 
             r.closed_at(),
         ],
     )?;
+    put_name_tokens(conn, cipher, rowid, &r.applicant.name)
+}
+
+/// Replaces the blind tags of a request's name prefixes (what a name search looks up).
+fn put_name_tokens(conn: &Connection, cipher: &Cipher, rowid: i64, name: &str) -> Result<()> {
     conn.execute("DELETE FROM name_tokens WHERE doc = ?1", params![rowid])?;
     let mut st = conn.prepare_cached("INSERT OR IGNORE INTO name_tokens (token, doc) VALUES (?1, ?2)")?;
-    for t in name_tokens(cipher, &r.applicant.name) {
+    for t in name_tokens(cipher, name) {
         st.execute(params![t, rowid])?;
     }
     Ok(())
@@ -154,12 +159,7 @@ pub(crate) fn rekey_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &
         "UPDATE requests SET name_sealed = ?2, nik_tag = ?3 WHERE doc = ?1",
         params![rowid, name_sealed, nik_tag(cipher, &r.applicant.nik)],
     )?;
-    conn.execute("DELETE FROM name_tokens WHERE doc = ?1", params![rowid])?;
-    let mut st = conn.prepare_cached("INSERT OR IGNORE INTO name_tokens (token, doc) VALUES (?1, ?2)")?;
-    for t in name_tokens(cipher, &r.applicant.name) {
-        st.execute(params![t, rowid])?;
-    }
-    Ok(())
+    put_name_tokens(conn, cipher, rowid, &r.applicant.name)
 }
 
 /// Writes (or rewrites) the index row of a complaint.
