@@ -46,7 +46,9 @@ pub fn validate_kk(field: &str, kk: &str, nik: Option<&str>, today: Date) -> Vec
         issues.push(Issue::error(field, "kk_nomor_urut", "Empat angka terakhir nomor KK tidak boleh 0000"));
     }
     if issues.is_empty() {
-        if let Some(nik) = nik.map(str::trim).filter(|n| n.len() == 16) {
+        // Only a NIK of 16 digits is compared (its own check reports anything else); slicing
+        // a 16-byte text of other characters could cut one in two.
+        if let Some(nik) = nik.map(str::trim).filter(|n| n.len() == 16 && n.bytes().all(|b| b.is_ascii_digit())) {
             if nik[..4] != kk[..4] {
                 issues.push(Issue::warning(
                     field,
@@ -82,6 +84,9 @@ mod tests {
         assert_eq!(codes(&validate_kk("kk", "1076020101150003", None, TODAY)), ["kk_provinsi"]);
         assert_eq!(codes(&validate_kk("kk", "3576020101150000", None, TODAY)), ["kk_nomor_urut"]);
         assert_eq!(codes(&validate_kk("kk", "", None, TODAY)), ["wajib_diisi"]);
+        // A "NIK" of 16 bytes that are not 16 digits (found by the property test): no panic,
+        // no comparison.
+        assert!(validate_kk("kk", "3576020101150003", Some("!A ® 0 𮯰0  !"), TODAY).is_empty());
     }
 
     proptest! {
