@@ -16,7 +16,7 @@ pub mod test_support;
 pub mod time_util;
 
 // The domain modules keep their short paths (`jemput_core::request`, …).
-pub use domain::{catalog, complaint, document, kelurahan, permissions, receipt, request, validation};
+pub use domain::{catalog, complaint, document, kelurahan, name_search, permissions, receipt, request, validation};
 
 pub use catalog::{Catalog, ExtraField, FieldKind, Requirement, Service};
 pub use complaint::{Complaint, ComplaintCategory, ComplaintDraft, ComplaintStatus};

@@ -424,7 +424,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             DeviceCmd::List => {
                 for d in db.with(|tx, _| tx.devices())? {
                     let state = if d.revoked_at.is_some() { "dicabut" } else { "aktif" };
-                    println!("{}\t{}\t{}\tsinkron terakhir {}\t{state}", d.id, d.name, d.officer_id, day(d.last_seen));
+                    let backlog = d.backlog.map(|b| b.describe()).unwrap_or_else(|| "sisa kiriman tidak dilaporkan".into());
+                    println!("{}\t{}\t{}\tsinkron terakhir {}\t{backlog}\t{state}", d.id, d.name, d.officer_id, day(d.last_seen));
                 }
             }
             DeviceCmd::Revoke { id } => {

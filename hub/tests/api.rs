@@ -75,7 +75,7 @@ async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
     let (s, b) = enroll(&h, old, "0190a1b2-0000-7000-8000-000000000003").await;
     assert_eq!((s, kode(&b).as_str()), (StatusCode::FORBIDDEN, "kode_kedaluwarsa"));
     // The token syncs; an idle first sync brings the catalog and profile.
-    let idle = SyncRequest { version: PROTOCOL_VERSION, cursor: 0, docs: vec![] };
+    let idle = SyncRequest { version: PROTOCOL_VERSION, cursor: 0, docs: vec![], backlog: None };
     let (s, b) = call(&h, sync_req(&token, &idle)).await;
     assert_eq!(s, StatusCode::OK);
     let resp = SyncResponse::decode(&b).unwrap();
@@ -83,7 +83,7 @@ async fn enrolment_codes_work_once_and_tokens_can_be_revoked(kind) {
     ids.sort();
     assert_eq!(ids, ["catalog", "kelurahan"]);
     // Nothing new since that cursor: a tiny answer.
-    let again = SyncRequest { version: PROTOCOL_VERSION, cursor: resp.cursor, docs: vec![] };
+    let again = SyncRequest { version: PROTOCOL_VERSION, cursor: resp.cursor, docs: vec![], backlog: None };
     let (s, b) = call(&h, sync_req(&token, &again)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(b.len() < 16, "idle answer is {} bytes", b.len());
@@ -119,6 +119,7 @@ async fn malformed_and_oversized_bodies_get_4xx(kind) {
         version: PROTOCOL_VERSION,
         cursor: 0,
         docs: vec![protocol::DocMessage { doc_id: "0190-x".into(), message: vec![1, 2, 3] }],
+        backlog: None,
     };
     let (s, b) = call(&h, sync_req(&token, &bad)).await;
     assert_eq!(s, StatusCode::OK);

@@ -3,6 +3,7 @@
 //! date when the hub opens it, keeps its data, and gains what version `n` adds; a database newer
 //! than the program is refused, untouched.
 
+use jemput_core::sync::protocol::Backlog;
 use jemput_hub::storage::postgres::PgBackend;
 use jemput_hub::storage::schema::{migration, SCHEMA_VERSION};
 use jemput_hub::storage::sql::Dialect;
@@ -328,6 +329,28 @@ fn version_5_keeps_version_4_data_and_adds_the_erasure_list(d) {
     drop(b);
     assert_eq!(raw.version(), SCHEMA_VERSION);
     assert!(raw.tables().iter().any(|x| x == "erased_docs"));
+}
+}
+
+on_both_backends! {
+fn version_6_keeps_devices_and_adds_their_reported_backlog(d) {
+    let mut raw = Raw::at_version(d, 5);
+    let token = raw.blob("01");
+    raw.exec(&format!(
+        "INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
+         INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at, last_seen) VALUES ('d1', 'o1', 'HP', {token}, 0, 0, 9);"
+    ));
+    let b = raw.open().unwrap();
+    let dev = tx(&*b, |t| t.device("d1")).unwrap();
+    assert_eq!((dev.officer_id.as_str(), dev.last_seen, dev.backlog), ("o1", Some(9), None), "synced before v6: not told");
+    let backlog = Backlog { requests: 2, complaints: 1, refused: 0 };
+    tx(&*b, |t| t.touch_device("d1", 10, Some(backlog)));
+    let dev = tx(&*b, |t| t.device("d1")).unwrap();
+    assert_eq!((dev.last_seen, dev.backlog), (Some(10), Some(backlog)));
+    tx(&*b, |t| t.touch_device("d1", 11, None));
+    assert_eq!(tx(&*b, |t| t.devices())[0].backlog, None, "an older app's sync clears the count instead of leaving it stale");
+    drop(b);
+    assert_eq!(raw.version(), SCHEMA_VERSION);
 }
 }
 

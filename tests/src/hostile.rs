@@ -87,6 +87,7 @@ pub async fn post_sync(url: &str, token: &str, cursor: u64, docs: Vec<(String, V
         version: PROTOCOL_VERSION,
         cursor,
         docs: docs.into_iter().map(|(doc_id, message)| DocMessage { doc_id, message }).collect(),
+        backlog: None,
     };
     post_sync_bytes(url, token, protocol::encode(&req)).await
 }

@@ -3,6 +3,7 @@
 //! in between (the HTTP path, faults and resumption are tested in the other files here).
 //! These replace an in-memory imitation of the hub that had drifted from the real one.
 
+use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, Place};
 use jemput_core::document;
 use jemput_core::permissions::Scope;
 use jemput_core::request::{Actor, Request, Role, Status};
@@ -79,7 +80,12 @@ async fn sync(hub: &Hub, s: &mut Store, token: &str) -> (SyncRequest, SyncReport
 
 /// Sends one document message under `doc_id` as a modified phone would.
 async fn send_one(hub: &Hub, token: &str, doc_id: &str, message: Vec<u8>) -> SyncResponse {
-    let req = SyncRequest { version: protocol::PROTOCOL_VERSION, cursor: 0, docs: vec![DocMessage { doc_id: doc_id.into(), message }] };
+    let req = SyncRequest {
+        version: protocol::PROTOCOL_VERSION,
+        cursor: 0,
+        docs: vec![DocMessage { doc_id: doc_id.into(), message }],
+        backlog: None,
+    };
     exchange(hub, token, &req).await
 }
 
@@ -474,5 +480,56 @@ on_both_backends! {
         let (req, report) = sync(&hub, &mut fresh, &token2).await;
         assert_eq!((req.docs.len(), report.confirmed), (1, 1), "{report:?}");
         assert_eq!(on_hub(&hub, &rec.id).applicant.name, "Sri Wahyuni");
+    }
+}
+
+/// What the hub's device list says the device still holds to send (its reported backlog).
+fn backlog_on_hub(hub: &Hub) -> Option<protocol::Backlog> {
+    let devices = hub.db.with(|tx, _| Ok::<_, ServiceError>(tx.devices()?)).unwrap();
+    assert_eq!(devices.len(), 1);
+    devices[0].backlog
+}
+
+on_both_backends! {
+    async fn the_office_sees_what_each_device_still_has_to_send(kind) {
+        let hub = hub(kind);
+        let (_d, mut s, token) = device(&hub);
+        assert_eq!(backlog_on_hub(&hub), None, "never synced: not told");
+        let first = s.record_request(&draft("Siti Aminah", &nik(1)), false).unwrap();
+        for i in 2..=5 {
+            s.record_request(&draft("Budi Santoso", &nik(i)), false).unwrap();
+        }
+        s.record_complaint(&ComplaintDraft {
+            category: ComplaintCategory::Pengaduan,
+            topic: "Lampu jalan".into(),
+            text: "Lampu jalan di depan musala mati sejak seminggu".into(),
+            place: Place { rt: 3, rw: 5, description: "Gang 3".into() },
+            reporter: None,
+        })
+        .unwrap();
+        // A small budget: the first exchange carries one record, the rest wait.
+        let req = s.prepare_sync(1).unwrap();
+        assert_eq!(req.docs.len(), 1);
+        let resp = exchange(&hub, &token, &req).await;
+        s.apply_sync(&req, &resp).unwrap();
+        let left = backlog_on_hub(&hub).expect("reported");
+        assert_eq!((left.requests, left.complaints, left.refused), (4, 1, 0));
+        assert_eq!(left.describe(), "belum terkirim: 4 permohonan, 1 pengaduan");
+        // A record the hub refuses stays on the phone for the officer to correct: reported too.
+        sync(&hub, &mut s, &token).await;
+        tamper_request(&mut s, &first.id, |r| {
+            r.office.letter_number = Some("474/999/2026".into());
+            Ok(())
+        })
+        .unwrap();
+        let (_, report) = sync(&hub, &mut s, &token).await;
+        assert_eq!(report.refused.len(), 1);
+        // The refusal is known to the phone after that exchange: the next one reports it.
+        sync(&hub, &mut s, &token).await;
+        assert_eq!(backlog_on_hub(&hub), Some(protocol::Backlog { requests: 0, complaints: 0, refused: 1 }));
+        // An app from before the field reports nothing: the list says so instead of a stale count.
+        let old = SyncRequest { backlog: None, ..s.prepare_sync(1 << 20).unwrap() };
+        exchange(&hub, &token, &old).await;
+        assert_eq!(backlog_on_hub(&hub), None);
     }
 }

@@ -56,7 +56,7 @@ fn regenerate_corpus() {
     let req = s.store.prepare_sync(1 << 20).unwrap();
     keep("sync_body", &protocol::encode(&req)).unwrap();
     keep("sync_body", &protocol::encode_as(&req, protocol::FORMAT_PLAIN)).unwrap();
-    keep("sync_body", &protocol::encode(&SyncRequest { version: 1, cursor: 7, docs: vec![] })).unwrap();
+    keep("sync_body", &protocol::encode(&SyncRequest { version: 1, cursor: 7, docs: vec![], backlog: None })).unwrap();
     keep("raw_body", &protocol::raw_body(&req)).unwrap();
     keep("bundle", &s.store.export_bundle().unwrap()).unwrap();
     let identity = serde_json::json!({

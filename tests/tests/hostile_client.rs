@@ -256,6 +256,7 @@ on_both_backends! {
             version: jemput_core::sync::protocol::PROTOCOL_VERSION,
             cursor: 0,
             docs: vec![jemput_core::sync::protocol::DocMessage { doc_id: r.id.clone(), message: m }],
+            backlog: None,
         });
         let first = post_sync_bytes(&hub.url(), &forger.token, body.clone()).await;
         assert_eq!(first.refusal(&r.id), None);

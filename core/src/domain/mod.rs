@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod complaint;
 pub mod document;
 pub mod kelurahan;
+pub mod name_search;
 pub mod permissions;
 pub mod receipt;
 pub mod request;

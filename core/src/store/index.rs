@@ -7,13 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaint::{Complaint, ComplaintCategory, ComplaintStatus};
 use crate::crypto::Cipher;
+use crate::domain::name_search;
 use crate::error::{Error, Result};
 use crate::request::{Request, Status};
-
-/// Shortest name prefix that is indexed and searchable.
-const MIN_PREFIX: usize = 2;
-/// Longest name prefix that is indexed (longer query words are cut to this).
-const MAX_PREFIX: usize = 12;
 
 /// Which requests to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,20 +82,9 @@ pub struct ComplaintSummary {
     pub created_at: i64,
 }
 
-/// Lower-cased words of a name, letters and digits only.
-fn words(name: &str) -> impl Iterator<Item = String> + '_ {
-    name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase())
-}
-
-/// Blind tags of every prefix (2 to 12 characters) of every word of `name`.
+/// Blind tags of every prefix of every word of `name` ([`name_search::prefixes`]).
 fn name_tokens(cipher: &Cipher, name: &str) -> Vec<i64> {
-    let mut tokens: Vec<i64> = words(name)
-        .flat_map(|w| {
-            let chars: Vec<char> = w.chars().collect();
-            (MIN_PREFIX..=chars.len().min(MAX_PREFIX)).map(move |n| chars[..n].iter().collect::<String>()).collect::<Vec<_>>()
-        })
-        .map(|p| cipher.tag("nama", &p))
-        .collect();
+    let mut tokens: Vec<i64> = name_search::prefixes(name).iter().map(|p| cipher.tag("nama", p)).collect();
     tokens.sort_unstable();
     tokens.dedup();
     tokens
@@ -184,11 +169,7 @@ fn request_where(cipher: &Cipher, f: &RequestFilter) -> (String, Vec<Value>) {
     let mut args: Vec<Value> = Vec::new();
     let mut from = "requests r";
     if let Some(q) = &f.name {
-        let tags: Vec<i64> = words(q)
-            .map(|w| w.chars().take(MAX_PREFIX).collect::<String>())
-            .filter(|prefix| prefix.chars().count() >= MIN_PREFIX)
-            .map(|prefix| cipher.tag("nama", &prefix))
-            .collect();
+        let tags: Vec<i64> = name_search::query_terms(q).iter().map(|prefix| cipher.tag("nama", prefix)).collect();
         match tags.split_first() {
             Some((first, rest)) => {
                 // CROSS JOIN keeps the name index as the outer loop (SQLite does not reorder it).

@@ -13,7 +13,7 @@ use crate::request::{Request, Status};
 use crate::store::{docs, index, Store};
 use crate::sync::bundle::Bundle;
 use crate::sync::peer;
-use crate::sync::protocol::{DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use crate::sync::protocol::{Backlog, DocMessage, DocRefusal, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use crate::time_util::DAY_MS;
 
 /// What one applied sync response changed on the device.
@@ -146,28 +146,35 @@ impl Store {
     }
 
     /// Builds the next sync request: a message for each document holding changes the hub lacks,
-    /// oldest first, up to about `budget_bytes` of messages (always at least one document).
+    /// oldest first, up to about `budget_bytes` of messages (always at least one document), and
+    /// the [`Backlog`] the device still holds once they are through.
     pub fn prepare_sync(&mut self, budget_bytes: usize) -> Result<SyncRequest> {
         let cursor = self.sync_cursor()?;
-        let ids: Vec<(String, i64)> = {
-            let mut st = self.conn.prepare_cached("SELECT doc_id, id FROM docs WHERE sync_flag = 1 ORDER BY updated_at, id")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let ids: Vec<(String, i64, String)> = {
+            let mut st = self.conn.prepare_cached("SELECT doc_id, id, kind FROM docs WHERE sync_flag = 1 ORDER BY updated_at, id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::new();
         let mut used = 0usize;
-        for (doc_id, rowid) in ids {
-            let Some(mut stored) = self.load_doc(&doc_id)? else { continue };
-            let known = docs::hub_heads(&self.conn, rowid)?;
+        let mut visited = 0;
+        for (doc_id, rowid, _) in &ids {
+            visited += 1;
+            let Some(mut stored) = self.load_doc(doc_id)? else { continue };
+            let known = docs::hub_heads(&self.conn, *rowid)?;
             if let Some(message) = peer::exact_message(&mut stored.doc, &known) {
                 used += message.len();
-                out.push(DocMessage { doc_id, message });
+                out.push(DocMessage { doc_id: doc_id.clone(), message });
             }
             if used >= budget_bytes {
                 break;
             }
         }
-        Ok(SyncRequest { version: PROTOCOL_VERSION, cursor, docs: out })
+        let left = &ids[visited..];
+        let count = |kind: &str| left.iter().filter(|(_, _, k)| k == kind).count() as u32;
+        let refused: u32 = self.conn.query_row("SELECT count(*) FROM docs WHERE sync_flag = 2", [], |r| r.get(0))?;
+        let backlog = Backlog { requests: count("request"), complaints: count("complaint"), refused };
+        Ok(SyncRequest { version: PROTOCOL_VERSION, cursor, docs: out, backlog: Some(backlog) })
     }
 
     /// Applies the hub's answer to `sent` in one transaction: merges its changes, records what

@@ -122,6 +122,62 @@ pub struct SyncRequest {
     pub cursor: u64,
     /// Messages for the device's unsent documents.
     pub docs: Vec<DocMessage>,
+    /// What the device still holds to send once this message is through, so the office sees
+    /// it next to the device's last sync. `None` = not told (a device from before this field;
+    /// its bodies end after `docs`, and a hub from before it ignores the bytes that follow).
+    pub backlog: Option<Backlog>,
+}
+
+/// What a device still holds to send after a message: records with changes the hub lacks that
+/// the message leaves out (they go in the next exchanges of the same sync, or the next sync),
+/// and records the hub refused that wait for the officer. Counts only; reported by the device
+/// and shown to staff as it says (a modified phone can only misreport its own backlog).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backlog {
+    /// Requests not yet sent.
+    pub requests: u32,
+    /// Complaints and aspirations not yet sent.
+    pub complaints: u32,
+    /// Records the hub refused, waiting for the officer to correct them.
+    pub refused: u32,
+}
+
+impl Backlog {
+    /// Records still to send (unsent and refused).
+    pub fn total(&self) -> u64 {
+        self.requests as u64 + self.complaints as u64 + self.refused as u64
+    }
+
+    /// For the office, in Bahasa Indonesia: "semua terkirim", or what is left, e.g.
+    /// "belum terkirim: 3 permohonan, 1 pengaduan; 2 ditolak, menunggu perbaikan petugas".
+    pub fn describe(&self) -> String {
+        if self.total() == 0 {
+            return "semua terkirim".into();
+        }
+        let mut unsent = Vec::new();
+        if self.requests > 0 {
+            unsent.push(format!("{} permohonan", self.requests));
+        }
+        if self.complaints > 0 {
+            unsent.push(format!("{} pengaduan", self.complaints));
+        }
+        let mut parts = Vec::new();
+        if !unsent.is_empty() {
+            parts.push(format!("belum terkirim: {}", unsent.join(", ")));
+        }
+        if self.refused > 0 {
+            parts.push(format!("{} ditolak, menunggu perbaikan petugas", self.refused));
+        }
+        parts.join("; ")
+    }
+}
+
+/// [`SyncRequest`] as devices before the backlog field wrote it.
+#[derive(Deserialize)]
+struct SyncRequestV1 {
+    version: u16,
+    cursor: u64,
+    docs: Vec<DocMessage>,
 }
 
 /// A document change the hub refused, with the reason for the officer.
@@ -306,7 +362,15 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
 impl SyncRequest {
     /// Decodes and checks a request body.
     pub fn decode(body: &[u8]) -> Result<SyncRequest, ProtocolError> {
-        let r: SyncRequest = decode(body)?;
+        // A body of an older device ends before the backlog: read as "not told".
+        let r: SyncRequest = match decode(body) {
+            Ok(r) => r,
+            Err(ProtocolError::Malformed) => {
+                let o: SyncRequestV1 = decode(body)?;
+                SyncRequest { version: o.version, cursor: o.cursor, docs: o.docs, backlog: None }
+            }
+            Err(e) => return Err(e),
+        };
         if r.version != PROTOCOL_VERSION {
             return Err(ProtocolError::Version);
         }
@@ -361,6 +425,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             cursor: 42,
             docs: vec![DocMessage { doc_id: "0190-abc".into(), message: vec![1, 2, 3] }],
+            backlog: Some(Backlog { requests: 3, complaints: 1, refused: 2 }),
         };
         assert_eq!(SyncRequest::decode(&encode(&req)).unwrap(), req);
         let mut bad = req.clone();
@@ -387,6 +452,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             cursor: 7,
             docs: (0..50).map(|i| DocMessage { doc_id: format!("doc-{i}"), message: vec![i as u8; 300] }).collect(),
+            backlog: None,
         };
         let plain = encode_as(&req, FORMAT_PLAIN);
         let dict = encode(&req);
@@ -407,6 +473,37 @@ mod tests {
         swapped[0] = FORMAT_PLAIN;
         assert!(SyncRequest::decode(&swapped).is_err());
         assert_eq!(SyncRequest::decode(&[]), Err(ProtocolError::Malformed));
+    }
+
+    #[test]
+    fn a_request_without_a_backlog_reads_as_not_told_and_older_hubs_ignore_it() {
+        let req = SyncRequest {
+            version: PROTOCOL_VERSION,
+            cursor: 5,
+            docs: vec![DocMessage { doc_id: "doc-1".into(), message: vec![9; 20] }],
+            backlog: Some(Backlog { requests: 7, complaints: 0, refused: 1 }),
+        };
+        assert_eq!(req.backlog.unwrap().total(), 8);
+        assert_eq!(req.backlog.unwrap().describe(), "belum terkirim: 7 permohonan; 1 ditolak, menunggu perbaikan petugas");
+        assert_eq!(Backlog { requests: 0, complaints: 2, refused: 0 }.describe(), "belum terkirim: 2 pengaduan");
+        assert_eq!(Backlog::default().describe(), "semua terkirim");
+        // A device from before the backlog: its body ends after the documents.
+        #[derive(Serialize)]
+        struct Older<'a>(u16, u64, &'a [DocMessage]);
+        let older = encode(&Older(req.version, req.cursor, &req.docs));
+        assert_eq!(SyncRequest::decode(&older).unwrap(), SyncRequest { backlog: None, ..req.clone() });
+        // A hub from before it reads a new body and ignores the backlog that follows.
+        #[derive(Deserialize)]
+        struct OlderRead(u16, u64, Vec<DocMessage>);
+        let read: OlderRead = decode(&encode(&req)).unwrap();
+        assert_eq!((read.0, read.1, read.2.len()), (PROTOCOL_VERSION, 5, 1));
+        // Cut inside the backlog: refused, never read as another value.
+        let body = raw_body(&req);
+        for cut in body.len() - 3..body.len() {
+            let cut_body = compress(&body[..cut], FORMAT_DICTIONARY_V1);
+            let got = SyncRequest::decode(&cut_body);
+            assert!(got.is_err() || got.as_ref().unwrap().backlog.is_none(), "cut at {cut}: {got:?}");
+        }
     }
 
     #[test]

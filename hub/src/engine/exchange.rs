@@ -293,7 +293,7 @@ pub fn exchange(
             heads::set_pending_heads(tx, &device.id, doc_id, heads, cursor as u64)?;
         }
     }
-    tx.touch_device(&device.id, jemput_core::time_util::now_ms())?;
+    tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
     let epoch = heads::epoch(tx)?;
     Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

@@ -15,6 +15,7 @@ pub mod web_sql;
 use std::sync::Arc;
 
 use jemput_core::crypto::{Cipher, MasterKey};
+use jemput_core::sync::protocol::Backlog;
 
 pub mod error;
 
@@ -63,6 +64,9 @@ pub struct DeviceRow {
     pub revoked_at: Option<i64>,
     /// Last sync (ms since epoch).
     pub last_seen: Option<i64>,
+    /// What the device still held to send after its last exchange, as it reported it (`None`:
+    /// not told, e.g. an app from before the field, or never synced).
+    pub backlog: Option<Backlog>,
     /// Index of its receipt prefix (`DevicePrefix::from_index`).
     #[serde(skip)]
     pub prefix_index: u32,
@@ -258,7 +262,7 @@ pub trait HubTx {
     /// Revokes one device; false when unknown or already revoked.
     fn revoke_device(&mut self, device_id: &str, at: i64) -> Result<bool, StorageError>;
     /// Records a device's last sync.
-    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), StorageError>;
+    fn touch_device(&mut self, device_id: &str, at: i64, backlog: Option<Backlog>) -> Result<(), StorageError>;
     /// A device's latest resumable exchange.
     fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, StorageError>;
     /// Stores a device's latest resumable exchange, replacing the one before.

@@ -84,6 +84,13 @@ CREATE INDEX audit_by_actor ON audit(actor, id);
 CREATE TABLE erased_docs (
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, erased_at {i64} NOT NULL, reason TEXT NOT NULL, erased_by TEXT NOT NULL){without_rowid};
 ",
+    // 6: what each device still held to send at its last sync (its backlog, as it reported
+    // it), for the office's device list; NULL = not told (a device from before the field).
+    "
+ALTER TABLE devices ADD COLUMN backlog_requests INTEGER;
+ALTER TABLE devices ADD COLUMN backlog_complaints INTEGER;
+ALTER TABLE devices ADD COLUMN backlog_refused INTEGER;
+",
 ];
 
 /// The schema version this build writes (the same on both back ends).

@@ -11,6 +11,7 @@ use super::{
     AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
     OfficeQuery, Officer, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
+use jemput_core::sync::protocol::Backlog;
 
 /// The SQL dialect a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +249,7 @@ const BIND_ACTOR: &str = "INSERT INTO device_actors (actor, device_id) VALUES ($
 /// The columns of [`DeviceRow`], in its order; the queries below continue it.
 macro_rules! device_columns {
     () => {
-        "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index FROM devices d JOIN officers o ON o.id = d.officer_id"
+        "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index, d.backlog_requests, d.backlog_complaints, d.backlog_refused FROM devices d JOIN officers o ON o.id = d.officer_id"
     };
 }
 const DEVICE_BY_TOKEN_HASH: &str = concat!(device_columns!(), " WHERE d.token_hash = $1");
@@ -257,7 +258,8 @@ const DEVICES: &str = concat!(device_columns!(), " ORDER BY o.rw, o.rt NULLS FIR
 const DEVICE_ACTORS: &str = "SELECT actor FROM device_actors WHERE device_id = $1";
 const REVOKE_DEVICES_OF: &str = "UPDATE devices SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL";
 const REVOKE_DEVICE: &str = "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-const TOUCH_DEVICE: &str = "UPDATE devices SET last_seen = $2 WHERE id = $1";
+const TOUCH_DEVICE: &str =
+    "UPDATE devices SET last_seen = $2, backlog_requests = $3, backlog_complaints = $4, backlog_refused = $5 WHERE id = $1";
 const EXCHANGE: (&str, &str) = locking!("SELECT key, upload, answer, at FROM exchanges WHERE device_id = $1");
 const PUT_EXCHANGE: &str = "INSERT INTO exchanges (device_id, key, upload, answer, at) VALUES ($1, $2, $3, $4, $5)
  ON CONFLICT (device_id) DO UPDATE SET key = excluded.key, upload = excluded.upload, answer = excluded.answer, at = excluded.at";
@@ -301,6 +303,14 @@ fn device_row(mut r: Row) -> Result<DeviceRow, StorageError> {
         revoked_at: r.opt_int(5)?,
         last_seen: r.opt_int(6)?,
         prefix_index: u32::try_from(r.int(7)?).map_err(|_| mismatch(7))?,
+        backlog: match (r.opt_int(8)?, r.opt_int(9)?, r.opt_int(10)?) {
+            (Some(requests), Some(complaints), Some(refused)) => Some(Backlog {
+                requests: u32::try_from(requests).map_err(|_| mismatch(8))?,
+                complaints: u32::try_from(complaints).map_err(|_| mismatch(9))?,
+                refused: u32::try_from(refused).map_err(|_| mismatch(10))?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -564,8 +574,10 @@ impl<C: Conn> HubTx for SqlTx<C> {
         Ok(self.conn.execute(REVOKE_DEVICE, &[device_id.into(), at.into()])? > 0)
     }
 
-    fn touch_device(&mut self, device_id: &str, at: i64) -> Result<(), StorageError> {
-        self.conn.execute(TOUCH_DEVICE, &[device_id.into(), at.into()])?;
+    fn touch_device(&mut self, device_id: &str, at: i64, backlog: Option<Backlog>) -> Result<(), StorageError> {
+        let b = backlog.map(|b| (b.requests, b.complaints, b.refused));
+        self.conn
+            .execute(TOUCH_DEVICE, &[device_id.into(), at.into(), b.map(|b| b.0).into(), b.map(|b| b.1).into(), b.map(|b| b.2).into()])?;
         Ok(())
     }
 

@@ -50,7 +50,7 @@ fn officers_page(me: &Me, officers: &[Officer], devices: &[DeviceRow], f: &Offic
             }
         }
         table.daftar {
-            thead { tr { th { "Petugas" } th { "Wilayah" } th { "Perangkat (sinkron terakhir)" } th { "Tindakan" } } }
+            thead { tr { th { "Petugas" } th { "Wilayah" } th { "Perangkat (sinkron terakhir · yang masih harus dikirim)" } th { "Tindakan" } } }
             tbody {
                 @for o in officers {
                     tr.dicabut[!o.active] {
@@ -60,6 +60,14 @@ fn officers_page(me: &Me, officers: &[Officer], devices: &[DeviceRow], f: &Offic
                             @for d in devices.iter().filter(|d| d.officer_id == o.id) {
                                 div {
                                     (d.name) " — " (d.last_seen.map(when).unwrap_or_else(|| "belum pernah".into()))
+                                    @if d.last_seen.is_some() {
+                                        " · "
+                                        @match d.backlog {
+                                            Some(b) if b.total() > 0 => strong.sisa { (b.describe()) },
+                                            Some(b) => span { (b.describe()) },
+                                            None => small { "sisa kiriman tidak dilaporkan (aplikasi versi lama)" },
+                                        }
+                                    }
                                     @if d.revoked_at.is_some() { " (dicabut)" } @else {
                                         form.sebaris method="post" action={ "/perangkat/" (d.id) "/cabut" } data-yakin="Cabut perangkat ini? HP tidak bisa sinkron lagi." {
                                             input type="hidden" name="csrf" value=(me.csrf);

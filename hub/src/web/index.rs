@@ -6,6 +6,7 @@
 
 use jemput_core::crypto::Cipher;
 use jemput_core::document;
+use jemput_core::name_search;
 use jemput_core::{Request, Status};
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,10 @@ use crate::storage::HubTx;
 use crate::storage::OfficeIndexRow;
 
 /// Where the index stands (change-log sequence). `_v2`: since the index also keeps the access
-/// tags of ADR 0015, a hub indexed before them indexes every request again once.
-const META_KEY: &str = "web_office_index_seq_v2";
+/// tags of ADR 0015; `_v3`: since it keeps a tag of every prefix of every word of a name
+/// ([`name_search`]), not only of whole words. A hub indexed before indexes every request again
+/// once.
+const META_KEY: &str = "web_office_index_seq_v3";
 
 /// What a list row (and an export line) shows of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,29 +83,21 @@ impl ListRow {
     }
 }
 
-/// Normalises a name word for its tag (lower case, letters and digits only).
-fn norm(word: &str) -> String {
-    word.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
-
 /// The tag of a NIK.
 pub fn nik_tag(cipher: &Cipher, nik: &str) -> i64 {
     cipher.tag("web:nik", nik.trim())
 }
 
-/// The tag of one word of a name.
-pub fn name_tag(cipher: &Cipher, word: &str) -> i64 {
-    cipher.tag("web:nama", &norm(word))
+/// The tag of a name prefix (see [`name_search`]: the index keeps one for every prefix of every
+/// word of the applicant's name; a search looks up one per word typed).
+pub fn name_tag(cipher: &Cipher, prefix: &str) -> i64 {
+    cipher.tag("web:nama", prefix)
 }
 
-/// The tags of a request.
+/// The tags of a request: its NIK's and its name's prefixes'.
 pub fn tags_of(cipher: &Cipher, r: &Request) -> Vec<i64> {
     let mut t = vec![nik_tag(cipher, &r.applicant.nik)];
-    for w in r.applicant.name.split_whitespace() {
-        if !norm(w).is_empty() {
-            t.push(name_tag(cipher, w));
-        }
-    }
+    t.extend(name_search::prefixes(&r.applicant.name).iter().map(|p| name_tag(cipher, p)));
     t.sort_unstable();
     t.dedup();
     t

@@ -80,7 +80,8 @@ fn num(s: &str, what: &'static str) -> Result<Option<u16>, ServiceError> {
 }
 
 /// Turns the filters into an index query; the search text is a receipt code, a NIK (16
-/// digits, by its blind tag) or words of a name (each by its blind tag).
+/// digits, by its blind tag) or the beginnings of words of a name (each by its blind tag, see
+/// `jemput_core::name_search`: "wahy" finds "Sri Wahyuni").
 pub fn office_query(p: &ListParams, cipher: &Cipher) -> Result<OfficeQuery, ServiceError> {
     let status = p.status.trim();
     if !status.is_empty() && Status::from_code(status).is_none() {
@@ -114,7 +115,11 @@ pub fn office_query(p: &ListParams, cipher: &Cipher) -> Result<OfficeQuery, Serv
         } else if text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit()) {
             q.tags.push(index::nik_tag(cipher, text));
         } else {
-            q.tags.extend(text.split_whitespace().take(5).map(|w| index::name_tag(cipher, w)));
+            let terms = jemput_core::name_search::query_terms(text);
+            if terms.is_empty() {
+                return Err(ServiceError::BadRequest("pencarian_terlalu_pendek", "Ketik paling sedikit 2 huruf dari nama"));
+            }
+            q.tags.extend(terms.iter().take(5).map(|p| index::name_tag(cipher, p)));
         }
     }
     Ok(q)

@@ -404,6 +404,12 @@ async fn list_filters_search_and_escaping(kind) {
     only(&list("layanan=domisili").await, &[&a, &c]);
     only(&list("cari=aminah").await, &[&a, &c]);
     only(&list("cari=Siti+AMINAH").await, &[&a]);
+    // The beginning of any word of a name is enough, as on the phone.
+    only(&list("cari=amin").await, &[&a, &c]);
+    only(&list("cari=san").await, &[&b]);
+    only(&list("cari=si+am").await, &[&a]);
+    only(&list("cari=minah").await, &[]);
+    assert_eq!(get(&t, "/permohonan?cari=a", Some(&op)).await.status, StatusCode::BAD_REQUEST, "one letter matches nearly everyone");
     only(&list("cari=3578010101900002").await, &[&b]);
     let code = a.receipt.to_lowercase().replace('-', "");
     only(&get(&t, &format!("/permohonan?cari={code}"), Some(&op)).await.text(), &[&a]);
@@ -417,7 +423,7 @@ async fn list_filters_search_and_escaping(kind) {
     // Each list view is audited once, as the person.
     let views = actions(&t, "lihat_daftar_permohonan");
     assert!(views.iter().all(|(who, _)| *who == format!("staf:{}", t.operator.id)));
-    assert_eq!(views.len(), 12, "one per page shown; refused filters show nothing");
+    assert_eq!(views.len(), 16, "one per page shown; refused filters show nothing");
     // The index keeps no names or NIKs in clear.
     if kind == BackendKind::Sqlite {
         let bytes = std::fs::read(&t._store.location).unwrap();
@@ -581,7 +587,17 @@ async fn officers_qr_revoke_and_audit_once_with_the_person(kind) {
     let code = html.split("data-kode>").nth(1).unwrap().split('<').next().unwrap().to_string();
     let e = t.db.with(move |tx, _| service::enrol(tx, &code, "HP Bu RW", "00112233445566778899aabbccddeeff", "0190a1b2-0000-7000-8000-000000000001")).unwrap();
     assert_eq!(e.officer_id, o.id);
-    assert!(get(&t, "/petugas", Some(&t.admin)).await.text().contains("HP Bu RW"));
+    let page = get(&t, "/petugas", Some(&t.admin)).await.text();
+    assert!(page.contains("HP Bu RW — belum pernah") && !page.contains("belum terkirim"), "{page}");
+    // After a sync, what the phone reported it still holds to send, next to the sync's time.
+    let id = e.device_id.clone();
+    let backlog = jemput_core::sync::protocol::Backlog { requests: 3, complaints: 0, refused: 1 };
+    t.db.with(move |tx, _| tx.touch_device(&id, jemput_core::time_util::now_ms(), Some(backlog))).unwrap();
+    let page = get(&t, "/petugas", Some(&t.admin)).await.text();
+    assert!(page.contains(r#"<strong class="sisa">belum terkirim: 3 permohonan; 1 ditolak, menunggu perbaikan petugas</strong>"#), "{page}");
+    let id = e.device_id.clone();
+    t.db.with(move |tx, _| tx.touch_device(&id, jemput_core::time_util::now_ms(), Some(Default::default()))).unwrap();
+    assert!(get(&t, "/petugas", Some(&t.admin)).await.text().contains("<span>semua terkirim</span>"));
     assert_eq!(post(&t, &format!("/perangkat/{}/cabut", e.device_id), Some(&t.admin), &[]).await.status, StatusCode::SEE_OTHER);
     assert_eq!(post(&t, &format!("/petugas/{}/cabut", o.id), Some(&t.admin), &[]).await.status, StatusCode::SEE_OTHER);
     assert_eq!(actions(&t, "tambah_petugas"), vec![(admin.clone(), format!("tambah_petugas:{}", o.id))]);
