@@ -146,6 +146,10 @@ try {
   phone('sync');
   check(phone('status', receipt) === 'terkirim', 'HP melihat permohonan terkirim');
   log(`HP terdaftar lewat QR, mencatat dan mengirim permohonan ${receipt}`);
+  await page.goto(base + '/petugas');
+  const devices = await page.textContent('table.daftar');
+  check(devices.includes('HP Bu Sri') && devices.includes('semua terkirim'), `perangkat dan sisa kirimannya: ${devices}`);
+  await shot('03b-petugas-perangkat');
 
   // 4. Inbox and list; find the request by its receipt code.
   await page.goto(base + '/kotak-masuk');
@@ -157,6 +161,11 @@ try {
   await page.click('form.saring button[type=submit]');
   const rows = await page.locator('table.daftar tbody tr').count();
   check(rows === 1, `pencarian kode memberi 1 baris, bukan ${rows}`);
+  await page.goto(base + '/permohonan');
+  await page.fill('#cari', 'bud sant');
+  await page.click('form.saring button[type=submit]');
+  const byName = await page.locator('table.daftar tbody tr').count();
+  check(byName === 1 && (await page.textContent('table.daftar')).includes('Budi Santoso'), `pencarian awal nama memberi 1 baris, bukan ${byName}`);
   await page.goto(base + '/permohonan');
   await shot('05-daftar-permohonan');
   await page.fill('#cari', receipt);
