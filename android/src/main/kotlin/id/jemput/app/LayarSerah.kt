@@ -10,6 +10,7 @@ import android.content.ContentValues
 import android.content.Intent
 import android.database.Cursor
 import android.database.MatrixCursor
+import android.graphics.Rect
 import android.net.Uri
 import android.os.ParcelFileDescriptor
 import android.provider.OpenableColumns
@@ -24,7 +25,8 @@ import java.util.Locale
 /** Export and import of no-signal bundles. */
 class LayarSerah(a: MainActivity) : Layar(a) {
     override val judul = "Kirim tanpa sinyal"
-    private lateinit var status: TextView
+    private lateinit var statusEkspor: TextView
+    private lateinit var statusImpor: TextView
     private lateinit var titipan: TextView
 
     /** The last exported file (tests read it). */
@@ -36,12 +38,16 @@ class LayarSerah(a: MainActivity) : Layar(a) {
         k.addView(a.teks("Tidak ada sinyal? Kirim data lewat HP lain.", 20f, bold = true))
         k.addView(a.teks("1. Bagikan berkas ke rekan yang punya sinyal (Bluetooth, kabel, atau aplikasi pesan). Berkas terkunci; hanya kantor kelurahan yang bisa membukanya.", 18f))
         k.addView(a.tombol("Bagikan berkas data", utama = true) { ekspor() })
+        // Each result appears right under the button that made it (on a 480×800 screen a line
+        // at the bottom of the page is out of sight), and is scrolled into view.
+        statusEkspor = a.teks("", 18f, color = Warna.BAIK).apply { visibility = View.GONE }
+        k.addView(statusEkspor)
         k.addView(a.garis())
         k.addView(a.teks("2. Menerima berkas dari rekan? Terima di sini; HP ini meneruskannya ke kantor saat ada sinyal.", 18f))
         k.addView(a.tombol("Terima berkas dari rekan") { pilihBerkas() })
-        status = a.teks("", 18f, color = Warna.BAIK).apply { setPadding(0, a.dp(10), 0, 0) }
+        statusImpor = a.teks("", 18f, color = Warna.BAIK).apply { visibility = View.GONE }
         titipan = a.teks("", 17f, color = Warna.TEKS_PUDAR)
-        k.addView(status)
+        k.addView(statusImpor)
         k.addView(titipan)
         segarkan()
         return a.gulir(k)
@@ -61,7 +67,7 @@ class LayarSerah(a: MainActivity) : Layar(a) {
             File(dir, nama).apply { writeBytes(j.eksporBundel()) }
         }) { f ->
             berkasTerakhir = f
-            status.text = "Berkas siap: ${f.name} (${(f.length() + 1023) / 1024} KB)"
+            kabari(statusEkspor, "✓ Berkas siap: ${f.name} (${(f.length() + 1023) / 1024} KB)")
             val uri = Uri.parse("content://${a.packageName}.berkas/${f.name}")
             val kirim = Intent(Intent.ACTION_SEND).apply {
                 type = "application/octet-stream"
@@ -70,6 +76,16 @@ class LayarSerah(a: MainActivity) : Layar(a) {
             }
             runCatching { a.startActivity(Intent.createChooser(kirim, "Bagikan berkas Jemput")) }
                 .onFailure { a.galat("Tidak ada aplikasi untuk membagikan berkas.") }
+        }
+    }
+
+    /** Shows [pesan] in [v] and scrolls the page so that it (and what follows it) is in sight. */
+    private fun kabari(v: TextView, pesan: String) {
+        v.text = pesan
+        v.visibility = View.VISIBLE
+        v.post {
+            val bawah = (v.parent as? View)?.let { it.height - v.top } ?: v.height
+            v.requestRectangleOnScreen(Rect(0, 0, v.width, bawah), false)
         }
     }
 
@@ -93,8 +109,8 @@ class LayarSerah(a: MainActivity) : Layar(a) {
             } ?: error("berkas tidak terbaca")
             j.imporBundel(bytes)
         }) { n ->
-            status.text = "Berkas diterima. Akan diteruskan ke kantor saat ada sinyal."
             titipan.text = "Berkas rekan yang menunggu diteruskan: $n"
+            kabari(statusImpor, "✓ Berkas diterima. Akan diteruskan ke kantor saat ada sinyal.")
             Sinkron.jadwalkan(a)
         }
     }
