@@ -67,7 +67,7 @@ fn device(hub: &Hub) -> (tempfile::TempDir, Store, String) {
 
 /// One exchange of the device with `token` through the real engine.
 async fn exchange(hub: &Hub, token: &str, req: &SyncRequest) -> SyncResponse {
-    let answer = hub.engine.exchange(token.to_string(), None, 0, protocol::encode(req)).await.unwrap();
+    let answer = hub.engine.exchange(token.to_string(), None, 0, protocol::encode(req), Default::default()).await.unwrap();
     SyncResponse::decode(&answer).unwrap()
 }
 

@@ -101,7 +101,11 @@ async fn sync(hub: &Hub, p: &mut Phone) -> (SyncRequest, SyncReport) {
     // Until nothing more waits (the first sync brings the catalog and profile too).
     for _ in 0..5 {
         let req = p.store.prepare_sync(1 << 20).unwrap();
-        let answer = hub.engine.exchange(p.token.clone(), Some(protocol::new_exchange_key()), 0, protocol::encode(&req)).await.unwrap();
+        let answer = hub
+            .engine
+            .exchange(p.token.clone(), Some(protocol::new_exchange_key()), 0, protocol::encode(&req), Default::default())
+            .await
+            .unwrap();
         let resp = SyncResponse::decode(&answer).unwrap();
         let report = p.store.apply_sync(&req, &resp).unwrap();
         let more = resp.more;

@@ -214,6 +214,7 @@ impl SyncClient {
             .post(self.sync_url.clone())
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header(protocol::READS_HEADER, protocol::READS_ZSTD)
             .header(protocol::EXCHANGE_HEADER, key);
         if offset > 0 {
             post = post.header(protocol::OFFSET_HEADER, offset.to_string());
@@ -229,7 +230,8 @@ impl SyncClient {
     /// or the offset to continue the upload of a `len`-byte body from.
     async fn ask(&self, key: &str, len: usize, answer: &mut Vec<u8>) -> Result<Step, SyncError> {
         let url = self.sync_url.join(&format!("sync/{key}")).map_err(|_| SyncError::BadUrl)?;
-        let mut get = self.hub.client.get(url).bearer_auth(&self.token);
+        // The same formats as the upload: the rest of a kept answer continues the same bytes.
+        let mut get = self.hub.client.get(url).bearer_auth(&self.token).header(protocol::READS_HEADER, protocol::READS_ZSTD);
         if !answer.is_empty() {
             get = get.header(protocol::RECEIVED_HEADER, answer.len().to_string());
         }

@@ -13,7 +13,7 @@ use jemput_core::sync::protocol::{self, EnrolRequest};
 use super::error::ApiError;
 use super::throttle::ClientAddr;
 use super::{bearer, AppState};
-use crate::engine::{Engine, Resumed};
+use crate::engine::{Engine, Reads, Resumed};
 use crate::error::ServiceError;
 use crate::service::enrolment;
 
@@ -114,7 +114,8 @@ pub(crate) async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Bo
     })
     .await
     .map_err(|_| ServiceError::Internal)??;
-    Ok(answer(s.engine.exchange(token, key, offset, part).await?))
+    let reads = Reads::from_header(header_str(&headers, protocol::READS_HEADER));
+    Ok(answer(s.engine.exchange(token, key, offset, part, reads).await?))
 }
 
 fn answer(body: Vec<u8>) -> axum::response::Response {
@@ -135,7 +136,8 @@ pub(crate) async fn resume(
         None => 0,
         Some(r) => r.parse::<usize>().map_err(|_| ServiceError::BadRequest("posisi_salah", "Posisi jawaban tidak valid"))?,
     };
-    match s.engine.resume(token, key, received).await? {
+    let reads = Reads::from_header(header_str(&headers, protocol::READS_HEADER));
+    match s.engine.resume(token, key, received, reads).await? {
         Resumed::Answer(rest) => Ok(answer(rest)),
         Resumed::UploadFrom(held) => Ok((StatusCode::ACCEPTED, [(protocol::OFFSET_HEADER, held.to_string())]).into_response()),
     }

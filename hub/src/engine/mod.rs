@@ -19,7 +19,7 @@ use jemput_core::sync::protocol::{self, SyncRequest};
 
 pub use bundle::{import_bundle_bytes, ImportReport};
 pub use exchange::{apply_incoming, prepare_checks, Applied, MAX_DOCS_PER_RESPONSE};
-pub use held::{authorized, Held, Receiving, ReceivingGuard};
+pub use held::{authorized, Held, Reads, Receiving, ReceivingGuard};
 pub use worker::Isolation;
 
 use crate::error::ServiceError;
@@ -78,10 +78,18 @@ impl Engine {
     }
 
     /// One sync exchange of the device with `token`: `part` is the upload (from `offset` when a
-    /// keyed exchange continues). Returns the compressed answer. With a key (ADR 0006) the
+    /// keyed exchange continues). Returns the answer, compressed in a format the device `reads`
+    /// (ADR 0007). With a key (ADR 0006) the
     /// answer is kept with the applied changes (in the same transaction), so a device whose
     /// answer was cut asks for it again instead of sending everything again.
-    pub async fn exchange(&self, token: String, key: Option<String>, offset: usize, part: Vec<u8>) -> Result<Vec<u8>, ServiceError> {
+    pub async fn exchange(
+        &self,
+        token: String,
+        key: Option<String>,
+        offset: usize,
+        part: Vec<u8>,
+        reads: Reads,
+    ) -> Result<Vec<u8>, ServiceError> {
         // A continued upload: put it together with the part the hub kept.
         let whole = match (&key, offset) {
             (Some(k), o) if o > 0 => {
@@ -91,7 +99,7 @@ impl Engine {
                     held::held(tx, cipher, &device.id, &k)
                 });
                 match kept.await? {
-                    Held::Answer(raw) => return Ok(held::compress_answer(&raw)),
+                    Held::Answer(raw) => return Ok(held::compress_answer(&raw, reads)),
                     Held::Upload(u) => held::join_upload(u, o, &part).map_err(held::offset_mismatch)?,
                 }
             }
@@ -149,7 +157,7 @@ impl Engine {
                 Ok(raw)
             })
             .await?;
-        tokio::task::spawn_blocking(move || held::compress_answer(&raw)).await.map_err(|_| ServiceError::Internal)
+        tokio::task::spawn_blocking(move || held::compress_answer(&raw, reads)).await.map_err(|_| ServiceError::Internal)
     }
 
     /// A colleague's no-signal bundle (`bytes`, the bundle file) that the device with `token`
@@ -169,7 +177,7 @@ impl Engine {
     /// Where exchange `key` of the device with `token` stands, for a device whose connection
     /// broke and which has `received` bytes of the answer. An upload of it still arriving here
     /// is let end first (a break on the device's side reaches the hub a moment later).
-    pub async fn resume(&self, token: String, key: String, received: usize) -> Result<Resumed, ServiceError> {
+    pub async fn resume(&self, token: String, key: String, received: usize, reads: Reads) -> Result<Resumed, ServiceError> {
         if !protocol::valid_exchange_key(&key) {
             return Err(ServiceError::BadRequest("kunci_pertukaran_salah", "Kunci pertukaran sinkronisasi tidak valid"));
         }
@@ -183,7 +191,7 @@ impl Engine {
             .await?;
         match held {
             Held::Answer(raw) => {
-                let a = held::compress_answer(&raw);
+                let a = held::compress_answer(&raw, reads);
                 let rest = a.get(received..).ok_or(ServiceError::BadRequest("posisi_salah", "Posisi jawaban melewati panjangnya"))?;
                 Ok(Resumed::Answer(rest.to_vec()))
             }
