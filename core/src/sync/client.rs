@@ -261,8 +261,9 @@ impl SyncClient {
         Ok(Step::Answered)
     }
     /// Syncs `store` with the hub: sends what the hub lacks, applies what the hub has for this
-    /// device, in as few exchanges as possible (one when everything fits). `progress` is called
-    /// after each exchange.
+    /// device, in as few exchanges as possible (one when everything fits). An exchange that an
+    /// earlier sync left in flight (its process killed, or the sync cancelled) is continued
+    /// first. `progress` is called after each exchange.
     pub async fn sync(&self, store: &Mutex<Store>, progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
         self.sync_inner(store, progress).await.map_err(|e| self.hub.explain(e))
     }
