@@ -1,8 +1,10 @@
 //! A TCP proxy on loopback that injects network faults between a device and the hub: dropped
 //! connections, connections cut mid-body in either direction, delays, a shaped slow link
 //! (bandwidth, round-trip time, lost segments stalling the stream), and replayed requests
-//! (the same request delivered to the hub twice). Faults are drawn from a seeded generator so a
-//! failing seed can be replayed. It counts the bytes that cross it in each direction.
+//! (the same request delivered to the hub twice), a link that goes silent after a given number
+//! of bytes and connections severed on demand (a phone whose app is killed mid-transfer). Faults
+//! are drawn from a seeded generator so a failing seed can be replayed. It counts the bytes that
+//! cross it in each direction.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +77,11 @@ struct Shared {
     faults: AtomicU64,
     cut_points: Mutex<std::collections::VecDeque<u64>>,
     cuts: AtomicU64,
+    /// Where the link goes silent: (towards the hub?, byte count of that direction).
+    stall: Mutex<Option<(bool, u64)>>,
+    stalled: std::sync::atomic::AtomicBool,
+    /// Bumped by [`FaultProxy::sever`]: connections opened before it end.
+    generation: AtomicU64,
 }
 
 impl Shared {
@@ -138,6 +145,9 @@ impl FaultProxy {
             faults: AtomicU64::new(0),
             cut_points: Mutex::new(std::collections::VecDeque::new()),
             cuts: AtomicU64::new(0),
+            stall: Mutex::new(None),
+            stalled: std::sync::atomic::AtomicBool::new(false),
+            generation: AtomicU64::new(0),
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -178,6 +188,27 @@ impl FaultProxy {
         self.shared.cuts.load(Ordering::SeqCst)
     }
 
+    /// Lets `n` more bytes through towards the hub (`to_hub`) or towards the device, counted
+    /// from now, then forwards nothing more in that direction (the connection stays open, as a
+    /// link that goes silent) until [`FaultProxy::sever`].
+    pub fn stall_after(&self, to_hub: bool, n: u64) {
+        let now = if to_hub { &self.shared.to_upstream } else { &self.shared.to_client }.load(Ordering::SeqCst);
+        self.shared.stalled.store(false, Ordering::SeqCst);
+        *self.shared.stall.lock().unwrap() = Some((to_hub, now + n));
+    }
+
+    /// Whether the traffic has reached the point set by [`FaultProxy::stall_after`].
+    pub fn stalled(&self) -> bool {
+        self.shared.stalled.load(Ordering::SeqCst)
+    }
+
+    /// Closes every connection open now, towards both sides, dropping whatever it holds that
+    /// was not forwarded yet, and lifts a stall: later connections pass again.
+    pub fn sever(&self) {
+        *self.shared.stall.lock().unwrap() = None;
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Changes the fault rates (e.g. heal the network).
     pub fn set_rates(&self, rates: FaultRates) {
         *self.shared.rates.lock().unwrap() = rates;
@@ -209,12 +240,16 @@ async fn pipe(
     mut to: tokio::net::tcp::OwnedWriteHalf,
     limit: Option<u64>,
     upward: bool,
+    generation: u64,
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; 1460];
     let mut sent = 0u64;
     let mut last = tokio::time::Instant::now() - Duration::from_secs(1);
     loop {
         let n = from.read(&mut buf).await?;
+        if s.generation.load(Ordering::SeqCst) != generation {
+            return Err(std::io::Error::other("severed"));
+        }
         if n == 0 {
             let _ = to.shutdown().await;
             return Ok(());
@@ -239,6 +274,26 @@ async fn pipe(
         if shape.loss > 0.0 && s.chance() < shape.loss {
             // A lost segment: the stream stalls for a retransmission timeout (about 2 RTT).
             tokio::time::sleep(shape.one_way_delay * 4 + Duration::from_millis(200)).await;
+        }
+        // A link gone silent (`stall_after`): what fits before the point goes, then nothing
+        // until the connection is severed.
+        let stall_room = match *s.stall.lock().unwrap() {
+            Some((to_hub, at)) if to_hub == upward => {
+                let done = if upward { &s.to_upstream } else { &s.to_client }.load(Ordering::SeqCst);
+                (done + n > at).then(|| at.saturating_sub(done))
+            }
+            _ => None,
+        };
+        if let Some(room) = stall_room {
+            to.write_all(&buf[..room as usize]).await?;
+            count(s, upward, room);
+            s.stalled.store(true, Ordering::SeqCst);
+            // Bounded, so a test that fails before severing leaves no task behind for long.
+            let until = tokio::time::Instant::now() + Duration::from_secs(60);
+            while s.generation.load(Ordering::SeqCst) == generation && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            return Err(std::io::Error::other("severed"));
         }
         // A cut at a position of the whole traffic (`cut_at_random`).
         let cut_here = {
@@ -302,6 +357,7 @@ async fn read_request(c: &mut TcpStream) -> std::io::Result<Vec<u8>> {
 
 async fn handle(s: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()> {
     s.connections.fetch_add(1, Ordering::SeqCst);
+    let generation = s.generation.load(Ordering::SeqCst);
     let fault = s.draw();
     if fault != Fault::Pass {
         s.faults.fetch_add(1, Ordering::SeqCst);
@@ -323,8 +379,8 @@ async fn handle(s: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()> {
             count(&s, true, req.len() as u64);
             let (cr, cw) = client.into_split();
             let (ur, uw) = second.into_split();
-            let up = pipe(&s, cr, uw, None, true);
-            let down = pipe(&s, ur, cw, None, false);
+            let up = pipe(&s, cr, uw, None, true, generation);
+            let down = pipe(&s, ur, cw, None, false, generation);
             let _ = tokio::join!(up, down);
             return Ok(());
         }
@@ -338,8 +394,8 @@ async fn handle(s: Arc<Shared>, mut client: TcpStream) -> std::io::Result<()> {
         Fault::CutResponse(n) => (None, Some(n)),
         _ => (None, None),
     };
-    let up = pipe(&s, cr, uw, up_limit, true);
-    let down = pipe(&s, ur, cw, down_limit, false);
+    let up = pipe(&s, cr, uw, up_limit, true, generation);
+    let down = pipe(&s, ur, cw, down_limit, false, generation);
     // When either direction is cut, the whole connection goes.
     tokio::select! {
         r = up => { r?; }

@@ -3,6 +3,7 @@
 //! listing and search. Personal data never reaches disk in plaintext.
 
 pub(crate) mod docs;
+pub(crate) mod in_flight;
 pub mod index;
 mod rekey;
 pub mod schema;
@@ -14,6 +15,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 pub use crate::crypto::MasterKey as StoreKey;
+pub use in_flight::ExchangeInFlight;
 pub use index::{ComplaintSummary, RequestFilter, RequestSummary};
 
 use crate::catalog::Catalog;

@@ -1,7 +1,8 @@
 //! Rotating the store's key (ADR 0015): everything sealed under the old key (document
 //! snapshots and chunks, the applicants' names in the index, the hub link, colleagues' bundles
-//! waiting to be relayed, the key check) is sealed again under the new key, and the blind tags
-//! (NIK, name prefixes) are computed again, in **one SQLite transaction**: a rotation cut
+//! waiting to be relayed, the sync exchange in flight, the key check) is sealed again under
+//! the new key, and the blind tags (NIK, name prefixes) are computed again, in **one SQLite
+//! transaction**: a rotation cut
 //! short (the app killed, the battery out) leaves the store exactly as it was, under the old
 //! key; a finished one leaves nothing under the old key, and the write-ahead log is
 //! checkpointed and truncated so the old key's pages do not linger in it.
@@ -99,8 +100,10 @@ fn rekey(tx: &Transaction<'_>, old: &Cipher, new: &Cipher, actor: &automerge::Ac
         let sealed = reseal(old, new, format!("relay:{fp}").as_bytes(), &sealed)?;
         tx.execute("UPDATE relay_bundles SET sealed = ?2 WHERE fingerprint = ?1", params![fp, sealed])?;
     }
-    // The hub link and the key check.
-    for (key, context) in [("hub_link", &b"meta:hub_link"[..]), ("key_check", &b"meta:key_check"[..])] {
+    // The hub link, the sync exchange in flight and the key check.
+    for (key, context) in
+        [("hub_link", &b"meta:hub_link"[..]), ("exchange_in_flight", super::in_flight::CONTEXT), ("key_check", &b"meta:key_check"[..])]
+    {
         let value: Option<Vec<u8>> = tx.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
         if let Some(v) = value {
             tx.execute("UPDATE meta SET value = ?2 WHERE key = ?1", params![key, reseal(old, new, context, &v)?])?;

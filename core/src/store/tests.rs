@@ -492,6 +492,7 @@ fn store_with_everything(f: &Fixture) -> (Store, Vec<String>) {
     let mut c = colleague.set_up();
     c.record_request(&draft("Ahmad Fauzi", &nik(99)), true).unwrap();
     s.keep_bundle_for_relay(&c.export_bundle().unwrap()).unwrap();
+    s.remember_exchange("kunci00000000001", b"unggahan Siti Aminah yang terpotong").unwrap();
     (s, ids)
 }
 
@@ -500,7 +501,7 @@ fn cipher_seal(s: &Store, context: &[u8], plain: &[u8]) -> Vec<u8> {
 }
 
 /// Everything a store shows: every request, the lists, a search, the duplicate check, the
-/// complaints, the hub link and the relayed bundles.
+/// complaints, the hub link, the relayed bundles and the sync exchange in flight.
 fn everything(s: &Store, ids: &[String]) -> String {
     let requests: Vec<Request> = ids.iter().map(|id| s.request(id).unwrap()).collect();
     let list = s.list_requests(&RequestFilter::default(), 0, 100).unwrap();
@@ -513,7 +514,9 @@ fn everything(s: &Store, ids: &[String]) -> String {
     assert!(dup.iter().any(|i| i.code.contains("duplikat") || i.code.contains("ganda")), "the NIK's duplicate check: {dup:?}");
     // JSON, not Debug: the maps in a request are `HashMap`s, printed in a random order.
     let requests = serde_json::to_string(&requests).unwrap();
-    format!("{requests}\n{list:?}\n{search:?}\n{dup:?}\n{complaint:?}\n{link:?}\n{:?}", s.relay_bundles().unwrap())
+    let in_flight = s.exchange_in_flight().unwrap().map(|e| (e.key, String::from_utf8(e.body).unwrap()));
+    assert!(in_flight.is_some());
+    format!("{requests}\n{list:?}\n{search:?}\n{dup:?}\n{complaint:?}\n{link:?}\n{:?}\n{in_flight:?}", s.relay_bundles().unwrap())
 }
 
 #[test]
@@ -625,4 +628,29 @@ fn retention_follows_the_synced_policy_for_each_record_kind() {
     assert_eq!(s.purge_by_policy().unwrap(), PurgeReport::default());
     f.advance_days(2);
     assert_eq!(s.purge_by_policy().unwrap(), PurgeReport { requests: 0, complaints: 1 }, "complaints after 40 days");
+}
+
+#[test]
+fn the_exchange_in_flight_is_kept_sealed_across_a_killed_process_until_forgotten() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    assert_eq!(s.exchange_in_flight().unwrap(), None);
+    let body = format!("unggahan: Siti Aminah {}", nik(7)).into_bytes();
+    s.remember_exchange("kunci00000000001", &body).unwrap();
+    // Sealed like the rest of the store: neither the body nor the key is on disk in plaintext.
+    assert_absent(&files_in(f.path.parent().unwrap()), &["Siti Aminah".into(), nik(7), "kunci00000000001".into()]);
+    // The process dies without closing anything; the next one finds the exchange.
+    std::mem::forget(s);
+    let mut s = f.open();
+    let kept = s.exchange_in_flight().unwrap().expect("kept");
+    assert_eq!((kept.key.as_str(), &kept.body), ("kunci00000000001", &body));
+    assert!(!format!("{kept:?}").contains("Siti"), "its Debug shows no personal data: {kept:?}");
+    // A newer one replaces it; forgetting leaves none.
+    s.remember_exchange("kunci00000000002", b"lain").unwrap();
+    assert_eq!(s.exchange_in_flight().unwrap().map(|e| e.key), Some("kunci00000000002".into()));
+    s.forget_exchange().unwrap();
+    assert_eq!(s.exchange_in_flight().unwrap(), None);
+    // A damaged value is an error, not an exchange.
+    s.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exchange_in_flight', x'00')", []).unwrap();
+    assert!(matches!(s.exchange_in_flight(), Err(Error::Corrupt)));
 }

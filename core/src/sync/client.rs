@@ -1,17 +1,19 @@
 //! The device's sync client (reqwest on tokio): a few exchanges with the hub, each resumed after
 //! a break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
 //! progress bar. A cut-off exchange loses nothing and duplicates nothing: the store only moves
-//! when a whole response has been applied, and Automerge ignores changes it already has.
+//! when a whole response has been applied, and Automerge ignores changes it already has. The
+//! exchange in flight is kept in the store (key and exact body) before it is sent, so a sync
+//! after the app's process was killed mid-exchange continues it instead of starting over.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Store;
+use crate::store::{ExchangeInFlight, Store};
 use crate::sync::device::{HubLink, SyncReport};
 pub use crate::sync::protocol::Enrolment;
-use crate::sync::protocol::{self, DocRefusal, EnrolRequest, ErrorBody, SyncResponse, CONTENT_TYPE};
+use crate::sync::protocol::{self, DocRefusal, EnrolRequest, ErrorBody, SyncRequest, SyncResponse, CONTENT_TYPE};
 use crate::sync::tls::{CertPin, HubHttp};
 
 /// Most exchanges in one sync; a sync that needs more stops and continues next time.
@@ -168,26 +170,35 @@ impl SyncClient {
         Ok(SyncClient { sync_url, token: token.to_string(), hub, policy })
     }
 
-    /// One exchange, resumable (ADR 0006): it gets a random key; when the connection breaks, the
-    /// client asks the hub where the exchange stands and continues from there: the rest of the
-    /// upload from the byte the hub holds, or the rest of an answer the hub already gave. Failed
-    /// attempts are retried with exponential backoff (network errors, 5xx, 429).
-    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
-        let key = protocol::new_exchange_key();
+    /// One exchange, resumable (ADR 0006), under `key` (kept in the store with the body before
+    /// this is called): when the connection breaks, the client asks the hub where the exchange
+    /// stands and continues from there: the rest of the upload from the byte the hub holds, or
+    /// the rest of an answer the hub already gave. Failed attempts are retried with exponential
+    /// backoff (network errors, 5xx, 429). A `resumed` exchange (left in flight by a sync that
+    /// was killed) starts by asking; when the hub holds nothing of it, it is [`Exchanged::Stale`].
+    async fn exchange(&self, key: &str, body: &[u8], resumed: bool) -> Result<Exchanged, SyncError> {
         let mut delay = self.policy.base_delay;
         let mut last = SyncError::Network("belum dicoba".into());
         // Where to upload from; `None` = ask the hub first (after a break).
-        let mut from: Option<usize> = Some(0);
+        let mut from: Option<usize> = if resumed { None } else { Some(0) };
+        // Body bytes this exchange sends, from where its first upload starts.
+        let mut uploaded: Option<usize> = None;
         // The answer's bytes received so far (a response cut part-way is continued).
         let mut answer = Vec::new();
         let mut failures = 0;
         while failures < self.policy.attempts.max(1) {
             let step = match from {
-                Some(offset) => self.upload(&key, offset, &body, &mut answer).await,
-                None => self.ask(&key, body.len(), &mut answer).await,
+                Some(offset) => {
+                    uploaded.get_or_insert(body.len().saturating_sub(offset));
+                    self.upload(key, offset, body, &mut answer).await
+                }
+                None => self.ask(key, body.len(), &mut answer).await,
             };
             match step {
-                Ok(Step::Answered) => return Ok(answer),
+                Ok(Step::Answered) => return Ok(Exchanged::Answer { answer, uploaded: uploaded.unwrap_or(0) }),
+                // Nothing of a remembered exchange at the hub (it never arrived, or the hub
+                // replaced it): started over with what is unsent now.
+                Ok(Step::UploadFrom(0)) if resumed && uploaded.is_none() => return Ok(Exchanged::Stale),
                 Ok(Step::UploadFrom(offset)) => from = Some(offset),
                 Err(_) if self.hub.pin_mismatch() => return Err(SyncError::CertificateMismatch),
                 Err(e) if e.is_transient() || is_offset_mismatch(&e) => {
@@ -252,8 +263,9 @@ impl SyncClient {
         Ok(Step::Answered)
     }
     /// Syncs `store` with the hub: sends what the hub lacks, applies what the hub has for this
-    /// device, in as few exchanges as possible (one when everything fits). `progress` is called
-    /// after each exchange.
+    /// device, in as few exchanges as possible (one when everything fits). An exchange that an
+    /// earlier sync left in flight (its process killed, or the sync cancelled) is continued
+    /// first. `progress` is called after each exchange.
     pub async fn sync(&self, store: &Mutex<Store>, progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
         self.sync_inner(store, progress).await.map_err(|e| self.hub.explain(e))
     }
@@ -261,25 +273,63 @@ impl SyncClient {
     async fn sync_inner(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
         let mut summary = SyncSummary::default();
         let mut p = Progress::default();
-        for round in 1..=MAX_ROUNDS {
-            let request = {
+        // An exchange a sync before this one left in flight (the app's process killed
+        // mid-exchange) goes first, continued where it stopped.
+        let mut left = left_in_flight(store)?;
+        let mut round = 0;
+        while round < MAX_ROUNDS {
+            let (key, body, request, resumed) = {
                 let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
                 p.docs_waiting = {
                     let h = s.sync_health()?;
                     h.unsent_requests + h.unsent_complaints
                 };
-                s.prepare_sync(UPLOAD_BUDGET_BYTES)?
+                match left.take() {
+                    Some((f, request)) => (f.key, f.body, request, true),
+                    None => {
+                        let request = s.prepare_sync(UPLOAD_BUDGET_BYTES)?;
+                        let body = protocol::encode(&request);
+                        let key = protocol::new_exchange_key();
+                        // Kept before the first byte goes out, so a killed sync can resume it.
+                        s.remember_exchange(&key, &body)?;
+                        (key, body, request, false)
+                    }
+                }
             };
             let sent_docs = request.docs.len() as u32;
-            let body = protocol::encode(&request);
+            let (answer, uploaded) = match self.exchange(&key, &body, resumed).await {
+                Ok(Exchanged::Answer { answer, uploaded }) => (answer, uploaded),
+                Ok(Exchanged::Stale) => {
+                    tracing::debug!("pertukaran yang tertinggal tidak dikenal hub; dimulai lagi");
+                    store.lock().unwrap_or_else(|e| e.into_inner()).forget_exchange()?;
+                    continue;
+                }
+                Err(e) => {
+                    // An exchange the hub refused for good is not resumed: the next sync
+                    // prepares a new one. One cut by the network is kept for the next sync.
+                    if abandons_exchange(&e) {
+                        store.lock().unwrap_or_else(|e| e.into_inner()).forget_exchange()?;
+                    }
+                    return Err(e);
+                }
+            };
+            round += 1;
             p.round = round;
-            p.bytes_sent += body.len() as u64;
-            let answer = self.exchange(body).await?;
+            p.bytes_sent += uploaded as u64;
             p.bytes_received += answer.len() as u64;
-            let response = SyncResponse::decode(&answer).map_err(|_| SyncError::Protocol)?;
-            let report = {
+            let applied = SyncResponse::decode(&answer).map_err(|_| SyncError::Protocol).and_then(|response| {
                 let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
-                s.apply_sync(&request, &response)?
+                // Applying the answer forgets the exchange in the same transaction.
+                let report = s.apply_sync(&request, &response)?;
+                Ok((response, report))
+            });
+            let (response, report) = match applied {
+                Ok(a) => a,
+                Err(e) => {
+                    // An answer that cannot be read or applied would fail the same way again.
+                    store.lock().unwrap_or_else(|e| e.into_inner()).forget_exchange()?;
+                    return Err(e);
+                }
             };
             p.docs_sent += sent_docs;
             summary.rounds = round;
@@ -343,6 +393,51 @@ impl SyncClient {
             store.lock().unwrap_or_else(|e| e.into_inner()).forget_relay_bundle(&fingerprint)?;
         }
         Ok(())
+    }
+}
+
+/// How an exchange ended.
+enum Exchanged {
+    /// The whole answer, and the body bytes uploaded for it.
+    Answer {
+        /// The answer's bytes.
+        answer: Vec<u8>,
+        /// Body bytes sent (from where the first upload started; 0 when the answer waited).
+        uploaded: usize,
+    },
+    /// A remembered exchange the hub holds nothing of.
+    Stale,
+}
+
+/// The exchange a killed sync left in flight, with the request its body holds. One that no
+/// longer reads (damaged, or a body from another version of the app) is forgotten: the next
+/// exchange sends what is unsent anyway, and a hub that applied it already ignores what it has.
+fn left_in_flight(store: &Mutex<Store>) -> Result<Option<(ExchangeInFlight, SyncRequest)>, SyncError> {
+    let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
+    let kept = match s.exchange_in_flight() {
+        Ok(None) => return Ok(None),
+        Ok(kept) => kept,
+        Err(crate::error::Error::Corrupt) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(f) = kept {
+        if let Ok(request) = SyncRequest::decode(&f.body) {
+            if protocol::valid_exchange_key(&f.key) {
+                return Ok(Some((f, request)));
+            }
+        }
+    }
+    s.forget_exchange()?;
+    Ok(None)
+}
+
+/// Whether an exchange that failed with `e` is given up rather than resumed by the next sync:
+/// the hub refused it for good (4xx other than 429), or its answer does not read.
+fn abandons_exchange(e: &SyncError) -> bool {
+    match e {
+        SyncError::Server { status, .. } => (400..500).contains(status) && *status != 429,
+        SyncError::Protocol => true,
+        _ => false,
     }
 }
 

@@ -324,6 +324,8 @@ impl Store {
         }
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sync_cursor', ?1)", params![cursor.to_le_bytes().to_vec()])?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?1)", params![now.to_le_bytes().to_vec()])?;
+        // The exchange this answers is done: it is never resumed again (ADR 0006).
+        crate::store::in_flight::forget_in(&tx)?;
         tx.commit()?;
         if erased > 0 {
             // secure_delete zeroed the freed pages; folding the WAL back removes the old page
