@@ -133,8 +133,10 @@ fn detail_page(me: &super::auth::Me, d: &Detail, errors: &[(String, String)]) ->
                         dt { "Wilayah" } dd { "RT " (three_digits(c.place.rt)) "/RW " (three_digits(c.place.rw)) }
                         dt { "Dicatat" } dd { (when(c.created_at)) }
                     }
-                    h2 { "Riwayat" }
-                    ol.riwayat { @for u in &c.updates { li { (label(u.status)) " · " (when(u.at)) } } }
+                    @if !c.updates.is_empty() {
+                        h2 { "Riwayat" }
+                        ol.riwayat { @for u in &c.updates { li { (label(u.status)) " · " (when(u.at)) } } }
+                    }
                 }
             } @else {
             section {
