@@ -292,12 +292,60 @@ try {
   check(erasedText.includes('Data pribadi pemohon sudah dihapus') && erasedText.includes(receipt), 'data pribadi dihapus');
   check((await page.inputValue('#letter_number')) === number, 'register surat tetap: nomor surat');
   check(!erasedText.includes('Siti'), 'nama pemohon tidak tampil lagi');
-  await shot('15-data-dihapus');
+  await shot('16-data-dihapus');
   phone('sync');
   let still = true;
   try { phone('status', receipt); } catch { still = false; }
   check(!still, 'HP menghapus salinannya setelah sinkronisasi');
   log('data pribadi dihapus dari hub dan HP; register surat tetap');
+
+  // 10c. A complaint is erased the same way, on the reporter's request: the register entry
+  // stays at the hub and the phone loses its copy on its next sync.
+  const complaint = phone('complaint', '1', '2');
+  phone('sync');
+  check(phone('complaint-status', complaint) === 'dicatat', 'HP memegang pengaduan');
+  await page.goto(base + '/pengaduan');
+  await page.click(`a:has-text("${complaint}")`);
+  const complaintUrl = page.url();
+  check((await page.textContent('main')).includes('Hartono Wibisono'), 'pengaduan dengan pelapor tampil');
+  await page.fill('#alasan', 'permintaan pelapor, surat tanggal 4 Desember 2026');
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await page.click('form[action$="/hapus"] button');
+  await page.waitForURL(complaintUrl);
+  check(asked.includes('Tidak dapat dibatalkan'), 'konfirmasi sebelum menghapus pengaduan');
+  const complaintText = await page.textContent('main');
+  check(complaintText.includes('Data pribadi pada pengaduan ini sudah dihapus') && complaintText.includes(complaint), 'pengaduan dihapus, register tetap');
+  check(!complaintText.includes('Hartono') && !complaintText.includes('Lampu jalan'), 'pelapor dan isi tidak tampil lagi');
+  await shot('17-pengaduan-dihapus');
+  phone('sync');
+  let held = true;
+  try { phone('complaint-status', complaint); } catch { held = false; }
+  check(!held, 'HP menghapus salinan pengaduan setelah sinkronisasi');
+  log('pengaduan dihapus dari hub dan HP; register tetap');
+
+  // 10d. The retention policy (admin): shown in words, checked next to each field, and the
+  // phone receives the new policy on its next sync.
+  await page.goto(base + '/masa-simpan');
+  const policyText = await page.textContent('main');
+  check(policyText.includes('dari HP petugas 30 hari') && policyText.includes('730 hari (± 2 tahun)'), 'masa simpan berlaku tampil');
+  await shot('18-masa-simpan');
+  await page.fill('#request_days_on_phone', '60');
+  await page.fill('#request_days_on_hub', '45');
+  await page.click('form[action="/masa-simpan"] button[type=submit]');
+  const fieldError = await page.textContent('#request_days_on_hub ~ .galat-isian');
+  check(fieldError.includes('tidak boleh lebih pendek'), 'galat di samping isian masa simpan kelurahan');
+  await shot('19-masa-simpan-galat');
+  check(phone('retention') === '30 730 30 365', 'HP belum menerima kebijakan yang ditolak');
+  await page.fill('#request_days_on_phone', '14');
+  await page.fill('#request_days_on_hub', '400');
+  await page.fill('#complaint_days_on_phone', '7');
+  await page.fill('#complaint_days_on_hub', '180');
+  await page.click('form[action="/masa-simpan"] button[type=submit]');
+  check((await page.textContent('main')).includes('Masa simpan disimpan'), 'masa simpan disimpan');
+  phone('sync');
+  check(phone('retention') === '14 400 7 180', 'HP menerima masa simpan baru pada sinkronisasi berikutnya');
+  log('masa simpan diubah admin dan sampai ke HP');
 
   // 11. Sign out ends the session.
   await page.goto(base + '/kotak-masuk');

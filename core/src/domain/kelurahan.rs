@@ -71,14 +71,36 @@ impl Retention {
     /// from 1 day to [`Retention::MAX_DAYS`], and the hub keeps a record at least as long as
     /// the phones (the office answers for its letters longer than an officer does).
     pub fn problem(&self) -> Option<&'static str> {
-        let all = [self.request_days_on_phone, self.complaint_days_on_phone, self.request_days_on_hub, self.complaint_days_on_hub];
-        if all.iter().any(|d| *d == 0 || *d > Retention::MAX_DAYS) {
-            return Some("Masa simpan harus antara 1 dan 3650 hari");
+        self.field_problems().first().map(|(_, m)| *m)
+    }
+
+    /// Every problem of the policy with the field it belongs to (the field's name as the JSON
+    /// and the dashboard form spell it), so a form can show each next to its field; empty when
+    /// the policy is acceptable. The same rules as [`Retention::problem`].
+    pub fn field_problems(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        let fields = [
+            ("request_days_on_phone", self.request_days_on_phone),
+            ("complaint_days_on_phone", self.complaint_days_on_phone),
+            ("request_days_on_hub", self.request_days_on_hub),
+            ("complaint_days_on_hub", self.complaint_days_on_hub),
+        ];
+        for (field, days) in fields {
+            if days == 0 || days > Retention::MAX_DAYS {
+                out.push((field, "Masa simpan harus antara 1 dan 3650 hari"));
+            }
         }
-        if self.request_days_on_hub < self.request_days_on_phone || self.complaint_days_on_hub < self.complaint_days_on_phone {
-            return Some("Masa simpan di kelurahan tidak boleh lebih pendek dari masa simpan di HP petugas");
+        if !out.is_empty() {
+            return out;
         }
-        None
+        let shorter = "Masa simpan di kelurahan tidak boleh lebih pendek dari masa simpan di HP petugas";
+        if self.request_days_on_hub < self.request_days_on_phone {
+            out.push(("request_days_on_hub", shorter));
+        }
+        if self.complaint_days_on_hub < self.complaint_days_on_phone {
+            out.push(("complaint_days_on_hub", shorter));
+        }
+        out
     }
 }
 
@@ -132,4 +154,25 @@ impl Kelurahan {
 /// Formats an RT or RW number with three digits ("003").
 pub fn three_digits(n: u16) -> String {
     format!("{n:03}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Retention;
+
+    #[test]
+    fn retention_problems_name_their_field() {
+        assert_eq!(Retention::default().field_problems(), vec![]);
+        assert_eq!(Retention::default().problem(), None);
+        let zero = Retention { request_days_on_phone: 0, complaint_days_on_hub: 3_651, ..Default::default() };
+        let fields: Vec<_> = zero.field_problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["request_days_on_phone", "complaint_days_on_hub"]);
+        assert_eq!(zero.problem(), Some("Masa simpan harus antara 1 dan 3650 hari"));
+        let shorter = Retention { complaint_days_on_phone: 60, complaint_days_on_hub: 59, ..Default::default() };
+        assert_eq!(shorter.field_problems().iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec!["complaint_days_on_hub"]);
+        assert!(shorter.problem().is_some_and(|m| m.contains("lebih pendek")));
+        let edge =
+            Retention { request_days_on_phone: 1, complaint_days_on_phone: 3_650, request_days_on_hub: 1, complaint_days_on_hub: 3_650 };
+        assert_eq!(edge.problem(), None);
+    }
 }

@@ -1,5 +1,7 @@
 //! Complaints and aspirations in the dashboard: list (by status and area), read, answer and
-//! close; the answer reaches the officer who recorded it on their next sync.
+//! close; the answer reaches the officer who recorded it on their next sync. The lurah,
+//! sekretaris or admin can erase a complaint's personal data on the reporter's request, as
+//! for requests (ADR 0013): only its register entry remains.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,7 +19,8 @@ use crate::api::staff;
 use crate::api::AppState;
 use crate::error::ServiceError;
 use crate::service;
-use crate::storage::DocFilter;
+use crate::storage::{DocFilter, ErasedDoc, HubTx};
+use jemput_core::crypto::Cipher;
 
 const STATUSES: [ComplaintStatus; 4] =
     [ComplaintStatus::Dicatat, ComplaintStatus::Diterima, ComplaintStatus::Ditindaklanjuti, ComplaintStatus::Selesai];
@@ -82,7 +85,7 @@ pub async fn list(State(s): State<AppState>, headers: HeaderMap, Query(p): Query
                     tr {
                         td { a href={ "/pengaduan/" (c.id) } { code { (c.receipt) } } }
                         td { (c.category.code()) }
-                        td { (c.topic) }
+                        td { @if c.topic.is_empty() { em { "(data pribadi dihapus)" } } @else { (c.topic) } }
                         td { "RT " (three_digits(c.place.rt)) "/RW " (three_digits(c.place.rw)) }
                         td { (when(c.created_at)) }
                         td { span class={ "lencana cst-" (c.status().code()) } { (label(c.status())) } }
@@ -95,14 +98,47 @@ pub async fn list(State(s): State<AppState>, headers: HeaderMap, Query(p): Query
     Ok(layout::page("Pengaduan", &me, "/pengaduan", body).into_response())
 }
 
-fn detail_page(me: &super::auth::Me, c: &Complaint, errors: &[(String, String)]) -> maud::Markup {
+/// A complaint as its page shows it, with its erasure if it was erased.
+struct Detail {
+    c: Complaint,
+    erased: Option<ErasedDoc>,
+}
+
+fn load_detail(tx: &mut dyn HubTx, cipher: &Cipher, id: &str) -> Result<Detail, ServiceError> {
+    let c = staff::read_record::<Complaint>(tx, cipher, id, false)?.1;
+    Ok(Detail { erased: tx.erased(id)?, c })
+}
+
+fn detail_page(me: &super::auth::Me, d: &Detail, errors: &[(String, String)]) -> maud::Markup {
+    let c = &d.c;
     let next: Vec<ComplaintStatus> =
         STATUSES.into_iter().filter(|s| c.status().check_transition(*s, jemput_core::request::Role::Staf).is_ok()).collect();
     html! {
         p { a href="/pengaduan" { "‹ Semua pengaduan" } }
-        h1 { (c.topic) " " small { code { (c.receipt) } } }
+        h1 { @if d.erased.is_some() { "Pengaduan" } @else { (c.topic) } " " small { code { (c.receipt) } } }
         p { span class={ "lencana cst-" (c.status().code()) } { (label(c.status())) } " · " (c.category.code()) " · RT " (three_digits(c.place.rt)) "/RW " (three_digits(c.place.rw)) }
+        @if let Some(e) = &d.erased {
+            p.galat role="status" {
+                "Data pribadi pada pengaduan ini sudah dihapus pada " (when(e.erased_at)) " (" (e.reason) "). "
+                "Yang tersisa hanya catatan register: kode tanda terima, jenis, tanggal, status, RT/RW."
+            }
+        }
         div.dua-kolom {
+            @if d.erased.is_some() {
+                section {
+                    h2 { "Register pengaduan" }
+                    dl {
+                        dt { "Kode tanda terima" } dd { code { (c.receipt) } }
+                        dt { "Jenis" } dd { (c.category.code()) }
+                        dt { "Wilayah" } dd { "RT " (three_digits(c.place.rt)) "/RW " (three_digits(c.place.rw)) }
+                        dt { "Dicatat" } dd { (when(c.created_at)) }
+                    }
+                    @if !c.updates.is_empty() {
+                        h2 { "Riwayat" }
+                        ol.riwayat { @for u in &c.updates { li { (label(u.status)) " · " (when(u.at)) } } }
+                    }
+                }
+            } @else {
             section {
                 h2 { "Isi" }
                 p.pra { (c.text) }
@@ -124,6 +160,25 @@ fn detail_page(me: &super::auth::Me, c: &Complaint, errors: &[(String, String)])
                         button type="submit" { "Kirim jawaban" }
                     }
                 }
+                @if me.role >= Role::Pimpinan {
+                    h2 { "Hapus data pribadi" }
+                    p.kecil {
+                        "Atas permintaan pelapor yang beralasan (UU PDP). Isi pengaduan, tempat, nama dan nomor pelapor dihapus dari hub "
+                        "dan dari HP petugas saat sinkron; catatan register tetap ada. Tidak dapat dibatalkan."
+                    }
+                    form method="post" action={ "/pengaduan/" (c.id) "/hapus" }
+                        data-yakin="Hapus data pribadi pengaduan ini dari hub dan semua HP petugas? Tidak dapat dibatalkan." {
+                        input type="hidden" name="csrf" value=(me.csrf);
+                        div.isian {
+                            label for="alasan" { "Alasan penghapusan" }
+                            textarea #alasan name="alasan" rows="2" required {}
+                            small { "Mis. \"permintaan pelapor, surat tanggal 3 Desember 2026\". Jangan tulis nama atau NIK." }
+                            (layout::field_error(errors, "alasan"))
+                        }
+                        button.bahaya type="submit" { "Hapus data pribadi" }
+                    }
+                }
+            }
             }
         }
     }
@@ -131,13 +186,13 @@ fn detail_page(me: &super::auth::Me, c: &Complaint, errors: &[(String, String)])
 
 /// `GET /pengaduan/{id}`.
 pub async fn detail(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> WebResult<Response> {
-    let (me, c) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
-        let c = staff::read_record::<Complaint>(tx, cipher, &id, false)?.1;
+    let (me, d) = as_web(&s, &headers, Role::Operator, None, move |tx, cipher, me| {
+        let d = load_detail(tx, cipher, &id)?;
         service::audit(tx, &me.who(), "lihat_pengaduan", Some(&id))?;
-        Ok((me.clone(), c))
+        Ok((me.clone(), d))
     })
     .await?;
-    Ok(layout::page("Pengaduan", &me, "/pengaduan", detail_page(&me, &c, &[])).into_response())
+    Ok(layout::page("Pengaduan", &me, "/pengaduan", detail_page(&me, &d, &[])).into_response())
 }
 
 /// The answer form.
@@ -173,13 +228,51 @@ pub async fn answer(
                 Err(e) => return Err(e),
             }
         }
-        Ok(Some((me.clone(), staff::read_record::<Complaint>(tx, cipher, &id2, false)?.1, errors)))
+        Ok(Some((me.clone(), load_detail(tx, cipher, &id2)?, errors)))
     })
     .await?;
     Ok(match out {
         None => Redirect::to(&format!("/pengaduan/{id}")).into_response(),
-        Some((me, c, errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, layout::page("Pengaduan", &me, "/pengaduan", detail_page(&me, &c, &errors))).into_response()
+        Some((me, d, errors)) => rerender(me, d, errors),
+    })
+}
+
+fn rerender(me: super::auth::Me, d: Detail, errors: Vec<(String, String)>) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, layout::page("Pengaduan", &me, "/pengaduan", detail_page(&me, &d, &errors))).into_response()
+}
+
+/// The erasure form.
+#[derive(Deserialize)]
+pub struct EraseForm {
+    csrf: String,
+    #[serde(default)]
+    alasan: String,
+}
+
+/// `POST /pengaduan/{id}/hapus` (lurah/sekretaris, admin): erases the complaint's personal
+/// data (text, place, reporter, answers) on the hub and, as they sync, on every phone, with the
+/// same function as requests and the JSON staff API (`index::erase_record`); the register
+/// entry remains and phones' changes to it are refused (`data_dihapus`, ADR 0013).
+pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<EraseForm>) -> WebResult<Response> {
+    let reason = service::erasure::check_reason(&f.alasan);
+    let id2 = id.clone();
+    let out = as_web(&s, &headers, Role::Pimpinan, Some(f.csrf), move |tx, cipher, me| match &reason {
+        Ok(reason) => {
+            super::index::erase_record(tx, cipher, &id2, reason, &me.who(), jemput_core::time_util::now_ms())?;
+            Ok(None)
         }
+        Err(e) => Ok(Some((me.clone(), load_detail(tx, cipher, &id2)?, vec![("alasan".to_string(), e.to_string())]))),
+    })
+    .await?;
+    Ok(match out {
+        None => {
+            let db = s.db.clone();
+            tokio::task::spawn_blocking(move || db.scrub())
+                .await
+                .map_err(|_| WebError(ServiceError::Internal))?
+                .map_err(|e| WebError(ServiceError::from(e)))?;
+            Redirect::to(&format!("/pengaduan/{id}")).into_response()
+        }
+        Some((me, d, errors)) => rerender(me, d, errors),
     })
 }

@@ -41,6 +41,7 @@ pub fn page(title: &str, me: &Me, current: &str, body: Markup) -> Html<String> {
         ("/staf", "Akun staf", Role::Admin),
         ("/katalog", "Katalog layanan", Role::Admin),
         ("/profil", "Profil kelurahan", Role::Admin),
+        ("/masa-simpan", "Masa simpan data", Role::Admin),
         ("/audit", "Jejak audit", Role::Admin),
         ("/akses", "Akses data pribadi", Role::Pimpinan),
         ("/papan-pengumuman", "Papan pengumuman", Role::Operator),

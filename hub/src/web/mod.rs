@@ -17,6 +17,7 @@ pub mod layout;
 pub mod pdf;
 pub mod public;
 pub mod requests;
+pub mod retention;
 pub mod settings;
 pub mod setup;
 
@@ -106,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pengaduan", get(complaints::list))
         .route("/pengaduan/{id}", get(complaints::detail))
         .route("/pengaduan/{id}/jawab", post(complaints::answer))
+        .route("/pengaduan/{id}/hapus", post(complaints::erase))
         .route("/petugas", get(admin::officers).post(admin::add_officer))
         .route("/petugas/{id}/kode", post(admin::enrol_code))
         .route("/petugas/{id}/cabut", post(admin::revoke_officer))
@@ -114,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/{id}/nonaktifkan", post(admin::deactivate_staff))
         .route("/profil", get(settings::profile_form).post(settings::profile_submit))
         .route("/katalog", get(settings::catalog_page_get))
+        .route("/masa-simpan", get(retention::form).post(retention::submit))
         .route("/katalog/{code}", post(settings::catalog_submit))
         .route("/audit", get(admin::audit))
         .route("/audit/ekspor.csv", get(admin::audit_export_csv))

@@ -264,6 +264,7 @@ async fn every_route_checks_the_role(kind) {
         ("/katalog".into(), Role::Admin),
         ("/audit".into(), Role::Admin),
         ("/audit/ekspor.csv".into(), Role::Admin),
+        ("/masa-simpan".into(), Role::Admin),
     ];
     for (path, need) in &pages {
         let anon = get(&t, path, None).await;
@@ -293,6 +294,12 @@ async fn every_route_checks_the_role(kind) {
         (format!("/staf/{}/nonaktifkan", t.operator.id), vec![], Role::Admin),
         ("/profil".into(), vec![("name", "Kelurahan Diambil Alih")], Role::Admin),
         ("/katalog/domisili".into(), vec![("name", "Diubah")], Role::Admin),
+        (format!("/pengaduan/{}/hapus", c.id), vec![("alasan", "permintaan pelapor")], Role::Pimpinan),
+        (
+            "/masa-simpan".into(),
+            vec![("request_days_on_phone", "1"), ("complaint_days_on_phone", "1"), ("request_days_on_hub", "1"), ("complaint_days_on_hub", "1")],
+            Role::Admin,
+        ),
     ];
     for (path, fields, need) in &actions {
         let anon = post(&t, path, None, &[fields.as_slice(), &[("csrf", "x")]].concat()).await;
@@ -309,6 +316,9 @@ async fn every_route_checks_the_role(kind) {
     assert_eq!((after.status(), after.office.letter_number), (Status::Terkirim, None));
     assert!(t.db.with(|tx, _| tx.officer(&officer.id)).unwrap().unwrap().active);
     assert_eq!(t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap().name, Kelurahan::demo().name);
+    assert_eq!(t.db.with(|tx, cipher| service::erasure::retention(tx, cipher)).unwrap(), Default::default());
+    let cid = c.id.clone();
+    assert!(t.db.with(move |tx, _| tx.erased(&cid)).unwrap().is_none(), "the complaint was not erased");
     // The public pages need no account.
     assert_eq!(get(&t, "/cek", None).await.status, StatusCode::OK);
     assert_eq!(get(&t, "/aset/gaya.css", None).await.status, StatusCode::OK);
@@ -982,5 +992,125 @@ async fn access_requests_find_every_record_of_a_nik_print_and_audit_without_the_
     assert!(everything.iter().all(|e| !e.action.contains(SITI) && !e.action.contains("3578")), "no NIK in the audit log");
     let tag_of = |nik: &'static str| t.db.with::<_, ServiceError>(move |_, cipher| Ok(crate::web::access::access_tag(cipher, nik))).unwrap();
     assert!(by_boss.iter().all(|e| e.action.contains(&format!("nik#{:016x}", tag_of(SITI) as u64)) || e.action.contains(&format!("nik#{:016x}", tag_of("3578011212120009") as u64))));
+}
+}
+
+fn stored_complaint(t: &T, id: &str) -> Complaint {
+    let id = id.to_string();
+    t.db.with::<_, ServiceError>(move |tx, cipher| Ok(crate::api::staff::read_record::<Complaint>(tx, cipher, &id, false)?.1)).unwrap()
+}
+
+on_both_backends! {
+async fn the_retention_policy_form_shows_checks_and_sets_the_policy(kind) {
+    let t = hub(kind);
+    let policy = |a: &'static str, b: &'static str, c: &'static str, d: &'static str| {
+        vec![("request_days_on_phone", a), ("request_days_on_hub", b), ("complaint_days_on_phone", c), ("complaint_days_on_hub", d)]
+    };
+    let stored = || t.db.with(|tx, cipher| service::erasure::retention(tx, cipher)).unwrap();
+    // The admin sees the policy in force, in words, and the form filled with it.
+    let page = get(&t, "/masa-simpan", Some(&t.admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("dari HP petugas 30 hari") && html.contains("730 hari (± 2 tahun)"), "{html}");
+    assert!(html.contains(r#"name="request_days_on_hub" min="1" max="3650" step="1" required value="730""#), "{html}");
+    assert!(get(&t, "/profil", Some(&t.admin)).await.text().contains(r#"href="/masa-simpan""#), "in the admin's navigation");
+    // The operator and the lurah/sekretaris may neither see nor change it.
+    for who in [&t.operator, &t.pimpinan] {
+        assert_eq!(get(&t, "/masa-simpan", Some(who)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(&t, "/masa-simpan", Some(who), &policy("7", "90", "7", "90")).await.status, StatusCode::FORBIDDEN);
+    }
+    // A wrong CSRF token is refused.
+    let forged = post(&t, "/masa-simpan", Some(&t.admin), &[policy("7", "90", "7", "90").as_slice(), &[("csrf", "palsu")]].concat()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Invalid input: each error next to its field with its stable code, nothing stored.
+    let bad = post(&t, "/masa-simpan", Some(&t.admin), &policy("0", "365", "tiga", "90")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text();
+    assert!(html.contains(r#"data-kode="bukan_angka""#) && html.contains(r#"value="tiga""#), "{html}");
+    let bad = post(&t, "/masa-simpan", Some(&t.admin), &policy("0", "365", "30", "3651")).await;
+    let html = bad.text();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(html.matches(r#"data-kode="masa_simpan_tidak_valid""#).count(), 2, "{html}");
+    assert!(html.contains("Masa simpan harus antara 1 dan 3650 hari"));
+    let shorter = post(&t, "/masa-simpan", Some(&t.admin), &policy("60", "30", "30", "365")).await;
+    assert_eq!(shorter.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = shorter.text();
+    let at = html.find(r#"id="request_days_on_hub""#).unwrap();
+    let msg = html.find("tidak boleh lebih pendek dari masa simpan di HP petugas").unwrap();
+    assert!(msg > at && msg < html.find(r#"id="complaint_days_on_phone""#).unwrap(), "the error sits next to its field");
+    assert_eq!(stored(), Default::default());
+    assert!(actions(&t, "ubah_masa_simpan").is_empty());
+    // A valid policy is stored in the profile every phone syncs, audited once with the admin.
+    let profile_seq = || t.db.with(|tx, _| tx.docs_after("kelurahan", 0, 10)).unwrap();
+    let before = profile_seq();
+    let ok = post(&t, "/masa-simpan", Some(&t.admin), &policy("14", "400", "7", "180")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert!(ok.text().contains("sinkronisasi berikutnya") && ok.text().contains("dari HP petugas 14 hari"));
+    let want = jemput_core::kelurahan::Retention {
+        request_days_on_phone: 14,
+        request_days_on_hub: 400,
+        complaint_days_on_phone: 7,
+        complaint_days_on_hub: 180,
+    };
+    assert_eq!(stored(), want);
+    assert_eq!(t.db.with(|tx, cipher| crate::web::settings::kelurahan(tx, cipher)).unwrap().retention, want);
+    assert_eq!(actions(&t, "ubah_masa_simpan"), vec![(format!("staf:{}", t.admin.id), "ubah_masa_simpan".into())]);
+    // The change is in the profile document's change log, which phones pull on their next sync.
+    let placed = profile_seq();
+    assert_eq!((before.len(), placed.len()), (1, 1), "{placed:?}");
+    assert!(placed[0].0 > before[0].0, "{before:?} → {placed:?}");
+    // Saving the same policy again changes nothing and audits nothing.
+    let same = post(&t, "/masa-simpan", Some(&t.admin), &policy("14", "400", "7", "180")).await;
+    assert!(same.text().contains("Tidak ada yang berubah"));
+    assert_eq!(actions(&t, "ubah_masa_simpan").len(), 1);
+}
+}
+
+on_both_backends! {
+async fn a_complaint_is_erased_from_the_dashboard_with_a_reason(kind) {
+    let t = hub(kind);
+    let c = add_complaint(&t);
+    let path = format!("/pengaduan/{}", c.id);
+    // The button is there for the lurah/sekretaris and the admin, not for the operator.
+    assert!(get(&t, &path, Some(&t.pimpinan)).await.text().contains("Hapus data pribadi</button>"));
+    assert!(get(&t, &path, Some(&t.admin)).await.text().contains("Hapus data pribadi</button>"));
+    assert!(!get(&t, &path, Some(&t.operator)).await.text().contains("Hapus data pribadi"));
+    // The operator is refused, with or without a reason.
+    let refused = post(&t, &format!("{path}/hapus"), Some(&t.operator), &[("alasan", "permintaan pelapor")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // A reason is required; nothing is erased without one.
+    let no_reason = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", " \n ")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text().contains("Alasan penghapusan wajib diisi"), "{}", no_reason.text());
+    let too_long = "x".repeat(301);
+    let long = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", too_long.as_str())]).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let forged = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", "permintaan pelapor"), ("csrf", "palsu")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(stored_complaint(&t, &c.id).reporter.map(|r| r.name), Some("Pak Warga".to_string()));
+    let cid = c.id.clone();
+    assert!(t.db.with(move |tx, _| tx.erased(&cid)).unwrap().is_none());
+    // Erased by the lurah/sekretaris: only the register entry remains.
+    let done = post(&t, &format!("{path}/hapus"), Some(&t.pimpinan), &[("alasan", "permintaan pelapor, surat 3 Desember 2026")]).await;
+    assert_eq!((done.status, done.location()), (StatusCode::SEE_OTHER, path.as_str()), "{}", done.text());
+    let kept = stored_complaint(&t, &c.id);
+    assert_eq!(kept, c.register_only());
+    assert_eq!((kept.text.as_str(), kept.topic.as_str(), kept.reporter.is_none(), kept.receipt.as_str()), ("", "", true, c.receipt.as_str()));
+    // Marked erased, so every phone's change to it is refused (`data_dihapus`) and phones drop it.
+    let cid = c.id.clone();
+    let erased = t.db.with(move |tx, _| tx.erased(&cid)).unwrap().expect("marked erased");
+    assert_eq!((erased.kind.as_str(), erased.reason.as_str()), ("complaint", "permintaan pelapor, surat 3 Desember 2026"));
+    assert_eq!(erased.erased_by, format!("staf:{}", t.pimpinan.id));
+    assert_eq!(actions(&t, "hapus_data"), vec![(format!("staf:{}", t.pimpinan.id), "hapus_data".into())]);
+    let page = get(&t, &path, Some(&t.operator)).await.text();
+    assert!(page.contains("Data pribadi pada pengaduan ini sudah dihapus") && page.contains("Register pengaduan"), "{page}");
+    assert!(!page.contains("Pak Warga") && !page.contains("Lubang besar") && !page.contains("Depan musala"), "{page}");
+    assert!(!get(&t, &path, Some(&t.pimpinan)).await.text().contains("Hapus data pribadi</button>"), "no second erasure offered");
+    let list = get(&t, "/pengaduan", Some(&t.operator)).await.text();
+    assert!(list.contains(&c.receipt) && list.contains("(data pribadi dihapus)") && !list.contains("Jalan rusak"), "{list}");
+    // A second erasure is refused, audited nothing more.
+    let again = post(&t, &format!("{path}/hapus"), Some(&t.admin), &[("alasan", "lagi")]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(actions(&t, "hapus_data").len(), 1);
 }
 }

@@ -8,6 +8,10 @@
 //! jemput-phone DIR record RW RT I       # records request I of the test residents; prints the receipt code
 //! jemput-phone DIR sync                 # one sync with the hub it enrolled at
 //! jemput-phone DIR status RECEIPT       # prints the request's status code as the phone sees it
+//! jemput-phone DIR complaint RW RT      # records a complaint (with its reporter); prints the receipt code
+//! jemput-phone DIR complaint-status RECEIPT  # the complaint's status code; fails when the phone has none
+//! jemput-phone DIR retention            # the retention policy the phone holds (days: request on
+//!                                       # phone, at the hub, complaint on phone, at the hub)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,7 +36,8 @@ fn open(dir: &Path) -> Result<Store, String> {
 }
 
 async fn run(args: &[String]) -> Result<(), String> {
-    let usage = "pemakaian: jemput-phone DIR enrol PAYLOAD NAMA | record RW RT I | sync | status KODE";
+    let usage = "pemakaian: jemput-phone DIR enrol PAYLOAD NAMA | record RW RT I | sync | status KODE | complaint RW RT \
+                 | complaint-status KODE | retention";
     let dir = PathBuf::from(args.first().ok_or(usage)?);
     let store = Mutex::new(open(&dir)?);
     match args.get(1).map(String::as_str) {
@@ -62,6 +67,29 @@ async fn run(args: &[String]) -> Result<(), String> {
         Some("status") => {
             let r = store.lock().unwrap().request_by_receipt(args.get(2).ok_or(usage)?).map_err(|e| e.to_string())?;
             println!("{}", r.status().code());
+        }
+        Some("complaint") => {
+            use jemput_core::complaint::{ComplaintCategory, ComplaintDraft, Place, Reporter};
+            let n = |i: usize| args.get(i).and_then(|s| s.parse::<u16>().ok()).ok_or(usage);
+            let draft = ComplaintDraft {
+                category: ComplaintCategory::Pengaduan,
+                topic: "Lampu jalan mati".into(),
+                text: "Lampu jalan di depan musala mati sejak seminggu, gang gelap pada malam hari".into(),
+                place: Place { rw: n(2)?, rt: n(3)?, description: "Gang Melati depan musala".into() },
+                reporter: Some(Reporter { name: "Hartono Wibisono".into(), phone: Some("081298765432".into()) }),
+            };
+            let c = store.lock().unwrap().record_complaint(&draft).map_err(|e| e.to_string())?;
+            println!("{}", c.receipt);
+        }
+        Some("complaint-status") => {
+            let receipt = args.get(2).ok_or(usage)?;
+            let all = store.lock().unwrap().list_complaints(false, 0, 10_000).map_err(|e| e.to_string())?;
+            let c = all.into_iter().find(|c| &c.receipt == receipt).ok_or("pengaduan tidak ada di HP ini")?;
+            println!("{}", c.status.code());
+        }
+        Some("retention") => {
+            let r = store.lock().unwrap().retention().map_err(|e| e.to_string())?;
+            println!("{} {} {} {}", r.request_days_on_phone, r.request_days_on_hub, r.complaint_days_on_phone, r.complaint_days_on_hub);
         }
         _ => return Err(usage.into()),
     }
