@@ -279,6 +279,30 @@ pub fn cpu_seconds_of(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU time (user + system, seconds) every PostgreSQL server process on this machine used so
+/// far: the live ones, and the children the postmaster reaped (connections that ended). For
+/// the benchmark, whose PostgreSQL is the only one running.
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    let pids: Vec<u32> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).collect();
+    let is_postgres = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres");
+    let pg: Vec<u32> = pids.into_iter().filter(|p| is_postgres(*p)).collect();
+    let ticks = |f: &[String], a: usize, b: usize| -> u64 {
+        f.get(a).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0) + f.get(b).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)
+    };
+    let mut total = 0u64;
+    for pid in &pg {
+        let Some(f) = proc_stat(*pid) else { continue };
+        total += ticks(&f, 11, 12);
+        // The postmaster (its parent is not a PostgreSQL process): add its reaped children.
+        let parent = f.get(1).and_then(|x| x.parse::<u32>().ok()).unwrap_or(0);
+        if !pg.contains(&parent) {
+            total += ticks(&f, 13, 14);
+        }
+    }
+    total as f64 / clock_ticks()
+}
+
 fn clock_ticks() -> f64 {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64

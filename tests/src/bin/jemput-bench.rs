@@ -828,6 +828,40 @@ async fn postgres_scaling(b: &mut Bench) {
         return;
     }
     let devices = if b.quick { 40 } else { 200 };
+    // The CPU split for the scaling model: the hub in its own process (as an operator runs
+    // it), PostgreSQL's server processes, and this load generator, per exchange.
+    if let Some(exe) = hub_binary() {
+        progress(format!("Skenario 9: hub PostgreSQL di prosesnya sendiri, {devices} perangkat (pembagian CPU) …"));
+        let hub = HubProcess::start(prepared_db(BackendKind::Postgres).expect("postgres"), &exe, &[], &[], Duration::from_secs(60)).await;
+        let phones = enrol_many(&hub.db, &hub.url(), devices, spread).await;
+        let (hub0, pg0) = (hub.cpu_seconds(), jemput_tests::harness::postgres_cpu_seconds());
+        let Measured { n, secs, lat, gen_cpu, .. } = load(&phones, &[hub.url()], 3, &mut Rng(9)).await;
+        let (hub_cpu, pg_cpu) = (hub.cpu_seconds() - hub0, jemput_tests::harness::postgres_cpu_seconds() - pg0);
+        let ms = |cpu: f64| cpu * 1e3 / n as f64;
+        b.row(
+            "9",
+            "hub on PostgreSQL in its own process (jemput-hub serve), one instance",
+            format!("{:.0} exchanges/s (p99 {:.0} ms)", n as f64 / secs, pct(&lat, 0.99)),
+            "",
+            None,
+        );
+        b.row(
+            "9",
+            "  CPU per exchange: hub + decode workers; PostgreSQL server processes; load generator",
+            format!(
+                "{:.2} ms; {:.2} ms; {:.2} ms (of {:.1} s wall, 2 cores: {:.0} % busy)",
+                ms(hub_cpu),
+                ms(pg_cpu),
+                ms(gen_cpu),
+                secs,
+                (hub_cpu + pg_cpu + gen_cpu) * 100.0 / (secs * 2.0)
+            ),
+            "",
+            None,
+        );
+        drop(phones);
+        hub.stop(Duration::from_secs(10));
+    }
     progress(format!("Skenario 9: hub PostgreSQL, satu vs dua instans, {devices} perangkat …"));
     let hub = TestHub::start_on(BackendKind::Postgres).await.expect("postgres");
     let phones = enrol_many(&hub.db, &hub.url(), devices, spread).await;
