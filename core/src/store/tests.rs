@@ -165,6 +165,27 @@ fn lists_pages_and_searches_without_decoding_documents() {
     assert_eq!(search("SI ra"), ["Siti Rahayu"]);
     assert_eq!(search("ami"), ["Siti Aminah"]);
     assert_eq!(search("fauzi ahmad"), ["Ahmad Fauzi"]);
+    // A name search lists newest first, like the plain list, in pages; the page is read from
+    // the name index's own order, never by sorting every match (the plan has no sort).
+    let siti = |offset| {
+        let f = RequestFilter { name: Some("siti".into()), ..Default::default() };
+        s.list_requests(&f, offset, 1).unwrap().into_iter().map(|r| r.applicant_name).collect::<Vec<_>>()
+    };
+    assert_eq!((siti(0), siti(1), siti(2)), (vec!["Siti Rahayu".to_string()], vec!["Siti Aminah".to_string()], vec![]));
+    for q in ["siti", "si ra", "fauzi ahmad"] {
+        let query = index::request_where(&s.cipher, &RequestFilter { name: Some(q.into()), rw: Some(6), ..Default::default() });
+        let sql = format!("EXPLAIN QUERY PLAN SELECT r.doc {} ORDER BY {} LIMIT 50", query.from_where, query.newest_first);
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(query.args), |r| r.get(3))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{q}: {plan:?}");
+        assert!(plan[0].starts_with("SEARCH t USING PRIMARY KEY (token=?)"), "{q}: the name index leads: {plan:?}");
+    }
     assert!(search("sitiaminah").is_empty());
     assert!(search("x").is_empty());
     let rw6 = RequestFilter { rw: Some(6), rt: Some(1), ..Default::default() };
