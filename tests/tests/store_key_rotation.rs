@@ -19,10 +19,11 @@ use jemput_core::store::{RequestFilter, Store, StoreKey};
 use jemput_core::{Error, Kelurahan};
 use jemput_tests::gen::{self, Rng};
 
-// Enough that a rotation takes a while and its uncommitted data spans several WAL sizes; 1,000
-// keeps this test (debug build, eight child processes) near a minute and a half.
-const REQUESTS: u64 = 1_000;
-const COMPLAINTS: u64 = 50;
+// Enough that a rotation takes a while and its uncommitted data spans several WAL sizes, so
+// the kills land before its commit (with 1,000 a kill timed at 40 % of the reference run once
+// landed after the commit on a busy machine).
+const REQUESTS: u64 = 2_000;
+const COMPLAINTS: u64 = 100;
 
 /// The store the phone had before the rotation, and its ids.
 struct Original {
@@ -256,8 +257,11 @@ fn a_store_key_rotation_killed_at_any_moment_is_completed_with_nothing_lost() {
         let finished_first = rx.iter().any(|(l, _)| l == "diputar");
         let (found, s, key) = open_like_the_app(dir.path());
         eprintln!("dibunuh {:.2} s setelah mulai, WAL {wal} bita: {found:?}", at.as_secs_f64());
-        if !finished_first {
-            assert_eq!(found, Found::UnderOldKey, "killed mid-rotation, the store is whole under the old key");
+        // Killed before the commit: whole under the old key. A kill can also land between the
+        // commit and the child's "diputar" line: then it is whole under the new key, which the
+        // app opens as its pending key. Either way `check_whole` reads every record; a rotation
+        // that were not one transaction leaves a store that neither key reads whole.
+        if !finished_first && found == Found::UnderOldKey {
             mid += 1;
         }
         check_whole(&o, &before, dir.path(), &found, &s, &key);
