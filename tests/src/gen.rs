@@ -64,6 +64,11 @@ impl Rng {
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next_u64() % (hi - lo + 1)
     }
+    /// `n` random lower-case letters: text that compresses poorly (about 4.7 bits a letter),
+    /// for tests whose byte counts must measure a body rather than the HTTP headers around it.
+    pub fn letters(&mut self, n: usize) -> String {
+        (0..n).map(|_| (b'a' + (self.next_u64() % 26) as u8) as char).collect()
+    }
 }
 
 fn fill_value(kind: jemput_core::FieldKind, rng: &mut Rng) -> String {

@@ -52,19 +52,12 @@ async fn phone_in(dir: &Path, hub: &TestHub, proxy_url: &str, rw: u16) -> (Vec<S
     std::fs::write(dir.join("hub"), proxy_url).unwrap();
     std::fs::write(dir.join("token"), &e.token).unwrap();
     let mut s = store.into_inner().unwrap();
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(rw);
+    let mut rng = jemput_tests::gen::Rng(0x9e37_79b9_7f4a_7c15u64 ^ u64::from(rw));
     let mut ids = Vec::new();
     for i in 0..REQUESTS {
         let mut d = draft(i, rw, 1);
         // A note that compresses poorly, so the body, not the HTTP headers, is what counts.
-        d.notes = (0..1900)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (b'a' + (x % 26) as u8) as char
-            })
-            .collect();
+        d.notes = rng.letters(1900);
         ids.push(s.record_request(&d, true).unwrap().id);
     }
     let body = protocol::encode(&s.prepare_sync(UPLOAD_BUDGET_BYTES).unwrap());

@@ -39,17 +39,10 @@ fn record(phone: &Phone, n: usize, rw: u16, rt: u16) {
 /// bound on the ratio measured the headers, not the resumption.
 fn record_with_long_notes(phone: &Phone, n: usize, rw: u16, rt: u16) {
     let mut s = phone.store.lock().unwrap();
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ (rw as u64) << 32 ^ rt as u64;
+    let mut rng = jemput_tests::gen::Rng(0x9e37_79b9_7f4a_7c15u64 ^ (rw as u64) << 32 ^ rt as u64);
     for i in 0..n {
         let mut d = draft(i, rw, rt);
-        d.notes = (0..400)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (b'a' + (x % 26) as u8) as char
-            })
-            .collect();
+        d.notes = rng.letters(400);
         s.record_request(&d, true).unwrap();
     }
 }

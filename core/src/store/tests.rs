@@ -61,6 +61,29 @@ fn office_sets(store: &mut Store, id: &str, status: Status, reason: Option<&str>
         .unwrap();
 }
 
+/// An aspiration recorded on the phone and closed (`selesai`) by the office with `answer`, as a
+/// sync would bring it; returns it as recorded.
+fn answered_aspiration(s: &mut Store, answer: &str) -> Recorded {
+    let c = s
+        .record_complaint(&ComplaintDraft {
+            category: ComplaintCategory::Aspirasi,
+            topic: "Posyandu".into(),
+            text: "Mohon jadwal posyandu ditambah hari Sabtu".into(),
+            place: Place { rt: 1, rw: 5, description: "Balai RW".into() },
+            reporter: None,
+        })
+        .unwrap();
+    let now = s.now();
+    let mut d = s.load_doc(&c.id).unwrap().unwrap();
+    let mut comp: Complaint = document::read(&d.doc).unwrap();
+    let staff = Actor { role: Role::Staf, id: "staf-1".into() };
+    comp.respond(ComplaintStatus::Selesai, staff, Some(answer.into()), now).unwrap();
+    document::update(&mut d.doc, &comp).unwrap();
+    docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
+    index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
+    c
+}
+
 #[test]
 fn records_a_request_and_reads_it_back() {
     let f = Fixture::new();
@@ -330,25 +353,7 @@ fn retention_drops_whole_documents_of_closed_records_only() {
     }
     s.set_request_status(&handed.id, Status::Diserahkan, None).unwrap();
     office_sets(&mut s, &rejected.id, Status::Ditolak, Some("Bukan warga kelurahan ini"));
-    let c = s
-        .record_complaint(&ComplaintDraft {
-            category: ComplaintCategory::Aspirasi,
-            topic: "Posyandu".into(),
-            text: "Mohon jadwal posyandu ditambah hari Sabtu".into(),
-            place: Place { rt: 1, rw: 5, description: "Balai RW".into() },
-            reporter: None,
-        })
-        .unwrap();
-    let staff = Actor { role: Role::Staf, id: "staf-1".into() };
-    {
-        let now = s.now();
-        let mut d = s.load_doc(&c.id).unwrap().unwrap();
-        let mut comp: Complaint = document::read(&d.doc).unwrap();
-        comp.respond(ComplaintStatus::Selesai, staff, Some("Jadwal Sabtu mulai bulan depan".into()), now).unwrap();
-        document::update(&mut d.doc, &comp).unwrap();
-        docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
-        index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
-    }
+    let c = answered_aspiration(&mut s, "Jadwal Sabtu mulai bulan depan");
     f.advance_days(29);
     assert_eq!(s.purge_expired(30).unwrap(), PurgeReport::default());
     f.advance_days(2);
@@ -621,25 +626,7 @@ fn retention_follows_the_synced_policy_for_each_record_kind() {
     s.set_kelurahan(&k).unwrap();
     let rejected = s.record_request(&draft("Budi Santoso", &nik(2)), false).unwrap();
     office_sets(&mut s, &rejected.id, Status::Ditolak, Some("Bukan warga kelurahan ini"));
-    let c = s
-        .record_complaint(&ComplaintDraft {
-            category: ComplaintCategory::Aspirasi,
-            topic: "Posyandu".into(),
-            text: "Mohon jadwal posyandu ditambah hari Sabtu".into(),
-            place: Place { rt: 1, rw: 5, description: "Balai RW".into() },
-            reporter: None,
-        })
-        .unwrap();
-    {
-        let now = s.now();
-        let mut d = s.load_doc(&c.id).unwrap().unwrap();
-        let mut comp: Complaint = document::read(&d.doc).unwrap();
-        comp.respond(ComplaintStatus::Selesai, Actor { role: Role::Staf, id: "staf-1".into() }, Some("Sudah dijadwalkan".into()), now)
-            .unwrap();
-        document::update(&mut d.doc, &comp).unwrap();
-        docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
-        index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
-    }
+    answered_aspiration(&mut s, "Sudah dijadwalkan");
     f.advance_days(9);
     assert_eq!(s.purge_by_policy().unwrap(), PurgeReport::default());
     f.advance_days(2);

@@ -627,8 +627,7 @@ pub(crate) async fn erase_record(
         crate::web::index::erase_record(tx, cipher, &id, &reason, &who(staff), jemput_core::time_util::now_ms())
     })
     .await?;
-    let db = s.db.clone();
-    tokio::task::spawn_blocking(move || db.scrub()).await.map_err(|_| ServiceError::Internal)?.map_err(ServiceError::from)?;
+    s.db.scrub_in_background().await.map_err(ServiceError::from)?;
     Ok(Json(erased))
 }
 

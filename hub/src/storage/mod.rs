@@ -624,6 +624,12 @@ impl HubDb {
         self.backend.scrub()
     }
 
+    /// [`HubDb::scrub`] in a blocking task (for request handlers, after an erasure commits).
+    pub async fn scrub_in_background(&self) -> Result<(), StorageError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.scrub()).await.map_err(|_| StorageError::Internal)?
+    }
+
     /// The back end's name.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()

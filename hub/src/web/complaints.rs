@@ -241,19 +241,16 @@ fn rerender(me: super::auth::Me, d: Detail, errors: Vec<(String, String)>) -> Re
     (StatusCode::UNPROCESSABLE_ENTITY, layout::page("Pengaduan", &me, "/pengaduan", detail_page(&me, &d, &errors))).into_response()
 }
 
-/// The erasure form.
-#[derive(Deserialize)]
-pub struct EraseForm {
-    csrf: String,
-    #[serde(default)]
-    alasan: String,
-}
-
 /// `POST /pengaduan/{id}/hapus` (lurah/sekretaris, admin): erases the complaint's personal
 /// data (text, place, reporter, answers) on the hub and, as they sync, on every phone, with the
 /// same function as requests and the JSON staff API (`index::erase_record`); the register
 /// entry remains and phones' changes to it are refused (`data_dihapus`, ADR 0013).
-pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<EraseForm>) -> WebResult<Response> {
+pub async fn erase(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<super::index::EraseForm>,
+) -> WebResult<Response> {
     let reason = service::erasure::check_reason(&f.alasan);
     let id2 = id.clone();
     let out = as_web(&s, &headers, Role::Pimpinan, Some(f.csrf), move |tx, cipher, me| match &reason {
@@ -266,11 +263,7 @@ pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     .await?;
     Ok(match out {
         None => {
-            let db = s.db.clone();
-            tokio::task::spawn_blocking(move || db.scrub())
-                .await
-                .map_err(|_| WebError(ServiceError::Internal))?
-                .map_err(|e| WebError(ServiceError::from(e)))?;
+            s.db.scrub_in_background().await?;
             Redirect::to(&format!("/pengaduan/{id}")).into_response()
         }
         Some((me, d, errors)) => rerender(me, d, errors),

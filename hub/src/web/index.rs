@@ -143,6 +143,15 @@ pub fn catch_up(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError>
     Ok(())
 }
 
+/// The dashboard's erasure form (a request's or a complaint's page): the reason is checked by
+/// `service::erasure::check_reason`.
+#[derive(Deserialize)]
+pub struct EraseForm {
+    pub(super) csrf: String,
+    #[serde(default)]
+    pub(super) alasan: String,
+}
+
 /// Erases a record's personal data (`service::erasure::erase`, ADR 0013) and rewrites its
 /// office index row from the register entry that remains, in the caller's transaction (the
 /// old sealed list row and search tags are overwritten). Scrub the database after the

@@ -492,18 +492,15 @@ pub async fn set_status(
     })
 }
 
-/// The erasure form.
-#[derive(Deserialize)]
-pub struct EraseForm {
-    csrf: String,
-    #[serde(default)]
-    alasan: String,
-}
-
 /// `POST /permohonan/{id}/hapus` (lurah/sekretaris, admin): erases the applicant's personal
 /// data on the hub and, as they sync, on every phone; the letter register entry remains
 /// (ADR 0013).
-pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<EraseForm>) -> WebResult<Response> {
+pub async fn erase(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<index::EraseForm>,
+) -> WebResult<Response> {
     let reason = service::erasure::check_reason(&f.alasan);
     let id2 = id.clone();
     let out = as_web(&s, &headers, Role::Pimpinan, Some(f.csrf), move |tx, cipher, me| match &reason {
@@ -516,11 +513,7 @@ pub async fn erase(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     .await?;
     Ok(match out {
         None => {
-            let db = s.db.clone();
-            tokio::task::spawn_blocking(move || db.scrub())
-                .await
-                .map_err(|_| WebError(ServiceError::Internal))?
-                .map_err(|e| WebError(ServiceError::from(e)))?;
+            s.db.scrub_in_background().await?;
             Redirect::to(&format!("/permohonan/{id}")).into_response()
         }
         Some((me, d, errors)) => rerender(me, d, errors),
