@@ -41,4 +41,5 @@ android {
 dependencies {
     implementation("net.java.dev.jna:jna:5.18.1@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.10.2")
+    implementation("com.google.zxing:core:3.5.3")
 }

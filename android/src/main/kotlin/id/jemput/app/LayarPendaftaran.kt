@@ -1,12 +1,10 @@
-//! Screen 1, enrolment: the officer points the phone's camera app at the QR the kelurahan office
-//! printed (the link `jemput://enroll?...` opens this app), or types the hub address and the
-//! one-time code. The officer's name and scope appear when the hub accepts the phone.
+//! Screen 1, enrolment: the officer scans the QR the kelurahan office printed with the app's own
+//! scanner ([LayarPindaiQr]; a camera app that opens the `jemput://enroll?...` link works too),
+//! or types the hub address and the one-time code. The officer's name and scope appear when the hub accepts the phone.
 
 package id.jemput.app
 
-import android.content.Intent
 import android.os.Build
-import android.provider.MediaStore
 import android.text.InputType
 import android.view.View
 import kotlinx.coroutines.runBlocking
@@ -22,8 +20,8 @@ class LayarPendaftaran(a: MainActivity, private val qr: String?) : Layar(a) {
     override fun tampil(): View {
         val k = a.kolom()
         k.addView(a.teks("Selamat datang di Jemput", 22f, bold = true))
-        k.addView(a.teks("Minta kode QR pendaftaran ke kantor kelurahan. Buka kamera HP, arahkan ke kode QR, lalu pilih buka dengan Jemput.", 18f))
-        k.addView(a.tombol("Buka kamera untuk pindai QR", utama = true) { bukaKamera() })
+        k.addView(a.teks("Minta kode QR pendaftaran ke kantor kelurahan, lalu pindai dengan kamera.", 18f))
+        k.addView(a.tombol("Pindai kode QR", utama = true) { a.buka(LayarPindaiQr(a)) })
         k.addView(a.garis())
         k.addView(a.teks("Atau ketik kode pendaftaran:", 18f, bold = true))
         hub = Isian(a, "Alamat hub kelurahan", "https://hub.kelurahan.go.id", InputType.TYPE_CLASS_TEXT or InputType.TYPE_TEXT_VARIATION_URI)
@@ -35,12 +33,6 @@ class LayarPendaftaran(a: MainActivity, private val qr: String?) : Layar(a) {
         k.addView(status)
         if (qr != null) daftar { it.daftarQr(qr, namaHp()) }
         return a.gulir(k)
-    }
-
-    private fun bukaKamera() {
-        // The phone's own camera app reads QR codes and offers to open the jemput:// link.
-        runCatching { a.startActivity(Intent(MediaStore.INTENT_ACTION_STILL_IMAGE_CAMERA)) }
-            .onFailure { a.galat("Kamera tidak dapat dibuka. Ketik kode pendaftaran di bawah.") }
     }
 
     private fun daftarDenganKode() {

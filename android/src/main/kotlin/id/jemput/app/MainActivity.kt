@@ -34,6 +34,9 @@ abstract class Layar(val a: MainActivity) {
 
     /** A file chosen by the officer for this screen arrived. */
     open fun hasilBerkas(data: Intent?) {}
+
+    /** The officer answered the request for permission [izin] ([diberi]: allowed). */
+    open fun hasilIzin(izin: String, diberi: Boolean) {}
 }
 
 /**
@@ -66,6 +69,11 @@ abstract class LayarMuat<T>(a: MainActivity) : Layar(a) {
 
 /** The one activity. */
 class MainActivity : Activity(), Sinkron.Pengamat {
+    private companion object {
+        /** The request code of run-time permission requests. */
+        const val KODE_IZIN = 7
+    }
+
     private val tumpukan = ArrayList<Layar>()
     private lateinit var judul: TextView
     private lateinit var tombolKembali: Button
@@ -211,6 +219,20 @@ class MainActivity : Activity(), Sinkron.Pengamat {
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
         @Suppress("DEPRECATION") super.onActivityResult(requestCode, resultCode, data)
         if (resultCode == RESULT_OK) layar?.hasilBerkas(data)
+    }
+
+    /** Asks the officer for a run-time permission (Android 6 and up); the answer goes to the
+     *  screen on top through [Layar.hasilIzin]. */
+    fun mintaIzin(izin: String) {
+        if (android.os.Build.VERSION.SDK_INT >= 23) requestPermissions(arrayOf(izin), KODE_IZIN)
+    }
+
+    override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
+        super.onRequestPermissionsResult(requestCode, permissions, grantResults)
+        if (requestCode != KODE_IZIN) return
+        permissions.forEachIndexed { i, izin ->
+            layar?.hasilIzin(izin, grantResults.getOrNull(i) == android.content.pm.PackageManager.PERMISSION_GRANTED)
+        }
     }
 
     override fun kemajuan(p: Progress) {
