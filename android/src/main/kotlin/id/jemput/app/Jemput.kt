@@ -18,7 +18,7 @@ import uniffi.jemput.SyncListener
 import uniffi.jemput.SyncTask
 
 /** The officer's store on this phone. One per process: [Jemput.buka]. */
-class Jemput private constructor(private val store: JemputStore) {
+class Jemput private constructor(private val store: JemputStore, private val vault: KeyVault) {
     companion object {
         @Volatile private var instance: Jemput? = null
 
@@ -26,18 +26,44 @@ class Jemput private constructor(private val store: JemputStore) {
          *  because a plain JVM has no Keystore. */
         @Volatile var pembungkus: ((Context) -> KeyWrapper) = { KeystoreWrapper(it) }
 
-        /** Opens the store (once per process) in the app's no-backup directory. Blocks. */
+        /** Opens the store (once per process) in the app's no-backup directory, and finishes a
+         *  key replacement that was cut short (see [KeyVault]). Blocks. */
         fun buka(ctx: Context): Jemput {
             instance?.let { return it }
             synchronized(this) {
                 instance?.let { return it }
                 val dir = ctx.applicationContext.noBackupFilesDir
                 val vault = KeyVault(File(dir, "jemput.kunci"), pembungkus(ctx.applicationContext))
-                val j = Jemput(JemputStore.open(File(dir, "jemput.db").path, vault))
+                val path = File(dir, "jemput.db").path
+                var store = bukaDengan(path, vault)
+                if (vault.tertunda.exists()) {
+                    // Cut before the library's commit: the store is still under the current key.
+                    try {
+                        store.rotateKey(vault.kunciTertunda()!!)
+                        vault.jadikanKini()
+                    } catch (e: Exception) {
+                        // Not finished now (e.g. a full disk): reopened by the same rule, and
+                        // the pending key is tried again at the next start.
+                        store.destroy()
+                        store = bukaDengan(path, vault)
+                    }
+                }
+                val j = Jemput(store, vault)
                 instance = j
                 return j
             }
         }
+
+        /** The store under the current key; or, when that key is refused because a replacement
+         *  committed before it was made current, under the pending one (then made current). */
+        private fun bukaDengan(path: String, vault: KeyVault): JemputStore =
+            try {
+                JemputStore.open(path, vault)
+            } catch (e: ApiException.WrongKey) {
+                val pending = if (e.code == "kunci_salah") vault.kunciTertunda() else null
+                if (pending == null) throw e
+                JemputStore.openWithKey(path, pending).also { vault.jadikanKini() }
+            }
 
         /** Closes the store (tests, and after a wrong key so that a retry reopens it). */
         fun tutup() {
@@ -45,6 +71,18 @@ class Jemput private constructor(private val store: JemputStore) {
                 instance?.store?.destroy()
                 instance = null
             }
+        }
+    }
+
+    /** Replaces the key the store is sealed under with a new random one (the office asks for it
+     *  when a phone changes hands or its key may have been copied). Every record is re-sealed in
+     *  one transaction; nothing is lost if the app is killed meanwhile. Blocks: seconds for a
+     *  store with thousands of requests. */
+    fun gantiKunci() {
+        synchronized(Companion) {
+            val key = vault.buatTertunda()
+            store.rotateKey(key)
+            vault.jadikanKini()
         }
     }
 

@@ -10,6 +10,7 @@ import android.security.KeyPairGeneratorSpec
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import java.io.File
+import java.io.FileOutputStream
 import java.math.BigInteger
 import java.security.KeyPairGenerator
 import java.security.KeyStore
@@ -103,17 +104,56 @@ class KeystoreWrapper(private val context: android.content.Context) : KeyWrapper
  * backup without the Keystore key that opens it), and gives it back on every later open. A
  * missing file gives null, which the library reports as a lost key (`kunci_hilang`) instead of
  * starting an empty database.
+ *
+ * Replacing the key (ADR 0015) keeps a second, *pending* key in [tertunda] while the store is
+ * re-sealed: written durably before the library is asked to rotate, made current (an atomic
+ * rename) only after the library returned. So at every moment the store is under a key this
+ * vault still holds, whenever the process is killed; [Jemput.buka] finishes what was cut.
  */
 class KeyVault(private val file: File, private val wrapper: KeyWrapper) : KeyProvider {
+    /** The wrapped pending key of a rotation in progress. */
+    val tertunda = File(file.path + ".tertunda")
+
     override fun databaseKey(create: Boolean): ByteArray? {
         if (create) {
             val key = ByteArray(32).also { SecureRandom().nextBytes(it) }
-            val tmp = File(file.path + ".baru")
-            tmp.writeBytes(wrapper.wrap(key))
-            if (!tmp.renameTo(file)) error("berkas kunci tidak dapat disimpan")
+            tulisAman(file, wrapper.wrap(key))
             return key
         }
         if (!file.exists()) return null
         return wrapper.unwrap(file.readBytes())
+    }
+
+    /** The pending key of a rotation that was cut short, or null when none is under way. */
+    fun kunciTertunda(): ByteArray? = if (tertunda.exists()) wrapper.unwrap(tertunda.readBytes()) else null
+
+    /** Makes a new random key and keeps it as pending, on disk, before it is used. */
+    fun buatTertunda(): ByteArray {
+        val key = ByteArray(32).also { SecureRandom().nextBytes(it) }
+        tulisAman(tertunda, wrapper.wrap(key))
+        return key
+    }
+
+    /** The pending key becomes the current one (the store is under it now). */
+    fun jadikanKini() {
+        if (!tertunda.renameTo(file)) error("berkas kunci tidak dapat disimpan")
+        syncDir(file.parentFile)
+    }
+
+    /** Writes [bytes] to [f] whole or not at all: a temporary file, flushed to the disk, renamed. */
+    private fun tulisAman(f: File, bytes: ByteArray) {
+        val tmp = File(f.path + ".baru")
+        FileOutputStream(tmp).use {
+            it.write(bytes)
+            it.fd.sync()
+        }
+        if (!tmp.renameTo(f)) error("berkas kunci tidak dapat disimpan")
+        syncDir(f.parentFile)
+    }
+
+    /** Flushes a directory's entries (the rename) where the platform allows opening one. */
+    private fun syncDir(dir: File?) {
+        dir ?: return
+        runCatching { java.nio.channels.FileChannel.open(dir.toPath(), java.nio.file.StandardOpenOption.READ).use { it.force(true) } }
     }
 }

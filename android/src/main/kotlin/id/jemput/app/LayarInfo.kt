@@ -39,6 +39,32 @@ class LayarInfo(a: MainActivity) : LayarMuat<Kelurahan?>(a) {
         if (kel.rws.isNotEmpty()) {
             k.addView(a.teks("Wilayah: ${kel.rws.size} RW, ${kel.rws.sumOf { it.rts.size }} RT", 17f, color = Warna.TEKS_PUDAR).apply { setPadding(0, a.dp(14), 0, 0) })
         }
+        keamanan(k)
+    }
+
+    /** Replacing the key that seals this phone's data, when the office asks (a phone changing
+     *  hands, a key that may have been copied): asked once more before it is done. */
+    private fun keamanan(k: LinearLayout) {
+        k.addView(a.teks("Keamanan data", 19f, bold = true).apply { setPadding(0, a.dp(14), 0, 0) })
+        k.addView(a.teks("Data warga di HP ini dikunci dengan kunci pengaman yang tersimpan di HP. Ganti kunci hanya bila diminta kantor kelurahan, misalnya saat HP berpindah tangan.", 17f, color = Warna.TEKS_PUDAR))
+        val hasil = a.teks("", 18f)
+        val ya = a.tombol("Ya, ganti kunci sekarang", utama = true) {}
+        ya.visibility = android.view.View.GONE
+        ya.setOnClickListener {
+            ya.visibility = android.view.View.GONE
+            hasil.text = "Mengganti kunci… jangan matikan HP."
+            Latar.kerjakan({ Jemput.buka(a).gantiKunci() }, { hasil.text = "Kunci belum diganti: " + pesanGalat(it) }) {
+                hasil.text = "Kunci pengaman sudah diganti. Semua data tetap ada."
+                hasil.gulirKeSini()
+            }
+        }
+        k.addView(a.tombol("Ganti kunci pengaman") {
+            hasil.text = "Semua data akan dikunci ulang dengan kunci baru. Data tidak hilang, tetapi jangan matikan HP selama proses."
+            ya.visibility = android.view.View.VISIBLE
+            hasil.gulirKeSini()
+        })
+        k.addView(hasil)
+        k.addView(ya)
     }
 
     /** Opens the dialler with [nomor] (no call permission needed; the officer presses call). */

@@ -10,7 +10,6 @@ import android.content.ContentValues
 import android.content.Intent
 import android.database.Cursor
 import android.database.MatrixCursor
-import android.graphics.Rect
 import android.net.Uri
 import android.os.ParcelFileDescriptor
 import android.provider.OpenableColumns
@@ -83,10 +82,7 @@ class LayarSerah(a: MainActivity) : Layar(a) {
     private fun kabari(v: TextView, pesan: String) {
         v.text = pesan
         v.visibility = View.VISIBLE
-        v.post {
-            val bawah = (v.parent as? View)?.let { it.height - v.top } ?: v.height
-            v.requestRectangleOnScreen(Rect(0, 0, v.width, bawah), false)
-        }
+        v.gulirKeSini()
     }
 
     private fun pilihBerkas() {

@@ -90,6 +90,15 @@ fun Context.tombol(label: String, utama: Boolean = false, warna: Int? = null, on
         }
     }
 
+/** Scrolls the page (once laid out) so that this view and what follows it in its column are in
+ *  sight: a result shown under the button that made it. */
+fun View.gulirKeSini() {
+    post {
+        val bawah = (parent as? View)?.let { it.height - top } ?: height
+        requestRectangleOnScreen(android.graphics.Rect(0, 0, width, bawah), true)
+    }
+}
+
 /** A vertical column with the screen's padding. */
 fun Context.kolom(padDp: Int = 16): LinearLayout =
     LinearLayout(this).apply {
