@@ -26,7 +26,10 @@ if [ "${1:-}" = "bench" ]; then
   rm -f "$target_dir/kotlin-tests/bench.txt"
   extra=(-Djemput.bench=true -Djemput.bench.out="$target_dir/kotlin-tests/bench.txt" -Dtest=BenchTest)
 else
-  cargo build -p jemput-bindings -p jemput-hub
+  # Built apart: together, cargo would unify jemput-core's features and link the hub's own HTTP
+# client (feature native-http) into the library the apps never get (ADR 0016).
+cargo build -p jemput-bindings
+cargo build -p jemput-hub
   profile=debug
   extra=()
 fi

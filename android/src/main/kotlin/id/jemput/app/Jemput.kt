@@ -1,12 +1,13 @@
 //! The one place the app calls the native library (the UniFFI-generated `uniffi.jemput`
-//! bindings): opening the encrypted store with the Keystore-wrapped key, and every read and
-//! write the screens need. Screens use the generated record types (data classes) but never call
+//! bindings): opening the encrypted store with the Keystore-wrapped key and the HTTP transport
+//! the library talks to the hub through, and every read and write the screens need. Screens use the generated record types (data classes) but never call
 //! the library themselves, so an API change touches this file only. Every method here blocks
 //! on disk I/O: call it through [Latar], never on the main thread.
 
 package id.jemput.app
 
 import android.content.Context
+import id.jemput.transport.UrlConnectionTransport
 import java.io.File
 import uniffi.jemput.ApiException
 import uniffi.jemput.ComplaintDetail
@@ -33,7 +34,10 @@ class Jemput private constructor(private val store: JemputStore) {
                 instance?.let { return it }
                 val dir = ctx.applicationContext.noBackupFilesDir
                 val vault = KeyVault(File(dir, "jemput.kunci"), pembungkus(ctx.applicationContext))
-                val j = Jemput(JemputStore.open(File(dir, "jemput.db").path, vault))
+                val store = JemputStore.open(File(dir, "jemput.db").path, vault)
+                // Every call to the hub goes through the phone's own HTTP and TLS stack (ADR 0016).
+                store.setTransport(UrlConnectionTransport())
+                val j = Jemput(store)
                 instance = j
                 return j
             }
