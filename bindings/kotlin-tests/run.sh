@@ -43,6 +43,9 @@ mvn -B -q -Dstyle.color=never test \
   -Djemput.native.dir="$target_dir/$profile" \
   -Djemput.hub.bin="$target_dir/debug/jemput-hub" "${extra[@]}"
 if [ "$profile" = release ]; then
+  # On a line of their own: Maven may leave colour codes without a newline, and jemput-bench
+  # reads these lines by their prefix.
+  echo
   cat "$target_dir/kotlin-tests/bench.txt"
   exit 0
 fi

@@ -1,5 +1,6 @@
-//! The device's sync client (on tokio, over a [`HubTransport`]): a few exchanges with the hub, each resumed after
-//! a break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
+//! The device's sync client (on tokio, over a [`HubTransport`]: the app's HTTP stack on the
+//! phone, reqwest elsewhere; ADR 0016): a few exchanges with the hub, each resumed after a
+//! break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
 //! progress bar. A cut-off exchange loses nothing and duplicates nothing: the store only moves
 //! when a whole response has been applied, and Automerge ignores changes it already has. The
 //! exchange in flight is kept in the store (key and exact body) before it is sent, so a sync

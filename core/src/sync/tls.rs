@@ -5,6 +5,10 @@
 //! accepted only when the hub presents it (the handshake signatures are still checked, so only
 //! the holder of its private key can), and nothing else is trusted for that hub, not even a
 //! certificate a public authority signed.
+//!
+//! This module is the reqwest + rustls transport ([`NativeHttp`], cargo feature `native-http`)
+//! that the hub, the tests and the tools sync with. The phone's native library leaves it out:
+//! there the app's own HTTP stack makes the calls and checks the pin (ADR 0016).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
