@@ -5,8 +5,8 @@
 //
 // NOT COMPILED OR TESTED: these machines have no Swift toolchain or Xcode. It is written against
 // the Swift that uniffi-bindgen generates from the library (`HubTransport`, `HttpCall`,
-// `HttpReply`, `HttpHeader`, `HttpMethod`, `TransportError`); check the names against the
-// generated `jemput.swift` / `jemput_core.swift` when building the first iOS app.
+// `HttpReply`, `HttpHeader`, `HttpMethod`, `TransportError`); the names were checked against
+// the generated `jemput.swift` / `jemput_core.swift` (uniffi-bindgen runs here; swiftc does not).
 //
 // Pinning: when the enrolment QR carried the hub certificate's SHA-256 (`call.certSha256`),
 // exactly the server certificate whose DER bytes have that SHA-256 is accepted, whatever its
