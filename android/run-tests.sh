@@ -15,7 +15,10 @@ case "$(uname -s)" in
   *) lib="libjemput.so" ;;
 esac
 
-cargo build -p jemput-bindings -p jemput-hub
+# Built apart: together, cargo would unify jemput-core's features and link the hub's own HTTP
+# client (feature native-http) into the library the apps never get (ADR 0016).
+cargo build -p jemput-bindings
+cargo build -p jemput-hub
 rm -rf "$target_dir/android-bindings"
 cargo run -q -p uniffi-bindgen -- generate --no-format \
   --library "$target_dir/debug/$lib" --language kotlin --out-dir "$target_dir/android-bindings"

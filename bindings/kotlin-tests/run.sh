@@ -26,7 +26,10 @@ if [ "${1:-}" = "bench" ]; then
   rm -f "$target_dir/kotlin-tests/bench.txt"
   extra=(-Djemput.bench=true -Djemput.bench.out="$target_dir/kotlin-tests/bench.txt" -Dtest=BenchTest)
 else
-  cargo build -p jemput-bindings -p jemput-hub
+  # Built apart: together, cargo would unify jemput-core's features and link the hub's own HTTP
+# client (feature native-http) into the library the apps never get (ADR 0016).
+cargo build -p jemput-bindings
+cargo build -p jemput-hub
   profile=debug
   extra=()
 fi
@@ -40,6 +43,9 @@ mvn -B -q -Dstyle.color=never test \
   -Djemput.native.dir="$target_dir/$profile" \
   -Djemput.hub.bin="$target_dir/debug/jemput-hub" "${extra[@]}"
 if [ "$profile" = release ]; then
+  # On a line of their own: Maven may leave colour codes without a newline, and jemput-bench
+  # reads these lines by their prefix.
+  echo
   cat "$target_dir/kotlin-tests/bench.txt"
   exit 0
 fi

@@ -19,7 +19,7 @@ pub mod views;
 pub use error::ApiError;
 pub use jemput_core::{Issue, Severity, Sex};
 pub use store::{JemputStore, KeyProvider};
-pub use sync::{SyncListener, SyncTask};
+pub use sync::{HubTransport, SyncListener, SyncTask, TransportError};
 pub use views::*;
 
 /// The NIK as typed with the separators people use (spaces between digit groups, dots,

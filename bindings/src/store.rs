@@ -18,7 +18,7 @@ use jemput_core::{Issue, RequestDraft, Status};
 use zeroize::Zeroize;
 
 use crate::error::ApiError;
-use crate::sync::{SyncListener, SyncTask};
+use crate::sync::{HubTransport, SyncListener, SyncTask};
 use crate::views::{ComplaintDetail, EnrolmentInfo, RequestDetail, StatusCount};
 
 /// Where the app keeps the database key (on Android: generated once, wrapped by an Android
@@ -40,6 +40,7 @@ pub trait KeyProvider: Send + Sync {
 pub struct JemputStore {
     inner: Arc<Mutex<jemput_core::Store>>,
     syncing: Arc<AtomicBool>,
+    transport: Mutex<Option<Arc<dyn HubTransport>>>,
 }
 
 impl std::fmt::Debug for JemputStore {
@@ -53,6 +54,15 @@ impl JemputStore {
         // A panic while the lock was held rolled back the open SQLite transaction (it is dropped
         // on unwind), so the store is still consistent: carry on with it.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The app's HTTP transport, or the refusal to enrol or sync without one.
+    fn transport(&self) -> Result<Arc<dyn HubTransport>, ApiError> {
+        self.transport
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| ApiError::sync("transport_belum_dipasang", "Aplikasi belum menyiapkan koneksi ke server kelurahan"))
     }
 
     fn detail(&self, request: jemput_core::Request) -> Result<RequestDetail, ApiError> {
@@ -88,7 +98,19 @@ impl JemputStore {
         key.zeroize();
         let store_key = store_key.ok_or_else(ApiError::bad_key_length)?;
         let store = jemput_core::Store::open(&path, &store_key)?;
-        Ok(Arc::new(JemputStore { inner: Arc::new(Mutex::new(store)), syncing: Arc::new(AtomicBool::new(false)) }))
+        Ok(Arc::new(JemputStore {
+            inner: Arc::new(Mutex::new(store)),
+            syncing: Arc::new(AtomicBool::new(false)),
+            transport: Mutex::new(None),
+        }))
+    }
+
+    /// Gives the store the app's HTTP client (see [`HubTransport`]), through which enrolment
+    /// and every sync talk to the hub. Set it once after opening the store; a later call
+    /// replaces it for the next enrolment or sync. Without it they throw `ApiError.Sync` with
+    /// code `transport_belum_dipasang`.
+    pub fn set_transport(&self, transport: Arc<dyn HubTransport>) {
+        *self.transport.lock().unwrap_or_else(|e| e.into_inner()) = Some(transport);
     }
 
     /// This device's identity: its id, the officer it is enrolled for and its receipt prefix.
@@ -129,7 +151,8 @@ impl JemputStore {
         cert_sha256: Option<String>,
         device_name: String,
     ) -> Result<EnrolmentInfo, ApiError> {
-        crate::sync::enroll(self.inner.clone(), hub_url, code.trim().to_string(), cert_sha256, device_name).await?;
+        let transport = self.transport()?;
+        crate::sync::enroll(self.inner.clone(), transport, hub_url, code.trim().to_string(), cert_sha256, device_name).await?;
         self.enrolment()?.ok_or_else(|| ApiError::sync("jawaban_rusak", "Jawaban server rusak"))
     }
 
@@ -137,7 +160,7 @@ impl JemputStore {
     /// `listener` (if any) hears the progress. Throws `ApiError.Sync` with code
     /// `sinkron_sedang_berjalan` while another sync of this store runs.
     pub fn start_sync(&self, listener: Option<Arc<dyn SyncListener>>) -> Result<Arc<SyncTask>, ApiError> {
-        SyncTask::start(self.inner.clone(), self.syncing.clone(), listener)
+        SyncTask::start(self.inner.clone(), self.transport()?, self.syncing.clone(), listener)
     }
 
     /// Syncs with the hub and gives the outcome (a Kotlin `suspend` call: cancelling the

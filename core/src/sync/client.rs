@@ -1,11 +1,12 @@
-//! The device's sync client (reqwest on tokio): a few exchanges with the hub, each resumed after
-//! a break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
+//! The device's sync client (on tokio, over a [`HubTransport`]: the app's HTTP stack on the
+//! phone, reqwest elsewhere; ADR 0016): a few exchanges with the hub, each resumed after a
+//! break where it stopped (ADR 0006) and retried with exponential backoff; progress for a
 //! progress bar. A cut-off exchange loses nothing and duplicates nothing: the store only moves
 //! when a whole response has been applied, and Automerge ignores changes it already has. The
 //! exchange in flight is kept in the store (key and exact body) before it is sent, so a sync
 //! after the app's process was killed mid-exchange continues it instead of starting over.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,9 @@ use crate::store::{ExchangeInFlight, Store};
 use crate::sync::device::{HubLink, SyncReport};
 pub use crate::sync::protocol::Enrolment;
 use crate::sync::protocol::{self, DocRefusal, EnrolRequest, ErrorBody, SyncRequest, SyncResponse, CONTENT_TYPE};
-use crate::sync::tls::{CertPin, HubHttp};
+#[cfg(feature = "native-http")]
+use crate::sync::tls::NativeHttp;
+use crate::sync::transport::{CertPin, HttpCall, HttpHeader, HttpMethod, HttpReply, HubAddress, HubTransport, TransportError};
 
 /// Most exchanges in one sync; a sync that needs more stops and continues next time.
 pub const MAX_ROUNDS: u32 = 8;
@@ -125,49 +128,92 @@ pub struct SyncSummary {
 }
 
 /// Checks a hub address: HTTPS, or HTTP to a loopback address (development and tests).
-pub fn check_hub_url(url: &str) -> Result<reqwest::Url, SyncError> {
-    let u = reqwest::Url::parse(url).map_err(|_| SyncError::BadUrl)?;
-    match u.scheme() {
-        "https" => Ok(u),
-        "http" => {
-            let loopback = match u.host() {
-                Some(url::Host::Domain(d)) => d == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(u)
-            } else {
-                Err(SyncError::InsecureUrl)
-            }
-        }
-        _ => Err(SyncError::BadUrl),
+pub fn check_hub_url(url: &str) -> Result<HubAddress, SyncError> {
+    let u = HubAddress::parse(url).ok_or(SyncError::BadUrl)?;
+    if u.is_https() || u.is_loopback() {
+        Ok(u)
+    } else {
+        Err(SyncError::InsecureUrl)
     }
+}
+
+impl From<TransportError> for SyncError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Network { reason } => SyncError::Network(reason),
+            TransportError::CertificateMismatch => SyncError::CertificateMismatch,
+            TransportError::TooLarge => SyncError::Protocol,
+        }
+    }
+}
+
+/// How long past a call's own time limit the client waits for a transport that does not keep
+/// it, before it gives up on the call.
+const TRANSPORT_GRACE: Duration = Duration::from_secs(15);
+
+/// One call through `transport`, under its own time limit (plus [`TRANSPORT_GRACE`]).
+async fn send(transport: &dyn HubTransport, call: HttpCall) -> Result<HttpReply, SyncError> {
+    let limit = Duration::from_millis(call.timeout_ms) + TRANSPORT_GRACE;
+    match tokio::time::timeout(limit, transport.call(call)).await {
+        Ok(reply) => Ok(reply?),
+        Err(_) => Err(SyncError::Network("batas waktu panggilan terlewati".into())),
+    }
+}
+
+fn header(name: &str, value: impl Into<String>) -> HttpHeader {
+    HttpHeader { name: name.to_string(), value: value.into() }
 }
 
 /// A client for one hub and one device token.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
-    sync_url: reqwest::Url,
+    hub: HubAddress,
     token: String,
-    hub: HubHttp,
+    pin: Option<CertPin>,
+    transport: Arc<dyn HubTransport>,
     policy: RetryPolicy,
 }
 
 impl SyncClient {
-    /// A client for the hub at `hub_url` (e.g. `https://hub.kelurahan.example`).
+    /// A client for the hub at `hub_url` (e.g. `https://hub.kelurahan.example`), over the
+    /// reqwest + rustls transport.
+    #[cfg(feature = "native-http")]
     pub fn new(hub_url: &str, token: &str, policy: RetryPolicy) -> Result<SyncClient, SyncError> {
         SyncClient::pinned(hub_url, token, policy, None)
     }
 
-    /// A client that trusts only the certificate `pin` (a self-signed hub, see [`tls`]), or
-    /// verifies certificates the ordinary way when `pin` is `None`.
+    /// [`SyncClient::new`] trusting only the certificate `pin` (a self-signed hub, see
+    /// [`crate::sync::tls`]), or verifying certificates the ordinary way when `pin` is `None`.
+    #[cfg(feature = "native-http")]
     pub fn pinned(hub_url: &str, token: &str, policy: RetryPolicy, pin: Option<CertPin>) -> Result<SyncClient, SyncError> {
-        let base = check_hub_url(hub_url)?;
-        let sync_url = base.join(protocol::SYNC_PATH).map_err(|_| SyncError::BadUrl)?;
-        let hub = HubHttp::new(policy.timeout, pin)?;
-        Ok(SyncClient { sync_url, token: token.to_string(), hub, policy })
+        SyncClient::over(Arc::new(NativeHttp::new()), hub_url, token, policy, pin)
+    }
+
+    /// A client whose calls go through `transport` (on the phone: the app's HTTP stack), which
+    /// is asked to accept only the certificate `pin` when given.
+    pub fn over(
+        transport: Arc<dyn HubTransport>,
+        hub_url: &str,
+        token: &str,
+        policy: RetryPolicy,
+        pin: Option<CertPin>,
+    ) -> Result<SyncClient, SyncError> {
+        let hub = check_hub_url(hub_url)?;
+        Ok(SyncClient { hub, token: token.to_string(), pin, transport, policy })
+    }
+
+    /// A call to `path` on the hub with the device's token.
+    fn call(&self, method: HttpMethod, path: &str, mut headers: Vec<HttpHeader>, body: Vec<u8>, max_reply: usize) -> HttpCall {
+        headers.insert(0, header("authorization", format!("Bearer {}", self.token)));
+        HttpCall {
+            method,
+            url: self.hub.at(path),
+            headers,
+            body,
+            timeout_ms: self.policy.timeout.as_millis().try_into().unwrap_or(u64::MAX),
+            max_reply_bytes: max_reply as u64,
+            cert_sha256: self.pin.map(|p| p.to_hex()),
+        }
     }
 
     /// One exchange, resumable (ADR 0006), under `key` (kept in the store with the body before
@@ -200,7 +246,6 @@ impl SyncClient {
                 // replaced it): started over with what is unsent now.
                 Ok(Step::UploadFrom(0)) if resumed && uploaded.is_none() => return Ok(Exchanged::Stale),
                 Ok(Step::UploadFrom(offset)) => from = Some(offset),
-                Err(_) if self.hub.pin_mismatch() => return Err(SyncError::CertificateMismatch),
                 Err(e) if e.is_transient() || is_offset_mismatch(&e) => {
                     tracing::debug!(attempt = failures, error = %e, "pertukaran sinkron terputus, dilanjutkan");
                     last = e;
@@ -219,55 +264,52 @@ impl SyncClient {
 
     /// Sends `body` from `offset` (the whole body when 0) and reads the answer into `answer`.
     async fn upload(&self, key: &str, offset: usize, body: &[u8], answer: &mut Vec<u8>) -> Result<Step, SyncError> {
-        let mut post = self
-            .hub
-            .client
-            .post(self.sync_url.clone())
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .header(protocol::READS_HEADER, protocol::READS_ZSTD)
-            .header(protocol::EXCHANGE_HEADER, key);
+        let mut headers = vec![
+            header("content-type", CONTENT_TYPE),
+            header(protocol::READS_HEADER, protocol::READS_ZSTD),
+            header(protocol::EXCHANGE_HEADER, key),
+        ];
         if offset > 0 {
-            post = post.header(protocol::OFFSET_HEADER, offset.to_string());
+            headers.push(header(protocol::OFFSET_HEADER, offset.to_string()));
         }
-        let resp = post.body(body[offset.min(body.len())..].to_vec()).send().await.map_err(|e| SyncError::Network(e.to_string()))?;
-        let resp = check_status(resp).await?;
+        let body = body[offset.min(body.len())..].to_vec();
+        let call = self.call(HttpMethod::Post, protocol::SYNC_PATH, headers, body, protocol::MAX_BODY_BYTES);
+        let reply = check_status(send(&*self.transport, call).await?)?;
         answer.clear();
-        read_answer(resp, answer).await?;
+        take_answer(reply, answer)?;
         Ok(Step::Answered)
     }
 
     /// Asks the hub where exchange `key` stands: the rest of its answer (appended to `answer`),
     /// or the offset to continue the upload of a `len`-byte body from.
     async fn ask(&self, key: &str, len: usize, answer: &mut Vec<u8>) -> Result<Step, SyncError> {
-        let url = self.sync_url.join(&format!("sync/{key}")).map_err(|_| SyncError::BadUrl)?;
+        let path = format!("{}/{key}", protocol::SYNC_PATH);
         // The same formats as the upload: the rest of a kept answer continues the same bytes.
-        let mut get = self.hub.client.get(url).bearer_auth(&self.token).header(protocol::READS_HEADER, protocol::READS_ZSTD);
+        let mut headers = vec![header(protocol::READS_HEADER, protocol::READS_ZSTD)];
         if !answer.is_empty() {
-            get = get.header(protocol::RECEIVED_HEADER, answer.len().to_string());
+            headers.push(header(protocol::RECEIVED_HEADER, answer.len().to_string()));
         }
-        let resp = get.send().await.map_err(|e| SyncError::Network(e.to_string()))?;
-        let resp = check_status(resp).await?;
-        if resp.status() == reqwest::StatusCode::ACCEPTED {
-            let offset = resp
-                .headers()
-                .get(protocol::OFFSET_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok())
+        let room = protocol::MAX_BODY_BYTES.saturating_sub(answer.len());
+        let reply = check_status(send(&*self.transport, self.call(HttpMethod::Get, &path, headers, Vec::new(), room)).await?)?;
+        if reply.status == 202 {
+            let offset = reply
+                .header(protocol::OFFSET_HEADER)
+                .and_then(|v| v.trim().parse::<usize>().ok())
                 .filter(|o| *o <= len)
                 .ok_or(SyncError::Protocol)?;
             answer.clear();
             return Ok(Step::UploadFrom(offset));
         }
-        read_answer(resp, answer).await?;
+        take_answer(reply, answer)?;
         Ok(Step::Answered)
     }
+
     /// Syncs `store` with the hub: sends what the hub lacks, applies what the hub has for this
     /// device, in as few exchanges as possible (one when everything fits). An exchange that an
     /// earlier sync left in flight (its process killed, or the sync cancelled) is continued
     /// first. `progress` is called after each exchange.
     pub async fn sync(&self, store: &Mutex<Store>, progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
-        self.sync_inner(store, progress).await.map_err(|e| self.hub.explain(e))
+        self.sync_inner(store, progress).await
     }
 
     async fn sync_inner(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
@@ -363,20 +405,12 @@ impl SyncClient {
     /// next sync without failing this one.
     async fn relay(&self, store: &Mutex<Store>, summary: &mut SyncSummary) -> Result<(), SyncError> {
         let waiting = store.lock().unwrap_or_else(|e| e.into_inner()).relay_bundles()?;
-        let url = self.sync_url.join(protocol::RELAY_PATH).map_err(|_| SyncError::BadUrl)?;
         for (fingerprint, bytes) in waiting {
-            let sent = self
-                .hub
-                .client
-                .post(url.clone())
-                .bearer_auth(&self.token)
-                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(bytes)
-                .send()
-                .await
-                .map_err(|e| SyncError::Network(e.to_string()));
-            let outcome = match sent {
-                Ok(resp) => check_status(resp).await.map(|_| ()),
+            let headers = vec![header("content-type", "application/octet-stream")];
+            // The answer is a short JSON acknowledgement (or refusal).
+            let call = self.call(HttpMethod::Post, protocol::RELAY_PATH, headers, bytes, 64 * 1024);
+            let outcome = match send(&*self.transport, call).await {
+                Ok(reply) => check_status(reply).map(|_| ()),
                 Err(e) => Err(e),
             };
             match outcome {
@@ -454,35 +488,42 @@ fn is_offset_mismatch(e: &SyncError) -> bool {
 }
 
 /// Turns an error status into a [`SyncError`] (with the hub's code and message).
-async fn check_status(resp: reqwest::Response) -> Result<reqwest::Response, SyncError> {
-    let status = resp.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED {
+fn check_status(reply: HttpReply) -> Result<HttpReply, SyncError> {
+    let status = reply.status;
+    if status == 401 {
         return Err(SyncError::Unauthorized);
     }
-    if status.is_success() {
-        return Ok(resp);
+    if (200..300).contains(&status) {
+        return Ok(reply);
     }
-    let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+    if !reply.complete {
+        return Err(SyncError::Network(format!("jawaban HTTP {status} terputus")));
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&reply.body) {
         Ok(e) => (e.kode, e.pesan),
-        Err(_) => ("tidak_diketahui".into(), format!("HTTP {}", status.as_u16())),
+        Err(_) => ("tidak_diketahui".into(), format!("HTTP {status}")),
     };
-    Err(SyncError::Server { status: status.as_u16(), code, message })
+    Err(SyncError::Server { status, code, message })
 }
 
-/// Reads an answer body into `answer` piece by piece, so a break keeps what arrived.
-async fn read_answer(mut resp: reqwest::Response, answer: &mut Vec<u8>) -> Result<(), SyncError> {
-    while let Some(chunk) = resp.chunk().await.map_err(|e| SyncError::Network(e.to_string()))? {
-        if answer.len() + chunk.len() > protocol::MAX_BODY_BYTES {
-            return Err(SyncError::Protocol);
-        }
-        answer.extend_from_slice(&chunk);
+/// Adds an answer's body to `answer`: a body cut part-way is kept (the next attempt asks the
+/// hub for the rest only) and reported as a network failure.
+fn take_answer(reply: HttpReply, answer: &mut Vec<u8>) -> Result<(), SyncError> {
+    if answer.len() + reply.body.len() > protocol::MAX_BODY_BYTES {
+        return Err(SyncError::Protocol);
     }
-    Ok(())
+    answer.extend_from_slice(&reply.body);
+    if reply.complete {
+        Ok(())
+    } else {
+        Err(SyncError::Network(format!("jawaban terputus setelah {} byte", answer.len())))
+    }
 }
 
 /// Redeems a one-time enrolment code at the hub, binding this store's actor id to the new
 /// device, and records the enrolment in the store. Returns the enrolment (with the token).
+/// Over the reqwest + rustls transport.
+#[cfg(feature = "native-http")]
 pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
     enroll_pinned(hub_url, code, device_name, None, store).await
 }
@@ -490,6 +531,7 @@ pub async fn enroll(hub_url: &str, code: &str, device_name: &str, store: &Mutex<
 /// [`enroll`] trusting only the certificate `pin` when given (the fingerprint in the QR code).
 /// Also keeps how to reach the hub (address, token, pin) sealed in the store, for
 /// [`Store::hub_link`].
+#[cfg(feature = "native-http")]
 pub async fn enroll_pinned(
     hub_url: &str,
     code: &str,
@@ -497,8 +539,19 @@ pub async fn enroll_pinned(
     pin: Option<CertPin>,
     store: &Mutex<Store>,
 ) -> Result<Enrolment, SyncError> {
-    let hub = HubHttp::new(Duration::from_secs(60), pin)?;
-    let e = enroll_with(&hub, hub_url, code, device_name, store).await.map_err(|e| hub.explain(e))?;
+    enroll_over(&NativeHttp::new(), hub_url, code, device_name, pin, store).await
+}
+
+/// [`enroll_pinned`] through `transport` (on the phone: the app's HTTP stack).
+pub async fn enroll_over(
+    transport: &dyn HubTransport,
+    hub_url: &str,
+    code: &str,
+    device_name: &str,
+    pin: Option<CertPin>,
+    store: &Mutex<Store>,
+) -> Result<Enrolment, SyncError> {
+    let e = enroll_with(transport, hub_url, code, device_name, pin, store).await?;
     let link = HubLink {
         hub_url: hub_url.to_string(),
         token: e.token.clone(),
@@ -511,9 +564,20 @@ pub async fn enroll_pinned(
     Ok(e)
 }
 
-async fn enroll_with(hub: &HubHttp, hub_url: &str, code: &str, device_name: &str, store: &Mutex<Store>) -> Result<Enrolment, SyncError> {
+/// Time limit of the enrolment call.
+const ENROL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most bytes of the hub's enrolment answer (a short JSON object).
+const ENROL_REPLY_BYTES: u64 = 64 * 1024;
+
+async fn enroll_with(
+    transport: &dyn HubTransport,
+    hub_url: &str,
+    code: &str,
+    device_name: &str,
+    pin: Option<CertPin>,
+    store: &Mutex<Store>,
+) -> Result<Enrolment, SyncError> {
     let base = check_hub_url(hub_url)?;
-    let url = base.join(protocol::ENROL_PATH).map_err(|_| SyncError::BadUrl)?;
     let body = {
         let s = store.lock().unwrap_or_else(|e| e.into_inner());
         EnrolRequest {
@@ -523,16 +587,20 @@ async fn enroll_with(hub: &HubHttp, hub_url: &str, code: &str, device_name: &str
             device_id: s.identity()?.device_id,
         }
     };
-    let resp = hub
-        .client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(serde_json::to_vec(&body).expect("JSON encoding of owned strings cannot fail"))
-        .send()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
-    let bytes = check_status(resp).await?.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
-    let e: Enrolment = serde_json::from_slice(&bytes).map_err(|_| SyncError::Protocol)?;
+    let call = HttpCall {
+        method: HttpMethod::Post,
+        url: base.at(protocol::ENROL_PATH),
+        headers: vec![header("content-type", "application/json")],
+        body: serde_json::to_vec(&body).expect("JSON encoding of owned strings cannot fail"),
+        timeout_ms: ENROL_TIMEOUT.as_millis() as u64,
+        max_reply_bytes: ENROL_REPLY_BYTES,
+        cert_sha256: pin.map(|p| p.to_hex()),
+    };
+    let reply = check_status(send(transport, call).await?)?;
+    if !reply.complete {
+        return Err(SyncError::Network("jawaban pendaftaran terputus".into()));
+    }
+    let e: Enrolment = serde_json::from_slice(&reply.body).map_err(|_| SyncError::Protocol)?;
     store.lock().unwrap_or_else(|e| e.into_inner()).set_enrolment(&e.officer_id, &e.receipt_prefix)?;
     Ok(e)
 }

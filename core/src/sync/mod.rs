@@ -13,6 +13,8 @@ pub mod device;
 pub mod hub_side;
 pub mod peer;
 pub mod protocol;
+#[cfg(feature = "native-http")]
 pub mod tls;
+pub mod transport;
 
 pub use device::{HubLink, SyncHealth, SyncReport};

@@ -5,10 +5,13 @@
 //! accepted only when the hub presents it (the handshake signatures are still checked, so only
 //! the holder of its private key can), and nothing else is trusted for that hub, not even a
 //! certificate a public authority signed.
+//!
+//! This module is the reqwest + rustls transport ([`NativeHttp`], cargo feature `native-http`)
+//! that the hub, the tests and the tools sync with. The phone's native library leaves it out:
+//! there the app's own HTTP stack makes the calls and checks the pin (ADR 0016).
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -16,28 +19,10 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::client::SyncError;
-
-/// The SHA-256 fingerprint of the hub's certificate (the DER bytes), as the phone pins it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct CertPin([u8; 32]);
+pub use super::transport::CertPin;
+use super::transport::{CallFuture, HttpCall, HttpHeader, HttpMethod, HttpReply, HubTransport, TransportError};
 
 impl CertPin {
-    /// Reads a fingerprint as printed by the hub or by `openssl x509 -fingerprint -sha256`:
-    /// 64 hex digits, any case, with or without `:` separators. `None` when malformed.
-    pub fn parse(text: &str) -> Option<CertPin> {
-        let hex: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
-        if hex.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hex.chunks(2).enumerate() {
-            let s = std::str::from_utf8(pair).ok()?;
-            out[i] = u8::from_str_radix(s, 16).ok()?;
-        }
-        Some(CertPin(out))
-    }
-
     /// The fingerprint of a certificate (DER).
     pub fn of_certificate(der: &[u8]) -> CertPin {
         let d = ring::digest::digest(&ring::digest::SHA256, der);
@@ -45,16 +30,75 @@ impl CertPin {
         out.copy_from_slice(d.as_ref());
         CertPin(out)
     }
+}
 
-    /// 64 lowercase hex digits (the form the QR code carries).
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+/// The reqwest + rustls transport (ADR 0016): what the hub's own tools, the tests and the
+/// benchmark sync with. One HTTP client per pin (and one verifying the ordinary way), made on
+/// first use and kept, so connections are reused across the calls of a sync.
+#[derive(Debug, Default)]
+pub struct NativeHttp {
+    clients: Mutex<Vec<(Option<CertPin>, HubHttp)>>,
+}
+
+impl NativeHttp {
+    /// A transport with no client yet.
+    pub fn new() -> NativeHttp {
+        NativeHttp::default()
+    }
+
+    fn client(&self, pin: Option<CertPin>) -> Result<HubHttp, TransportError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = clients.iter().find(|(p, _)| *p == pin) {
+            return Ok(c.clone());
+        }
+        let c = HubHttp::new(pin)?;
+        clients.push((pin, c.clone()));
+        Ok(c)
     }
 }
 
-impl fmt::Debug for CertPin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CertPin({})", self.to_hex())
+impl HubTransport for NativeHttp {
+    fn call(&self, call: HttpCall) -> CallFuture<'_> {
+        Box::pin(async move {
+            if call.cert_sha256.is_some() && call.pin().is_none() {
+                return Err(TransportError::CertificateMismatch);
+            }
+            let hub = self.client(call.pin())?;
+            let method = match call.method {
+                HttpMethod::Get => reqwest::Method::GET,
+                HttpMethod::Post => reqwest::Method::POST,
+            };
+            let mut req = hub.client.request(method, &call.url).timeout(Duration::from_millis(call.timeout_ms));
+            for h in &call.headers {
+                req = req.header(&h.name, &h.value);
+            }
+            let network = |e: reqwest::Error| hub.explain(TransportError::Network { reason: e.to_string() });
+            let mut resp = req.body(call.body).send().await.map_err(network)?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .filter_map(|(n, v)| Some(HttpHeader { name: n.as_str().to_string(), value: v.to_str().ok()?.to_string() }))
+                .collect();
+            let mut body = Vec::new();
+            // Read piece by piece, so a break keeps what arrived.
+            let complete = loop {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if (body.len() + chunk.len()) as u64 > call.max_reply_bytes {
+                            return Err(TransportError::TooLarge);
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break true,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "jawaban terputus di tengah");
+                        break false;
+                    }
+                }
+            };
+            Ok(HttpReply { status, headers, body, complete })
+        })
     }
 }
 
@@ -62,44 +106,36 @@ impl fmt::Debug for CertPin {
 /// against the web's root certificates. Also says whether a connection failed because the hub
 /// presented another certificate than the pinned one.
 #[derive(Debug, Clone)]
-pub struct HubHttp {
-    /// The client.
-    pub client: reqwest::Client,
+struct HubHttp {
+    client: reqwest::Client,
     mismatch: Arc<AtomicBool>,
 }
 
 impl HubHttp {
-    /// A client with `timeout` per request.
-    pub fn new(timeout: Duration, pin: Option<CertPin>) -> Result<HubHttp, SyncError> {
+    fn new(pin: Option<CertPin>) -> Result<HubHttp, TransportError> {
         let mismatch = Arc::new(AtomicBool::new(false));
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(20))
-            .user_agent(concat!("jemput/", env!("CARGO_PKG_VERSION")));
+        let mut builder =
+            reqwest::Client::builder().connect_timeout(Duration::from_secs(20)).user_agent(concat!("jemput/", env!("CARGO_PKG_VERSION")));
         if let Some(pin) = pin {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
             let verifier = Arc::new(PinnedCert { pin, provider: provider.clone(), mismatch: mismatch.clone() });
             let config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
-                .map_err(|e| SyncError::Network(e.to_string()))?
+                .map_err(|e| TransportError::Network { reason: e.to_string() })?
                 .dangerous()
                 .with_custom_certificate_verifier(verifier)
                 .with_no_client_auth();
             builder = builder.use_preconfigured_tls(config);
         }
-        let client = builder.build().map_err(|e| SyncError::Network(e.to_string()))?;
+        let client = builder.build().map_err(|e| TransportError::Network { reason: e.to_string() })?;
         Ok(HubHttp { client, mismatch })
     }
 
-    /// True once a connection was refused because the hub's certificate is not the pinned one.
-    pub fn pin_mismatch(&self) -> bool {
-        self.mismatch.load(Ordering::Relaxed)
-    }
-
-    /// `e`, or [`SyncError::CertificateMismatch`] when the pinned certificate was not presented.
-    pub fn explain(&self, e: SyncError) -> SyncError {
+    /// `e`, or [`TransportError::CertificateMismatch`] once a connection was refused because
+    /// the pinned certificate was not presented.
+    fn explain(&self, e: TransportError) -> TransportError {
         match e {
-            SyncError::Network(_) if self.pin_mismatch() => SyncError::CertificateMismatch,
+            TransportError::Network { .. } if self.mismatch.load(Ordering::Relaxed) => TransportError::CertificateMismatch,
             e => e,
         }
     }
@@ -159,15 +195,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprints_parse_in_the_usual_forms() {
-        let pin = CertPin::of_certificate(b"bukan sertifikat sungguhan");
-        let hex = pin.to_hex();
-        assert_eq!(CertPin::parse(&hex), Some(pin));
-        assert_eq!(CertPin::parse(&hex.to_uppercase()), Some(pin));
-        let colons = hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
-        assert_eq!(CertPin::parse(&colons), Some(pin));
-        assert_eq!(CertPin::parse(&hex[..62]), None);
-        assert_eq!(CertPin::parse(&format!("{}zz", &hex[..62])), None);
-        assert_ne!(CertPin::of_certificate(b"lain"), pin);
+    fn fingerprints_are_the_sha256_of_the_der_bytes() {
+        // `printf 'abc' | sha256sum`
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(CertPin::of_certificate(b"abc").to_hex(), abc);
+        assert_eq!(CertPin::parse(abc), Some(CertPin::of_certificate(b"abc")));
+        assert_ne!(CertPin::of_certificate(b"lain"), CertPin::of_certificate(b"abc"));
     }
 }

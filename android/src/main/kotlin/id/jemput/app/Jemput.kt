@@ -1,12 +1,13 @@
 //! The one place the app calls the native library (the UniFFI-generated `uniffi.jemput`
-//! bindings): opening the encrypted store with the Keystore-wrapped key, and every read and
-//! write the screens need. Screens use the generated record types (data classes) but never call
+//! bindings): opening the encrypted store with the Keystore-wrapped key and the HTTP transport
+//! the library talks to the hub through, and every read and write the screens need. Screens use the generated record types (data classes) but never call
 //! the library themselves, so an API change touches this file only. Every method here blocks
 //! on disk I/O: call it through [Latar], never on the main thread.
 
 package id.jemput.app
 
 import android.content.Context
+import id.jemput.transport.UrlConnectionTransport
 import java.io.File
 import uniffi.jemput.ApiException
 import uniffi.jemput.ComplaintDetail
@@ -48,6 +49,8 @@ class Jemput private constructor(private val store: JemputStore, private val vau
                         store = bukaDengan(path, vault)
                     }
                 }
+                // Every call to the hub goes through the phone's own HTTP and TLS stack (ADR 0016).
+                store.setTransport(UrlConnectionTransport())
                 val j = Jemput(store, vault)
                 instance = j
                 return j

@@ -3,6 +3,7 @@ package id.jemput.app
 import android.app.Activity
 import android.content.Intent
 import android.net.Uri
+import id.jemput.transport.UrlConnectionTransport
 import java.io.File
 import java.nio.file.Files
 import kotlinx.coroutines.runBlocking
@@ -93,6 +94,7 @@ class LayarLainTest : UjiAplikasi() {
         val (url, kode, _) = hub.petugasBaru("Pak Joko", 2, 4)
         val dir = Files.createTempDirectory("hp-rekan").toFile()
         val rekan = JemputStore.openWithKey(File(dir, "rekan.db").path, ByteArray(32) { 3 })
+        rekan.setTransport(UrlConnectionTransport())
         runBlocking { rekan.enrollWithCode(url, kode, null, "HP Pak Joko") }
         val rec = rekan.recordRequest(
             RequestDraft(

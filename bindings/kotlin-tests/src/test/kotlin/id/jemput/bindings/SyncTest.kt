@@ -1,5 +1,6 @@
 package id.jemput.bindings
 
+import id.jemput.transport.UrlConnectionTransport
 import java.nio.file.Files
 import java.nio.file.Path
 import java.security.SecureRandom
@@ -44,14 +45,15 @@ class Recorder : SyncListener {
 
 /**
  * Enrolment, sync, the no-signal hand-off and cancellation through the real libjemput against a
- * real hub started from the built `jemput-hub` binary.
+ * real hub started from the built `jemput-hub` binary, every HTTP call made by the app's own
+ * transport ([UrlConnectionTransport], the one the Android app uses).
  */
 class SyncTest {
     @TempDir
     lateinit var dir: Path
 
     private fun phone(name: String, keys: KeyProvider = MemoryKeys()): JemputStore =
-        JemputStore.open(dir.resolve("$name.db").toString(), keys)
+        JemputStore.open(dir.resolve("$name.db").toString(), keys).also { it.setTransport(UrlConnectionTransport()) }
 
     private fun total(listJson: String): Int = Regex("\"total\":(\\d+)").find(listJson)!!.groupValues[1].toInt()
 
@@ -61,6 +63,11 @@ class SyncTest {
             val officer = hub.addOfficer("Pak Darmo", rw = 5, rt = 3)
             val qr = hub.enrolmentQr(officer)
             assertEquals(hub.url, parseEnrolmentQr(qr).hubUrl)
+            // Without the app's transport the library cannot reach the hub, and says so.
+            JemputStore.open(dir.resolve("tanpa.db").toString(), MemoryKeys()).use { bare ->
+                val noHttp = assertThrows<ApiException.Sync> { runBlocking { bare.enroll(qr, "HP") } }
+                assertEquals("transport_belum_dipasang", noHttp.code)
+            }
             phone("darmo").use { store ->
                 assertNull(store.enrolment())
                 val notYet = assertThrows<ApiException.Sync> { runBlocking { store.sync(null) } }

@@ -5,27 +5,66 @@ import java.net.HttpURLConnection
 import java.net.ServerSocket
 import java.net.URI
 import java.nio.file.Path
+import java.security.KeyStore
+import java.security.MessageDigest
+import java.security.cert.CertificateFactory
 import java.util.concurrent.TimeUnit
+import javax.net.ssl.HttpsURLConnection
+import javax.net.ssl.SSLContext
+import javax.net.ssl.SSLSocketFactory
+import javax.net.ssl.TrustManagerFactory
 
 /**
  * A real kelurahan hub for the tests: the built `jemput-hub` binary (path in the system
  * property `jemput.hub.bin`, built by run.sh), set up through its CLI as an operator does
  * (`init`, `officer add`, `enroll`) and started with `serve` on a free loopback port.
+ *
+ * With [tls], the hub serves HTTPS itself with a self-signed certificate made by `openssl` for
+ * the name `hub.kelurahan.invalid` only (not the address the tests use): as a kelurahan without
+ * a domain runs it, trusted by the phone only through the fingerprint in the enrolment QR.
  */
-class TestHub(private val dir: Path) : AutoCloseable {
+class TestHub(private val dir: Path, val tls: Boolean = false) : AutoCloseable {
     private val bin: String = System.getProperty("jemput.hub.bin")
         ?: error("jemput.hub.bin is not set: run the tests through bindings/kotlin-tests/run.sh")
     val port: Int = ServerSocket(0).use { it.localPort }
-    val url = "http://127.0.0.1:$port"
+    val url = "${if (tls) "https" else "http"}://127.0.0.1:$port"
     private val config: File = dir.resolve("jemput-hub.toml").toFile()
     val staffToken: String
     private var process: Process? = null
 
+    /** The SHA-256 of the hub's certificate (64 lowercase hex digits), when [tls]. */
+    val certSha256: String?
+
+    /** The staff client's trust: exactly the hub's own certificate (a test helper, not the app). */
+    private val staffTls: SSLSocketFactory?
+
     init {
         check(File(bin).canExecute()) { "no hub binary at $bin" }
-        config.writeText(
-            "database = \"${dir.resolve("hub.db")}\"\nkey_file = \"${dir.resolve("hub.key")}\"\nlisten = \"127.0.0.1:$port\"\n",
-        )
+        var settings = "database = \"${dir.resolve("hub.db")}\"\nkey_file = \"${dir.resolve("hub.key")}\"\nlisten = \"127.0.0.1:$port\"\n"
+        if (tls) {
+            val cert = dir.resolve("hub-cert.pem").toFile()
+            val key = dir.resolve("hub-key.pem").toFile()
+            val openssl = ProcessBuilder(
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key.path, "-out", cert.path, "-days", "30", "-subj", "/CN=hub.kelurahan.invalid",
+                "-addext", "subjectAltName=DNS:hub.kelurahan.invalid",
+            ).redirectErrorStream(true).start()
+            val said = openssl.inputStream.bufferedReader().readText()
+            check(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0) { "openssl: $said" }
+            val x509 = cert.inputStream().use { CertificateFactory.getInstance("X.509").generateCertificate(it) }
+            certSha256 = MessageDigest.getInstance("SHA-256").digest(x509.encoded).joinToString("") { "%02x".format(it) }
+            val ks = KeyStore.getInstance(KeyStore.getDefaultType()).apply {
+                load(null, null)
+                setCertificateEntry("hub", x509)
+            }
+            val tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm()).apply { init(ks) }
+            staffTls = SSLContext.getInstance("TLS").apply { init(null, tmf.trustManagers, null) }.socketFactory
+            settings += "\n[tls]\ncert = \"${cert.path}\"\nkey = \"${key.path}\"\n"
+        } else {
+            certSha256 = null
+            staffTls = null
+        }
+        config.writeText(settings)
         staffToken = after(cli("init"), "sekali): ")
         start()
     }
@@ -81,7 +120,7 @@ class TestHub(private val dir: Path) : AutoCloseable {
 
     /** POST of a JSON body on the staff API; gives the body. */
     fun staffPost(path: String, json: String): String {
-        val c = URI("$url$path").toURL().openConnection() as HttpURLConnection
+        val c = open(path)
         c.requestMethod = "POST"
         c.doOutput = true
         c.setRequestProperty("Authorization", "Bearer $staffToken")
@@ -93,8 +132,18 @@ class TestHub(private val dir: Path) : AutoCloseable {
         return body
     }
 
-    private fun get(path: String, token: String?): Pair<Int, String> {
+    /** A connection to the hub; over TLS trusting its certificate whatever its names. */
+    private fun open(path: String): HttpURLConnection {
         val c = URI("$url$path").toURL().openConnection() as HttpURLConnection
+        if (c is HttpsURLConnection && staffTls != null) {
+            c.sslSocketFactory = staffTls
+            c.hostnameVerifier = javax.net.ssl.HostnameVerifier { _, _ -> true }
+        }
+        return c
+    }
+
+    private fun get(path: String, token: String?): Pair<Int, String> {
+        val c = open(path)
         c.connectTimeout = 2000
         c.readTimeout = 10000
         if (token != null) c.setRequestProperty("Authorization", "Bearer $token")
