@@ -9,7 +9,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends postgresql postgresql-contrib ca-certificates
+$SUDO apt-get install -y -q --no-install-recommends postgresql postgresql-contrib ca-certificates openssl
 # The dashboard's browser test: Chromium (driven by playwright-core from npm) with its
 # translations (the test runs it in Bahasa Indonesia, as on an office PC), fonts, and python3 to
 # open the exported workbook.
