@@ -3,6 +3,7 @@
 //! decoding), and the hub's own Automerge actor. The catalog and the kelurahan profile, which
 //! every exchange's checks and every dashboard page need, are decoded once per stored version.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -13,7 +14,7 @@ use jemput_core::sync::protocol;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::error::ServiceError;
-use crate::storage::{DocPlace, HubTx, SealedFull};
+use crate::storage::{DocPlace, HubTx, SealedDocIn, SealedFull};
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
 pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
@@ -36,6 +37,22 @@ pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_upd
         None => Ok(None),
         Some(s) => Ok(Some(open_doc(cipher, doc_id, &s)?)),
     }
+}
+
+/// [`load_doc_bytes`] for several documents at once (one read; with `for_update`, locked in id
+/// order): those stored, by id.
+pub fn load_docs_bytes(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_ids: &[&str],
+    for_update: bool,
+) -> Result<HashMap<String, Vec<u8>>, ServiceError> {
+    let mut out = HashMap::with_capacity(doc_ids.len());
+    for (id, sealed) in tx.sealed_docs(doc_ids, for_update)? {
+        let bytes = open_doc(cipher, &id, &sealed)?;
+        out.insert(id, bytes);
+    }
+    Ok(out)
 }
 
 fn open_doc(cipher: &Cipher, doc_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
@@ -63,6 +80,53 @@ pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
     Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
+}
+
+/// One document for [`put_docs`]: its id, the version to store, where it belongs.
+pub struct NewVersion<'a> {
+    /// Document id.
+    pub doc_id: &'a str,
+    /// The version.
+    pub version: DocVersion<'a>,
+    /// Its placement.
+    pub place: &'a Placement,
+}
+
+/// [`put_doc`] for several documents at once (distinct ids): sealed, appended to the change
+/// log and stored in one write; returns their sequence numbers in order.
+pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<Vec<i64>, ServiceError> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_sealing_key(tx, cipher)?;
+    let sealed: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = docs
+        .iter()
+        .map(|d| {
+            (
+                cipher.seal(format!("hubdoc:{}", d.doc_id).as_bytes(), d.version.bytes),
+                cipher.seal(format!("hubfull:{}", d.doc_id).as_bytes(), d.version.full_message),
+                protocol::encode_heads(d.version.heads),
+            )
+        })
+        .collect();
+    let rows: Vec<SealedDocIn<'_>> = docs
+        .iter()
+        .zip(&sealed)
+        .map(|(d, (doc, full, heads))| SealedDocIn {
+            doc_id: d.doc_id,
+            place: DocPlace {
+                kind: d.place.kind.code(),
+                rw: d.place.rw,
+                rt: d.place.rt,
+                status: d.place.status.as_deref(),
+                receipt: d.place.receipt.as_deref(),
+            },
+            sealed: doc,
+            full_message: full,
+            heads,
+        })
+        .collect();
+    Ok(tx.put_sealed_docs(&rows)?)
 }
 
 /// Refuses to seal a document under a key the database is no longer under: a hub instance
@@ -111,6 +175,17 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
             }))
         }
     }
+}
+
+/// [`full_message`] for several documents at once (one read): those that have one, by id.
+pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> Result<HashMap<String, FullMessage>, ServiceError> {
+    let mut out = HashMap::with_capacity(doc_ids.len());
+    for (id, f) in tx.sealed_fulls(doc_ids)? {
+        let message = cipher.open(format!("hubfull:{id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
+        let heads = protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?;
+        out.insert(id, FullMessage { message, heads });
+    }
+    Ok(out)
 }
 
 /// One stored record kept decoded, with a hash of the sealed bytes it was decoded from.
