@@ -117,7 +117,8 @@ fn split_erased<'d>(tx: &mut dyn HubTx, order: Vec<&'d DocMessage>) -> Result<(V
 /// The hub's catalog and profile, for the checks of incoming records (decoded once per stored
 /// version, shared by every job).
 pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, ServiceError> {
-    Ok(Reference { catalog: docs::catalog(tx, cipher)?, kelurahan: docs::kelurahan(tx, cipher)? })
+    let (catalog, kelurahan) = docs::catalog_and_kelurahan(tx, cipher)?;
+    Ok(Reference { catalog, kelurahan })
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -266,6 +267,10 @@ pub fn exchange(
     prechecked: &[(Job, Outcome)],
 ) -> Result<SyncResponse, ServiceError> {
     let actor = format!("perangkat:{}", device.id);
+    // Before the documents are stored (which takes the change-log lock on PostgreSQL, held to
+    // the end): what needs no lock.
+    tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
+    let epoch = heads::epoch(tx)?;
     let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
@@ -289,8 +294,7 @@ pub fn exchange(
         Some(rt) => (rt, rt),
         None => (0, u16::MAX),
     };
-    let top = tx.top_seq()?;
-    let changed = tx.changed_docs(req.cursor as i64, top, device.scope.rw, rt_lo, rt_hi)?;
+    let (top, changed) = tx.changes_up_to_top(req.cursor as i64, device.scope.rw, rt_lo, rt_hi)?;
     let changed: Vec<(i64, String)> = changed.into_iter().filter(|(_, d)| !handled.contains(d)).collect();
     let mut cursor = top.max(req.cursor as i64);
     let mut more = false;
@@ -352,7 +356,5 @@ pub fn exchange(
     if cursor as u64 > req.cursor {
         heads::set_pending_heads_many(tx, &device.id, &pending, cursor as u64)?;
     }
-    tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
-    let epoch = heads::epoch(tx)?;
     Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

@@ -191,17 +191,18 @@ pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> R
 /// One stored record kept decoded, with a hash of the sealed bytes it was decoded from.
 type Decoded<T> = Mutex<Option<([u8; 32], Arc<T>)>>;
 
-/// The stored record `doc_id`, decoded once per stored version: `cache` is keyed by a hash of
-/// the sealed bytes, so any new version is decoded afresh (the sealing nonce makes every store
-/// a new key, and a hub's key makes its bytes its own). `None` when it is not stored.
+/// The stored record `doc_id` (its sealed bytes `sealed`), decoded once per stored version:
+/// `cache` is keyed by a hash of the sealed bytes, so any new version is decoded afresh (the
+/// sealing nonce makes every store a new key, and a hub's key makes its bytes its own). `None`
+/// when it is not stored.
 fn decoded<T: Record>(
     cache: &Decoded<T>,
-    tx: &mut dyn HubTx,
+    sealed: Option<Vec<u8>>,
     cipher: &Cipher,
     doc_id: &str,
     what: &'static str,
 ) -> Result<Option<Arc<T>>, ServiceError> {
-    let Some(sealed) = tx.sealed_doc(doc_id, false)? else { return Ok(None) };
+    let Some(sealed) = sealed else { return Ok(None) };
     let key = *blake3::hash(&sealed).as_bytes();
     if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         if *k == key {
@@ -214,15 +215,35 @@ fn decoded<T: Record>(
     Ok(Some(v))
 }
 
+static CATALOG: Decoded<Catalog> = Mutex::new(None);
+static KELURAHAN: Decoded<Kelurahan> = Mutex::new(None);
+
 /// The stored service catalog (decoded once per stored version); `None` before the hub is set up.
 pub fn catalog(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Catalog>>, ServiceError> {
-    static CACHE: Decoded<Catalog> = Mutex::new(None);
-    decoded(&CACHE, tx, cipher, "catalog", "katalog layanan")
+    let sealed = tx.sealed_doc("catalog", false)?;
+    decoded(&CATALOG, sealed, cipher, "catalog", "katalog layanan")
 }
 
 /// The stored kelurahan profile (decoded once per stored version); `None` before the hub is set
 /// up.
 pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Kelurahan>>, ServiceError> {
-    static CACHE: Decoded<Kelurahan> = Mutex::new(None);
-    decoded(&CACHE, tx, cipher, "kelurahan", "profil kelurahan")
+    let sealed = tx.sealed_doc("kelurahan", false)?;
+    decoded(&KELURAHAN, sealed, cipher, "kelurahan", "profil kelurahan")
+}
+
+/// [`catalog`] and [`kelurahan`], read in one statement (every exchange that carries documents
+/// needs both).
+#[allow(clippy::type_complexity)]
+pub fn catalog_and_kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(Option<Arc<Catalog>>, Option<Arc<Kelurahan>>), ServiceError> {
+    let (mut catalog, mut kelurahan) = (None, None);
+    for (id, sealed) in tx.sealed_docs(&["catalog", "kelurahan"], false)? {
+        match id.as_str() {
+            "catalog" => catalog = Some(sealed),
+            _ => kelurahan = Some(sealed),
+        }
+    }
+    Ok((
+        decoded(&CATALOG, catalog, cipher, "catalog", "katalog layanan")?,
+        decoded(&KELURAHAN, kelurahan, cipher, "kelurahan", "profil kelurahan")?,
+    ))
 }

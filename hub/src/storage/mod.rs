@@ -210,6 +210,11 @@ pub trait HubTx {
     /// everyone's (RW 0, RT 0); each once, with its last sequence number, oldest first.
     fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError>;
 
+    /// [`HubTx::top_seq`] and [`HubTx::changed_docs`] up to it, read in one statement (so
+    /// both see the same state): the highest sequence number, and the documents changed after
+    /// `after` up to it in RW `rw` with RT in `rt_lo..=rt_hi` or everyone's.
+    fn changes_up_to_top(&mut self, after: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<(i64, Vec<(i64, String)>), StorageError>;
+
     /// What the hub knows a device holds of a document.
     fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError>;
     /// Sets the heads a device holds (keeps any pending heads).
@@ -293,6 +298,8 @@ pub trait HubTx {
     fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError>;
     /// The device with this token hash.
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError>;
+    /// [`HubTx::device_by_token_hash`] with [`HubTx::device_actors`] (sorted), in one statement.
+    fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError>;
     /// One device.
     fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError>;
     /// Actor ids bound to a device.

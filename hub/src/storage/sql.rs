@@ -219,6 +219,12 @@ const TOP_SEQ: &str = "SELECT CAST(coalesce(max(seq), 0) AS BIGINT) FROM change_
 const CHANGED_DOCS: &str = "SELECT max(seq), doc_id FROM change_log
  WHERE seq > $1 AND seq <= $2 AND ((rw = $3 AND rt BETWEEN $4 AND $5) OR (rw = 0 AND rt = 0))
  GROUP BY doc_id ORDER BY max(seq)";
+/// The top sequence number and the changes up to it (one row with `NULL`s when none).
+const CHANGES_UP_TO_TOP: &str = "WITH t AS (SELECT CAST(coalesce(max(seq), 0) AS BIGINT) AS top FROM change_log)
+ SELECT t.top, c.s, c.doc_id FROM t LEFT JOIN (
+ SELECT max(seq) AS s, doc_id FROM change_log
+ WHERE seq > $1 AND seq <= (SELECT top FROM t) AND ((rw = $2 AND rt BETWEEN $3 AND $4) OR (rw = 0 AND rt = 0))
+ GROUP BY doc_id) c ON TRUE ORDER BY c.s";
 const KNOWN: &str = "SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = $2";
 const SET_KNOWN: &str = "INSERT INTO device_known (device_id, doc_id, heads) VALUES ($1, $2, $3)
  ON CONFLICT (device_id, doc_id) DO UPDATE SET heads = excluded.heads";
@@ -262,6 +268,11 @@ macro_rules! device_columns {
 }
 const DEVICE_BY_TOKEN_HASH: &str = concat!(device_columns!(), " WHERE d.token_hash = $1");
 const DEVICE: &str = concat!(device_columns!(), " WHERE d.id = $1");
+/// A device's row, once per actor bound to it (column 11, `NULL` when none).
+const DEVICE_WITH_ACTORS_BY_TOKEN_HASH: &str = "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index,
+ d.backlog_requests, d.backlog_complaints, d.backlog_refused, a.actor
+ FROM devices d JOIN officers o ON o.id = d.officer_id LEFT JOIN device_actors a ON a.device_id = d.id
+ WHERE d.token_hash = $1 ORDER BY a.actor";
 const DEVICES: &str = concat!(device_columns!(), " ORDER BY o.rw, o.rt NULLS FIRST, d.name");
 const DEVICE_ACTORS: &str = "SELECT actor FROM device_actors WHERE device_id = $1";
 const REVOKE_DEVICES_OF: &str = "UPDATE devices SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL";
@@ -478,6 +489,19 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError> {
         let rows = self.conn.query(CHANGED_DOCS, &[after.into(), upto.into(), rw.into(), rt_lo.into(), rt_hi.into()])?;
         rows.into_iter().map(|mut r| Ok((r.int(0)?, r.text(1)?))).collect()
+    }
+
+    fn changes_up_to_top(&mut self, after: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<(i64, Vec<(i64, String)>), StorageError> {
+        let rows = self.conn.query(CHANGES_UP_TO_TOP, &[after.into(), rw.into(), rt_lo.into(), rt_hi.into()])?;
+        let mut top = None;
+        let mut changed = Vec::with_capacity(rows.len());
+        for mut r in rows {
+            top = Some(r.int(0)?);
+            if let (Some(seq), Some(doc_id)) = (r.opt_int(1)?, r.opt_text(2)?) {
+                changed.push((seq, doc_id));
+            }
+        }
+        Ok((top.ok_or(StorageError::Internal)?, changed))
     }
 
     fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError> {
@@ -795,6 +819,20 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {
         self.opt_row(DEVICE_BY_TOKEN_HASH, &[token_hash.into()])?.map(device_row).transpose()
+    }
+
+    fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError> {
+        let mut device = None;
+        let mut actors = Vec::new();
+        for mut r in self.conn.query(DEVICE_WITH_ACTORS_BY_TOKEN_HASH, &[token_hash.into()])? {
+            if let Some(a) = r.opt_text(11)? {
+                actors.push(a);
+            }
+            if device.is_none() {
+                device = Some(device_row(r)?);
+            }
+        }
+        Ok(device.map(|d| (d, actors)))
     }
 
     fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError> {
