@@ -164,8 +164,11 @@ pub fn apply_incoming(
     audit_actor: &str,
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, ServiceError> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
     let hub_actor = docs::hub_actor(tx)?;
-    let reference = if docs.is_empty() { Reference::default() } else { reference(tx, cipher)? };
+    let reference = reference(tx, cipher)?;
     let mut out = Vec::with_capacity(docs.len());
     // Audit entries, written together before the documents are stored.
     let mut audits: Vec<(String, String)> = Vec::new();
