@@ -4,17 +4,22 @@
 //! known/pending heads bookkeeping that lets each message carry only what the device lacks.
 
 use jemput_core::crypto::Cipher;
-use jemput_core::sync::hub_side::{self, Placement};
+use jemput_core::sync::hub_side;
 use jemput_core::sync::protocol::{
     DocMessage, DocRefusal, SyncRequest, SyncResponse, ERASED_CODE, MAX_DECODED_BYTES, MAX_DOC_MESSAGE_BYTES, PROTOCOL_VERSION,
 };
+
+use std::collections::{HashMap, HashSet};
 
 use super::heads;
 use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
-use crate::service::{audit, docs, erasure};
+use crate::service::{audit, docs};
 use crate::storage::HubTx;
+
+/// How many changed documents the answer reads at a time (a few statements per chunk).
+const READ_CHUNK: usize = 64;
 
 /// Most documents the hub sends in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = 500;
@@ -46,27 +51,17 @@ pub struct Applied {
     pub stored: bool,
 }
 
-/// The check job for one incoming document: the hub's current copy (locked with
-/// `for_update`), what the device is known to have (recorded as known only with `promote`).
-#[allow(clippy::too_many_arguments)]
+/// The check job for one incoming document: the hub's current copy and what the device is
+/// known to have.
 fn job_for(
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
+    current: Option<Vec<u8>>,
+    known: Vec<automerge::ChangeHash>,
     device: &Device,
     hub_actor: &automerge::ActorId,
     dm: &DocMessage,
-    cursor: u64,
-    track_device: bool,
-    in_write: bool,
     reference: &Reference,
-) -> Result<Job, ServiceError> {
-    let current = docs::load_doc_bytes(tx, cipher, &dm.doc_id, in_write)?;
-    let known = match (track_device, in_write) {
-        (false, _) => Vec::new(),
-        (true, true) => heads::known_heads(tx, &device.id, &dm.doc_id, cursor)?,
-        (true, false) => heads::known_heads_peek(tx, &device.id, &dm.doc_id, cursor)?,
-    };
-    Ok(Job {
+) -> Job {
+    Job {
         current,
         known: known.iter().map(|h| h.0).collect(),
         device_id: device.id.clone(),
@@ -84,23 +79,46 @@ fn job_for(
         prefixes: vec![device.receipt_prefix.clone()],
         now_ms: jemput_core::time_util::now_ms() / 60_000 * 60_000,
         reference: reference.clone(),
-    })
+    }
+}
+
+/// The check jobs for incoming documents (none of them erased), in their order: the hub's
+/// copies (locked in id order `in_write`) and what the device is known to have (pending heads
+/// that now count recorded as known only `in_write`), each read for all documents at once.
+#[allow(clippy::too_many_arguments)]
+fn jobs_for(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    device: &Device,
+    hub_actor: &automerge::ActorId,
+    live: &[&DocMessage],
+    cursor: u64,
+    track_device: bool,
+    in_write: bool,
+    reference: &Reference,
+) -> Result<Vec<Job>, ServiceError> {
+    let ids: Vec<&str> = live.iter().map(|d| d.doc_id.as_str()).collect();
+    let mut current = docs::load_docs_bytes(tx, cipher, &ids, in_write)?;
+    let mut known = if track_device { heads::known_heads_many(tx, &device.id, &ids, cursor, in_write)? } else { HashMap::new() };
+    Ok(live
+        .iter()
+        .map(|dm| job_for(current.remove(&dm.doc_id), known.remove(&dm.doc_id).unwrap_or_default(), device, hub_actor, dm, reference))
+        .collect())
+}
+
+/// The documents of `order` (in id order) split into those not erased and those erased (ADR
+/// 0013), in one read.
+fn split_erased<'d>(tx: &mut dyn HubTx, order: Vec<&'d DocMessage>) -> Result<(Vec<&'d DocMessage>, Vec<&'d DocMessage>), ServiceError> {
+    let ids: Vec<&str> = order.iter().map(|d| d.doc_id.as_str()).collect();
+    let erased: HashSet<String> = tx.erased_among(&ids)?.into_iter().collect();
+    Ok(order.into_iter().partition(|d| !erased.contains(&d.doc_id)))
 }
 
 /// The hub's catalog and profile, for the checks of incoming records (decoded once per stored
 /// version, shared by every job).
 pub fn reference(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Reference, ServiceError> {
-    Ok(Reference { catalog: docs::catalog(tx, cipher)?, kelurahan: docs::kelurahan(tx, cipher)? })
-}
-
-/// Whether the receipt code of a new record is held by another document. A receipt code names
-/// one record: a record under a code another document holds (the same device using a code
-/// twice) is refused for itself alone.
-fn receipt_taken(tx: &mut dyn HubTx, placed: Option<&Placement>, doc_id: &str) -> Result<bool, ServiceError> {
-    match placed.and_then(|p| p.receipt.as_deref()) {
-        Some(code) => Ok(tx.doc_by_receipt(code)?.is_some_and(|holder| holder != doc_id)),
-        None => Ok(false),
-    }
+    let (catalog, kelurahan) = docs::catalog_and_kelurahan(tx, cipher)?;
+    Ok(Reference { catalog, kelurahan })
 }
 
 fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
@@ -123,14 +141,9 @@ pub fn prepare_checks(
 ) -> Result<Vec<Job>, ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
-    let mut jobs = Vec::new();
-    for dm in in_order(docs) {
-        // An erased record is refused without a check (ADR 0013).
-        if !erasure::is_erased(tx, &dm.doc_id)? {
-            jobs.push(job_for(tx, cipher, device, &hub_actor, dm, cursor, true, false, &reference)?);
-        }
-    }
-    Ok(jobs)
+    // An erased record is refused without a check (ADR 0013).
+    let (live, _) = split_erased(tx, in_order(docs))?;
+    jobs_for(tx, cipher, device, &hub_actor, &live, cursor, true, false, &reference)
 }
 
 /// Applies incoming document messages written by `device` (from a sync exchange or an imported
@@ -151,60 +164,98 @@ pub fn apply_incoming(
     audit_actor: &str,
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, ServiceError> {
-    let hub_actor = docs::hub_actor(tx)?;
-    let reference = if docs.is_empty() { Reference::default() } else { reference(tx, cipher)? };
-    // Phase 1: lock and check every document (row locks first, so two hub instances cannot
-    // deadlock on the change-log lock taken when storing).
-    let mut outcomes = Vec::with_capacity(docs.len());
-    let mut out = Vec::with_capacity(docs.len());
-    for dm in in_order(docs) {
-        // A change to an erased record, from any device, however old (ADR 0013): refused, and
-        // the refusal tells the device to delete its copy. Nothing of it is stored.
-        if erasure::is_erased(tx, &dm.doc_id)? {
-            audit::audit(tx, audit_actor, &format!("ditolak:{ERASED_CODE}"), Some(&dm.doc_id))?;
-            out.push(Applied {
-                doc_id: dm.doc_id.clone(),
-                reply: None,
-                hub_heads: None,
-                refusal: Some(DocRefusal::erased(&dm.doc_id)),
-                stored: false,
-            });
-            continue;
-        }
-        let job = job_for(tx, cipher, device, &hub_actor, dm, cursor, track_device, true, &reference)?;
-        let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
-            Some((_, o)) => o.clone(),
-            None => isolation.run(&job),
-        };
-        outcomes.push((dm.doc_id.clone(), outcome));
+    if docs.is_empty() {
+        return Ok(Vec::new());
     }
+    let hub_actor = docs::hub_actor(tx)?;
+    let reference = reference(tx, cipher)?;
+    let mut out = Vec::with_capacity(docs.len());
+    // Audit entries, written together before the documents are stored.
+    let mut audits: Vec<(String, String)> = Vec::new();
+    // A change to an erased record, from any device, however old (ADR 0013): refused, and the
+    // refusal tells the device to delete its copy. Nothing of it is stored.
+    let (live, erased) = split_erased(tx, in_order(docs))?;
+    for dm in erased {
+        audits.push((format!("ditolak:{ERASED_CODE}"), dm.doc_id.clone()));
+        out.push(Applied {
+            doc_id: dm.doc_id.clone(),
+            reply: None,
+            hub_heads: None,
+            refusal: Some(DocRefusal::erased(&dm.doc_id)),
+            stored: false,
+        });
+    }
+    // Phase 1: lock every document (row locks first, in id order, so two hub instances cannot
+    // deadlock on the change-log lock taken when storing), then check each.
+    let jobs = jobs_for(tx, cipher, device, &hub_actor, &live, cursor, track_device, true, &reference)?;
+    let outcomes: Vec<(String, Outcome)> = jobs
+        .into_iter()
+        .map(|job| {
+            let outcome = match prechecked.iter().find(|(j, _)| *j == job) {
+                Some((_, o)) => o.clone(),
+                None => isolation.run(&job),
+            };
+            (job.doc_id, outcome)
+        })
+        .collect();
     // Phase 2: store what was accepted.
     let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
+    if track_device {
+        let device_heads: Vec<(&str, Vec<automerge::ChangeHash>)> =
+            outcomes.iter().map(|(d, o)| (d.as_str(), heads(&o.device_heads))).collect();
+        let rows: Vec<(&str, &[automerge::ChangeHash])> = device_heads.iter().map(|(d, h)| (*d, h.as_slice())).collect();
+        heads::set_known_heads_many(tx, &device.id, &rows)?;
+    }
+    // A receipt code names one record: a new record under a code another document holds (the
+    // same device using a code twice) is refused for itself alone, whether the other one was
+    // stored before or earlier in this exchange.
+    let mut codes: Vec<&str> =
+        outcomes.iter().filter(|(_, o)| o.refusal.is_none()).filter_map(|(_, o)| o.placed.as_ref()?.receipt.as_deref()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let holders: HashMap<String, String> = tx.docs_by_receipts(&codes)?.into_iter().collect();
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    let mut to_store = Vec::new();
     for (doc_id, o) in outcomes {
-        if track_device {
-            heads::set_known_heads(tx, &device.id, &doc_id, &heads(&o.device_heads))?;
-        }
+        let receipt = o.placed.as_ref().and_then(|p| p.receipt.clone());
+        let held_by_other = |h: Option<&String>| h.is_some_and(|h| *h != doc_id);
+        let taken = receipt.as_ref().is_some_and(|c| held_by_other(holders.get(c)) || held_by_other(claimed.get(c)));
         let refusal = match o.refusal {
             Some(r) => Some(r),
-            None if receipt_taken(tx, o.placed.as_ref(), &doc_id)? => Some((RECEIPT_TAKEN.0.into(), RECEIPT_TAKEN.1.into())),
+            None if taken => Some((RECEIPT_TAKEN.0.into(), RECEIPT_TAKEN.1.into())),
             None => None,
         };
         if let Some((code, message)) = refusal {
-            audit::audit(tx, audit_actor, &format!("ditolak:{code}"), Some(&doc_id))?;
+            audits.push((format!("ditolak:{code}"), doc_id.clone()));
             let refusal = Some(DocRefusal { doc_id: doc_id.clone(), code, message });
             out.push(Applied { doc_id, reply: None, hub_heads: None, refusal, stored: false });
             continue;
         }
-        let stored = match (o.updated, o.placed, o.full_message, &o.hub_heads) {
+        let hub_heads = o.hub_heads.as_deref().map(heads);
+        let stored = match (o.updated, o.placed, o.full_message, hub_heads.clone()) {
             (Some(bytes), Some(place), Some(full), Some(h)) => {
-                docs::put_doc(tx, cipher, &doc_id, &docs::DocVersion { bytes: &bytes, full_message: &full, heads: &heads(h) }, &place)?;
-                audit::audit(tx, audit_actor, "tulis", Some(&doc_id))?;
+                if let Some(c) = receipt {
+                    claimed.entry(c).or_insert_with(|| doc_id.clone());
+                }
+                audits.push(("tulis".into(), doc_id.clone()));
+                to_store.push((doc_id.clone(), bytes, place, full, h));
                 true
             }
             _ => false,
         };
-        out.push(Applied { doc_id, reply: o.reply, hub_heads: o.hub_heads.map(|h| heads(&h)), refusal: None, stored });
+        out.push(Applied { doc_id, reply: o.reply, hub_heads, refusal: None, stored });
     }
+    let entries: Vec<(&str, &str, Option<&str>)> = audits.iter().map(|(a, d)| (audit_actor, a.as_str(), Some(d.as_str()))).collect();
+    audit::audit_many(tx, &entries)?;
+    let versions: Vec<docs::NewVersion<'_>> = to_store
+        .iter()
+        .map(|(doc_id, bytes, place, full, h)| docs::NewVersion {
+            doc_id,
+            version: docs::DocVersion { bytes, full_message: full, heads: h },
+            place,
+        })
+        .collect();
+    docs::put_docs(tx, cipher, &versions)?;
     Ok(out)
 }
 
@@ -219,6 +270,10 @@ pub fn exchange(
     prechecked: &[(Job, Outcome)],
 ) -> Result<SyncResponse, ServiceError> {
     let actor = format!("perangkat:{}", device.id);
+    // Before the documents are stored (which takes the change-log lock on PostgreSQL, held to
+    // the end): what needs no lock.
+    tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
+    let epoch = heads::epoch(tx)?;
     let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
@@ -242,58 +297,67 @@ pub fn exchange(
         Some(rt) => (rt, rt),
         None => (0, u16::MAX),
     };
-    let top = tx.top_seq()?;
-    let changed = tx.changed_docs(req.cursor as i64, top, device.scope.rw, rt_lo, rt_hi)?;
+    let (top, changed) = tx.changes_up_to_top(req.cursor as i64, device.scope.rw, rt_lo, rt_hi)?;
+    let changed: Vec<(i64, String)> = changed.into_iter().filter(|(_, d)| !handled.contains(d)).collect();
     let mut cursor = top.max(req.cursor as i64);
     let mut more = false;
     let mut sent = 0usize;
     let mut bytes = replies.iter().map(|d| d.message.len()).sum::<usize>();
-    for (seq, doc_id) in changed {
-        if handled.contains(&doc_id) {
-            continue;
-        }
-        if sent >= MAX_DOCS_PER_RESPONSE || bytes >= MAX_ANSWER_BYTES {
-            cursor = seq - 1;
-            more = true;
-            break;
-        }
-        // An erased record is never sent again: the device is told to delete its copy.
-        if erasure::is_erased(tx, &doc_id)? {
-            refused.push(DocRefusal::erased(&doc_id));
-            continue;
-        }
-        let known = heads::known_heads(tx, &device.id, &doc_id, req.cursor)?;
-        // A document the device has none of: its stored full message, without decoding it.
-        let full = if known.is_empty() { docs::full_message(tx, cipher, &doc_id)? } else { None };
-        let (message, doc_heads) = match full {
-            Some(full) => (full.message, full.heads),
-            None => {
-                let Some(mut doc) = docs::load_doc(tx, cipher, &doc_id, false)? else { continue };
-                let Some(m) = hub_side::message_for_device(&mut doc, &known) else { continue };
-                (m, doc.get_heads())
+    let mut too_large: Vec<String> = Vec::new();
+    // In chunks, each read with a few statements for all its documents (erased marks, known
+    // heads, full messages, stored copies), not a few per document.
+    'chunks: for chunk in changed.chunks(READ_CHUNK) {
+        let ids: Vec<&str> = chunk.iter().map(|(_, d)| d.as_str()).collect();
+        let erased: HashSet<String> = tx.erased_among(&ids)?.into_iter().collect();
+        let live: Vec<&str> = ids.iter().copied().filter(|d| !erased.contains(*d)).collect();
+        let mut known = heads::known_heads_many(tx, &device.id, &live, req.cursor, true)?;
+        // Documents the device has none of: their stored full messages, without decoding them.
+        let fresh: Vec<&str> = live.iter().copied().filter(|d| known.get(*d).is_none_or(|k| k.is_empty())).collect();
+        let mut fulls = docs::full_messages(tx, cipher, &fresh)?;
+        let rest: Vec<&str> = live.iter().copied().filter(|d| !fulls.contains_key(*d)).collect();
+        let mut stored = docs::load_docs_bytes(tx, cipher, &rest, false)?;
+        for (seq, doc_id) in chunk {
+            if sent >= MAX_DOCS_PER_RESPONSE || bytes >= MAX_ANSWER_BYTES {
+                cursor = seq - 1;
+                more = true;
+                break 'chunks;
             }
-        };
-        if message.len() > MAX_DOC_MESSAGE_BYTES {
-            // More than one message may carry (a record stored before every text had a
-            // limit): the device would refuse the whole answer. It is left out and reported,
-            // and every other document goes through.
-            tracing::warn!(doc_id = %doc_id, bytes = message.len(), "dokumen terlalu besar untuk dikirim ke perangkat");
-            audit::audit(tx, "sistem", "terlalu_besar_untuk_perangkat", Some(&doc_id))?;
-            refused.push(DocRefusal { doc_id, code: TOO_LARGE.0.into(), message: TOO_LARGE.1.into() });
-            continue;
+            // An erased record is never sent again: the device is told to delete its copy.
+            if erased.contains(doc_id) {
+                refused.push(DocRefusal::erased(doc_id));
+                continue;
+            }
+            let (message, doc_heads) = match fulls.remove(doc_id) {
+                Some(full) => (full.message, full.heads),
+                None => {
+                    let Some(saved) = stored.remove(doc_id) else { continue };
+                    let mut doc = automerge::AutoCommit::load(&saved).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
+                    let known = known.remove(doc_id).unwrap_or_default();
+                    let Some(m) = hub_side::message_for_device(&mut doc, &known) else { continue };
+                    (m, doc.get_heads())
+                }
+            };
+            if message.len() > MAX_DOC_MESSAGE_BYTES {
+                // More than one message may carry (a record stored before every text had a
+                // limit): the device would refuse the whole answer. It is left out and reported,
+                // and every other document goes through.
+                tracing::warn!(doc_id = %doc_id, bytes = message.len(), "dokumen terlalu besar untuk dikirim ke perangkat");
+                too_large.push(doc_id.clone());
+                refused.push(DocRefusal { doc_id: doc_id.clone(), code: TOO_LARGE.0.into(), message: TOO_LARGE.1.into() });
+                continue;
+            }
+            bytes += message.len();
+            replies.push(DocMessage { doc_id: doc_id.clone(), message });
+            sent += 1;
+            pending.push((doc_id.clone(), doc_heads));
         }
-        bytes += message.len();
-        replies.push(DocMessage { doc_id: doc_id.clone(), message });
-        sent += 1;
-        pending.push((doc_id, doc_heads));
     }
+    let entries: Vec<(&str, &str, Option<&str>)> =
+        too_large.iter().map(|d| ("sistem", "terlalu_besar_untuk_perangkat", Some(d.as_str()))).collect();
+    audit::audit_many(tx, &entries)?;
     // Only an answer that moves the cursor can be recognised as applied later.
     if cursor as u64 > req.cursor {
-        for (doc_id, heads) in &pending {
-            heads::set_pending_heads(tx, &device.id, doc_id, heads, cursor as u64)?;
-        }
+        heads::set_pending_heads_many(tx, &device.id, &pending, cursor as u64)?;
     }
-    tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
-    let epoch = heads::epoch(tx)?;
     Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

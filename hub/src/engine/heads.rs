@@ -2,6 +2,8 @@
 //! answer that count once the device comes back with that answer's cursor (so a lost answer
 //! makes the hub send the changes again).
 
+use std::collections::HashMap;
+
 use automerge::ChangeHash;
 use jemput_core::sync::protocol;
 
@@ -39,6 +41,56 @@ fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64
             _ => bytes_heads(&k.heads)?,
         },
     })
+}
+
+/// [`known_heads`] (with `promote`) or [`known_heads_peek`] for several documents at once:
+/// one read, and one write for every pending head that now counts. Documents the device is not
+/// known to have are left out.
+pub fn known_heads_many(
+    tx: &mut dyn HubTx,
+    device_id: &str,
+    doc_ids: &[&str],
+    cursor: u64,
+    promote: bool,
+) -> Result<HashMap<String, Vec<ChangeHash>>, ServiceError> {
+    let rows = tx.known_many(device_id, doc_ids)?;
+    let mut out = HashMap::with_capacity(rows.len());
+    let mut promoted: Vec<(String, Vec<u8>)> = Vec::new();
+    for (doc_id, k) in rows {
+        let heads = match k.pending {
+            Some((p, pc)) if cursor as i64 >= pc => {
+                let h = bytes_heads(&p)?;
+                promoted.push((doc_id.clone(), p));
+                h
+            }
+            _ => bytes_heads(&k.heads)?,
+        };
+        out.insert(doc_id, heads);
+    }
+    if promote && !promoted.is_empty() {
+        let rows: Vec<(&str, &[u8])> = promoted.iter().map(|(d, p)| (d.as_str(), p.as_slice())).collect();
+        tx.promote_pending_many(device_id, &rows)?;
+    }
+    Ok(out)
+}
+
+/// [`set_pending_heads`] for several documents at once.
+pub fn set_pending_heads_many(
+    tx: &mut dyn HubTx,
+    device_id: &str,
+    rows: &[(String, Vec<ChangeHash>)],
+    cursor: u64,
+) -> Result<(), ServiceError> {
+    let encoded: Vec<(&str, Vec<u8>)> = rows.iter().map(|(d, h)| (d.as_str(), protocol::encode_heads(h))).collect();
+    let rows: Vec<(&str, &[u8])> = encoded.iter().map(|(d, h)| (*d, h.as_slice())).collect();
+    Ok(tx.set_pending_many(device_id, &rows, cursor as i64)?)
+}
+
+/// [`set_known_heads`] for several documents at once.
+pub fn set_known_heads_many(tx: &mut dyn HubTx, device_id: &str, rows: &[(&str, &[ChangeHash])]) -> Result<(), ServiceError> {
+    let encoded: Vec<(&str, Vec<u8>)> = rows.iter().map(|(d, h)| (*d, protocol::encode_heads(h))).collect();
+    let rows: Vec<(&str, &[u8])> = encoded.iter().map(|(d, h)| (*d, h.as_slice())).collect();
+    Ok(tx.set_known_many(device_id, &rows)?)
 }
 
 /// Records heads sent to a device in an answer with cursor `cursor`.

@@ -8,6 +8,14 @@ pub fn audit(tx: &mut dyn HubTx, actor: &str, action: &str, doc_id: Option<&str>
     Ok(tx.audit(super::now(), actor, action, doc_id)?)
 }
 
+/// Appends several entries to the audit log at once, in order: (actor, action, document).
+pub fn audit_many(tx: &mut dyn HubTx, entries: &[(&str, &str, Option<&str>)]) -> Result<(), ServiceError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    Ok(tx.audit_many(super::now(), entries)?)
+}
+
 /// Most days one audit export may cover (a breach report needs days, not years).
 pub const MAX_EXPORT_DAYS: i64 = 92;
 /// Most entries one audit export may hold; a range with more is refused (choose a shorter one).

@@ -3,6 +3,7 @@
 //! decoding), and the hub's own Automerge actor. The catalog and the kelurahan profile, which
 //! every exchange's checks and every dashboard page need, are decoded once per stored version.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -13,7 +14,7 @@ use jemput_core::sync::protocol;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::error::ServiceError;
-use crate::storage::{DocPlace, HubTx, SealedFull};
+use crate::storage::{DocPlace, HubTx, SealedDocIn, SealedFull};
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
 pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
@@ -36,6 +37,22 @@ pub fn load_doc_bytes(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, for_upd
         None => Ok(None),
         Some(s) => Ok(Some(open_doc(cipher, doc_id, &s)?)),
     }
+}
+
+/// [`load_doc_bytes`] for several documents at once (one read; with `for_update`, locked in id
+/// order): those stored, by id.
+pub fn load_docs_bytes(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_ids: &[&str],
+    for_update: bool,
+) -> Result<HashMap<String, Vec<u8>>, ServiceError> {
+    let mut out = HashMap::with_capacity(doc_ids.len());
+    for (id, sealed) in tx.sealed_docs(doc_ids, for_update)? {
+        let bytes = open_doc(cipher, &id, &sealed)?;
+        out.insert(id, bytes);
+    }
+    Ok(out)
 }
 
 fn open_doc(cipher: &Cipher, doc_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
@@ -63,6 +80,53 @@ pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
     Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
+}
+
+/// One document for [`put_docs`]: its id, the version to store, where it belongs.
+pub struct NewVersion<'a> {
+    /// Document id.
+    pub doc_id: &'a str,
+    /// The version.
+    pub version: DocVersion<'a>,
+    /// Its placement.
+    pub place: &'a Placement,
+}
+
+/// [`put_doc`] for several documents at once (distinct ids): sealed, appended to the change
+/// log and stored in one write; returns their sequence numbers in order.
+pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<Vec<i64>, ServiceError> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_sealing_key(tx, cipher)?;
+    let sealed: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = docs
+        .iter()
+        .map(|d| {
+            (
+                cipher.seal(format!("hubdoc:{}", d.doc_id).as_bytes(), d.version.bytes),
+                cipher.seal(format!("hubfull:{}", d.doc_id).as_bytes(), d.version.full_message),
+                protocol::encode_heads(d.version.heads),
+            )
+        })
+        .collect();
+    let rows: Vec<SealedDocIn<'_>> = docs
+        .iter()
+        .zip(&sealed)
+        .map(|(d, (doc, full, heads))| SealedDocIn {
+            doc_id: d.doc_id,
+            place: DocPlace {
+                kind: d.place.kind.code(),
+                rw: d.place.rw,
+                rt: d.place.rt,
+                status: d.place.status.as_deref(),
+                receipt: d.place.receipt.as_deref(),
+            },
+            sealed: doc,
+            full_message: full,
+            heads,
+        })
+        .collect();
+    Ok(tx.put_sealed_docs(&rows)?)
 }
 
 /// Refuses to seal a document under a key the database is no longer under: a hub instance
@@ -113,20 +177,32 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
     }
 }
 
+/// [`full_message`] for several documents at once (one read): those that have one, by id.
+pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> Result<HashMap<String, FullMessage>, ServiceError> {
+    let mut out = HashMap::with_capacity(doc_ids.len());
+    for (id, f) in tx.sealed_fulls(doc_ids)? {
+        let message = cipher.open(format!("hubfull:{id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
+        let heads = protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?;
+        out.insert(id, FullMessage { message, heads });
+    }
+    Ok(out)
+}
+
 /// One stored record kept decoded, with a hash of the sealed bytes it was decoded from.
 type Decoded<T> = Mutex<Option<([u8; 32], Arc<T>)>>;
 
-/// The stored record `doc_id`, decoded once per stored version: `cache` is keyed by a hash of
-/// the sealed bytes, so any new version is decoded afresh (the sealing nonce makes every store
-/// a new key, and a hub's key makes its bytes its own). `None` when it is not stored.
+/// The stored record `doc_id` (its sealed bytes `sealed`), decoded once per stored version:
+/// `cache` is keyed by a hash of the sealed bytes, so any new version is decoded afresh (the
+/// sealing nonce makes every store a new key, and a hub's key makes its bytes its own). `None`
+/// when it is not stored.
 fn decoded<T: Record>(
     cache: &Decoded<T>,
-    tx: &mut dyn HubTx,
+    sealed: Option<Vec<u8>>,
     cipher: &Cipher,
     doc_id: &str,
     what: &'static str,
 ) -> Result<Option<Arc<T>>, ServiceError> {
-    let Some(sealed) = tx.sealed_doc(doc_id, false)? else { return Ok(None) };
+    let Some(sealed) = sealed else { return Ok(None) };
     let key = *blake3::hash(&sealed).as_bytes();
     if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         if *k == key {
@@ -139,15 +215,35 @@ fn decoded<T: Record>(
     Ok(Some(v))
 }
 
+static CATALOG: Decoded<Catalog> = Mutex::new(None);
+static KELURAHAN: Decoded<Kelurahan> = Mutex::new(None);
+
 /// The stored service catalog (decoded once per stored version); `None` before the hub is set up.
 pub fn catalog(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Catalog>>, ServiceError> {
-    static CACHE: Decoded<Catalog> = Mutex::new(None);
-    decoded(&CACHE, tx, cipher, "catalog", "katalog layanan")
+    let sealed = tx.sealed_doc("catalog", false)?;
+    decoded(&CATALOG, sealed, cipher, "catalog", "katalog layanan")
 }
 
 /// The stored kelurahan profile (decoded once per stored version); `None` before the hub is set
 /// up.
 pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Kelurahan>>, ServiceError> {
-    static CACHE: Decoded<Kelurahan> = Mutex::new(None);
-    decoded(&CACHE, tx, cipher, "kelurahan", "profil kelurahan")
+    let sealed = tx.sealed_doc("kelurahan", false)?;
+    decoded(&KELURAHAN, sealed, cipher, "kelurahan", "profil kelurahan")
+}
+
+/// [`catalog`] and [`kelurahan`], read in one statement (every exchange that carries documents
+/// needs both).
+#[allow(clippy::type_complexity)]
+pub fn catalog_and_kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(Option<Arc<Catalog>>, Option<Arc<Kelurahan>>), ServiceError> {
+    let (mut catalog, mut kelurahan) = (None, None);
+    for (id, sealed) in tx.sealed_docs(&["catalog", "kelurahan"], false)? {
+        match id.as_str() {
+            "catalog" => catalog = Some(sealed),
+            _ => kelurahan = Some(sealed),
+        }
+    }
+    Ok((
+        decoded(&CATALOG, catalog, cipher, "catalog", "katalog layanan")?,
+        decoded(&KELURAHAN, kelurahan, cipher, "kelurahan", "profil kelurahan")?,
+    ))
 }

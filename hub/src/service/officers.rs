@@ -67,22 +67,25 @@ pub fn revoke_officer_as(tx: &mut dyn HubTx, officer_id: &str, by: &str) -> Resu
 
 /// The device a token belongs to.
 pub fn device_by_token(tx: &mut dyn HubTx, token: &str) -> Result<Option<Device>, ServiceError> {
-    let row = tx.device_by_token_hash(&secret_hash(token))?;
-    with_actors(tx, row)
+    Ok(tx.device_with_actors_by_token_hash(&secret_hash(token))?.map(|(row, actors)| device_of(row, actors)))
 }
 
 /// A device row with the actor ids bound to it.
 fn with_actors(tx: &mut dyn HubTx, row: Option<DeviceRow>) -> Result<Option<Device>, ServiceError> {
     let Some(row) = row else { return Ok(None) };
     let actors = tx.device_actors(&row.id)?;
-    Ok(Some(Device {
+    Ok(Some(device_of(row, actors)))
+}
+
+fn device_of(row: DeviceRow, actors: Vec<String>) -> Device {
+    Device {
         id: row.id,
         officer_id: row.officer_id,
         scope: Scope { rw: row.rw, rt: row.rt },
         actors,
         revoked: row.revoked_at.is_some(),
         receipt_prefix: jemput_core::receipt::DevicePrefix::from_index(row.prefix_index).as_str().to_string(),
-    }))
+    }
 }
 
 /// A device by id (for bundles brought to the office).

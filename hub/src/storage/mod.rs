@@ -111,7 +111,7 @@ pub struct KnownRow {
 }
 
 /// Index columns of a stored document (no personal data).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocPlace<'a> {
     /// `request`, `complaint`, `catalog`, `kelurahan`.
     pub kind: &'a str,
@@ -149,6 +149,21 @@ pub struct SealedFull {
     pub message: Vec<u8>,
     /// The heads.
     pub heads: Vec<u8>,
+}
+
+/// One document to store with [`HubTx::put_sealed_docs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedDocIn<'a> {
+    /// Document id.
+    pub doc_id: &'a str,
+    /// Index columns.
+    pub place: DocPlace<'a>,
+    /// The sealed document.
+    pub sealed: &'a [u8],
+    /// The sealed message carrying all its changes.
+    pub full_message: &'a [u8],
+    /// Its heads (32-byte hashes, concatenated).
+    pub heads: &'a [u8],
 }
 
 /// A filter for office lists of documents.
@@ -195,6 +210,11 @@ pub trait HubTx {
     /// everyone's (RW 0, RT 0); each once, with its last sequence number, oldest first.
     fn changed_docs(&mut self, after: i64, upto: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<Vec<(i64, String)>, StorageError>;
 
+    /// [`HubTx::top_seq`] and [`HubTx::changed_docs`] up to it, read in one statement (so
+    /// both see the same state): the highest sequence number, and the documents changed after
+    /// `after` up to it in RW `rw` with RT in `rt_lo..=rt_hi` or everyone's.
+    fn changes_up_to_top(&mut self, after: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<(i64, Vec<(i64, String)>), StorageError>;
+
     /// What the hub knows a device holds of a document.
     fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError>;
     /// Sets the heads a device holds (keeps any pending heads).
@@ -203,6 +223,33 @@ pub trait HubTx {
     fn promote_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8]) -> Result<(), StorageError>;
     /// Records heads sent in an answer with cursor `cursor`.
     fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError>;
+    // ---- Batches: one statement for many documents on PostgreSQL (each statement there is a
+    // ---- round trip, made while the exchange may hold the change-log lock); SQLite, in
+    // ---- process, runs the single statements in a loop.
+
+    /// [`HubTx::sealed_doc`] for several documents at once: those stored, by id (locked in id
+    /// order with `for_update`).
+    fn sealed_docs(&mut self, doc_ids: &[&str], for_update: bool) -> Result<Vec<(String, Vec<u8>)>, StorageError>;
+    /// [`HubTx::sealed_full`] for several documents at once: those that have one, by id.
+    fn sealed_fulls(&mut self, doc_ids: &[&str]) -> Result<Vec<(String, SealedFull)>, StorageError>;
+    /// [`HubTx::put_sealed_doc`] for several documents at once (distinct ids), appended to the
+    /// change log in the order given; returns their sequence numbers in that order.
+    fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError>;
+    /// [`HubTx::known`] for several documents at once: the rows there are, by document id.
+    fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError>;
+    /// [`HubTx::set_known`] for several documents at once (distinct ids): (document, heads).
+    fn set_known_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError>;
+    /// [`HubTx::promote_pending`] for several documents at once (distinct ids).
+    fn promote_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError>;
+    /// [`HubTx::set_pending`] for several documents at once (distinct ids), one answer's cursor.
+    fn set_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])], cursor: i64) -> Result<(), StorageError>;
+    /// Which of `doc_ids` were erased (ADR 0013), by id.
+    fn erased_among(&mut self, doc_ids: &[&str]) -> Result<Vec<String>, StorageError>;
+    /// [`HubTx::doc_by_receipt`] for several codes at once: (code, the lowest id holding it).
+    fn docs_by_receipts(&mut self, receipts: &[&str]) -> Result<Vec<(String, String)>, StorageError>;
+    /// [`HubTx::audit`] for several entries at once, in order: (actor, action, document).
+    fn audit_many(&mut self, at: i64, entries: &[(&str, &str, Option<&str>)]) -> Result<(), StorageError>;
+
     /// Forgets every pending head (after a restore, ADR 0014: answers sent before it may not
     /// have reached their devices, and the cursors they wait for mean nothing any more).
     fn forget_pending_heads(&mut self) -> Result<(), StorageError>;
@@ -251,6 +298,8 @@ pub trait HubTx {
     fn bind_actor(&mut self, actor_hex: &str, device_id: &str) -> Result<bool, StorageError>;
     /// The device with this token hash.
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError>;
+    /// [`HubTx::device_by_token_hash`] with [`HubTx::device_actors`] (sorted), in one statement.
+    fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError>;
     /// One device.
     fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError>;
     /// Actor ids bound to a device.

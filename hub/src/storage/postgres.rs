@@ -307,6 +307,10 @@ impl ToSql for Arg<'_> {
             Arg::Bool(b) => b.to_sql_checked(ty, out),
             Arg::Text(s) => s.to_sql_checked(ty, out),
             Arg::Bytes(b) => b.to_sql_checked(ty, out),
+            Arg::Texts(v) => v.to_sql_checked(ty, out),
+            Arg::OptTexts(v) => v.to_sql_checked(ty, out),
+            Arg::Blobs(v) => v.to_sql_checked(ty, out),
+            Arg::Ints(v) => v.to_sql_checked(ty, out),
         }
     }
 

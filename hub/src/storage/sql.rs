@@ -9,7 +9,7 @@
 use super::web_sql::{self, WebArg};
 use super::{
     AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
-    OfficeQuery, Officer, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
+    OfficeQuery, Officer, SealedDocIn, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 use jemput_core::sync::protocol::Backlog;
 
@@ -36,6 +36,14 @@ pub enum Arg<'a> {
     Text(&'a str),
     /// Bytes (`BLOB` / `BYTEA`).
     Bytes(&'a [u8]),
+    /// An array of text (PostgreSQL only: `text[]`, for `= ANY($n)` and `unnest`).
+    Texts(&'a [&'a str]),
+    /// An array of text with `NULL`s (PostgreSQL only).
+    OptTexts(&'a [Option<&'a str>]),
+    /// An array of byte strings (PostgreSQL only: `bytea[]`).
+    Blobs(&'a [&'a [u8]]),
+    /// An array of integers (PostgreSQL only: `bigint[]`).
+    Ints(&'a [i64]),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -211,6 +219,12 @@ const TOP_SEQ: &str = "SELECT CAST(coalesce(max(seq), 0) AS BIGINT) FROM change_
 const CHANGED_DOCS: &str = "SELECT max(seq), doc_id FROM change_log
  WHERE seq > $1 AND seq <= $2 AND ((rw = $3 AND rt BETWEEN $4 AND $5) OR (rw = 0 AND rt = 0))
  GROUP BY doc_id ORDER BY max(seq)";
+/// The top sequence number and the changes up to it (one row with `NULL`s when none).
+const CHANGES_UP_TO_TOP: &str = "WITH t AS (SELECT CAST(coalesce(max(seq), 0) AS BIGINT) AS top FROM change_log)
+ SELECT t.top, c.s, c.doc_id FROM t LEFT JOIN (
+ SELECT max(seq) AS s, doc_id FROM change_log
+ WHERE seq > $1 AND seq <= (SELECT top FROM t) AND ((rw = $2 AND rt BETWEEN $3 AND $4) OR (rw = 0 AND rt = 0))
+ GROUP BY doc_id) c ON TRUE ORDER BY c.s";
 const KNOWN: &str = "SELECT heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = $2";
 const SET_KNOWN: &str = "INSERT INTO device_known (device_id, doc_id, heads) VALUES ($1, $2, $3)
  ON CONFLICT (device_id, doc_id) DO UPDATE SET heads = excluded.heads";
@@ -254,6 +268,11 @@ macro_rules! device_columns {
 }
 const DEVICE_BY_TOKEN_HASH: &str = concat!(device_columns!(), " WHERE d.token_hash = $1");
 const DEVICE: &str = concat!(device_columns!(), " WHERE d.id = $1");
+/// A device's row, once per actor bound to it (column 11, `NULL` when none).
+const DEVICE_WITH_ACTORS_BY_TOKEN_HASH: &str = "SELECT d.id, d.officer_id, d.name, o.rw, o.rt, d.revoked_at, d.last_seen, d.prefix_index,
+ d.backlog_requests, d.backlog_complaints, d.backlog_refused, a.actor
+ FROM devices d JOIN officers o ON o.id = d.officer_id LEFT JOIN device_actors a ON a.device_id = d.id
+ WHERE d.token_hash = $1 ORDER BY a.actor";
 const DEVICES: &str = concat!(device_columns!(), " ORDER BY o.rw, o.rt NULLS FIRST, d.name");
 const DEVICE_ACTORS: &str = "SELECT actor FROM device_actors WHERE device_id = $1";
 const REVOKE_DEVICES_OF: &str = "UPDATE devices SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL";
@@ -350,7 +369,59 @@ impl<C: Conn> SqlTx<C> {
     fn texts(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<String>, StorageError> {
         self.conn.query(sql, args)?.into_iter().map(|mut r| r.text(0)).collect()
     }
+
+    /// Whether the batches below are one statement (PostgreSQL) or a loop over the single
+    /// statements (SQLite, in process: a statement there is a function call, not a round trip).
+    fn batched() -> bool {
+        C::DIALECT == Dialect::Postgres
+    }
 }
+
+/// `(document, bytes)` rows as two parallel arrays for `unnest`, the last of a repeated
+/// document winning (one statement may not change a row twice).
+fn columns<'r>(rows: &[(&'r str, &'r [u8])]) -> (Vec<&'r str>, Vec<&'r [u8]>) {
+    let mut ids: Vec<&str> = Vec::with_capacity(rows.len());
+    let mut values: Vec<&[u8]> = Vec::with_capacity(rows.len());
+    for (id, v) in rows {
+        match ids.iter().position(|x| x == id) {
+            Some(i) => values[i] = v,
+            None => {
+                ids.push(id);
+                values.push(v);
+            }
+        }
+    }
+    (ids, values)
+}
+
+// Batches (PostgreSQL): one statement for all of an exchange's documents.
+const SEALED_DOCS_ANY: (&str, &str) = locking!("SELECT doc_id, sealed FROM docs WHERE doc_id = ANY($1) ORDER BY doc_id");
+const SEALED_FULLS_ANY: &str = "SELECT doc_id, full_message, heads FROM docs
+ WHERE doc_id = ANY($1) AND full_message IS NOT NULL AND heads IS NOT NULL ORDER BY doc_id";
+/// Appends every document to the change log (in the order given) and stores it with its new
+/// sequence number, in one statement.
+const PUT_DOCS_UNNEST: &str = "WITH u AS (
+ SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bytea[], $6::text[], $7::text[], $8::bytea[], $9::bytea[])
+ WITH ORDINALITY AS u(doc_id, kind, rw, rt, sealed, status, receipt, full_message, heads, n)),
+ c AS (INSERT INTO change_log (doc_id, rw, rt) SELECT doc_id, rw, rt FROM u ORDER BY n RETURNING seq, doc_id)
+ INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt, full_message, heads)
+ SELECT u.doc_id, u.kind, u.rw, u.rt, u.sealed, c.seq, u.status, u.receipt, u.full_message, u.heads FROM u JOIN c ON c.doc_id = u.doc_id
+ ON CONFLICT (doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
+ status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads
+ RETURNING doc_id, seq";
+const KNOWN_ANY: &str = "SELECT doc_id, heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = ANY($2)";
+const SET_KNOWN_UNNEST: &str = "INSERT INTO device_known (device_id, doc_id, heads)
+ SELECT $1, d, h FROM unnest($2::text[], $3::bytea[]) AS u(d, h)
+ ON CONFLICT (device_id, doc_id) DO UPDATE SET heads = excluded.heads";
+const PROMOTE_UNNEST: &str = "UPDATE device_known k SET heads = u.h, pending = NULL, pending_cursor = NULL
+ FROM unnest($2::text[], $3::bytea[]) AS u(d, h) WHERE k.device_id = $1 AND k.doc_id = u.d";
+const SET_PENDING_UNNEST: &str = "INSERT INTO device_known (device_id, doc_id, heads, pending, pending_cursor)
+ SELECT $1, d, $4::bytea, h, $5::bigint FROM unnest($2::text[], $3::bytea[]) AS u(d, h)
+ ON CONFLICT (device_id, doc_id) DO UPDATE SET pending = excluded.pending, pending_cursor = excluded.pending_cursor";
+const ERASED_ANY: &str = "SELECT doc_id FROM erased_docs WHERE doc_id = ANY($1) ORDER BY doc_id";
+const DOCS_BY_RECEIPTS: &str = "SELECT receipt, min(doc_id) FROM docs WHERE receipt = ANY($1) GROUP BY receipt";
+const AUDIT_UNNEST: &str = "INSERT INTO audit (at, actor, action, doc_id)
+ SELECT $1::bigint, a, b, d FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(a, b, d, n) ORDER BY n";
 
 impl<C: Conn> HubTx for SqlTx<C> {
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
@@ -420,6 +491,19 @@ impl<C: Conn> HubTx for SqlTx<C> {
         rows.into_iter().map(|mut r| Ok((r.int(0)?, r.text(1)?))).collect()
     }
 
+    fn changes_up_to_top(&mut self, after: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<(i64, Vec<(i64, String)>), StorageError> {
+        let rows = self.conn.query(CHANGES_UP_TO_TOP, &[after.into(), rw.into(), rt_lo.into(), rt_hi.into()])?;
+        let mut top = None;
+        let mut changed = Vec::with_capacity(rows.len());
+        for mut r in rows {
+            top = Some(r.int(0)?);
+            if let (Some(seq), Some(doc_id)) = (r.opt_int(1)?, r.opt_text(2)?) {
+                changed.push((seq, doc_id));
+            }
+        }
+        Ok((top.ok_or(StorageError::Internal)?, changed))
+    }
+
     fn known(&mut self, device_id: &str, doc_id: &str) -> Result<Option<KnownRow>, StorageError> {
         let Some(mut r) = self.opt_row(KNOWN, &[device_id.into(), doc_id.into()])? else { return Ok(None) };
         Ok(Some(KnownRow { heads: r.bytes(0)?, pending: r.opt_bytes(1)?.zip(r.opt_int(2)?) }))
@@ -438,6 +522,190 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn set_pending(&mut self, device_id: &str, doc_id: &str, heads: &[u8], cursor: i64) -> Result<(), StorageError> {
         let none: &[u8] = &[];
         self.conn.execute(SET_PENDING, &[device_id.into(), doc_id.into(), none.into(), heads.into(), cursor.into()])?;
+        Ok(())
+    }
+
+    fn sealed_docs(&mut self, doc_ids: &[&str], for_update: bool) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        if !Self::batched() {
+            let mut ids = doc_ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(s) = self.sealed_doc(id, for_update)? {
+                    out.push((id.to_string(), s));
+                }
+            }
+            return Ok(out);
+        }
+        if doc_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = self.locked(SEALED_DOCS_ANY, for_update);
+        self.conn.query(sql, &[Arg::Texts(doc_ids)])?.into_iter().map(|mut r| Ok((r.text(0)?, r.bytes(1)?))).collect()
+    }
+
+    fn sealed_fulls(&mut self, doc_ids: &[&str]) -> Result<Vec<(String, SealedFull)>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::new();
+            for id in doc_ids {
+                if let Some(f) = self.sealed_full(id)? {
+                    out.push((id.to_string(), f));
+                }
+            }
+            return Ok(out);
+        }
+        if doc_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.conn.query(SEALED_FULLS_ANY, &[Arg::Texts(doc_ids)])?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, SealedFull { message: r.bytes(1)?, heads: r.bytes(2)? }))).collect()
+    }
+
+    fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::with_capacity(docs.len());
+            for d in docs {
+                let full = SealedFull { message: d.full_message.to_vec(), heads: d.heads.to_vec() };
+                out.push(self.put_sealed_doc(d.doc_id, &d.place, d.sealed, &full)?);
+            }
+            return Ok(out);
+        }
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn.lock_change_log()?;
+        let ids: Vec<&str> = docs.iter().map(|d| d.doc_id).collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d.place.kind).collect();
+        let rws: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rw)).collect();
+        let rts: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rt)).collect();
+        let sealed: Vec<&[u8]> = docs.iter().map(|d| d.sealed).collect();
+        let statuses: Vec<Option<&str>> = docs.iter().map(|d| d.place.status).collect();
+        let receipts: Vec<Option<&str>> = docs.iter().map(|d| d.place.receipt).collect();
+        let fulls: Vec<&[u8]> = docs.iter().map(|d| d.full_message).collect();
+        let heads: Vec<&[u8]> = docs.iter().map(|d| d.heads).collect();
+        let rows = self.conn.query(
+            PUT_DOCS_UNNEST,
+            &[
+                Arg::Texts(&ids),
+                Arg::Texts(&kinds),
+                Arg::Ints(&rws),
+                Arg::Ints(&rts),
+                Arg::Blobs(&sealed),
+                Arg::OptTexts(&statuses),
+                Arg::OptTexts(&receipts),
+                Arg::Blobs(&fulls),
+                Arg::Blobs(&heads),
+            ],
+        )?;
+        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
+        for mut r in rows {
+            seqs.insert(r.text(0)?, r.int(1)?);
+        }
+        // Distinct ids in, one row out for each: anything else is a bug, not a retry.
+        ids.iter().map(|id| seqs.get(*id).copied().ok_or(StorageError::Internal)).collect()
+    }
+
+    fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::new();
+            for id in doc_ids {
+                if let Some(k) = self.known(device_id, id)? {
+                    out.push((id.to_string(), k));
+                }
+            }
+            return Ok(out);
+        }
+        if doc_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.conn.query(KNOWN_ANY, &[device_id.into(), Arg::Texts(doc_ids)])?;
+        rows.into_iter()
+            .map(|mut r| Ok((r.text(0)?, KnownRow { heads: r.bytes(1)?, pending: r.opt_bytes(2)?.zip(r.opt_int(3)?) })))
+            .collect()
+    }
+
+    fn set_known_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError> {
+        if !Self::batched() {
+            return rows.iter().try_for_each(|(doc, heads)| self.set_known(device_id, doc, heads));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, heads) = columns(rows);
+        self.conn.execute(SET_KNOWN_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)])?;
+        Ok(())
+    }
+
+    fn promote_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError> {
+        if !Self::batched() {
+            return rows.iter().try_for_each(|(doc, heads)| self.promote_pending(device_id, doc, heads));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, heads) = columns(rows);
+        self.conn.execute(PROMOTE_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)])?;
+        Ok(())
+    }
+
+    fn set_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])], cursor: i64) -> Result<(), StorageError> {
+        if !Self::batched() {
+            return rows.iter().try_for_each(|(doc, heads)| self.set_pending(device_id, doc, heads, cursor));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, heads) = columns(rows);
+        let none: &[u8] = &[];
+        self.conn.execute(SET_PENDING_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads), none.into(), cursor.into()])?;
+        Ok(())
+    }
+
+    fn erased_among(&mut self, doc_ids: &[&str]) -> Result<Vec<String>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::new();
+            for id in doc_ids {
+                if self.erased(id)?.is_some() {
+                    out.push(id.to_string());
+                }
+            }
+            return Ok(out);
+        }
+        if doc_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.texts(ERASED_ANY, &[Arg::Texts(doc_ids)])
+    }
+
+    fn docs_by_receipts(&mut self, receipts: &[&str]) -> Result<Vec<(String, String)>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::new();
+            for code in receipts {
+                if let Some(holder) = self.doc_by_receipt(code)? {
+                    out.push((code.to_string(), holder));
+                }
+            }
+            return Ok(out);
+        }
+        if receipts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.conn.query(DOCS_BY_RECEIPTS, &[Arg::Texts(receipts)])?;
+        rows.into_iter().map(|mut r| Ok((r.text(0)?, r.text(1)?))).collect()
+    }
+
+    fn audit_many(&mut self, at: i64, entries: &[(&str, &str, Option<&str>)]) -> Result<(), StorageError> {
+        if !Self::batched() {
+            return entries.iter().try_for_each(|(actor, action, doc)| self.audit(at, actor, action, *doc));
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let actors: Vec<&str> = entries.iter().map(|e| e.0).collect();
+        let actions: Vec<&str> = entries.iter().map(|e| e.1).collect();
+        let docs: Vec<Option<&str>> = entries.iter().map(|e| e.2).collect();
+        self.conn.execute(AUDIT_UNNEST, &[at.into(), Arg::Texts(&actors), Arg::Texts(&actions), Arg::OptTexts(&docs)])?;
         Ok(())
     }
 
@@ -551,6 +819,20 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn device_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<DeviceRow>, StorageError> {
         self.opt_row(DEVICE_BY_TOKEN_HASH, &[token_hash.into()])?.map(device_row).transpose()
+    }
+
+    fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError> {
+        let mut device = None;
+        let mut actors = Vec::new();
+        for mut r in self.conn.query(DEVICE_WITH_ACTORS_BY_TOKEN_HASH, &[token_hash.into()])? {
+            if let Some(a) = r.opt_text(11)? {
+                actors.push(a);
+            }
+            if device.is_none() {
+                device = Some(device_row(r)?);
+            }
+        }
+        Ok(device.map(|d| (d, actors)))
     }
 
     fn device(&mut self, id: &str) -> Result<Option<DeviceRow>, StorageError> {

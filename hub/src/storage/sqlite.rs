@@ -179,6 +179,10 @@ impl rusqlite::ToSql for Arg<'_> {
             Arg::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(b))),
             Arg::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Arg::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            // Arrays are PostgreSQL's; the shared queries loop on SQLite instead.
+            Arg::Texts(_) | Arg::OptTexts(_) | Arg::Blobs(_) | Arg::Ints(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure("SQLite tidak mengenal larik".into()))
+            }
         })
     }
 }
