@@ -107,16 +107,11 @@ impl transport::HubTransport for AppHttp {
     fn call(&self, call: HttpCall) -> CallFuture<'_> {
         let app = self.0.clone();
         Box::pin(async move {
-            let max = call.max_reply_bytes;
             // Aborting the sync drops this future: the library stops waiting, and the blocking
-            // call ends by its own time limit.
-            let reply = tokio::task::spawn_blocking(move || app.call(call))
+            // call ends by its own time limit. The answer's size is checked by the client.
+            Ok(tokio::task::spawn_blocking(move || app.call(call))
                 .await
-                .map_err(|_| transport::TransportError::Network { reason: "panggilan HTTP aplikasi gagal".into() })??;
-            if reply.body.len() as u64 > max {
-                return Err(transport::TransportError::TooLarge);
-            }
-            Ok(reply)
+                .map_err(|_| transport::TransportError::Network { reason: "panggilan HTTP aplikasi gagal".into() })??)
         })
     }
 }

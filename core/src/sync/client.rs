@@ -151,13 +151,20 @@ impl From<TransportError> for SyncError {
 /// it, before it gives up on the call.
 const TRANSPORT_GRACE: Duration = Duration::from_secs(15);
 
-/// One call through `transport`, under its own time limit (plus [`TRANSPORT_GRACE`]).
+/// One call through `transport`, under its own time limit (plus [`TRANSPORT_GRACE`]) and answer
+/// size limit; an error status becomes its [`SyncError`] ([`check_status`]).
 async fn send(transport: &dyn HubTransport, call: HttpCall) -> Result<HttpReply, SyncError> {
     let limit = Duration::from_millis(call.timeout_ms) + TRANSPORT_GRACE;
-    match tokio::time::timeout(limit, transport.call(call)).await {
-        Ok(reply) => Ok(reply?),
-        Err(_) => Err(SyncError::Network("batas waktu panggilan terlewati".into())),
+    let max = call.max_reply_bytes;
+    let reply = match tokio::time::timeout(limit, transport.call(call)).await {
+        Ok(reply) => reply?,
+        Err(_) => return Err(SyncError::Network("batas waktu panggilan terlewati".into())),
+    };
+    // Whatever the transport (the app's code included), no answer past the call's limit.
+    if reply.body.len() as u64 > max {
+        return Err(TransportError::TooLarge.into());
     }
+    check_status(reply)
 }
 
 fn header(name: &str, value: impl Into<String>) -> HttpHeader {
@@ -274,7 +281,7 @@ impl SyncClient {
         }
         let body = body[offset.min(body.len())..].to_vec();
         let call = self.call(HttpMethod::Post, protocol::SYNC_PATH, headers, body, protocol::MAX_BODY_BYTES);
-        let reply = check_status(send(&*self.transport, call).await?)?;
+        let reply = send(&*self.transport, call).await?;
         answer.clear();
         take_answer(reply, answer)?;
         Ok(Step::Answered)
@@ -290,7 +297,7 @@ impl SyncClient {
             headers.push(header(protocol::RECEIVED_HEADER, answer.len().to_string()));
         }
         let room = protocol::MAX_BODY_BYTES.saturating_sub(answer.len());
-        let reply = check_status(send(&*self.transport, self.call(HttpMethod::Get, &path, headers, Vec::new(), room)).await?)?;
+        let reply = send(&*self.transport, self.call(HttpMethod::Get, &path, headers, Vec::new(), room)).await?;
         if reply.status == 202 {
             let offset = reply
                 .header(protocol::OFFSET_HEADER)
@@ -308,11 +315,7 @@ impl SyncClient {
     /// device, in as few exchanges as possible (one when everything fits). An exchange that an
     /// earlier sync left in flight (its process killed, or the sync cancelled) is continued
     /// first. `progress` is called after each exchange.
-    pub async fn sync(&self, store: &Mutex<Store>, progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
-        self.sync_inner(store, progress).await
-    }
-
-    async fn sync_inner(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
+    pub async fn sync(&self, store: &Mutex<Store>, mut progress: impl FnMut(&Progress)) -> Result<SyncSummary, SyncError> {
         let mut summary = SyncSummary::default();
         let mut p = Progress::default();
         // An exchange a sync before this one left in flight (the app's process killed
@@ -409,11 +412,7 @@ impl SyncClient {
             let headers = vec![header("content-type", "application/octet-stream")];
             // The answer is a short JSON acknowledgement (or refusal).
             let call = self.call(HttpMethod::Post, protocol::RELAY_PATH, headers, bytes, 64 * 1024);
-            let outcome = match send(&*self.transport, call).await {
-                Ok(reply) => check_status(reply).map(|_| ()),
-                Err(e) => Err(e),
-            };
-            match outcome {
+            match send(&*self.transport, call).await.map(|_| ()) {
                 Ok(()) => summary.relayed += 1,
                 Err(SyncError::Server { status, code, message }) if (400..500).contains(&status) && status != 429 => {
                     summary.report.refused.push(DocRefusal { doc_id: format!("bundel:{fingerprint}"), code, message });
@@ -542,34 +541,13 @@ pub async fn enroll_pinned(
     enroll_over(&NativeHttp::new(), hub_url, code, device_name, pin, store).await
 }
 
-/// [`enroll_pinned`] through `transport` (on the phone: the app's HTTP stack).
-pub async fn enroll_over(
-    transport: &dyn HubTransport,
-    hub_url: &str,
-    code: &str,
-    device_name: &str,
-    pin: Option<CertPin>,
-    store: &Mutex<Store>,
-) -> Result<Enrolment, SyncError> {
-    let e = enroll_with(transport, hub_url, code, device_name, pin, store).await?;
-    let link = HubLink {
-        hub_url: hub_url.to_string(),
-        token: e.token.clone(),
-        cert_sha256: pin.map(|p| p.to_hex()),
-        officer_name: e.officer_name.clone(),
-        rw: e.rw,
-        rt: e.rt,
-    };
-    store.lock().unwrap_or_else(|e| e.into_inner()).set_hub_link(&link)?;
-    Ok(e)
-}
-
 /// Time limit of the enrolment call.
 const ENROL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Most bytes of the hub's enrolment answer (a short JSON object).
 const ENROL_REPLY_BYTES: u64 = 64 * 1024;
 
-async fn enroll_with(
+/// [`enroll_pinned`] through `transport` (on the phone: the app's HTTP stack).
+pub async fn enroll_over(
     transport: &dyn HubTransport,
     hub_url: &str,
     code: &str,
@@ -596,12 +574,22 @@ async fn enroll_with(
         max_reply_bytes: ENROL_REPLY_BYTES,
         cert_sha256: pin.map(|p| p.to_hex()),
     };
-    let reply = check_status(send(transport, call).await?)?;
+    let reply = send(transport, call).await?;
     if !reply.complete {
         return Err(SyncError::Network("jawaban pendaftaran terputus".into()));
     }
     let e: Enrolment = serde_json::from_slice(&reply.body).map_err(|_| SyncError::Protocol)?;
-    store.lock().unwrap_or_else(|e| e.into_inner()).set_enrolment(&e.officer_id, &e.receipt_prefix)?;
+    let link = HubLink {
+        hub_url: hub_url.to_string(),
+        token: e.token.clone(),
+        cert_sha256: pin.map(|p| p.to_hex()),
+        officer_name: e.officer_name.clone(),
+        rw: e.rw,
+        rt: e.rt,
+    };
+    let mut s = store.lock().unwrap_or_else(|e| e.into_inner());
+    s.set_enrolment(&e.officer_id, &e.receipt_prefix)?;
+    s.set_hub_link(&link)?;
     Ok(e)
 }
 

@@ -199,10 +199,10 @@ pub fn apply_incoming(
         })
         .collect();
     // Phase 2: store what was accepted.
-    let heads = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
+    let hashes = |h: &[[u8; 32]]| h.iter().map(|x| automerge::ChangeHash(*x)).collect::<Vec<_>>();
     if track_device {
         let device_heads: Vec<(&str, Vec<automerge::ChangeHash>)> =
-            outcomes.iter().map(|(d, o)| (d.as_str(), heads(&o.device_heads))).collect();
+            outcomes.iter().map(|(d, o)| (d.as_str(), hashes(&o.device_heads))).collect();
         let rows: Vec<(&str, &[automerge::ChangeHash])> = device_heads.iter().map(|(d, h)| (*d, h.as_slice())).collect();
         heads::set_known_heads_many(tx, &device.id, &rows)?;
     }
@@ -231,7 +231,7 @@ pub fn apply_incoming(
             out.push(Applied { doc_id, reply: None, hub_heads: None, refusal, stored: false });
             continue;
         }
-        let hub_heads = o.hub_heads.as_deref().map(heads);
+        let hub_heads = o.hub_heads.as_deref().map(hashes);
         let stored = match (o.updated, o.placed, o.full_message, hub_heads.clone()) {
             (Some(bytes), Some(place), Some(full), Some(h)) => {
                 if let Some(c) = receipt {
@@ -279,7 +279,7 @@ pub fn exchange(
     let mut refused = Vec::new();
     // Heads each answered document will have on the device once it applies this answer.
     let mut pending: Vec<(String, Vec<automerge::ChangeHash>)> = Vec::new();
-    let mut handled: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut handled: HashSet<String> = HashSet::new();
     for a in applied {
         handled.insert(a.doc_id.clone());
         if let Some(r) = a.refusal {

@@ -372,6 +372,22 @@ impl<C: Conn> SqlTx<C> {
 
     /// Whether the batches below are one statement (PostgreSQL) or a loop over the single
     /// statements (SQLite, in process: a statement there is a function call, not a round trip).
+    /// `read` of each of `ids`, with the ids it found something for: the row-by-row form of a
+    /// batch read, where a round trip costs nothing (SQLite, in process).
+    fn each_found<T>(
+        &mut self,
+        ids: &[&str],
+        mut read: impl FnMut(&mut Self, &str) -> Result<Option<T>, StorageError>,
+    ) -> Result<Vec<(String, T)>, StorageError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(v) = read(self, id)? {
+                out.push((id.to_string(), v));
+            }
+        }
+        Ok(out)
+    }
+
     fn batched() -> bool {
         C::DIALECT == Dialect::Postgres
     }
@@ -530,13 +546,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
             let mut ids = doc_ids.to_vec();
             ids.sort_unstable();
             ids.dedup();
-            let mut out = Vec::new();
-            for id in ids {
-                if let Some(s) = self.sealed_doc(id, for_update)? {
-                    out.push((id.to_string(), s));
-                }
-            }
-            return Ok(out);
+            return self.each_found(&ids, |tx, id| tx.sealed_doc(id, for_update));
         }
         if doc_ids.is_empty() {
             return Ok(Vec::new());
@@ -547,13 +557,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn sealed_fulls(&mut self, doc_ids: &[&str]) -> Result<Vec<(String, SealedFull)>, StorageError> {
         if !Self::batched() {
-            let mut out = Vec::new();
-            for id in doc_ids {
-                if let Some(f) = self.sealed_full(id)? {
-                    out.push((id.to_string(), f));
-                }
-            }
-            return Ok(out);
+            return self.each_found(doc_ids, |tx, id| tx.sealed_full(id));
         }
         if doc_ids.is_empty() {
             return Ok(Vec::new());
@@ -608,13 +612,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError> {
         if !Self::batched() {
-            let mut out = Vec::new();
-            for id in doc_ids {
-                if let Some(k) = self.known(device_id, id)? {
-                    out.push((id.to_string(), k));
-                }
-            }
-            return Ok(out);
+            return self.each_found(doc_ids, |tx, id| tx.known(device_id, id));
         }
         if doc_ids.is_empty() {
             return Ok(Vec::new());
@@ -664,13 +662,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn erased_among(&mut self, doc_ids: &[&str]) -> Result<Vec<String>, StorageError> {
         if !Self::batched() {
-            let mut out = Vec::new();
-            for id in doc_ids {
-                if self.erased(id)?.is_some() {
-                    out.push(id.to_string());
-                }
-            }
-            return Ok(out);
+            return Ok(self.each_found(doc_ids, |tx, id| tx.erased(id))?.into_iter().map(|(id, _)| id).collect());
         }
         if doc_ids.is_empty() {
             return Ok(Vec::new());
@@ -680,13 +672,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn docs_by_receipts(&mut self, receipts: &[&str]) -> Result<Vec<(String, String)>, StorageError> {
         if !Self::batched() {
-            let mut out = Vec::new();
-            for code in receipts {
-                if let Some(holder) = self.doc_by_receipt(code)? {
-                    out.push((code.to_string(), holder));
-                }
-            }
-            return Ok(out);
+            return self.each_found(receipts, |tx, code| tx.doc_by_receipt(code));
         }
         if receipts.is_empty() {
             return Ok(Vec::new());

@@ -1,7 +1,5 @@
 package id.jemput.app
 
-import android.content.Intent
-import android.net.Uri
 import java.io.File
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -46,11 +44,7 @@ class KunciTest : UjiAplikasi() {
 
     @Test
     fun gantiKunciLaluHpMatiDiTengahJalan() {
-        val (_, _, qr) = hub.petugasBaru("Bu Sri Wahyuni", 2, 3)
-        val p = buka(Intent(Intent.ACTION_VIEW, Uri.parse(qr)))
-        p.tungguTeks("Bu Sri Wahyuni")
-        p.ketuk("Mulai")
-        p.tunggu(60_000)
+        val p = bukaLewatQr()
         val kode = Jemput.buka(app).catat(
             RequestDraft(
                 "domisili",

@@ -25,17 +25,6 @@ import uniffi.jemput.JemputStore
 @Config(sdk = [34], qualifiers = "w320dp-h533dp-hdpi")
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
 class LayarLainTest : UjiAplikasi() {
-    /** Opens the app through the QR link, as the camera app does. */
-    private fun bukaLewatQr(): Petugas {
-        val (_, _, qr) = hub.petugasBaru("Bu Sri Wahyuni", 2, 3)
-        val p = buka(Intent(Intent.ACTION_VIEW, Uri.parse(qr)))
-        p.tungguTeks("Bu Sri Wahyuni")
-        assertTrue(p.terlihat("RT 003 / RW 002"))
-        p.ketuk("Mulai")
-        p.tunggu(60_000)
-        return p
-    }
-
     @Test
     fun layananDanInfoKelurahan() {
         val p = bukaLewatQr()

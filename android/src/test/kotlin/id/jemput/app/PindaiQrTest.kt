@@ -75,7 +75,7 @@ class PindaiQrTest : UjiAplikasi() {
         a.onRequestPermissionsResult(7, arrayOf(Manifest.permission.CAMERA), intArrayOf(PackageManager.PERMISSION_DENIED))
         p.tunggu()
         p.tungguTeks("Izin kamera tidak diberikan.")
-        p.foto("1b-izin-kamera-ditolak")
+        p.foto("1d-izin-kamera-ditolak")
         p.ketuk("Ketik kode saja")
         assertTrue(p.terlihat("Atau ketik kode pendaftaran:"))
     }

@@ -52,6 +52,18 @@ abstract class UjiAplikasi {
         kunci.deleteRecursively()
     }
 
+    /** Enrols a new officer of the hub by opening the app through the enrolment QR link (as the
+     *  camera app does), checks the name and area shown, and goes on to the home screen. */
+    protected fun bukaLewatQr(nama: String = "Bu Sri Wahyuni", rw: Int = 2, rt: Int = 3): Petugas {
+        val (_, _, qr) = hub.petugasBaru(nama, rw, rt)
+        val p = buka(Intent(Intent.ACTION_VIEW, android.net.Uri.parse(qr)))
+        p.tungguTeks(nama)
+        assertTrue(p.terlihat("RT %03d / RW %03d".format(rt, rw)))
+        p.ketuk("Mulai")
+        p.tunggu(60_000)
+        return p
+    }
+
     /** Starts the app (from [intent] when given, e.g. the QR link) and waits until it is idle. */
     protected fun buka(intent: Intent? = null): Petugas {
         val c = if (intent == null) Robolectric.buildActivity(MainActivity::class.java) else Robolectric.buildActivity(MainActivity::class.java, intent)
