@@ -96,20 +96,27 @@ enum Command {
         /// The bundle file.
         file: PathBuf,
     },
-    /// Backs up the hub's SQLite database (also while it serves) into a new FILE sealed with
-    /// the data key; keep the key file elsewhere. PostgreSQL: use pg_dump (ADR 0014).
+    /// Backs up the hub (SQLite or PostgreSQL, also while it serves) into a new FILE: each
+    /// record's personal data under its own key from the register of backup keys (beside the
+    /// key file; a copy of it is written beside FILE), the whole sealed with the data key; keep
+    /// the key file elsewhere (ADR 0014).
     Backup {
         /// The backup file to create.
         file: PathBuf,
     },
-    /// Restores a backup made by `backup` into the hub's SQLite database; the hub must be
-    /// stopped. Phones send again what the hub lost since the backup.
+    /// Restores a backup made by `backup` into the hub's database (SQLite: the hub must be
+    /// stopped; PostgreSQL: a new, empty database). Records erased since the backup keep only
+    /// their letter register entry. Phones send again what the hub lost since the backup.
     Restore {
         /// The backup file.
         file: PathBuf,
-        /// Replace the existing database (it is kept beside it under another name).
+        /// Replace the existing SQLite database (it is kept beside it under another name).
         #[arg(long)]
         timpa: bool,
+        /// PostgreSQL: the database the restore replaces (e.g. postgres://…/jemput_lama), whose
+        /// erasures made after the backup are carried over.
+        #[arg(long)]
+        hapus_dari: Option<String>,
     },
     /// After restoring a PostgreSQL hub with pg_restore: phones send again what it lost.
     MarkRestored {
@@ -282,7 +289,9 @@ fn config(cli: &Cli, listen: Option<SocketAddr>, tls_cert: Option<PathBuf>, tls_
 
 fn open(cfg: &HubConfig) -> anyhow::Result<HubDb> {
     // With the next key too, should a key rotation have been interrupted (ADR 0015).
-    Ok(jemput_hub::rotation::open(&cfg.database, &cfg.key_file)?)
+    // Its erasures destroy the records' keys in the register of backup keys (ADR 0014).
+    let keys = jemput_hub::storage::backup_keys::default_path(&cfg.key_file);
+    Ok(jemput_hub::rotation::open(&cfg.database, &cfg.key_file)?.with_backup_keys(keys))
 }
 
 /// Where device messages are decoded: worker processes started from this binary, unless the
@@ -312,18 +321,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => {
             let cfg = config(&cli, None, None, None)?;
             let key = backup::read_key(&cfg.key_file)?;
-            let r = backup::backup(&cfg.database, &key, file, "sistem:cli")?;
-            println!("Cadangan dibuat: {} ({} bita), tersegel dengan kunci data hub.", r.file.display(), r.bytes);
+            let keys = jemput_hub::storage::backup_keys::default_path(&cfg.key_file);
+            let r = backup::backup(&cfg.database, &key, &keys, file, "sistem:cli")?;
+            println!(
+                "Cadangan dibuat: {} ({} bita, {} catatan warga masing-masing dengan kuncinya sendiri), tersegel dengan kunci data hub.",
+                r.file.display(),
+                r.bytes,
+                r.records
+            );
+            println!(
+                "Register kunci cadangan: {} (salinannya {}). Cadangan hanya dapat dipulihkan bersama register itu; jangan menyalinnya ke tempat lain.",
+                keys.display(),
+                r.mirror.display()
+            );
             println!(
                 "Simpan berkas kunci {} di tempat lain dari cadangan ini: tanpa kunci itu cadangan tidak dapat dibuka.",
                 cfg.key_file.display()
             );
             return Ok(());
         }
-        Command::Restore { file, timpa } => {
+        Command::Restore { file, timpa, hapus_dari } => {
             let cfg = config(&cli, None, None, None)?;
             let key = backup::read_key(&cfg.key_file)?;
-            let r = backup::restore(&cfg.database, &key, file, *timpa, "sistem:cli")?;
+            let keys = jemput_hub::storage::backup_keys::default_path(&cfg.key_file);
+            let r = backup::restore(&cfg.database, &key, &keys, file, *timpa, hapus_dari.as_deref(), "sistem:cli")?;
             println!("Basis data {} dipulihkan dari {}.", cfg.database, file.display());
             if r.erasures_carried > 0 {
                 println!("{} penghapusan data pribadi sesudah cadangan dibuat diterapkan lagi.", r.erasures_carried);

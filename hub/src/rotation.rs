@@ -155,12 +155,13 @@ fn reseal_batch(tx: &mut dyn HubTx, cipher: &Cipher, batch: u32) -> Result<u64, 
     let rows = tx.sealed_docs_after(&after, batch)?;
     let Some(last) = rows.last().map(|r| r.doc_id.clone()) else { return Ok(0) };
     for r in &rows {
-        let sealed =
-            cipher.reseal(format!("hubdoc:{}", r.doc_id).as_bytes(), &r.sealed).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
+        let sealed = cipher
+            .reseal(&crate::service::docs::doc_context(&r.doc_id), &r.sealed)
+            .map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
         let full = match &r.full_message {
             Some(f) => Some(
                 cipher
-                    .reseal(format!("hubfull:{}", r.doc_id).as_bytes(), f)
+                    .reseal(&crate::service::docs::full_context(&r.doc_id), f)
                     .map_err(|_| ServiceError::Corrupt("pesan dokumen tersimpan"))?,
             ),
             None => None,

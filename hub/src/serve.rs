@@ -72,14 +72,22 @@ pub const RETENTION_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Starts the periodic retention task: shortly after start, then every [`RETENTION_EVERY`],
 /// records whose retention period at the hub ended lose their personal data (the letter
-/// register entry remains). A failed run is logged and tried again next time.
+/// register entry remains), and the keys of every erased record leave the register of backup
+/// keys. A failed run is logged and tried again next time.
 pub fn spawn_retention(db: crate::storage::HubDb) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), RETENTION_EVERY);
         loop {
             every.tick().await;
             let db = db.clone();
-            let run = tokio::task::spawn_blocking(move || crate::web::index::run_retention(&db, jemput_core::time_util::now_ms())).await;
+            let run = tokio::task::spawn_blocking(move || {
+                let erased = crate::web::index::run_retention(&db, jemput_core::time_util::now_ms())?;
+                // Erasures made by staff or by another hub instance reach the register of
+                // backup keys here at the latest (ADR 0014).
+                db.shred_backup_keys()?;
+                Ok::<_, crate::error::ServiceError>(erased)
+            })
+            .await;
             match run {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(galat = %e, "retensi gagal; dicoba lagi nanti"),

@@ -21,6 +21,10 @@ pub enum BackendKind {
     Postgres,
 }
 
+fn backup_keys_in(dir: &std::path::Path) -> std::path::PathBuf {
+    crate::storage::backup_keys::default_path(&dir.join("hub.key"))
+}
+
 /// A fresh hub database; dropping it removes it.
 pub struct TestDb {
     /// The database.
@@ -136,8 +140,14 @@ impl TestDb {
                 (Arc::new(PgBackend::connect(&url).expect("postgres backend")), url, Some((admin, name)))
             }
         };
-        let db = HubDb::with_backend(backend, &key).expect("hub db");
+        // Its erasures reach the register of backup keys beside where a key file would be.
+        let db = HubDb::with_backend(backend, &key).expect("hub db").with_backup_keys(backup_keys_in(dir.path()));
         Some(TestDb { db, location, key, dir, drop_pg })
+    }
+
+    /// The register of backup keys of this hub (in its folder; it exists once a backup was made).
+    pub fn backup_keys(&self) -> std::path::PathBuf {
+        backup_keys_in(self.dir.path())
     }
 
     /// Opens a second handle on the same database (as a second hub instance would).

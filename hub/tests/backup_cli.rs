@@ -2,7 +2,7 @@
 //! the real binary: a backup taken while `serve` runs and a phone syncs, sealed (nothing of the
 //! database readable in it); a restore refused while the hub runs, without `--timpa`, and with
 //! another key; then done, the old database kept beside it, and the hub serving the restored
-//! data. On PostgreSQL the commands point to pg_dump instead.
+//! data. On PostgreSQL: a backup of a serving hub and a restore into a new, empty database.
 
 mod common;
 
@@ -156,14 +156,75 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
     assert!(err.contains("92 hari"), "{err}");
 }
 
-#[test]
-fn a_postgres_hub_is_pointed_to_pg_dump() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("jemput-hub.toml");
-    std::fs::write(dir.path().join("hub.key"), [1u8; 32]).unwrap();
-    write_config(&config, "postgres://jemput@127.0.0.1:1/tidak_ada", &dir.path().join("hub.key"));
-    for args in [["backup", "x.jemput"].as_slice(), ["restore", "x.jemput", "--timpa"].as_slice()] {
-        let err = refused(&config, args);
-        assert!(err.contains("pg_dump") && err.contains("mark-restored"), "{err}");
+/// Empty PostgreSQL databases on the test server, dropped at the end.
+struct PgDatabases {
+    admin: String,
+    names: Vec<String>,
+}
+
+impl PgDatabases {
+    fn create(admin: &str, n: usize) -> (PgDatabases, Vec<String>) {
+        let names: Vec<String> = (0..n).map(|_| format!("jemput_cli_{}", jemput_hub::service::random_secret(10).to_lowercase())).collect();
+        let (a, ns) = (admin.to_string(), names.clone());
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&a, postgres::NoTls).unwrap();
+            for n in ns {
+                c.batch_execute(&format!("CREATE DATABASE {n}")).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+        let urls = names
+            .iter()
+            .map(|n| {
+                let mut u = url::Url::parse(admin).unwrap();
+                u.set_path(&format!("/{n}"));
+                u.to_string()
+            })
+            .collect();
+        (PgDatabases { admin: admin.to_string(), names }, urls)
     }
+}
+
+impl Drop for PgDatabases {
+    fn drop(&mut self) {
+        let (a, ns) = (self.admin.clone(), std::mem::take(&mut self.names));
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut c) = postgres::Client::connect(&a, postgres::NoTls) {
+                for n in ns {
+                    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+                }
+            }
+        })
+        .join();
+    }
+}
+
+#[test]
+fn a_postgres_hub_is_backed_up_and_restored_into_a_new_database_by_the_commands() {
+    let Some(admin) = jemput_hub::testing::postgres_url() else { return };
+    let (_guard, urls) = PgDatabases::create(&admin, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, restored) = (dir.path().join("jemput-hub.toml"), dir.path().join("pulih.toml"));
+    let key = dir.path().join("hub.key");
+    write_config(&config, &urls[0], &key);
+    write_config(&restored, &urls[1], &key);
+    hub_cmd(&config, &["init"]);
+    hub_cmd(&config, &["officer", "add", "Bu Ratna Kusuma", "--rw", "2"]);
+    let usb = dir.path().join("usb");
+    std::fs::create_dir(&usb).unwrap();
+    let backup = usb.join("cadangan.jemput");
+    let made = hub_cmd(&config, &["backup", backup.to_str().unwrap()]);
+    assert!(made.contains("Cadangan dibuat") && made.contains("Register kunci cadangan"), "{made}");
+    assert!(!contains(&std::fs::read(&backup).unwrap(), b"Bu Ratna Kusuma"), "the backup reveals nothing");
+    assert!(dir.path().join("hub.key.kunci-cadangan").exists(), "the register beside the key file");
+    assert_eq!(std::fs::read_dir(&usb).unwrap().count(), 2, "the backup and the copy of the register");
+    // Into the new, empty database; the old one gives its erasures.
+    let out = hub_cmd(&restored, &["restore", backup.to_str().unwrap(), "--hapus-dari", &urls[0]]);
+    assert!(out.contains("dipulihkan"), "{out}");
+    let officers = hub_cmd(&restored, &["officer", "list"]);
+    assert!(officers.contains("Bu Ratna Kusuma"), "{officers}");
+    // Not over a database that holds a hub.
+    let err = refused(&restored, &["restore", backup.to_str().unwrap()]);
+    assert!(err.contains("basis data PostgreSQL baru"), "{err}");
 }

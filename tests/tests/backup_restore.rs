@@ -1,9 +1,11 @@
 //! Backups and restores of a hub on both back ends (ADR 0014), with real phones (the core's
-//! store and sync client): SQLite through `jemput-hub backup`/`restore` (the online backup API,
-//! sealed with the data key), PostgreSQL through `pg_dump`/`pg_restore` into a fresh database
-//! and `mark-restored`. The backup is taken before the latest syncs; after the restore the
-//! phone's next sync brings back everything the hub lost, nothing doubled, and the office's
-//! decision made after the backup (which no phone had received) is simply gone.
+//! store and sync client): `jemput-hub backup`/`restore` (SQLite: the online backup API;
+//! PostgreSQL: every table in one snapshot, restored into a fresh database; each record sealed
+//! under its own key from the register of backup keys, the whole with the data key), and on
+//! PostgreSQL also `pg_dump`/`pg_restore` into a fresh database and `mark-restored`. The backup
+//! is taken before the latest syncs; after the restore the phone's next sync brings back
+//! everything the hub lost, nothing doubled, and the office's decision made after the backup
+//! (which no phone had received) is simply gone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +68,9 @@ struct Site {
     pg_admin: Option<String>,
     pg_databases: Vec<String>,
     staff_token: String,
+    /// PostgreSQL: back up with `pg_dump` and restore with `pg_restore` + `mark-restored`
+    /// instead of the hub's own commands.
+    pg_dump: bool,
 }
 
 impl Drop for Site {
@@ -108,6 +113,7 @@ impl Site {
             pg_admin,
             pg_databases,
             staff_token: String::new(),
+            pg_dump: false,
         };
         let db = site.open().await;
         let l = db.clone();
@@ -123,7 +129,13 @@ impl Site {
 
     async fn open(&self) -> HubDb {
         let (location, key) = (self.location.clone(), self.key.clone());
-        tokio::task::spawn_blocking(move || HubDb::open(&location, &key)).await.unwrap().expect("open hub database")
+        let keys = self.keys();
+        tokio::task::spawn_blocking(move || HubDb::open(&location, &key)).await.unwrap().expect("open hub database").with_backup_keys(keys)
+    }
+
+    /// The register of backup keys (beside the key file, were there one).
+    fn keys(&self) -> PathBuf {
+        jemput_hub::storage::backup_keys::default_path(&self.dir.path().join("hub.key"))
     }
 
     async fn serve(&mut self, db: HubDb) {
@@ -137,18 +149,15 @@ impl Site {
         self.db.as_ref().unwrap()
     }
 
-    /// A backup taken while the hub serves: `jemput-hub backup` (SQLite) or `pg_dump -Fc`.
+    /// A backup taken while the hub serves: `jemput-hub backup`, or `pg_dump -Fc`.
     async fn backup(&self, name: &str) -> PathBuf {
         let file = self.dir.path().join(name);
-        match self.kind {
-            BackendKind::Sqlite => {
-                let (location, key, f) = (self.location.clone(), self.key.clone(), file.clone());
-                let r = tokio::task::spawn_blocking(move || backup::backup(&location, &key, &f, "sistem:uji")).await.unwrap().unwrap();
-                assert!(r.bytes > 0);
-            }
-            BackendKind::Postgres => {
-                run(Command::new(pg_program("pg_dump")).arg("-Fc").arg("-f").arg(&file).arg(&self.location));
-            }
+        if self.pg_dump {
+            run(Command::new(pg_program("pg_dump")).arg("-Fc").arg("-f").arg(&file).arg(&self.location));
+        } else {
+            let (location, key, keys, f) = (self.location.clone(), self.key.clone(), self.keys(), file.clone());
+            let r = tokio::task::spawn_blocking(move || backup::backup(&location, &key, &keys, &f, "sistem:uji")).await.unwrap().unwrap();
+            assert!(r.bytes > 0 && r.records > 0 && r.mirror.exists());
         }
         file
     }
@@ -164,12 +173,12 @@ impl Site {
         self.db = None;
         match self.kind {
             BackendKind::Sqlite => {
-                let (location, key, f) = (self.location.clone(), self.key.clone(), file.to_path_buf());
+                let (location, key, keys, f) = (self.location.clone(), self.key.clone(), self.keys(), file.to_path_buf());
                 let report = tokio::task::spawn_blocking(move || {
                     // The last connections close as the server's tasks wind down.
                     let mut tries = 0;
                     loop {
-                        match backup::restore(&location, &key, &f, true, "sistem:uji") {
+                        match backup::restore(&location, &key, &keys, &f, true, None, "sistem:uji") {
                             Err(e) if tries < 50 && e.to_string().contains("sedang dipakai") => {
                                 tries += 1;
                                 std::thread::sleep(std::time::Duration::from_millis(100));
@@ -188,12 +197,22 @@ impl Site {
                 let name = format!("jemput_pulih_{}", jemput_hub::service::random_secret(10).to_lowercase());
                 run(Command::new(pg_program("psql")).arg(&admin).arg("-qc").arg(format!("CREATE DATABASE {name}")));
                 self.pg_databases.push(name.clone());
-                let previous = self.open().await;
-                self.location = with_database(&admin, &name);
-                run(Command::new(pg_program("pg_restore")).arg("--no-owner").arg("-d").arg(&self.location).arg(file));
-                let db = self.open().await;
-                let d = db.clone();
-                tokio::task::spawn_blocking(move || backup::mark_restored(&d, Some(&previous), "sistem:uji")).await.unwrap().unwrap();
+                let old = std::mem::replace(&mut self.location, with_database(&admin, &name));
+                if self.pg_dump {
+                    let previous = HubDb::open(&old, &self.key).unwrap();
+                    run(Command::new(pg_program("pg_restore")).arg("--no-owner").arg("-d").arg(&self.location).arg(file));
+                    let db = self.open().await;
+                    let d = db.clone();
+                    tokio::task::spawn_blocking(move || backup::mark_restored(&d, Some(&previous), "sistem:uji")).await.unwrap().unwrap();
+                } else {
+                    let (location, key, keys, f) = (self.location.clone(), self.key.clone(), self.keys(), file.to_path_buf());
+                    let report =
+                        tokio::task::spawn_blocking(move || backup::restore(&location, &key, &keys, &f, false, Some(&old), "sistem:uji"))
+                            .await
+                            .unwrap()
+                            .expect("restore");
+                    assert!(report.kept_previous.is_none());
+                }
             }
         }
         let db = self.open().await;
@@ -299,8 +318,11 @@ on_both_backends! {
 on_both_backends! {
     async fn a_lost_office_decision_a_phone_received_is_refused_not_forged_back(kind) {
         // The limit ADR 0014 names: the hub cannot tell its own lost change from one a device
-        // made up under the hub's actor, so it takes none back from a phone.
+        // made up under the hub's actor, so it takes none back from a phone. On PostgreSQL this
+        // one goes through pg_dump, pg_restore and mark-restored (the path ADR 0014 keeps for
+        // operators who back up the database server itself).
         let Some(mut site) = Site::start(kind).await else { return };
+        site.pg_dump = kind == BackendKind::Postgres;
         let token = site.staff_token.clone();
         let phone = Phone::enrol_at(site.db(), &site.url, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
         let a = phone.store.lock().unwrap().record_request(&draft(1, 1, 1), true).unwrap();
@@ -379,5 +401,95 @@ on_both_backends! {
         assert!(s.request(&c.id).is_err(), "the phone still holds the erased record");
         let on_phone = s.request(&a.id).map(|r| serde_json::to_string(&r).unwrap()).unwrap_or_default();
         assert!(!on_phone.contains(&da.applicant.nik), "the phone still holds the erased data");
+    }
+}
+
+on_both_backends! {
+    async fn a_hub_whose_disk_is_lost_comes_back_from_the_backup_and_its_register_copy(kind) {
+        // Issue 14: a backup made before an erasure must not bring the erased data back, even
+        // when everything on the hub's disk is gone (the database, the register of backup keys
+        // and the erasure list with them): the copy of the register written beside the backup
+        // no longer holds the erased record's key, and keeps the erasure.
+        let Some(mut site) = Site::start(kind).await else { return };
+        let token = site.staff_token.clone();
+        let phone = Phone::enrol_at(site.db(), &site.url, "Pak Darmo", Scope { rw: 1, rt: Some(1) }).await;
+        let (da, db_) = (draft(1, 1, 1), draft(2, 1, 1));
+        let a = phone.store.lock().unwrap().record_request(&da, true).unwrap();
+        let b = phone.store.lock().unwrap().record_request(&db_, true).unwrap();
+        phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        // The backup goes to a removable disk, which stays connected.
+        let usb = site.dir.path().join("usb");
+        std::fs::create_dir(&usb).unwrap();
+        let file = site.backup("usb/cadangan").await;
+        let status = staff_post(&site.url, &token, &format!("requests/{}/erase", a.id), json!({ "alasan": "permintaan warga" })).await;
+        assert_eq!(status, 200);
+        let mirror = std::fs::read_dir(&usb).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains("kunci-cadangan-")).unwrap();
+        let register_id = jemput_hub::storage::backup_keys::BackupKeys::open_existing(&mirror).unwrap().id().to_string();
+
+        // The hub's disk is lost: database, register, all. (PostgreSQL: a new, empty database.)
+        if let Some(t) = site.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+        site.db = None;
+        std::fs::remove_file(site.keys()).unwrap();
+        match kind {
+            BackendKind::Sqlite => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                for extra in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{extra}", site.location));
+                }
+            }
+            BackendKind::Postgres => {
+                let admin = site.pg_admin.clone().unwrap();
+                let name = format!("jemput_baru_{}", jemput_hub::service::random_secret(10).to_lowercase());
+                run(Command::new(pg_program("psql")).arg(&admin).arg("-qc").arg(format!("CREATE DATABASE {name}")));
+                site.pg_databases.push(name.clone());
+                site.location = with_database(&admin, &name);
+            }
+        }
+        let (location, key, keys, f) = (site.location.clone(), site.key.clone(), site.keys(), file.clone());
+        let report = tokio::task::spawn_blocking(move || backup::restore(&location, &key, &keys, &f, false, None, "sistem:uji"))
+            .await
+            .unwrap()
+            .expect("restore from the backup and the register copy beside it");
+        assert_eq!(report.erasures_carried, 1);
+        // The hub has its register again, from the copy.
+        let again = jemput_hub::storage::backup_keys::BackupKeys::open_existing(&site.keys()).unwrap();
+        assert_eq!(again.id(), register_id);
+        assert!(again.key(&a.id).unwrap().is_none() && again.key(&b.id).unwrap().is_some());
+        drop(again);
+        let db = site.open().await;
+        site.serve(db).await;
+        let kept = site.request(&a.id);
+        assert!(kept.applicant.nik.is_empty() && kept.applicant.name.is_empty(), "the erased data came back");
+        assert_eq!(kept.receipt, a.receipt, "the letter register entry remains");
+        let id = a.id.clone();
+        let e = site.db().with(move |tx, _| tx.erased(&id)).unwrap();
+        assert_eq!(e.map(|e| e.reason).as_deref(), Some("permintaan warga"), "the erasure as the register kept it");
+        assert_eq!(site.request(&b.id).applicant.nik, db_.applicant.nik, "the other record is whole");
+
+        // The phone had not synced since the erasure: it notices the restore, sends everything
+        // again, is refused the erased record and deletes it; the other one is confirmed.
+        let out = phone.client(&site.url, quick()).sync(&phone.store, |_| {}).await.unwrap();
+        assert!(out.report.hub_restored);
+        assert!(out.report.refused.iter().any(|r| r.doc_id == a.id && r.code == "data_dihapus"), "{:?}", out.report);
+        assert!(phone.store.lock().unwrap().request(&a.id).is_err(), "the phone deleted its copy");
+        assert_eq!(site.count("request"), 2);
+        let kept = serde_json::to_string(&site.request(&a.id)).unwrap();
+        assert!(!kept.contains(&da.applicant.nik), "the phone brought the erased data back");
+
+        // Without the register (or its copy) the backup is refused, and says why.
+        std::fs::remove_file(&mirror).unwrap();
+        let moved = site.dir.path().join("cadangan-lain");
+        std::fs::rename(site.keys(), &moved).unwrap();
+        let (key, keys, f) = (site.key.clone(), site.keys(), file.clone());
+        let target = site.dir.path().join("coba.db").to_string_lossy().into_owned();
+        let err = tokio::task::spawn_blocking(move || backup::restore(&target, &key, &keys, &f, false, None, "sistem:uji"))
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("register kunci cadangan") && err.contains(&register_id), "{err}");
     }
 }

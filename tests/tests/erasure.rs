@@ -5,13 +5,16 @@
 //! loses it; B comes back with an edit to it, is refused and loses it too. Then every row of
 //! the hub's database and of both phones is opened with the keys that remain and searched,
 //! with every file's raw bytes, for the resident's name, NIK and birth date in any form; the
-//! letter register entry remains and the office index shows it without personal data.
+//! letter register entry remains and the office index shows it without personal data. Backups
+//! made before and after the erasure are opened too, with the data key and every record key the
+//! register of backup keys and its mirror still hold: the erased resident is in neither, and a
+//! restore of the older one keeps only her letter register entry.
 
 use std::path::Path;
 
 use automerge::AutoCommit;
 use jemput_core::complaint::Complaint;
-use jemput_core::crypto::Cipher;
+use jemput_core::crypto::{Cipher, MasterKey};
 use jemput_core::document;
 use jemput_core::kelurahan::Retention;
 use jemput_core::permissions::Scope;
@@ -23,9 +26,12 @@ use jemput_core::sync::protocol::{self, SyncRequest, SyncResponse};
 use jemput_core::sync::{peer, SyncReport};
 use jemput_core::test_support::{draft, test_catalog, test_kelurahan};
 use jemput_core::time_util::DAY_MS;
+use jemput_hub::backup;
 use jemput_hub::engine::{Engine, Isolation};
 use jemput_hub::error::ServiceError;
 use jemput_hub::service;
+use jemput_hub::storage::backup as files;
+use jemput_hub::storage::backup_keys::BackupKeys;
 use jemput_hub::storage::{DocFilter, HubDb, OfficeQuery};
 use jemput_hub::testing::{BackendKind, TestDb};
 use jemput_hub::web::index::{self, ListRow};
@@ -299,6 +305,7 @@ fn contexts(row: &TableRow) -> Vec<Vec<u8>> {
             format!("web:baris:{t}"),
             format!("relay:{t}"),
             format!("doc:{t}:snapshot"),
+            format!("cadangan:daftar:{t}"),
         ]);
         for u in &row.texts {
             c.push(format!("hub:exchange:{t}:{u}"));
@@ -445,6 +452,53 @@ fn phone_chunk_doc(p: &Phone) -> impl Fn(&TableRow) -> Option<String> {
     }
 }
 
+/// A backup of the hub while it serves (`jemput-hub backup`), into the hub's folder.
+fn backup_now(hub: &Hub, name: &str) -> std::path::PathBuf {
+    let file = hub.t.dir.path().join(name);
+    let r = backup::backup(&hub.t.location, &hub.t.key, &hub.t.backup_keys(), &file, "sistem:uji").unwrap();
+    assert!(r.records >= 1 && r.mirror.exists());
+    file
+}
+
+/// Every record key the register of backup keys and its mirrors in `dir` still hold, as the
+/// ciphers that open what a backup sealed under them.
+fn remaining_record_ciphers(dir: &Path) -> Vec<Cipher> {
+    let mut out = Vec::new();
+    for (path, _) in files_in(dir).into_iter().filter(|(p, _)| p.contains("kunci-cadangan")) {
+        let c = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut st = c.prepare("SELECT key FROM record_keys").unwrap();
+        let keys: Vec<Vec<u8>> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        out.extend(keys.iter().map(|k| Cipher::new(&MasterKey::from_slice(k).unwrap(), "hub cadangan rekaman")));
+    }
+    assert!(out.len() >= 2, "the register and its mirror hold the other records' keys");
+    out
+}
+
+/// The backups hold no form of the erased resident that the data key or any record key left
+/// in the register (or its mirror) opens, nor any piece of her old sealed values; the other
+/// resident's record does open (so the scan looks).
+fn assert_backups_clean(hub: &Hub, backups: &[std::path::PathBuf], stale: &[Vec<u8>]) {
+    let needles = needles();
+    let mut ciphers = vec![Cipher::new(&hub.t.key, "hub")];
+    ciphers.extend(remaining_record_ciphers(hub.t.dir.path()));
+    let scratch = tempfile::tempdir().unwrap();
+    for (i, file) in backups.iter().enumerate() {
+        let plain = scratch.path().join(format!("isi-{i}.db"));
+        files::open_file(&files::backup_cipher(&hub.t.key), file, &plain).unwrap();
+        let rows = sqlite_rows(&plain);
+        let mut other_opened = false;
+        for c in &ciphers {
+            let (found, _) = scan_rows(&rows, c, &needles, |_| None);
+            assert!(found.is_empty(), "backup {} still opens the erased resident: {found:?}", file.display());
+            let (other, _) = scan_rows(&rows, c, &[OTHER_NAME.to_string(), OTHER_NIK.to_string()], |_| None);
+            other_opened |= !other.is_empty();
+        }
+        assert!(other_opened, "the scan of {} opens the other resident's record", file.display());
+        assert_files_clean(&files_in(scratch.path()), &needles, stale);
+        std::fs::remove_file(&plain).unwrap();
+    }
+}
+
 /// Everything after the erasure: no trace of the resident anywhere the remaining keys reach,
 /// the other resident still there (so the scans do look), the register entry kept and shown
 /// without personal data.
@@ -531,6 +585,10 @@ on_both_backends! {
         stale.extend(phone_blobs(&a, &erased));
         stale.extend(phone_blobs(&b, &erased));
         stale.extend(relay_blobs(&b));
+        // A backup while the record is whole: its personal data in there, sealed under its own
+        // key; the key and its copy in the mirror beside the backup.
+        let before = backup_now(&hub, "sebelum.cadangan");
+        let record_key = BackupKeys::open_existing(&hub.t.backup_keys()).unwrap().key(&erased).unwrap().expect("the record has its backup key");
         // Staff erase on the resident's request (what the staff API and the CLI run).
         let e = hub
             .db
@@ -538,6 +596,10 @@ on_both_backends! {
             .unwrap();
         hub.db.scrub().unwrap();
         assert_eq!((e.kind.as_str(), e.erased_by.as_str()), ("request", "staf:uji"));
+        // The erasure itself destroyed the record's backup key, in the register and its mirror.
+        for (path, bytes) in files_in(hub.t.dir.path()).into_iter().filter(|(p, _)| p.contains("kunci-cadangan")) {
+            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the erased record's backup key is left in {path}");
+        }
         // A second erasure is refused, and audited once.
         let again = hub.db.with(|tx, cipher| index::erase_record(tx, cipher, &erased, "lagi", "staf:uji", T0));
         assert!(matches!(again, Err(ServiceError::Rejected("sudah_dihapus", _))));
@@ -554,9 +616,35 @@ on_both_backends! {
         assert_eq!(relayed.len(), 1);
         let docs: Vec<String> = Bundle::decode(&relayed[0].1).unwrap().docs.into_iter().map(|d| d.doc_id).collect();
         assert_eq!(docs, vec![other.clone()]);
-        // Every file and row, hub and phones, with the keys that remain.
+        // A backup after it all.
+        let after = backup_now(&hub, "sesudah.cadangan");
+        // Every file and row, hub and phones, with the keys that remain; the record's backup key
+        // is gone from the register and its mirror, and neither backup opens the resident.
         drop(a.store.prepare_sync(0).unwrap());
         assert_erased_everywhere(kind, &hub, &[&a, &b], &erased, &pieces(&stale));
+        for (path, bytes) in files_in(hub.t.dir.path()) {
+            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the erased record's backup key is left in {path}");
+        }
+        assert_backups_clean(&hub, &[before.clone(), after], &pieces(&stale));
+        // Restoring the older backup (here into a new SQLite file, whatever the back end) brings
+        // back the other resident whole and only the register entry of the erased one, marked
+        // erased with the staff's reason.
+        let restored = hub.t.dir.path().join("pulih.db").to_string_lossy().into_owned();
+        let report = backup::restore(&restored, &hub.t.key, &hub.t.backup_keys(), &before, false, None, "sistem:uji").unwrap();
+        assert!(report.erasures_carried >= 1);
+        let back = HubDb::open(&restored, &hub.t.key).unwrap();
+        let (id, other_id) = (erased.clone(), other.clone());
+        let (register, whole, erasure) = back
+            .with(move |tx, cipher| {
+                let r: Request = document::read(&service::load_doc(tx, cipher, &id, false)?.unwrap()).unwrap();
+                let o: Request = document::read(&service::load_doc(tx, cipher, &other_id, false)?.unwrap()).unwrap();
+                Ok::<_, ServiceError>((r, o, tx.erased(&id)?))
+            })
+            .unwrap();
+        assert!(register.applicant.name.is_empty() && register.applicant.nik.is_empty() && !register.receipt.is_empty());
+        assert_eq!(whole.applicant.name, OTHER_NAME);
+        assert_eq!(erasure.map(|e| e.reason).as_deref(), Some("permintaan warga 3 Des 2026"));
+        drop(back);
         let audit = hub.db.with(|tx, _| Ok::<_, ServiceError>(tx.audit_tail(500)?)).unwrap();
         assert_eq!(audit.iter().filter(|e| e.action == "hapus_data" && e.doc_id.as_deref() == Some(erased.as_str())).count(), 1);
         assert!(audit.iter().any(|e| e.action == "ditolak:data_dihapus"), "B's refused edit is audited");

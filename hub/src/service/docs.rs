@@ -55,8 +55,18 @@ pub fn load_docs_bytes(
     Ok(out)
 }
 
+/// The context a stored document is sealed under (it binds the sealed bytes to their row).
+pub fn doc_context(doc_id: &str) -> Vec<u8> {
+    format!("hubdoc:{doc_id}").into_bytes()
+}
+
+/// The context a stored document's full message is sealed under.
+pub fn full_context(doc_id: &str) -> Vec<u8> {
+    format!("hubfull:{doc_id}").into_bytes()
+}
+
 fn open_doc(cipher: &Cipher, doc_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
-    cipher.open(format!("hubdoc:{doc_id}").as_bytes(), sealed).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))
+    cipher.open(&doc_context(doc_id), sealed).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))
 }
 
 /// A version of a document to store: its `save()` bytes and the message carrying all its
@@ -74,9 +84,8 @@ pub struct DocVersion<'a> {
 /// the new sequence number.
 pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
     check_sealing_key(tx, cipher)?;
-    let sealed = cipher.seal(format!("hubdoc:{doc_id}").as_bytes(), v.bytes);
-    let full =
-        SealedFull { message: cipher.seal(format!("hubfull:{doc_id}").as_bytes(), v.full_message), heads: protocol::encode_heads(v.heads) };
+    let sealed = cipher.seal(&doc_context(doc_id), v.bytes);
+    let full = SealedFull { message: cipher.seal(&full_context(doc_id), v.full_message), heads: protocol::encode_heads(v.heads) };
     let kind = place.kind.code();
     let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
     Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
@@ -103,8 +112,8 @@ pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) ->
         .iter()
         .map(|d| {
             (
-                cipher.seal(format!("hubdoc:{}", d.doc_id).as_bytes(), d.version.bytes),
-                cipher.seal(format!("hubfull:{}", d.doc_id).as_bytes(), d.version.full_message),
+                cipher.seal(&doc_context(d.doc_id), d.version.bytes),
+                cipher.seal(&full_context(d.doc_id), d.version.full_message),
                 protocol::encode_heads(d.version.heads),
             )
         })
@@ -168,7 +177,7 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
     match tx.sealed_full(doc_id)? {
         None => Ok(None),
         Some(f) => {
-            let message = cipher.open(format!("hubfull:{doc_id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
+            let message = cipher.open(&full_context(doc_id), &f.message).map_err(|_| ServiceError::Internal)?;
             Ok(Some(FullMessage {
                 message,
                 heads: protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?,
@@ -181,7 +190,7 @@ pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result
 pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> Result<HashMap<String, FullMessage>, ServiceError> {
     let mut out = HashMap::with_capacity(doc_ids.len());
     for (id, f) in tx.sealed_fulls(doc_ids)? {
-        let message = cipher.open(format!("hubfull:{id}").as_bytes(), &f.message).map_err(|_| ServiceError::Internal)?;
+        let message = cipher.open(&full_context(&id), &f.message).map_err(|_| ServiceError::Internal)?;
         let heads = protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?;
         out.insert(id, FullMessage { message, heads });
     }

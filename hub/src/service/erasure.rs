@@ -63,27 +63,9 @@ pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by
         return Err(ServiceError::Rejected("sudah_dihapus", "Data pribadi pada catatan ini sudah dihapus".into()));
     }
     let doc = docs::load_doc(tx, cipher, doc_id, true)?.ok_or(ServiceError::NotFound("data tidak ditemukan"))?;
-    let kind = document::kind(&doc).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
     let hub_actor = docs::hub_actor(tx)?;
-    let (mut fresh, place) = match kind {
-        DocKind::Request => {
-            let r: Request = document::read(&doc).map_err(|_| ServiceError::Corrupt("permohonan tersimpan"))?;
-            let kept = r.register_only();
-            (document::create(&kept, &hub_actor).map_err(|_| ServiceError::Internal)?, Placement::of_request(&kept))
-        }
-        DocKind::Complaint => {
-            let c: Complaint = document::read(&doc).map_err(|_| ServiceError::Corrupt("pengaduan tersimpan"))?;
-            let kept = c.register_only();
-            (document::create(&kept, &hub_actor).map_err(|_| ServiceError::Internal)?, Placement::of_complaint(&kept))
-        }
-        DocKind::Catalog | DocKind::Kelurahan => {
-            return Err(ServiceError::Rejected("bukan_data_warga", "Hanya permohonan dan pengaduan yang dapat dihapus".into()))
-        }
-    };
+    let (kind, fresh) = register_entry(&doc, &hub_actor)?;
     drop(doc);
-    // The fresh document replaces the old one and its full message (both rows are rewritten);
-    // its change-log entry is what tells each device in scope on its next sync.
-    docs::put_doc_from(tx, cipher, doc_id, &mut fresh, &place)?;
     let erased = ErasedDoc {
         doc_id: doc_id.to_string(),
         kind: kind.code().to_string(),
@@ -91,11 +73,65 @@ pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by
         reason: reason.to_string(),
         erased_by: by.to_string(),
     };
-    tx.mark_erased(&erased)?;
-    tx.forget_known(doc_id)?;
-    tx.drop_exchanges()?;
-    audit::audit(tx, by, "hapus_data", Some(doc_id))?;
+    replace_with_register_entry(tx, cipher, fresh, &erased)?;
     Ok(erased)
+}
+
+/// The letter register entry of a request or complaint `doc` (receipt code, service, dates,
+/// status steps, letter number, RT/RW; no personal data), as a fresh document without history
+/// under `actor`, with the record's kind.
+pub fn register_entry(doc: &automerge::AutoCommit, actor: &automerge::ActorId) -> Result<(DocKind, automerge::AutoCommit), ServiceError> {
+    let kind = document::kind(doc).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
+    let fresh = match kind {
+        DocKind::Request => {
+            let r: Request = document::read(doc).map_err(|_| ServiceError::Corrupt("permohonan tersimpan"))?;
+            document::create(&r.register_only(), actor).map_err(|_| ServiceError::Internal)?
+        }
+        DocKind::Complaint => {
+            let c: Complaint = document::read(doc).map_err(|_| ServiceError::Corrupt("pengaduan tersimpan"))?;
+            document::create(&c.register_only(), actor).map_err(|_| ServiceError::Internal)?
+        }
+        DocKind::Catalog | DocKind::Kelurahan => {
+            return Err(ServiceError::Rejected("bukan_data_warga", "Hanya permohonan dan pengaduan yang dapat dihapus".into()))
+        }
+    };
+    Ok((kind, fresh))
+}
+
+/// Erases a record whose letter register entry is `entry` (from [`register_entry`], possibly
+/// made earlier, e.g. kept in a backup whose key for the record's personal data is gone): the
+/// entry, written afresh under the hub's actor, replaces the stored document; then everything
+/// [`erase`] does after that. The caller checked the record is not erased yet.
+pub fn erase_to_register_entry(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    entry: &automerge::AutoCommit,
+    erased: &ErasedDoc,
+) -> Result<(), ServiceError> {
+    let hub_actor = docs::hub_actor(tx)?;
+    let (_, fresh) = register_entry(entry, &hub_actor)?;
+    replace_with_register_entry(tx, cipher, fresh, erased)
+}
+
+fn replace_with_register_entry(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    mut fresh: automerge::AutoCommit,
+    erased: &ErasedDoc,
+) -> Result<(), ServiceError> {
+    let place = match DocKind::from_code(&erased.kind) {
+        Some(DocKind::Request) => Placement::of_request(&document::read::<Request>(&fresh).map_err(|_| ServiceError::Internal)?),
+        Some(DocKind::Complaint) => Placement::of_complaint(&document::read::<Complaint>(&fresh).map_err(|_| ServiceError::Internal)?),
+        _ => return Err(ServiceError::Internal),
+    };
+    // The fresh document replaces the old one and its full message (both rows are rewritten);
+    // its change-log entry is what tells each device in scope on its next sync.
+    docs::put_doc_from(tx, cipher, &erased.doc_id, &mut fresh, &place)?;
+    tx.mark_erased(erased)?;
+    tx.forget_known(&erased.doc_id)?;
+    tx.drop_exchanges()?;
+    audit::audit(tx, &erased.erased_by, "hapus_data", Some(&erased.doc_id))?;
+    Ok(())
 }
 
 /// The kelurahan's retention policy (the defaults while it has no profile, or a profile from

@@ -1,13 +1,14 @@
-//! Backups of a SQLite hub database (ADR 0014): a consistent copy taken with SQLite's online
-//! backup API while the hub may be serving, sealed in chunks under a key derived from the
-//! hub's data key, so a stolen backup file reveals nothing; and the way back (open, check and
-//! put in place, only when no hub holds the database open). PostgreSQL is backed up with
-//! `pg_dump` (see the ADR); these functions are for SQLite files only.
+//! Backup files of a hub (ADR 0014): the image of the database ([`super::backup_image`]: from
+//! SQLite a consistent copy taken with the online backup API while the hub may be serving, from
+//! PostgreSQL a copy of every table in one snapshot), sealed in chunks under a key derived
+//! from the hub's data key, so a stolen backup file reveals nothing; and the way back (open,
+//! check and put in place, only when no hub holds a SQLite database open).
 //!
-//! File format, version 1:
+//! File format, version 2 (version 1, written before records had keys of their own, has the
+//! same layout and is still read):
 //!
 //! ```text
-//! "JEMPUT-CADANGAN\n" (16 bytes)  version (1 byte = 1)  file id (16 random bytes)
+//! "JEMPUT-CADANGAN\n" (16 bytes)  version (1 byte)  file id (16 random bytes)
 //! sealed check (u32 LE length + bytes: "jemput-cadangan" sealed under context "…:periksa")
 //! chunks: u32 LE length + sealed bytes (at most CHUNK_BYTES of the database file each), the
 //!         context binding the file id, the chunk's index and whether it is the last, so
@@ -22,8 +23,9 @@ use rusqlite::Connection;
 
 /// The first bytes of every backup file.
 pub const MAGIC: &[u8; 16] = b"JEMPUT-CADANGAN\n";
-/// The format version this hub writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
+/// The format version this hub writes: 2, an image whose records are sealed under keys of
+/// their own (the register of backup keys). Version 1 files are still read.
+pub const FORMAT_VERSION: u8 = 2;
 /// Bytes of the database file sealed together.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// What the sealed check holds.
@@ -202,7 +204,7 @@ fn open_file_inner(cipher: &Cipher, backup: &Path, plain: &Path) -> Result<(), B
     let mut head = [0u8; 16 + 1 + 16];
     if read_full(&mut input, &mut head).map_err(io("tidak dapat membaca", backup))? != head.len()
         || &head[..16] != MAGIC
-        || head[16] != FORMAT_VERSION
+        || !(1..=FORMAT_VERSION).contains(&head[16])
     {
         return Err(BackupError::NotABackup(backup.display().to_string()));
     }

@@ -6,6 +6,8 @@
 //! sends is durable (SQLite `synchronous=FULL`, PostgreSQL's WAL with `fsync`).
 
 pub mod backup;
+pub mod backup_image;
+pub mod backup_keys;
 pub mod postgres;
 pub mod schema;
 pub mod sql;
@@ -391,6 +393,20 @@ pub trait HubTx {
     fn exchange_devices(&mut self) -> Result<Vec<String>, StorageError>;
     /// Empties the office index (its rows, sealed rows and tags); the next catch-up rebuilds it.
     fn clear_office_index(&mut self) -> Result<(), StorageError>;
+
+    // Backups and restores of either back end (ADR 0014): the tables copied row by row.
+    /// Makes this (read) transaction see one consistent state throughout; it must come before
+    /// any other statement (PostgreSQL: `REPEATABLE READ`; a SQLite transaction already does).
+    fn snapshot_reads(&mut self) -> Result<(), StorageError>;
+    /// A page of the rows of `table` (one of [`schema::TABLES`]), every column in the schema's
+    /// order, in the order of the table's key.
+    fn table_rows(&mut self, table: &str, offset: u64, limit: u32) -> Result<Vec<sql::Row>, StorageError>;
+    /// Writes back one row of `table` as [`HubTx::table_rows`] gave it.
+    fn insert_table_row(&mut self, table: &str, row: &sql::Row) -> Result<(), StorageError>;
+    /// Deletes every row of every table (a restore into a database that holds no hub yet).
+    fn clear_tables(&mut self) -> Result<(), StorageError>;
+    /// After rows were written back: the database numbers new rows after the highest restored.
+    fn restart_serials(&mut self) -> Result<(), StorageError>;
 }
 
 /// A stored document's sealed parts, for re-sealing.
@@ -573,6 +589,8 @@ pub const ROTATION_MARK_CONTEXT: &[u8] = b"hub:key_rotation";
 pub struct HubDb {
     backend: Arc<dyn Backend>,
     cipher: Arc<Cipher>,
+    /// The register of backup keys whose keys erasures destroy ([`backup_keys`]), if set.
+    backup_keys: Option<Arc<std::path::PathBuf>>,
 }
 
 impl HubDb {
@@ -608,7 +626,7 @@ impl HubDb {
     pub fn with_backend_keys(backend: Arc<dyn Backend>, key: &MasterKey, next: Option<&MasterKey>) -> Result<HubDb, StorageError> {
         let Some(next) = next else { return HubDb::with_backend(backend, key) };
         let (old_c, next_c) = (Cipher::new(key, "hub"), Cipher::new(next, "hub"));
-        let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")) }
+        let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")), backup_keys: None }
             .with(|tx, _| Ok::<_, StorageError>((tx.meta("key_check")?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
         let cipher = match (check, mark) {
             (Some(c), Some(m)) if next_c.open(b"hub:key_check", &c).is_ok() => {
@@ -635,7 +653,7 @@ impl HubDb {
     }
 
     fn checked(backend: Arc<dyn Backend>, cipher: Cipher) -> Result<HubDb, StorageError> {
-        let db = HubDb { backend, cipher: Arc::new(cipher) };
+        let db = HubDb { backend, cipher: Arc::new(cipher), backup_keys: None };
         db.with(|tx, cipher| -> Result<(), StorageError> {
             match tx.meta("key_check")? {
                 Some(sealed) => {
@@ -668,9 +686,40 @@ impl HubDb {
         Ok(db)
     }
 
-    /// See [`Backend::scrub`].
+    /// The same database, whose erasures also destroy the records' keys in the register of
+    /// backup keys at `path` (ADR 0014; [`HubDb::scrub`] applies them).
+    pub fn with_backup_keys(mut self, path: std::path::PathBuf) -> HubDb {
+        self.backup_keys = Some(Arc::new(path));
+        self
+    }
+
+    /// The register of backup keys this database's erasures reach, if one was given.
+    pub fn backup_keys(&self) -> Option<&std::path::Path> {
+        self.backup_keys.as_deref().map(std::path::PathBuf::as_path)
+    }
+
+    /// After an erasure: see [`Backend::scrub`]; then [`HubDb::shred_backup_keys`].
     pub fn scrub(&self) -> Result<(), StorageError> {
-        self.backend.scrub()
+        self.backend.scrub()?;
+        self.shred_backup_keys()
+    }
+
+    /// Destroys, in the register of backup keys (when this hub has one and it exists), the key
+    /// of every erased record, and refreshes its reachable mirrors: from then on no backup opens
+    /// that record's personal data (ADR 0014). Idempotent; also run periodically, so an erasure
+    /// made by another hub instance reaches the register too. Returns nothing: how many keys
+    /// went is logged.
+    pub fn shred_backup_keys(&self) -> Result<(), StorageError> {
+        let Some(path) = self.backup_keys.as_deref() else { return Ok(()) };
+        if !path.exists() {
+            return Ok(());
+        }
+        let erasures = self.read(|tx, _| tx.erased_all())?;
+        let destroyed = backup_keys::apply_erasures(path, &erasures).map_err(|e| StorageError::Config(e.to_string()))?;
+        if destroyed > 0 {
+            tracing::info!(destroyed, "kunci cadangan catatan yang dihapus dimusnahkan");
+        }
+        Ok(())
     }
 
     /// [`HubDb::scrub`] in a blocking task (for request handlers, after an erasure commits).

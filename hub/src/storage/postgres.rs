@@ -301,6 +301,8 @@ impl ToSql for Arg<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match *self {
             Arg::Null => Ok(IsNull::Yes),
+            // A boolean as SQLite keeps it (a restore from a backup file).
+            Arg::Int(v) if *ty == Type::BOOL => (v != 0).to_sql_checked(ty, out),
             Arg::Int(v) if *ty == Type::INT2 => i16::try_from(v)?.to_sql_checked(ty, out),
             Arg::Int(v) if *ty == Type::INT4 => i32::try_from(v)?.to_sql_checked(ty, out),
             Arg::Int(v) => v.to_sql_checked(ty, out),

@@ -93,6 +93,35 @@ ALTER TABLE devices ADD COLUMN backlog_refused INTEGER;
 ",
 ];
 
+/// Every table of the schema with the columns that order its rows, parents before the tables
+/// that refer to them: what a backup copies and a restore writes back, on either back end
+/// (ADR 0014). A test checks it names every table the migrations create.
+pub const TABLES: &[(&str, &str)] = &[
+    ("meta", "key"),
+    ("officers", "id"),
+    ("enrol_codes", "code_hash"),
+    ("devices", "id"),
+    ("device_actors", "actor"),
+    ("docs", "doc_id"),
+    ("change_log", "seq"),
+    ("device_known", "device_id, doc_id"),
+    ("audit", "id"),
+    ("staff", "id"),
+    ("exchanges", "device_id"),
+    ("staff_profiles", "staff_id"),
+    ("web_sessions", "id_hash"),
+    ("rate_limits", "key"),
+    ("seen_marks", "staff_id"),
+    ("office_index", "doc_id"),
+    ("office_rows", "doc_id"),
+    ("office_tags", "tag, doc_id"),
+    ("erased_docs", "doc_id"),
+];
+
+/// The columns numbered by the database (PostgreSQL sequences, SQLite `AUTOINCREMENT` or row
+/// ids): after a restore writes rows back, numbering continues after the highest.
+pub const SERIALS: &[(&str, &str)] = &[("change_log", "seq"), ("audit", "id")];
+
 /// The schema version this build writes (the same on both back ends).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 

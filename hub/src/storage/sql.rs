@@ -1055,6 +1055,68 @@ impl<C: Conn> HubTx for SqlTx<C> {
         }
         Ok(())
     }
+
+    fn snapshot_reads(&mut self) -> Result<(), StorageError> {
+        if C::DIALECT == Dialect::Postgres {
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", &[])?;
+        }
+        Ok(())
+    }
+
+    fn table_rows(&mut self, table: &str, offset: u64, limit: u32) -> Result<Vec<Row>, StorageError> {
+        let (table, order) = listed_table(table)?;
+        let offset = i64::try_from(offset).map_err(|_| StorageError::Internal)?;
+        self.conn.query(&format!("SELECT * FROM {table} ORDER BY {order} LIMIT $1 OFFSET $2"), &[limit.into(), offset.into()])
+    }
+
+    fn insert_table_row(&mut self, table: &str, row: &Row) -> Result<(), StorageError> {
+        let (table, _) = listed_table(table)?;
+        let marks: Vec<String> = (1..=row.0.len()).map(|i| format!("${i}")).collect();
+        let args: Vec<Arg<'_>> = row.0.iter().map(Arg::from).collect();
+        self.conn.execute(&format!("INSERT INTO {table} VALUES ({})", marks.join(", ")), &args)?;
+        Ok(())
+    }
+
+    fn clear_tables(&mut self) -> Result<(), StorageError> {
+        for (table, _) in super::schema::TABLES.iter().rev() {
+            self.conn.execute(&format!("DELETE FROM {table}"), &[])?;
+        }
+        Ok(())
+    }
+
+    fn restart_serials(&mut self) -> Result<(), StorageError> {
+        // SQLite numbers after the highest row id (and `AUTOINCREMENT`'s record of it) by
+        // itself; PostgreSQL's sequences are apart from the rows.
+        if C::DIALECT == Dialect::Postgres {
+            for (table, column) in super::schema::SERIALS {
+                self.conn.query(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+                    ),
+                    &[],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The schema's own name and key order of `table`, only for a table of [`super::schema::TABLES`]
+/// (the names go into SQL text).
+fn listed_table(table: &str) -> Result<(&'static str, &'static str), StorageError> {
+    super::schema::TABLES.iter().find(|(t, _)| *t == table).copied().ok_or(StorageError::Internal)
+}
+
+impl<'a> From<&'a Value> for Arg<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Arg::Null,
+            Value::Int(i) => Arg::Int(*i),
+            Value::Bool(b) => Arg::Bool(*b),
+            Value::Text(t) => Arg::Text(t),
+            Value::Bytes(b) => Arg::Bytes(b),
+        }
+    }
 }
 
 // Access requests and key rotation (ADR 0015).

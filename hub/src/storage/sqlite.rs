@@ -203,7 +203,8 @@ fn bind(st: &mut Statement<'_>, args: &[Arg<'_>]) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn value(v: ValueRef<'_>) -> Result<Value, StorageError> {
+/// A SQLite value as the shared queries read it.
+pub(super) fn value(v: ValueRef<'_>) -> Result<Value, StorageError> {
     Ok(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),
@@ -252,6 +253,20 @@ mod tests {
     fn tables(c: &Connection) -> Vec<String> {
         let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
         st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn the_backup_table_list_names_every_table_of_the_schema() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        let mut t: Vec<String> = tables(&c).into_iter().filter(|n| n != "sqlite_sequence").collect();
+        t.sort();
+        let mut listed: Vec<String> = schema::TABLES.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(t, listed, "schema::TABLES must list every table, or a backup leaves one out");
+        for (table, column) in schema::SERIALS {
+            assert!(schema::TABLES.iter().any(|(n, _)| n == table), "{table}.{column}");
+        }
     }
 
     #[test]
