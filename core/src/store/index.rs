@@ -82,12 +82,41 @@ pub struct ComplaintSummary {
     pub created_at: i64,
 }
 
-/// Blind tags of every prefix of every word of `name` ([`name_search::prefixes`]).
+/// Blind tags of every prefix of every word of `name` ([`name_search::prefixes`]) and of every
+/// pair of its words ([`name_search::pair_keys`]).
 fn name_tokens(cipher: &Cipher, name: &str) -> Vec<i64> {
     let mut tokens: Vec<i64> = name_search::prefixes(name).iter().map(|p| cipher.tag("nama", p)).collect();
+    tokens.extend(pair_tokens(cipher, name));
     tokens.sort_unstable();
     tokens.dedup();
     tokens
+}
+
+fn pair_tokens(cipher: &Cipher, name: &str) -> Vec<i64> {
+    name_search::pair_keys(name).iter().map(|k| cipher.tag("nama-pasangan", k)).collect()
+}
+
+/// The meta key marking that the name index holds word pair tags (added after schema version 3;
+/// a store from before gets them once, when it is opened, by [`add_name_pairs`]).
+pub(super) const NAME_PAIRS_META: &str = "name_pairs";
+
+/// Adds the word pair tags of every request's name to the name index (a store indexed before
+/// they existed); the names are read from the index's sealed column, not the documents.
+/// Returns how many requests it indexed.
+pub(super) fn add_name_pairs(conn: &Connection, cipher: &Cipher) -> Result<u64> {
+    let mut read = conn.prepare("SELECT doc, name_sealed, created_at FROM requests")?;
+    let mut put = conn.prepare_cached("INSERT OR IGNORE INTO name_tokens (token, created_at, doc) VALUES (?1, ?2, ?3)")?;
+    let mut rows = read.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let (rowid, sealed, created_at): (i64, Vec<u8>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let name = cipher.open(&name_context(rowid), &sealed).map_err(|_| Error::Corrupt)?;
+        for t in pair_tokens(cipher, &String::from_utf8_lossy(&name)) {
+            put.execute(params![t, created_at, rowid])?;
+        }
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Blind tag of a NIK.
@@ -169,18 +198,25 @@ pub(super) struct RequestQuery {
 }
 
 /// Builds the query of a request filter. A name search starts from the name index: the rows of
-/// the query's first word, newest first in the index itself (schema version 3), each checked
-/// against the other words by key; a page stops as soon as it is full, so a search costs the
-/// page it shows, not the size of the store (scanning the requests newest first and testing
-/// each one took 22 times longer at 30,000 requests than at 1,000, benchmark scenario 13;
-/// reading every entry of the first word and sorting them, 5.4 times).
+/// the query's word pair (two words or more) or of its word, newest first in the index itself
+/// (schema version 3), each checked against every word by key; a page stops as soon as it is
+/// full, so a search costs the page it shows, or its matches when they are fewer, not the size
+/// of the store (scanning the requests newest first and testing each one took 22 times longer at
+/// 30,000 requests than at 1,000, benchmark scenario 13; reading every entry of the first word
+/// and sorting them, 5.4 times; a two-word search from its first word's entries, 7 times).
 pub(super) fn request_where(cipher: &Cipher, f: &RequestFilter) -> RequestQuery {
     let mut newest_first = "r.created_at DESC, r.doc DESC";
     let mut clauses = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let mut from = "requests r";
     if let Some(q) = &f.name {
-        let tags: Vec<i64> = name_search::query_terms(q).iter().map(|prefix| cipher.tag("nama", prefix)).collect();
+        let terms = name_search::distinct_terms(&name_search::query_terms(q));
+        let mut tags: Vec<i64> = terms.iter().map(|prefix| cipher.tag("nama", prefix)).collect();
+        // Two words or more: start from the names holding the pair (as rare as the matches),
+        // then check every word; one word: from that word's names.
+        if let Some(pair) = name_search::query_pair(&terms) {
+            tags.insert(0, cipher.tag("nama-pasangan", &pair));
+        }
         match tags.split_first() {
             Some((first, rest)) => {
                 // CROSS JOIN keeps the name index as the outer loop (SQLite does not reorder it).
@@ -190,8 +226,14 @@ pub(super) fn request_where(cipher: &Cipher, f: &RequestFilter) -> RequestQuery 
                 newest_first = "t.created_at DESC, t.doc DESC";
                 clauses.push("t.token = ?".to_string());
                 args.push(Value::Integer(*first));
+                // Each other tag by the whole key of its row (the request's time is in every tag
+                // of it): a lookup in the same word's rows, which stay in the page cache across
+                // a search's candidates, rather than in an index over every request.
                 for tag in rest {
-                    clauses.push("EXISTS (SELECT 1 FROM name_tokens n WHERE n.token = ? AND n.doc = r.doc)".to_string());
+                    clauses.push(
+                        "EXISTS (SELECT 1 FROM name_tokens n WHERE n.token = ? AND n.created_at = t.created_at AND n.doc = t.doc)"
+                            .to_string(),
+                    );
                     args.push(Value::Integer(*tag));
                 }
             }

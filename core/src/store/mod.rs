@@ -124,6 +124,14 @@ impl Store {
             put("receipt_prefix", DevicePrefix::random().as_str().as_bytes().to_vec())?;
             put("receipt_counter", 0u32.to_le_bytes().to_vec())?;
         }
+        // The name index's word pairs, once, for a store indexed before them.
+        let pairs: bool = tx.query_row("SELECT count(*) > 0 FROM meta WHERE key = ?1", [index::NAME_PAIRS_META], |r| r.get(0))?;
+        if !pairs {
+            if !fresh {
+                index::add_name_pairs(&tx, &cipher)?;
+            }
+            tx.execute("INSERT INTO meta (key, value) VALUES (?1, x'01')", [index::NAME_PAIRS_META])?;
+        }
         tx.commit()?;
         let actor: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         Ok(Store { conn, cipher, actor: ActorId::from(actor.as_slice()), clock: Box::new(time_util::now_ms) })

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::complaint::{ComplaintCategory, ComplaintStatus, Place, Reporter};
+use crate::domain::name_search;
 use crate::request::Address;
 
 const T0: i64 = 1_763_000_000_000; // November 2025
@@ -219,6 +220,55 @@ fn lists_pages_and_searches_without_decoding_documents() {
     assert_eq!(s.list_requests(&by_receipt, 0, 10).unwrap()[0].id, all[0].id);
     // Reading the full record does decode, and notices the damage.
     assert!(matches!(s.request(&all[0].id), Err(Error::Corrupt)));
+}
+
+#[test]
+fn a_search_of_two_words_starts_from_their_pair_and_a_store_from_before_gets_pairs_once() {
+    let f = Fixture::new();
+    let mut s = f.set_up();
+    let names = ["Siti Aminah", "Siti Situmorang", "Aminah Siti Rahayu", "Budi Siti", "Ni Ketut Ayu", "Siti"];
+    for (i, n) in names.iter().enumerate() {
+        f.clock.fetch_add(1000, Ordering::SeqCst);
+        s.record_request(&draft(n, &nik(i as u32 + 1)), false).unwrap();
+    }
+    let expected: Vec<(&str, Vec<&str>)> = vec![
+        ("siti ami", vec!["Aminah Siti Rahayu", "Siti Aminah"]),
+        ("ami siti", vec!["Aminah Siti Rahayu", "Siti Aminah"]),
+        ("siti situ", vec!["Siti Situmorang"]),
+        ("sit siti", vec!["Aminah Siti Rahayu", "Budi Siti", "Siti", "Siti Aminah", "Siti Situmorang"]),
+        ("ket ayu ni", vec!["Ni Ketut Ayu"]),
+        ("siti ra ami", vec!["Aminah Siti Rahayu"]),
+        ("siti budi", vec!["Budi Siti"]),
+        ("siti siti", vec!["Aminah Siti Rahayu", "Budi Siti", "Siti", "Siti Aminah", "Siti Situmorang"]),
+        ("siti xyz", vec![]),
+    ];
+    let check = |s: &Store| {
+        for (q, want) in &expected {
+            let f = RequestFilter { name: Some((*q).into()), ..Default::default() };
+            let mut got: Vec<String> = s.list_requests(&f, 0, 50).unwrap().into_iter().map(|r| r.applicant_name).collect();
+            got.sort();
+            assert_eq!(&got, want, "{q}");
+            assert_eq!(s.count_requests(&f).unwrap(), want.len() as u64, "{q}");
+        }
+    };
+    check(&s);
+    // The pair leads the plan: the search reads the pair's rows, not the first word's.
+    let pair = s.cipher.tag("nama-pasangan", "ami sit");
+    let query = index::request_where(&s.cipher, &RequestFilter { name: Some("siti ami".into()), ..Default::default() });
+    assert_eq!(query.args.first(), Some(&rusqlite::types::Value::Integer(pair)));
+    let pair_rows: i64 = s.conn.query_row("SELECT count(*) FROM name_tokens WHERE token = ?1", [pair], |r| r.get(0)).unwrap();
+    assert_eq!(pair_rows, 2);
+    // A store indexed before word pairs (no pair tags, no mark): opening it adds them, once.
+    let tags: Vec<i64> = names.iter().flat_map(|n| name_search::pair_keys(n)).map(|k| s.cipher.tag("nama-pasangan", &k)).collect();
+    for t in &tags {
+        s.conn.execute("DELETE FROM name_tokens WHERE token = ?1", [t]).unwrap();
+    }
+    s.conn.execute("DELETE FROM meta WHERE key = 'name_pairs'", []).unwrap();
+    let f2 = RequestFilter { name: Some("siti ami".into()), ..Default::default() };
+    assert!(s.list_requests(&f2, 0, 50).unwrap().is_empty(), "without its pair tags the search finds nothing: the pairs are used");
+    drop(s);
+    let s = f.open();
+    check(&s);
 }
 
 #[test]
