@@ -43,9 +43,10 @@ pub struct Incoming {
 }
 
 /// More than a document's bytes can grow when Automerge deflates its columns (each column of
-/// 256 bytes or more is deflated whatever it gains): under `MAX_DOC_BYTES`, deflate's worst case
-/// (zlib's `deflateBound`: n/4096 + n/16384 + 7 bytes a column) and a longer length prefix
-/// per column stay under 1 KiB for any number of columns a record has.
+/// 256 bytes or more is deflated whatever it gains, at level 6): a block deflate cannot shrink
+/// is written stored, 5 bytes more per block (a block ends every 16 Ki symbols or sooner), and
+/// a column's length prefix grows by at most a byte; for a document under `MAX_DOC_BYTES` and
+/// the few dozen columns of the format, well under 1 KiB.
 const DEFLATE_GROWTH: usize = MAX_DOC_BYTES / 64;
 
 fn refusal(code: &str, message: &str) -> Refusal {
@@ -180,10 +181,10 @@ pub fn receive_from_device(
     }
     // The limit is on the compressed form (`save()`), but deflating every column is the
     // costliest step of a check (a compressor started per column: about a quarter of a check's
-    // instructions under callgrind), and the hub stores the uncompressed form. Deflate makes a
-    // column at most a few bytes per 4 KiB longer (zlib's `deflateBound`), so uncompressed bytes
-    // at least `DEFLATE_GROWTH` under the limit are under it compressed too; only a document
-    // near or over the limit is compressed to decide.
+    // instructions under callgrind), and the hub stores the uncompressed form. Deflating makes
+    // a document at most a few hundred bytes longer (see `DEFLATE_GROWTH`), so uncompressed
+    // bytes at least `DEFLATE_GROWTH` under the limit are under it compressed too; only a
+    // document near or over the limit is compressed to decide.
     let saved = copy.save_nocompress();
     if saved.len() > MAX_DOC_BYTES - DEFLATE_GROWTH && copy.save().len() > MAX_DOC_BYTES {
         return refused(device_heads, refusal("dokumen_terlalu_besar", "Data terlalu besar untuk satu permohonan"));
