@@ -249,6 +249,11 @@ fn hub_check_with_arbitrary_records() {
             &message,
         );
         if inc.refusal.is_none() {
+            // What the hub stores and sends beside it is made once in the check: the very bytes
+            // and full message of the accepted document.
+            let mut updated = inc.updated.clone().expect("accepted and stored");
+            assert_eq!(inc.saved.as_deref(), Some(updated.save_nocompress().as_slice()));
+            assert_eq!(inc.full_message, jemput_core::sync::peer::exact_message(&mut updated, &[]));
             let stored: Request = document::read(inc.updated.as_ref().expect("accepted and stored")).unwrap();
             assert_eq!(stored.id, doc_id);
             assert!(stored.receipt.starts_with("K7QM"));

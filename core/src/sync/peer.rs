@@ -79,12 +79,30 @@ pub fn implied_heads(changes: &[(ChangeHash, Vec<ChangeHash>)]) -> Vec<ChangeHas
 pub fn exact_message(doc: &mut AutoCommit, since: &[ChangeHash]) -> Option<Vec<u8>> {
     let mut heads = doc.get_heads();
     heads.sort();
-    let found = doc.get_changes(since);
-    let implied = implied_heads(&found.iter().map(|c| (c.hash(), c.deps().to_vec())).collect::<Vec<_>>());
-    let changes: Vec<Vec<u8>> = found.iter().map(|c| c.raw_bytes().to_vec()).collect();
     let mut sorted_since = since.to_vec();
     sorted_since.sort();
-    if changes.is_empty() && sorted_since == heads {
+    // The peer has exactly what `doc` has: nothing to send, known without collecting changes
+    // (which walks the whole document even when it finds none).
+    if sorted_since == heads {
+        return None;
+    }
+    let found = doc.get_changes(since);
+    message_of(heads, &sorted_since, &found)
+}
+
+/// [`exact_message`] from nothing (every change of `doc`), when the caller holds `all`, every
+/// change of `doc` (as `get_changes(&[])` gives them), already.
+pub fn full_message_of(doc: &mut AutoCommit, all: &[automerge::Change]) -> Option<Vec<u8>> {
+    let mut heads = doc.get_heads();
+    heads.sort();
+    message_of(heads, &[], all)
+}
+
+/// The message carrying `found` with `heads` (sorted), for a peer known to have `sorted_since`.
+fn message_of(heads: Vec<ChangeHash>, sorted_since: &[ChangeHash], found: &[automerge::Change]) -> Option<Vec<u8>> {
+    let implied = implied_heads(&found.iter().map(|c| (c.hash(), c.deps().to_vec())).collect::<Vec<_>>());
+    let changes: Vec<Vec<u8>> = found.iter().map(|c| c.raw_bytes().to_vec()).collect();
+    if changes.is_empty() && sorted_since == heads.as_slice() {
         return None;
     }
     // The heads travel only when the changes do not imply them (32 bytes each, which no
@@ -103,5 +121,8 @@ pub fn exact_message(doc: &mut AutoCommit, since: &[ChangeHash]) -> Option<Vec<u
 
 /// Whether `doc` holds every change in `heads` (and so everything before them).
 pub fn has_all(doc: &mut AutoCommit, heads: &[ChangeHash]) -> bool {
-    heads.iter().all(|h| doc.get_change_by_hash(h).is_some())
+    // `doc`'s own heads first: looking a change up by its hash rebuilds the change from the
+    // document's columns, and a device that sent its changes usually holds exactly them.
+    let own = doc.get_heads();
+    heads.iter().all(|h| own.contains(h) || doc.get_change_by_hash(h).is_some())
 }

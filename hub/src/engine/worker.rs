@@ -17,7 +17,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use jemput_core::permissions::{DeviceWriter, Scope};
 use jemput_core::sync::hub_side::{self, Placement};
-use jemput_core::sync::peer;
+use jemput_core::sync::{peer, protocol};
 use serde::{Deserialize, Serialize};
 
 /// Largest job or outcome frame on a worker's pipes.
@@ -32,6 +32,7 @@ const FRAME_JOB: u8 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     /// The hub's current document (`save()` bytes), if it has one.
+    #[serde(with = "protocol::bytes::opt")]
     pub current: Option<Vec<u8>>,
     /// Heads the hub knows the device has.
     pub known: Vec<[u8; 32]>,
@@ -46,6 +47,7 @@ pub struct Job {
     /// The hub's own actor id.
     pub hub_actor: Vec<u8>,
     /// The device's message.
+    #[serde(with = "protocol::bytes")]
     pub message: Vec<u8>,
     /// The document's id.
     pub doc_id: String,
@@ -88,12 +90,15 @@ struct ReferenceIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The document to store (`save()` bytes) when it changed.
+    #[serde(with = "protocol::bytes::opt")]
     pub updated: Option<Vec<u8>>,
     /// When it changed, the message carrying all its changes (for devices that have none).
+    #[serde(with = "protocol::bytes::opt")]
     pub full_message: Option<Vec<u8>>,
     /// Where it belongs and how the office lists it.
     pub placed: Option<Placement>,
     /// The answer for the device.
+    #[serde(with = "protocol::bytes::opt")]
     pub reply: Option<Vec<u8>>,
     /// The heads the device said it has.
     pub device_heads: Vec<[u8; 32]>,
@@ -142,10 +147,16 @@ pub fn run_job(job: &Job) -> Outcome {
     if let Some(r) = inc.refusal {
         return Outcome { device_heads: raw(inc.device_heads), refusal: Some((r.code, r.message)), ..refused("", "") };
     }
-    // Saved without deflating its columns: a record's columns are a few hundred bytes, where
-    // deflate saves little, and starting a compressor per column was 30 % of a check (callgrind).
+    // Stored without deflating its columns (a record's columns are a few hundred bytes, where
+    // deflate saves little, and starting a compressor per column was 30 % of a check under
+    // callgrind): the bytes the check's size limit already made, with the full message the
+    // check already made.
     let (updated, full_message, hub_heads) = match inc.updated {
-        Some(mut d) => (Some(d.save_nocompress()), peer::exact_message(&mut d, &[]), Some(raw(d.get_heads()))),
+        Some(mut d) => {
+            let saved = inc.saved.unwrap_or_else(|| d.save_nocompress());
+            let full = inc.full_message.or_else(|| peer::exact_message(&mut d, &[]));
+            (Some(saved), full, Some(raw(d.get_heads())))
+        }
         None => (None, None, current.as_mut().map(|d| raw(d.get_heads()))),
     };
     Outcome { updated, full_message, placed: inc.placed, reply: inc.reply, device_heads: raw(inc.device_heads), hub_heads, refusal: None }

@@ -62,6 +62,14 @@ fn configure(conn: &Connection) -> Result<(), StorageError> {
     // Deleted and overwritten rows are zeroed, not left in free pages (erasure, ADR 0013).
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Plans fixed when a statement is prepared, whatever values are bound later (the query
+    // planner stability guarantee). Without it, SQLite marks a parameter whose value might
+    // change the plan (an equality's estimate, a partial index, a range) and compiles the
+    // cached statement again at every new binding: the device lookup of every exchange, its
+    // change-log read and the receipt check were recompiled each time, about a tenth of the hub
+    // process's instructions in scenario 8 (callgrind). Every query here is an equality or a
+    // range on an indexed column, whose plan no value changes.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
 }
 
@@ -253,6 +261,38 @@ mod tests {
     fn tables(c: &Connection) -> Vec<String> {
         let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
         st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    /// How often the exchange's receipt check and change-log read were compiled again over
+    /// runs with new values, on a connection set up as the hub's (`hub`) or a bare one.
+    fn recompiled(hub: bool) -> i32 {
+        let mut c = Connection::open_in_memory().unwrap();
+        if hub {
+            configure(&c).unwrap();
+        }
+        migrate(&mut c).unwrap();
+        let mut n = 0;
+        for sql in [
+            "SELECT doc_id FROM docs WHERE receipt = $1 ORDER BY doc_id LIMIT 1",
+            "SELECT max(seq), doc_id FROM change_log WHERE seq > $1 AND rw = $2 AND rt BETWEEN $3 AND $4 GROUP BY doc_id",
+        ] {
+            for i in 0..4i64 {
+                let mut st = c.prepare_cached(sql).unwrap();
+                let args: Vec<Arg<'_>> = (0..st.parameter_count()).map(|_| Arg::Int(i % 3)).collect();
+                bind(&mut st, &args).unwrap();
+                let mut rows = st.raw_query();
+                while rows.next().unwrap().is_some() {}
+                drop(rows);
+                n = n.max(st.get_status(rusqlite::StatementStatus::RePrepare));
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn cached_statements_are_not_compiled_again_for_new_values() {
+        assert!(recompiled(false) > 0, "a bare connection recompiles (what the setting is for)");
+        assert_eq!(recompiled(true), 0);
     }
 
     #[test]
