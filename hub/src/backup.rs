@@ -314,6 +314,10 @@ pub fn restore(
     if is_postgres(database) {
         return restore_postgres(database, key, keys, file, previous, actor);
     }
+    if previous.is_some() {
+        // A SQLite restore carries the erasures of the database it replaces by itself.
+        anyhow::bail!("--hapus-dari hanya untuk PostgreSQL: pemulihan SQLite membawa sendiri penghapusan dari basis data yang diganti");
+    }
     let target = Path::new(database);
     if target.exists() {
         if !replace {

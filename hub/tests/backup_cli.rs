@@ -95,6 +95,9 @@ async fn backup_while_serving_and_restore_only_when_stopped() {
     assert!(err.contains("sedang dipakai") && err.contains("hentikan dulu"), "{err}");
     server.kill().unwrap();
     server.wait().unwrap();
+    // --hapus-dari is PostgreSQL's: refused on SQLite, which carries the erasures by itself.
+    let err = refused(&config, &["restore", backup.to_str().unwrap(), "--timpa", "--hapus-dari", "lama.db"]);
+    assert!(err.contains("hanya untuk PostgreSQL"), "{err}");
     // Without --timpa, refused, saying what a restore replaces.
     let err = refused(&config, &["restore", backup.to_str().unwrap()]);
     assert!(err.contains("--timpa") && err.contains("sudah ada"), "{err}");
