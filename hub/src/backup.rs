@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::engine::heads;
 use crate::service::{audit, docs, erasure};
 use crate::storage::backup::{self as files, BackupError};
-use crate::storage::backup_image::{Image, ProtectedRecord, StoredRecord};
+use crate::storage::backup_image::{Image, KeptRecord, StoredRecord};
 use crate::storage::backup_keys::{self, BackupKeys};
 use crate::storage::{ErasedDoc, HubDb};
 
@@ -86,9 +86,7 @@ pub fn backup(database: &str, key: &MasterKey, keys: &Path, out: &Path, actor: &
         files::seal_file(&files::backup_cipher(key), &plain, out)?;
         Ok(records)
     })();
-    for extra in ["", "-journal", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{extra}", plain.display()));
-    }
+    remove_with_journals(&plain);
     let records = match made {
         Ok(n) => n,
         Err(e) => {
@@ -125,8 +123,8 @@ fn protect_records(plain: &Path, key: &MasterKey, register: &mut BackupKeys) -> 
             let unreadable = || anyhow::anyhow!("dokumen {} tidak dapat dibuka dengan kunci data hub", r.doc_id);
             let doc_bytes = Zeroizing::new(cipher.open(&docs::doc_context(&r.doc_id), &r.sealed).map_err(|_| unreadable())?);
             let doc = automerge::AutoCommit::load(&doc_bytes).map_err(|_| unreadable())?;
-            let (_, mut entry) = erasure::register_entry(&doc, &actor)?;
-            let register_sealed = cipher.seal(&register_context(&r.doc_id), &entry.save());
+            let mut entry = erasure::register_entry(&doc, &actor)?;
+            let register_sealed = cipher.seal(&register_context(&r.doc_id), &entry.doc.save());
             // A record the register already holds an erasure of keeps its register entry only.
             let (sealed, full_message) = match keys.get(&r.doc_id) {
                 Some(k) => {
@@ -142,7 +140,10 @@ fn protect_records(plain: &Path, key: &MasterKey, register: &mut BackupKeys) -> 
                 }
                 None => (Vec::new(), None),
             };
-            out.push(ProtectedRecord { doc_id: r.doc_id.clone(), kind: r.kind.clone(), sealed, full_message, register: register_sealed });
+            out.push(KeptRecord {
+                stored: StoredRecord { doc_id: r.doc_id.clone(), kind: r.kind.clone(), sealed, full_message },
+                register: register_sealed,
+            });
         }
         image.protect(&out)?;
         count += out.len();
@@ -343,6 +344,16 @@ pub fn restore(
     result
 }
 
+/// Gives a restored hub its new lineage (ADR 0014: phones send again what it lost), audited.
+fn start_lineage(db: &HubDb, actor: &str) -> anyhow::Result<u64> {
+    Ok(db.with(|tx, _| {
+        let epoch = heads::begin_new_epoch(tx)?;
+        audit::audit(tx, actor, "dipulihkan_dari_cadangan", None)?;
+        Ok::<_, crate::error::ServiceError>(epoch)
+    })?)
+}
+
+/// Removes a temporary SQLite file with whatever journal it left beside it.
 fn remove_with_journals(plain: &Path) {
     for extra in ["", "-journal", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{extra}", plain.display()));
@@ -359,11 +370,7 @@ fn restore_into(key: &MasterKey, keys: &Path, file: &Path, plain: &Path, actor: 
     let (epoch, erased) = {
         let db = HubDb::open(location, key).map_err(|e| BackupError::BadDatabase(e.to_string()))?;
         let erased = settle_recovered(&db, recovered, actor)?;
-        let epoch = db.with(|tx, _| {
-            let epoch = heads::begin_new_epoch(tx)?;
-            audit::audit(tx, actor, "dipulihkan_dari_cadangan", None)?;
-            Ok::<_, crate::error::ServiceError>(epoch)
-        })?;
+        let epoch = start_lineage(&db, actor)?;
         (epoch, erased)
     };
     files::check_and_settle(plain)?;
@@ -399,11 +406,7 @@ fn restore_postgres(
         if let Some(old) = previous {
             erased += carry_erasures(&HubDb::open(old, key)?, &db)?;
         }
-        let epoch = db.with(|tx, _| {
-            let epoch = heads::begin_new_epoch(tx)?;
-            audit::audit(tx, actor, "dipulihkan_dari_cadangan", None)?;
-            Ok::<_, crate::error::ServiceError>(epoch)
-        })?;
+        let epoch = start_lineage(&db, actor)?;
         Ok(RestoreReport { kept_previous: None, epoch, erasures_carried: erased })
     })();
     remove_with_journals(&plain);
@@ -419,11 +422,7 @@ pub fn mark_restored(db: &HubDb, previous: Option<&HubDb>, actor: &str) -> anyho
         Some(from) => carry_erasures(from, db)?,
         None => 0,
     };
-    let epoch = db.with(|tx, _| {
-        let epoch = heads::begin_new_epoch(tx)?;
-        audit::audit(tx, actor, "dipulihkan_dari_cadangan", None)?;
-        Ok::<_, crate::error::ServiceError>(epoch)
-    })?;
+    let epoch = start_lineage(db, actor)?;
     Ok((epoch, carried))
 }
 

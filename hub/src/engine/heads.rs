@@ -15,37 +15,12 @@ fn bytes_heads(b: &[u8]) -> Result<Vec<ChangeHash>, ServiceError> {
     protocol::decode_heads(b).map_err(|_| ServiceError::Corrupt("heads tersimpan"))
 }
 
-/// What the hub knows a device has of a document. Heads sent in an earlier answer count once
-/// the device's cursor shows it applied that answer (`cursor` ≥ the answer's cursor); an answer
-/// lost on the way leaves the older heads, so the changes are sent again.
-pub fn known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
-    known_heads_as(tx, device_id, doc_id, cursor, true)
-}
-
-/// [`known_heads`] without recording anything (for checks prepared outside the write
-/// transaction).
-pub fn known_heads_peek(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64) -> Result<Vec<ChangeHash>, ServiceError> {
-    known_heads_as(tx, device_id, doc_id, cursor, false)
-}
-
-fn known_heads_as(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, cursor: u64, promote: bool) -> Result<Vec<ChangeHash>, ServiceError> {
-    Ok(match tx.known(device_id, doc_id)? {
-        None => Vec::new(),
-        Some(k) => match k.pending {
-            Some((p, pc)) if cursor as i64 >= pc => {
-                if promote {
-                    tx.promote_pending(device_id, doc_id, &p)?;
-                }
-                bytes_heads(&p)?
-            }
-            _ => bytes_heads(&k.heads)?,
-        },
-    })
-}
-
-/// [`known_heads`] (with `promote`) or [`known_heads_peek`] for several documents at once:
-/// one read, and one write for every pending head that now counts. Documents the device is not
-/// known to have are left out.
+/// What the hub knows a device has of each of `doc_ids`, in one read. Heads sent in an earlier
+/// answer count once the device's cursor shows it applied that answer (`cursor` ≥ the
+/// answer's cursor); an answer lost on the way leaves the older heads, so the changes are sent
+/// again. With `promote`, the heads that now count are recorded (one write for all of them);
+/// without, nothing is written (checks prepared outside the write transaction). Documents the
+/// device is not known to have are left out.
 pub fn known_heads_many(
     tx: &mut dyn HubTx,
     device_id: &str,
@@ -74,7 +49,7 @@ pub fn known_heads_many(
     Ok(out)
 }
 
-/// [`set_pending_heads`] for several documents at once.
+/// Records heads sent to a device in an answer with cursor `cursor`, for each document.
 pub fn set_pending_heads_many(
     tx: &mut dyn HubTx,
     device_id: &str,
@@ -86,21 +61,11 @@ pub fn set_pending_heads_many(
     Ok(tx.set_pending_many(device_id, &rows, cursor as i64)?)
 }
 
-/// [`set_known_heads`] for several documents at once.
+/// Records what a device has of each document.
 pub fn set_known_heads_many(tx: &mut dyn HubTx, device_id: &str, rows: &[(&str, &[ChangeHash])]) -> Result<(), ServiceError> {
     let encoded: Vec<(&str, Vec<u8>)> = rows.iter().map(|(d, h)| (*d, protocol::encode_heads(h))).collect();
     let rows: Vec<(&str, &[u8])> = encoded.iter().map(|(d, h)| (*d, h.as_slice())).collect();
     Ok(tx.set_known_many(device_id, &rows)?)
-}
-
-/// Records heads sent to a device in an answer with cursor `cursor`.
-pub fn set_pending_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash], cursor: u64) -> Result<(), ServiceError> {
-    Ok(tx.set_pending(device_id, doc_id, &protocol::encode_heads(heads), cursor as i64)?)
-}
-
-/// Records what a device has of a document.
-pub fn set_known_heads(tx: &mut dyn HubTx, device_id: &str, doc_id: &str, heads: &[ChangeHash]) -> Result<(), ServiceError> {
-    Ok(tx.set_known(device_id, doc_id, &protocol::encode_heads(heads))?)
 }
 
 /// The hub's lineage as phones are told it (ADR 0014); 0 when the database has none yet.

@@ -14,7 +14,7 @@ use jemput_core::sync::protocol;
 use jemput_core::{Catalog, Kelurahan};
 
 use crate::error::ServiceError;
-use crate::storage::{DocPlace, HubTx, SealedDocIn, SealedFull};
+use crate::storage::{DocPlace, HubTx, SealedDocIn};
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
 pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
@@ -71,6 +71,7 @@ fn open_doc(cipher: &Cipher, doc_id: &str, sealed: &[u8]) -> Result<Vec<u8>, Ser
 
 /// A version of a document to store: its `save()` bytes and the message carrying all its
 /// changes with its heads (what a device that has none of it is sent, without decoding).
+#[derive(Clone, Copy)]
 pub struct DocVersion<'a> {
     /// `save()` bytes.
     pub bytes: &'a [u8],
@@ -83,12 +84,8 @@ pub struct DocVersion<'a> {
 /// Stores a document (sealed) under its placement and appends it to the change log; returns
 /// the new sequence number.
 pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
-    check_sealing_key(tx, cipher)?;
-    let sealed = cipher.seal(&doc_context(doc_id), v.bytes);
-    let full = SealedFull { message: cipher.seal(&full_context(doc_id), v.full_message), heads: protocol::encode_heads(v.heads) };
-    let kind = place.kind.code();
-    let row = DocPlace { kind, rw: place.rw, rt: place.rt, status: place.status.as_deref(), receipt: place.receipt.as_deref() };
-    Ok(tx.put_sealed_doc(doc_id, &row, &sealed, &full)?)
+    let seqs = put_docs(tx, cipher, &[NewVersion { doc_id, version: *v, place }])?;
+    seqs.first().copied().ok_or(ServiceError::Internal)
 }
 
 /// One document for [`put_docs`]: its id, the version to store, where it belongs.
@@ -171,22 +168,8 @@ pub struct FullMessage {
     pub heads: Vec<ChangeHash>,
 }
 
-/// The message carrying all of a document's changes and its heads, without decoding it; none
-/// for a document stored before schema v3 (the caller then decodes it).
-pub fn full_message(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str) -> Result<Option<FullMessage>, ServiceError> {
-    match tx.sealed_full(doc_id)? {
-        None => Ok(None),
-        Some(f) => {
-            let message = cipher.open(&full_context(doc_id), &f.message).map_err(|_| ServiceError::Internal)?;
-            Ok(Some(FullMessage {
-                message,
-                heads: protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?,
-            }))
-        }
-    }
-}
-
-/// [`full_message`] for several documents at once (one read): those that have one, by id.
+/// The messages carrying all of each document's changes, with their heads, without decoding the
+/// documents (one read): those that have one (every document stored since schema v3), by id.
 pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> Result<HashMap<String, FullMessage>, ServiceError> {
     let mut out = HashMap::with_capacity(doc_ids.len());
     for (id, f) in tx.sealed_fulls(doc_ids)? {

@@ -64,38 +64,50 @@ pub fn erase(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, reason: &str, by
     }
     let doc = docs::load_doc(tx, cipher, doc_id, true)?.ok_or(ServiceError::NotFound("data tidak ditemukan"))?;
     let hub_actor = docs::hub_actor(tx)?;
-    let (kind, fresh) = register_entry(&doc, &hub_actor)?;
+    let entry = register_entry(&doc, &hub_actor)?;
     drop(doc);
     let erased = ErasedDoc {
         doc_id: doc_id.to_string(),
-        kind: kind.code().to_string(),
+        kind: entry.kind.code().to_string(),
         erased_at: now,
         reason: reason.to_string(),
         erased_by: by.to_string(),
     };
-    replace_with_register_entry(tx, cipher, fresh, &erased)?;
+    replace_with_register_entry(tx, cipher, entry, &erased)?;
     Ok(erased)
+}
+
+/// A record's letter register entry ([`register_entry`]).
+pub struct RegisterEntry {
+    /// The record's kind.
+    pub kind: DocKind,
+    /// The entry: a fresh document without history.
+    pub doc: automerge::AutoCommit,
+    /// Where it belongs and how the office lists it.
+    pub place: Placement,
 }
 
 /// The letter register entry of a request or complaint `doc` (receipt code, service, dates,
 /// status steps, letter number, RT/RW; no personal data), as a fresh document without history
-/// under `actor`, with the record's kind.
-pub fn register_entry(doc: &automerge::AutoCommit, actor: &automerge::ActorId) -> Result<(DocKind, automerge::AutoCommit), ServiceError> {
+/// under `actor`, with the record's kind and placement.
+pub fn register_entry(doc: &automerge::AutoCommit, actor: &automerge::ActorId) -> Result<RegisterEntry, ServiceError> {
     let kind = document::kind(doc).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
-    let fresh = match kind {
+    let (doc, place) = match kind {
         DocKind::Request => {
             let r: Request = document::read(doc).map_err(|_| ServiceError::Corrupt("permohonan tersimpan"))?;
-            document::create(&r.register_only(), actor).map_err(|_| ServiceError::Internal)?
+            let kept = r.register_only();
+            (document::create(&kept, actor).map_err(|_| ServiceError::Internal)?, Placement::of_request(&kept))
         }
         DocKind::Complaint => {
             let c: Complaint = document::read(doc).map_err(|_| ServiceError::Corrupt("pengaduan tersimpan"))?;
-            document::create(&c.register_only(), actor).map_err(|_| ServiceError::Internal)?
+            let kept = c.register_only();
+            (document::create(&kept, actor).map_err(|_| ServiceError::Internal)?, Placement::of_complaint(&kept))
         }
         DocKind::Catalog | DocKind::Kelurahan => {
             return Err(ServiceError::Rejected("bukan_data_warga", "Hanya permohonan dan pengaduan yang dapat dihapus".into()))
         }
     };
-    Ok((kind, fresh))
+    Ok(RegisterEntry { kind, doc, place })
 }
 
 /// Erases a record whose letter register entry is `entry` (from [`register_entry`], possibly
@@ -109,24 +121,19 @@ pub fn erase_to_register_entry(
     erased: &ErasedDoc,
 ) -> Result<(), ServiceError> {
     let hub_actor = docs::hub_actor(tx)?;
-    let (_, fresh) = register_entry(entry, &hub_actor)?;
+    let fresh = register_entry(entry, &hub_actor)?;
     replace_with_register_entry(tx, cipher, fresh, erased)
 }
 
 fn replace_with_register_entry(
     tx: &mut dyn HubTx,
     cipher: &Cipher,
-    mut fresh: automerge::AutoCommit,
+    mut entry: RegisterEntry,
     erased: &ErasedDoc,
 ) -> Result<(), ServiceError> {
-    let place = match DocKind::from_code(&erased.kind) {
-        Some(DocKind::Request) => Placement::of_request(&document::read::<Request>(&fresh).map_err(|_| ServiceError::Internal)?),
-        Some(DocKind::Complaint) => Placement::of_complaint(&document::read::<Complaint>(&fresh).map_err(|_| ServiceError::Internal)?),
-        _ => return Err(ServiceError::Internal),
-    };
     // The fresh document replaces the old one and its full message (both rows are rewritten);
     // its change-log entry is what tells each device in scope on its next sync.
-    docs::put_doc_from(tx, cipher, &erased.doc_id, &mut fresh, &place)?;
+    docs::put_doc_from(tx, cipher, &erased.doc_id, &mut entry.doc, &entry.place)?;
     tx.mark_erased(erased)?;
     tx.forget_known(&erased.doc_id)?;
     tx.drop_exchanges()?;

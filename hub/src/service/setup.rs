@@ -33,11 +33,7 @@ pub fn read_key(path: &Path) -> Result<MasterKey, ServiceError> {
 /// durable (the file and its directory synced) before it returns.
 pub fn write_new_key_file(path: &Path, key: &MasterKey) -> Result<(), ServiceError> {
     let fail = |e: std::io::Error| ServiceError::Config(format!("tidak dapat menulis kunci {}: {e}", path.display()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(fail)?;
+    let mut file = crate::storage::backup::create_owner_only(path).map_err(fail)?;
     std::io::Write::write_all(&mut file, key.as_bytes()).map_err(fail)?;
     file.sync_all().map_err(fail)?;
     sync_dir(path).map_err(fail)

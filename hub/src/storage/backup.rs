@@ -134,11 +134,7 @@ fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// Seals the file `plain` into the backup file `out` (created new, readable by its owner only).
 pub fn seal_file(cipher: &Cipher, plain: &Path, out: &Path) -> Result<(), BackupError> {
     let mut input = std::io::BufReader::new(std::fs::File::open(plain).map_err(io("tidak dapat membaca", plain))?);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(out).map_err(io("tidak dapat membuat", out))?;
+    let file = create_owner_only(out).map_err(io("tidak dapat membuat", out))?;
     let mut w = std::io::BufWriter::new(file);
     let fail = io("tidak dapat menulis", out);
     let mut file_id = [0u8; 16];
@@ -213,11 +209,7 @@ fn open_file_inner(cipher: &Cipher, backup: &Path, plain: &Path) -> Result<(), B
     if cipher.open(&check_context(&file_id), &check).map_err(|_| BackupError::WrongKey)? != CHECK {
         return Err(BackupError::WrongKey);
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(plain).map_err(io("tidak dapat membuat", plain))?;
+    let file = create_owner_only(plain).map_err(io("tidak dapat membuat", plain))?;
     let mut w = std::io::BufWriter::new(file);
     let mut index = 0u64;
     loop {
@@ -238,6 +230,16 @@ fn open_file_inner(cipher: &Cipher, backup: &Path, plain: &Path) -> Result<(), B
     let file = w.into_inner().map_err(|e| BackupError::Io(format!("tidak dapat menulis {}: {}", plain.display(), e.error())))?;
     file.sync_all().map_err(io("tidak dapat menulis", plain))?;
     Ok(())
+}
+
+/// Creates the new file `path`, readable and writable by its owner only from its first byte,
+/// never over an existing file (backups, their images, the register of backup keys, key files).
+pub fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// A new file name beside `path` (same folder, so a rename puts it in place), not yet used.

@@ -39,27 +39,13 @@ pub struct StoredRecord {
     pub full_message: Option<Vec<u8>>,
 }
 
-/// A record as a protected image keeps it.
-#[derive(Debug, Clone)]
-pub struct ProtectedRecord {
-    /// Document id.
-    pub doc_id: String,
-    /// `request` or `complaint`.
-    pub kind: String,
-    /// The document sealed under the record's own key (empty: its personal data is not kept).
-    pub sealed: Vec<u8>,
-    /// Its full message sealed under the record's own key.
-    pub full_message: Option<Vec<u8>>,
-    /// The letter register entry (a document without personal data) sealed under the data key.
-    pub register: Vec<u8>,
-}
-
-/// A record of a protected image with its register entry.
+/// A record of a protected image: sealed under its own key (empty when its personal data is
+/// not kept), with its register entry.
 #[derive(Debug, Clone)]
 pub struct KeptRecord {
     /// The record as stored in the image.
     pub stored: StoredRecord,
-    /// The letter register entry sealed under the data key.
+    /// The letter register entry (a document without personal data) sealed under the data key.
     pub register: Vec<u8>,
 }
 
@@ -77,11 +63,7 @@ pub struct Image {
 impl Image {
     /// A new, empty image at `path` with the schema of this hub (for a copy of a PostgreSQL hub).
     pub fn create(path: &Path) -> Result<Image, BackupError> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(path).map_err(|e| BackupError::Io(format!("tidak dapat membuat {}: {e}", path.display())))?;
+        super::backup::create_owner_only(path).map_err(|e| BackupError::Io(format!("tidak dapat membuat {}: {e}", path.display())))?;
         let mut image = Image::open(path)?;
         sqlite::migrate(&mut image.conn).map_err(|e| BackupError::BadDatabase(e.to_string()))?;
         Ok(image)
@@ -190,16 +172,16 @@ impl Image {
 
     /// Stores records sealed under their own keys, with their register entries, in one
     /// transaction.
-    pub fn protect(&mut self, records: &[ProtectedRecord]) -> Result<(), BackupError> {
+    pub fn protect(&mut self, records: &[KeptRecord]) -> Result<(), BackupError> {
         let fail = db(&self.path);
         let tx = self.conn.transaction().map_err(&fail)?;
         tx.execute_batch(IMAGE_TABLES).map_err(&fail)?;
         {
             let mut doc = tx.prepare_cached("UPDATE docs SET sealed = ?2, full_message = ?3 WHERE doc_id = ?1").map_err(&fail)?;
             let mut reg = tx.prepare_cached("INSERT INTO backup_records (doc_id, kind, register) VALUES (?1, ?2, ?3)").map_err(&fail)?;
-            for r in records {
+            for KeptRecord { stored: r, register } in records {
                 doc.execute(rusqlite::params![r.doc_id, r.sealed, r.full_message]).map_err(&fail)?;
-                reg.execute(rusqlite::params![r.doc_id, r.kind, r.register]).map_err(&fail)?;
+                reg.execute(rusqlite::params![r.doc_id, r.kind, register]).map_err(&fail)?;
             }
         }
         tx.commit().map_err(&fail)

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use jemput_core::crypto::MasterKey;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::backup::BackupError;
+use super::backup::{create_owner_only, BackupError};
 use super::ErasedDoc;
 
 /// The register's schema (created when missing).
@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS erasures (
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, erased_at INTEGER NOT NULL, reason TEXT NOT NULL, erased_by TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mirrors (path TEXT PRIMARY KEY) WITHOUT ROWID;
 ";
+
+/// An erasure's columns, in [`erasure_row`]'s order.
+const ERASURES: &str = "SELECT doc_id, kind, erased_at, reason, erased_by FROM erasures";
+
+fn erasure_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ErasedDoc> {
+    Ok(ErasedDoc { doc_id: r.get(0)?, kind: r.get(1)?, erased_at: r.get(2)?, reason: r.get(3)?, erased_by: r.get(4)? })
+}
 
 /// The register's file for the hub whose data key is in `key_file`.
 pub fn default_path(key_file: &Path) -> PathBuf {
@@ -66,11 +73,7 @@ impl BackupKeys {
     /// id) when it does not exist.
     pub fn open_or_create(path: &Path) -> Result<BackupKeys, BackupError> {
         if !path.exists() {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
+            match create_owner_only(path) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(BackupError::Io(format!("tidak dapat membuat register kunci cadangan {}: {e}", path.display()))),
@@ -187,23 +190,14 @@ impl BackupKeys {
 
     /// Whether the register holds the erasure of `doc_id`.
     pub fn erasure(&self, doc_id: &str) -> Result<Option<ErasedDoc>, BackupError> {
-        self.conn
-            .query_row("SELECT doc_id, kind, erased_at, reason, erased_by FROM erasures WHERE doc_id = ?1", [doc_id], |r| {
-                Ok(ErasedDoc { doc_id: r.get(0)?, kind: r.get(1)?, erased_at: r.get(2)?, reason: r.get(3)?, erased_by: r.get(4)? })
-            })
-            .optional()
-            .map_err(sqlite(&self.path))
+        self.conn.query_row(&format!("{ERASURES} WHERE doc_id = ?1"), [doc_id], erasure_row).optional().map_err(sqlite(&self.path))
     }
 
     /// Every erasure the register holds.
     pub fn erasures(&self) -> Result<Vec<ErasedDoc>, BackupError> {
         let fail = sqlite(&self.path);
-        let mut st = self.conn.prepare("SELECT doc_id, kind, erased_at, reason, erased_by FROM erasures ORDER BY doc_id").map_err(&fail)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(ErasedDoc { doc_id: r.get(0)?, kind: r.get(1)?, erased_at: r.get(2)?, reason: r.get(3)?, erased_by: r.get(4)? })
-            })
-            .map_err(&fail)?;
+        let mut st = self.conn.prepare(&format!("{ERASURES} ORDER BY doc_id")).map_err(&fail)?;
+        let rows = st.query_map([], erasure_row).map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(&fail)
     }
 
@@ -256,11 +250,7 @@ impl BackupKeys {
     fn write_mirror(&self, path: &Path) -> Result<(), BackupError> {
         let fail = sqlite(path);
         if !path.exists() {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            options.open(path).map_err(|e| BackupError::Io(format!("tidak dapat membuat {}: {e}", path.display())))?;
+            create_owner_only(path).map_err(|e| BackupError::Io(format!("tidak dapat membuat {}: {e}", path.display())))?;
         }
         let mut dst = Connection::open(path).map_err(&fail)?;
         dst.pragma_update(None, "secure_delete", "ON").map_err(&fail)?;

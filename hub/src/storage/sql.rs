@@ -349,6 +349,30 @@ impl<C: Conn> SqlTx<C> {
         SqlTx { conn }
     }
 
+    /// A write of `(document, heads)` pairs of one device: on PostgreSQL one statement `unnest`
+    /// over the pairs (`$1` the device, `$2` the ids, `$3` the heads, then `extra`); on SQLite
+    /// `each` pair's single statement.
+    fn heads_of_many(
+        &mut self,
+        device_id: &str,
+        rows: &[(&str, &[u8])],
+        unnest: &str,
+        extra: &[Arg<'_>],
+        mut each: impl FnMut(&mut Self, &str, &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        if !Self::batched() {
+            return rows.iter().try_for_each(|(doc, heads)| each(self, doc, heads));
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, heads) = columns(rows);
+        let mut args = vec![device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)];
+        args.extend_from_slice(extra);
+        self.conn.execute(unnest, &args)?;
+        Ok(())
+    }
+
     /// The plain or the `FOR UPDATE` text of a query, as the dialect allows.
     fn locked(&self, q: (&'static str, &'static str), lock: bool) -> &'static str {
         if lock && C::DIALECT == Dialect::Postgres {
@@ -624,40 +648,18 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn set_known_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError> {
-        if !Self::batched() {
-            return rows.iter().try_for_each(|(doc, heads)| self.set_known(device_id, doc, heads));
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let (ids, heads) = columns(rows);
-        self.conn.execute(SET_KNOWN_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)])?;
-        Ok(())
+        self.heads_of_many(device_id, rows, SET_KNOWN_UNNEST, &[], |tx, doc, heads| tx.set_known(device_id, doc, heads))
     }
 
     fn promote_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])]) -> Result<(), StorageError> {
-        if !Self::batched() {
-            return rows.iter().try_for_each(|(doc, heads)| self.promote_pending(device_id, doc, heads));
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let (ids, heads) = columns(rows);
-        self.conn.execute(PROMOTE_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)])?;
-        Ok(())
+        self.heads_of_many(device_id, rows, PROMOTE_UNNEST, &[], |tx, doc, heads| tx.promote_pending(device_id, doc, heads))
     }
 
     fn set_pending_many(&mut self, device_id: &str, rows: &[(&str, &[u8])], cursor: i64) -> Result<(), StorageError> {
-        if !Self::batched() {
-            return rows.iter().try_for_each(|(doc, heads)| self.set_pending(device_id, doc, heads, cursor));
-        }
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let (ids, heads) = columns(rows);
         let none: &[u8] = &[];
-        self.conn.execute(SET_PENDING_UNNEST, &[device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads), none.into(), cursor.into()])?;
-        Ok(())
+        self.heads_of_many(device_id, rows, SET_PENDING_UNNEST, &[none.into(), cursor.into()], |tx, doc, heads| {
+            tx.set_pending(device_id, doc, heads, cursor)
+        })
     }
 
     fn erased_among(&mut self, doc_ids: &[&str]) -> Result<Vec<String>, StorageError> {
