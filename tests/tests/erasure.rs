@@ -683,13 +683,42 @@ on_both_backends! {
         let mut stale = hub_blobs(&hub, &erased);
         stale.extend(phone_blobs(&a, &erased));
         stale.extend(phone_blobs(&b, &erased));
+        // A backup while the record is whole, its personal data sealed under its own key.
+        let before = backup_now(&hub, "sebelum-retensi.cadangan");
+        let record_key = BackupKeys::open_existing(&hub.t.backup_keys()).unwrap().key(&erased).unwrap().expect("the record has its backup key");
         assert_eq!(index::run_retention(&hub.db, closed + 91 * DAY_MS).unwrap(), 1, "the retention run erases it");
+        // The retention run destroyed the record's backup key, in the register and its mirror.
+        for (path, bytes) in files_in(hub.t.dir.path()).into_iter().filter(|(p, _)| p.contains("kunci-cadangan")) {
+            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the expired record's backup key is left in {path}");
+        }
         assert_eq!(index::run_retention(&hub.db, closed + 92 * DAY_MS).unwrap(), 0, "once");
         let (_, report) = sync(&hub, &mut a).await;
         assert!(report.refused.iter().any(|r| r.doc_id == erased && r.code == protocol::ERASED_CODE), "{report:?}");
         assert!(a.store.request(&erased).is_err());
         b_comes_back_and_loses_it(&hub, &mut b, &erased).await;
+        let after = backup_now(&hub, "sesudah-retensi.cadangan");
         assert_erased_everywhere(kind, &hub, &[&a, &b], &erased, &pieces(&stale));
+        for (path, bytes) in files_in(hub.t.dir.path()) {
+            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the expired record's backup key is left in {path}");
+        }
+        assert_backups_clean(&hub, &[before.clone(), after], &pieces(&stale));
+        // The older backup restored: the expired record comes back as its register entry only,
+        // marked erased by the retention run.
+        let restored = hub.t.dir.path().join("pulih-retensi.db").to_string_lossy().into_owned();
+        let report = backup::restore(&restored, &hub.t.key, &hub.t.backup_keys(), &before, false, None, "sistem:uji").unwrap();
+        assert!(report.erasures_carried >= 1);
+        let back = HubDb::open(&restored, &hub.t.key).unwrap();
+        let id = erased.clone();
+        let (register, erasure) = back
+            .with(move |tx, cipher| {
+                let r: Request = document::read(&service::load_doc(tx, cipher, &id, false)?.unwrap()).unwrap();
+                Ok::<_, ServiceError>((r, tx.erased(&id)?))
+            })
+            .unwrap();
+        assert!(register.applicant.name.is_empty() && register.applicant.nik.is_empty() && !register.receipt.is_empty());
+        assert_eq!(register.status(), Status::Ditolak, "the letter register keeps the decision");
+        assert_eq!(erasure.map(|e| e.erased_by).as_deref(), Some(service::erasure::RETENTION_ACTOR));
+        drop(back);
         let audit = hub.db.with(|tx, _| Ok::<_, ServiceError>(tx.audit_tail(500)?)).unwrap();
         assert!(audit.iter().any(|e| e.actor == service::erasure::RETENTION_ACTOR && e.action == "hapus_data"));
     }
