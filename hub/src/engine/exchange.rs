@@ -16,7 +16,7 @@ use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
 use crate::service::{audit, docs};
-use crate::storage::HubTx;
+use crate::storage::{Ahead, HubTx};
 
 /// How many changed documents the answer reads at a time (a few statements per chunk).
 const READ_CHUNK: usize = 64;
@@ -128,6 +128,45 @@ fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
     order
 }
 
+/// The receipt codes the accepted documents of `outcomes` carry, sorted, once each.
+pub fn receipts_claimed<'o>(outcomes: impl Iterator<Item = &'o Outcome>) -> Vec<&'o str> {
+    let mut codes: Vec<&str> = outcomes.filter(|o| o.refusal.is_none()).filter_map(|o| o.placed.as_ref()?.receipt.as_deref()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
+/// What checking a device's incoming documents `ids` (in id order) reads: the hub's actor and
+/// key check, its catalog and profile, which were erased, the stored copies (`locked` in the write), and
+/// what the device holds. Named ahead, so PostgreSQL answers them in one round trip.
+pub fn reads_of_incoming<'a>(device_id: &'a str, ids: &'a [&'a str], locked: bool) -> [Ahead<'a>; 6] {
+    [
+        Ahead::Meta(docs::HUB_ACTOR_KEY),
+        // Checked before anything is sealed.
+        Ahead::Meta(docs::KEY_CHECK_KEY),
+        Ahead::SealedDocs(&docs::REFERENCE_IDS, false),
+        Ahead::Erased(ids),
+        Ahead::SealedDocs(ids, locked),
+        Ahead::Known(device_id, ids),
+    ]
+}
+
+/// What an exchange reads of the device's own state before it writes: its held exchange
+/// (`keyed`; the row is locked) and the hub's lineage.
+pub fn reads_of_exchange(device_id: &str, keyed: bool) -> Vec<Ahead<'_>> {
+    let mut reads = Vec::with_capacity(2);
+    if keyed {
+        reads.push(Ahead::Exchange(device_id));
+    }
+    reads.push(Ahead::Meta(crate::storage::EPOCH_KEY));
+    reads
+}
+
+/// The ids of `docs` in id order, once each (the order they are checked and locked in).
+pub fn ids_in_order(docs: &[DocMessage]) -> Vec<&str> {
+    in_order(docs).into_iter().map(|d| d.doc_id.as_str()).collect()
+}
+
 /// The check jobs for a device's incoming documents as the hub stands now, read without
 /// changing anything: run them outside the write transaction (they are the costly part of an
 /// exchange) and hand the results to [`apply_incoming`], which reuses each one whose job is
@@ -139,10 +178,13 @@ pub fn prepare_checks(
     docs: &[DocMessage],
     cursor: u64,
 ) -> Result<Vec<Job>, ServiceError> {
+    let order = in_order(docs);
+    let ids: Vec<&str> = order.iter().map(|d| d.doc_id.as_str()).collect();
+    tx.read_ahead(&reads_of_incoming(&device.id, &ids, false))?;
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
     // An erased record is refused without a check (ADR 0013).
-    let (live, _) = split_erased(tx, in_order(docs))?;
+    let (live, _) = split_erased(tx, order)?;
     jobs_for(tx, cipher, device, &hub_actor, &live, cursor, true, false, &reference)
 }
 
@@ -209,10 +251,7 @@ pub fn apply_incoming(
     // A receipt code names one record: a new record under a code another document holds (the
     // same device using a code twice) is refused for itself alone, whether the other one was
     // stored before or earlier in this exchange.
-    let mut codes: Vec<&str> =
-        outcomes.iter().filter(|(_, o)| o.refusal.is_none()).filter_map(|(_, o)| o.placed.as_ref()?.receipt.as_deref()).collect();
-    codes.sort_unstable();
-    codes.dedup();
+    let codes = receipts_claimed(outcomes.iter().map(|(_, o)| o));
     let holders: HashMap<String, String> = tx.docs_by_receipts(&codes)?.into_iter().collect();
     let mut claimed: HashMap<String, String> = HashMap::new();
     let mut to_store = Vec::new();
@@ -255,7 +294,7 @@ pub fn apply_incoming(
             place,
         })
         .collect();
-    docs::put_docs(tx, cipher, &versions)?;
+    docs::store_docs(tx, cipher, &versions)?;
     Ok(out)
 }
 
@@ -308,12 +347,16 @@ pub fn exchange(
     // heads, full messages, stored copies), not a few per document.
     'chunks: for chunk in changed.chunks(READ_CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|(_, d)| d.as_str()).collect();
+        // The three reads of the chunk together (on PostgreSQL one round trip).
+        tx.read_ahead(&[Ahead::Erased(&ids), Ahead::Known(&device.id, &ids), Ahead::SealedFulls(&ids)])?;
         let erased: HashSet<String> = tx.erased_among(&ids)?.into_iter().collect();
         let live: Vec<&str> = ids.iter().copied().filter(|d| !erased.contains(*d)).collect();
-        let mut known = heads::known_heads_many(tx, &device.id, &live, req.cursor, true)?;
+        // (An erased document has no known heads left: asking for all of the chunk's is the
+        // read made ahead.)
+        let mut known = heads::known_heads_many(tx, &device.id, &ids, req.cursor, true)?;
         // Documents the device has none of: their stored full messages, without decoding them.
-        let fresh: Vec<&str> = live.iter().copied().filter(|d| known.get(*d).is_none_or(|k| k.is_empty())).collect();
-        let mut fulls = docs::full_messages(tx, cipher, &fresh)?;
+        let fresh: HashSet<&str> = live.iter().copied().filter(|d| known.get(*d).is_none_or(|k| k.is_empty())).collect();
+        let mut fulls = docs::full_messages(tx, cipher, &ids, |d| fresh.contains(d))?;
         let rest: Vec<&str> = live.iter().copied().filter(|d| !fulls.contains_key(*d)).collect();
         let mut stored = docs::load_docs_bytes(tx, cipher, &rest, false)?;
         for (seq, doc_id) in chunk {

@@ -23,7 +23,7 @@ pub use held::{authorized, Held, Reads, Receiving, ReceivingGuard};
 pub use worker::Isolation;
 
 use crate::error::ServiceError;
-use crate::storage::{ExchangeRow, HubDb};
+use crate::storage::{Ahead, ExchangeRow, HubDb};
 
 /// How long a question about an exchange waits for an upload of it still arriving.
 const UPLOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -110,19 +110,19 @@ impl Engine {
         // The checks of the incoming documents (decoding and applying Automerge changes, the
         // costly part) run before the write transaction, outside any lock, on the hub as it
         // stands; the transaction reuses each one whose inputs did not change meanwhile.
-        let prechecked = if req.docs.is_empty() {
-            Vec::new()
+        let (prechecked, device_id) = if req.docs.is_empty() {
+            (Vec::new(), None)
         } else {
             let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
-            let jobs = self
+            let (device_id, jobs) = self
                 .db
                 .call_read(move |tx, cipher| {
                     let device = authorized(tx, &token)?;
-                    prepare_checks(tx, cipher, &device, &docs, cursor)
+                    Ok::<_, ServiceError>((device.id.clone(), prepare_checks(tx, cipher, &device, &docs, cursor)?))
                 })
                 .await?;
             let isolation = self.isolation.clone();
-            tokio::task::spawn_blocking(move || {
+            let checked = tokio::task::spawn_blocking(move || {
                 jobs.into_iter()
                     .map(|job| {
                         let outcome = isolation.run(&job);
@@ -131,7 +131,8 @@ impl Engine {
                     .collect::<Vec<_>>()
             })
             .await
-            .map_err(|_| ServiceError::Internal)?
+            .map_err(|_| ServiceError::Internal)?;
+            (checked, Some(device_id))
         };
         let isolation = self.isolation.clone();
         // The answer is kept (sealed) in the same transaction, uncompressed; compressing it, the
@@ -139,7 +140,22 @@ impl Engine {
         let raw = self
             .db
             .call(move |tx, cipher| -> Result<Vec<u8>, ServiceError> {
+                // Everything the exchange reads before it writes, asked at once (on PostgreSQL
+                // one round trip). The device is the one the checks found for this token; the
+                // token is checked first all the same, and nothing read is used before.
+                let hash = crate::service::secret_hash(&token);
+                let ids = exchange::ids_in_order(&req.docs);
+                let mut ahead = vec![Ahead::DeviceByTokenHash(&hash)];
+                // The receipt codes the checks accepted, to see whether another record holds one.
+                let codes = exchange::receipts_claimed(prechecked.iter().map(|(_, o)| o));
+                if let Some(device_id) = &device_id {
+                    ahead.extend(exchange::reads_of_exchange(device_id, key.is_some()));
+                    ahead.extend(exchange::reads_of_incoming(device_id, &ids, true));
+                    ahead.push(Ahead::DocsByReceipts(&codes));
+                }
+                tx.read_ahead(&ahead)?;
                 let device = authorized(tx, &token)?;
+                tx.read_ahead(&exchange::reads_of_exchange(&device.id, key.is_some()))?;
                 if let Some(k) = &key {
                     // The same exchange applied already (a replayed or re-sent upload): the same answer.
                     if let Held::Answer(raw) = held::held(tx, cipher, &device.id, k)? {

@@ -18,7 +18,7 @@ use crate::storage::{DocPlace, HubTx, SealedDocIn};
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
 pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
-    let b = tx.meta("actor")?.ok_or(ServiceError::Internal)?;
+    let b = tx.meta(HUB_ACTOR_KEY)?.ok_or(ServiceError::Internal)?;
     Ok(automerge::ActorId::from(b.as_slice()))
 }
 
@@ -101,6 +101,15 @@ pub struct NewVersion<'a> {
 /// [`put_doc`] for several documents at once (distinct ids): sealed, appended to the change
 /// log and stored in one write; returns their sequence numbers in order.
 pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<Vec<i64>, ServiceError> {
+    put_docs_answering(tx, cipher, docs, true)
+}
+
+/// [`put_docs`] without waiting for the sequence numbers (see [`HubTx::store_sealed_docs`]).
+pub fn store_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<(), ServiceError> {
+    put_docs_answering(tx, cipher, docs, false).map(|_| ())
+}
+
+fn put_docs_answering(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>], answer: bool) -> Result<Vec<i64>, ServiceError> {
     if docs.is_empty() {
         return Ok(Vec::new());
     }
@@ -132,6 +141,10 @@ pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) ->
             heads,
         })
         .collect();
+    if !answer {
+        tx.store_sealed_docs(&rows)?;
+        return Ok(Vec::new());
+    }
     Ok(tx.put_sealed_docs(&rows)?)
 }
 
@@ -139,7 +152,7 @@ pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) ->
 /// started before a key rotation (ADR 0015) holds only the key being retired, and what it
 /// stored would be lost with that key. It must be restarted.
 fn check_sealing_key(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError> {
-    match tx.meta("key_check")? {
+    match tx.meta(KEY_CHECK_KEY)? {
         Some(check) if cipher.open_current(b"hub:key_check", &check).is_err() => {
             tracing::error!("kunci data hub sudah diganti; mulai ulang hub ini");
             Err(ServiceError::Config("kunci data hub sudah diganti; mulai ulang hub ini".into()))
@@ -170,9 +183,15 @@ pub struct FullMessage {
 
 /// The messages carrying all of each document's changes, with their heads, without decoding the
 /// documents (one read): those that have one (every document stored since schema v3), by id.
-pub fn full_messages(tx: &mut dyn HubTx, cipher: &Cipher, doc_ids: &[&str]) -> Result<HashMap<String, FullMessage>, ServiceError> {
+/// Of `doc_ids` (one read), only those `wanted` are opened.
+pub fn full_messages(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    doc_ids: &[&str],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<HashMap<String, FullMessage>, ServiceError> {
     let mut out = HashMap::with_capacity(doc_ids.len());
-    for (id, f) in tx.sealed_fulls(doc_ids)? {
+    for (id, f) in tx.sealed_fulls(doc_ids)?.into_iter().filter(|(id, _)| wanted(id)) {
         let message = cipher.open(&full_context(&id), &f.message).map_err(|_| ServiceError::Internal)?;
         let heads = protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?;
         out.insert(id, FullMessage { message, heads });
@@ -223,12 +242,21 @@ pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Kelur
     decoded(&KELURAHAN, sealed, cipher, "kelurahan", "profil kelurahan")
 }
 
+/// The ids of the hub's catalog and profile documents, as [`catalog_and_kelurahan`] reads them.
+pub const REFERENCE_IDS: [&str; 2] = ["catalog", "kelurahan"];
+
+/// The key, in the hub's settings, of the check value sealed under the current data key.
+pub const KEY_CHECK_KEY: &str = "key_check";
+
+/// The key of the hub's own Automerge actor in its settings.
+pub const HUB_ACTOR_KEY: &str = "actor";
+
 /// [`catalog`] and [`kelurahan`], read in one statement (every exchange that carries documents
 /// needs both).
 #[allow(clippy::type_complexity)]
 pub fn catalog_and_kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(Option<Arc<Catalog>>, Option<Arc<Kelurahan>>), ServiceError> {
     let (mut catalog, mut kelurahan) = (None, None);
-    for (id, sealed) in tx.sealed_docs(&["catalog", "kelurahan"], false)? {
+    for (id, sealed) in tx.sealed_docs(&REFERENCE_IDS, false)? {
         match id.as_str() {
             "catalog" => catalog = Some(sealed),
             _ => kelurahan = Some(sealed),

@@ -181,9 +181,38 @@ pub struct DocFilter {
     pub rt: Option<u16>,
 }
 
+/// A read a transaction is about to make, named ahead with [`HubTx::read_ahead`] so that
+/// PostgreSQL answers several in one round trip. Each names the method that will ask for it,
+/// with the same arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ahead<'a> {
+    /// [`HubTx::meta`] of this key.
+    Meta(&'a str),
+    /// [`HubTx::device_with_actors_by_token_hash`] of this hash.
+    DeviceByTokenHash(&'a [u8]),
+    /// [`HubTx::exchange`] of this device (it locks the row).
+    Exchange(&'a str),
+    /// [`HubTx::sealed_docs`] of these ids, locked or not.
+    SealedDocs(&'a [&'a str], bool),
+    /// [`HubTx::sealed_fulls`] of these ids.
+    SealedFulls(&'a [&'a str]),
+    /// [`HubTx::known_many`] of this device and these ids.
+    Known(&'a str, &'a [&'a str]),
+    /// [`HubTx::erased_among`] of these ids.
+    Erased(&'a [&'a str]),
+    /// [`HubTx::docs_by_receipts`] of these codes.
+    DocsByReceipts(&'a [&'a str]),
+}
+
 /// One transaction's worth of storage primitives. Implemented by each back end; the logic above
 /// it is shared, so both back ends behave the same (one acceptance suite runs against both).
 pub trait HubTx {
+    /// Makes the reads of `reads` now, together (on PostgreSQL one round trip for all), so
+    /// that the methods they name answer from them when asked with the same arguments in this
+    /// transaction, until it writes to what they read. Only a hint: what is asked otherwise
+    /// is read when it is asked, and SQLite reads everything then.
+    fn read_ahead(&mut self, reads: &[Ahead<'_>]) -> Result<(), StorageError>;
+
     /// A value of the hub's own settings.
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
     /// Sets a value of the hub's own settings.
@@ -237,6 +266,10 @@ pub trait HubTx {
     /// [`HubTx::put_sealed_doc`] for several documents at once (distinct ids), appended to the
     /// change log in the order given; returns their sequence numbers in that order.
     fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError>;
+    /// [`HubTx::put_sealed_docs`] without the sequence numbers: on PostgreSQL the write goes
+    /// out with the next statement the transaction waits for (its error, if any, fails that
+    /// one).
+    fn store_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<(), StorageError>;
     /// [`HubTx::known`] for several documents at once: the rows there are, by document id.
     fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError>;
     /// [`HubTx::set_known`] for several documents at once (distinct ids): (document, heads).

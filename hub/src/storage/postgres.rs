@@ -31,17 +31,24 @@ use super::StorageError;
 use super::{Backend, HubTx};
 
 /// Statements this process sent to PostgreSQL in transactions (`BEGIN`, queries, locks,
-/// `COMMIT`/`ROLLBACK`), each one round trip: the benchmark counts them per exchange.
+/// `COMMIT`/`ROLLBACK`).
 static STATEMENTS: AtomicU64 = AtomicU64::new(0);
 
-/// How many statements (round trips) this process has sent to PostgreSQL in transactions so
-/// far, over every back end it opened.
+/// Times a transaction of this process waited for PostgreSQL: once for every batch of
+/// statements sent together (a pipeline), and once for every statement prepared on a
+/// connection (its first use there). The benchmark counts them per exchange.
+static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements this process has sent to PostgreSQL in transactions so far, over
+/// every back end it opened.
 pub fn statements_sent() -> u64 {
     STATEMENTS.load(Ordering::Relaxed)
 }
 
-fn counted() {
-    STATEMENTS.fetch_add(1, Ordering::Relaxed);
+/// How many round trips to PostgreSQL this process's transactions have waited for so far,
+/// over every back end it opened (statements sent together count once).
+pub fn round_trips() -> u64 {
+    ROUND_TRIPS.load(Ordering::Relaxed)
 }
 
 pub use super::schema::SCHEMA_VERSION;
@@ -217,15 +224,13 @@ impl Backend for PgBackend {
         loop {
             attempt += 1;
             loan.in_transaction = true;
-            counted();
-            park_on(client.batch_execute("BEGIN"))?;
-            let mut t = SqlTx::new(PgConn { client, change_log_locked: false });
-            let result = f(&mut t).and_then(|()| {
-                counted();
-                park_on(client.batch_execute("COMMIT")).map_err(StorageError::from)
-            });
-            if result.is_err() {
-                counted();
+            // `BEGIN` goes out with the transaction's first statement, `COMMIT` with its last
+            // writes: no round trip of their own.
+            let mut t = SqlTx::new(PgConn::new(client));
+            let result = f(&mut t).and_then(|()| t.conn.commit());
+            if result.is_err() && t.conn.began {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
+                ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
                 if park_on(client.batch_execute("ROLLBACK")).is_err() {
                     return result;
                 }
@@ -254,47 +259,261 @@ impl Backend for PgBackend {
     }
 }
 
-/// An open PostgreSQL transaction, for the shared queries.
+/// A statement waiting to go out with the next one the transaction waits for.
+struct Queued {
+    sql: String,
+    args: Vec<OwnedArg>,
+}
+
+/// Rows read ahead ([`Conn::read_ahead`]) for a statement and its arguments.
+struct ReadAhead {
+    sql: String,
+    args: String,
+    rows: Vec<Row>,
+}
+
+/// An open PostgreSQL transaction, for the shared queries. Statements whose answer nothing
+/// waits for (`BEGIN`, the change-log lock, writes whose result nothing reads) wait in a queue
+/// and go out with the next statement whose answer is needed (PostgreSQL's pipelining: sent
+/// one after another, answered in order, one round trip); reads named ahead go out together
+/// the same way.
 struct PgConn<'c> {
-    /// The connection, with its cache of prepared statements (one round trip per query once
-    /// a statement is prepared).
+    /// The connection, with its cache of prepared statements.
     client: &'c ClientWrapper,
     change_log_locked: bool,
+    /// Whether anything of this transaction was sent (`BEGIN` with it).
+    began: bool,
+    queued: Vec<Queued>,
+    ahead: Vec<ReadAhead>,
+}
+
+/// The answer to one statement of a pipeline: its rows, or how many rows it changed.
+type Answer = (Vec<tokio_postgres::Row>, u64);
+
+/// A statement on its way: a future that sends it when first polled and ends with its answer.
+type Sending<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One statement of a pipeline, its arguments, and whether its rows are wanted.
+type Statement<'s> = (&'s str, Vec<&'s (dyn ToSql + Sync)>, bool);
+
+impl<'c> PgConn<'c> {
+    fn new(client: &'c ClientWrapper) -> Self {
+        PgConn { client, change_log_locked: false, began: false, queued: Vec::new(), ahead: Vec::new() }
+    }
+
+    /// Sends the queued statements and then `statements` without waiting in between, and waits
+    /// for every answer: one round trip (plus one per statement this connection has not
+    /// prepared before). Returns the answers to `statements`; the first error, in the order
+    /// sent, fails it all (PostgreSQL then refuses the rest of the transaction anyway).
+    fn pipeline(&mut self, statements: &[Statement<'_>]) -> Result<Vec<Answer>, StorageError> {
+        let mut queued = std::mem::take(&mut self.queued);
+        if !self.began {
+            queued.insert(0, Queued { sql: "BEGIN".into(), args: Vec::new() });
+            self.began = true;
+        }
+        let client = self.client;
+        let queued_args: Vec<Vec<&(dyn ToSql + Sync)>> =
+            queued.iter().map(|q| q.args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()).collect();
+        let all: Vec<Statement<'_>> = queued
+            .iter()
+            .zip(queued_args)
+            .map(|(q, args)| (q.sql.as_str(), args, false))
+            .chain(statements.iter().map(|(sql, args, rows)| (*sql, args.clone(), *rows)))
+            .collect();
+        let answers = park_on(async {
+            // Every statement prepared first, so the pipeline goes out in order.
+            let cached = client.statement_cache.size();
+            let mut prepared = Vec::with_capacity(all.len());
+            for (sql, ..) in &all {
+                prepared.push(client.prepare_cached(sql).await?);
+            }
+            let new = client.statement_cache.size().saturating_sub(cached) as u64;
+            ROUND_TRIPS.fetch_add(new + 1, Ordering::Relaxed);
+            STATEMENTS.fetch_add(all.len() as u64, Ordering::Relaxed);
+            let sends: Vec<Sending<'_, Result<Answer, tokio_postgres::Error>>> = all
+                .iter()
+                .zip(&prepared)
+                .map(|((_, args, rows), st)| -> Sending<'_, _> {
+                    if *rows {
+                        Box::pin(async move { Ok((client.query(st, args).await?, 0)) })
+                    } else {
+                        Box::pin(async move { Ok((Vec::new(), client.execute(st, args).await?)) })
+                    }
+                })
+                .collect();
+            Ok::<_, tokio_postgres::Error>(in_order(sends).await)
+        })?;
+        let mut out = Vec::with_capacity(statements.len());
+        for answer in answers {
+            out.push(answer?);
+        }
+        Ok(out.split_off(out.len() - statements.len()))
+    }
+
+    /// Forgets what was read ahead from the tables the statement `sql` may write (any table it
+    /// names, unless it only reads).
+    fn wrote(&mut self, sql: &str) {
+        if self.ahead.is_empty() || sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
+            return;
+        }
+        let written: Vec<&str> = schema::TABLES.iter().map(|(t, _)| *t).filter(|t| names_table(sql, t)).collect();
+        self.ahead.retain(|a| !written.iter().any(|t| names_table(&a.sql, t)));
+    }
+
+    /// Sends what waits and `COMMIT`: one round trip.
+    fn commit(&mut self) -> Result<(), StorageError> {
+        if !self.began && self.queued.is_empty() {
+            // Nothing was asked or written: nothing to send.
+            return Ok(());
+        }
+        self.pipeline(&[("COMMIT", Vec::new(), false)])?;
+        Ok(())
+    }
+}
+
+/// Whether `sql` names `table` as a whole word.
+fn names_table(sql: &str, table: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    sql.match_indices(table)
+        .any(|(i, _)| !sql[..i].chars().next_back().is_some_and(word) && !sql[i + table.len()..].chars().next().is_some_and(word))
+}
+
+/// Polls `futures` in order until every one is done. The client sends a statement when its
+/// future is first polled, so they go out in this order, one after another.
+async fn in_order<T>(mut futures: Vec<Sending<'_, T>>) -> Vec<T> {
+    let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (f, d) in futures.iter_mut().zip(done.iter_mut()) {
+            if d.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *d = Some(v),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
+fn rows_of(rows: Vec<tokio_postgres::Row>) -> Result<Vec<Row>, StorageError> {
+    rows.iter().map(|r| Ok(Row((0..r.len()).map(|i| r.try_get::<_, Value>(i)).collect::<Result<_, _>>()?))).collect()
+}
+
+fn params<'a>(args: &'a [Arg<'_>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
 impl Conn for PgConn<'_> {
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StorageError> {
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        counted();
-        let rows = park_on(async {
-            let st = self.client.prepare_cached(sql).await?;
-            self.client.query(&st, &params).await
-        })?;
-        rows.iter().map(|r| Ok(Row((0..r.len()).map(|i| r.try_get::<_, Value>(i)).collect::<Result<_, _>>()?))).collect()
+        if !self.ahead.is_empty() {
+            let key = format!("{args:?}");
+            if let Some(a) = self.ahead.iter().find(|a| a.sql == sql && a.args == key) {
+                return Ok(a.rows.clone());
+            }
+        }
+        self.wrote(sql);
+        let mut answers = self.pipeline(&[(sql, params(args), true)])?;
+        rows_of(answers.pop().ok_or(StorageError::Internal)?.0)
     }
 
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StorageError> {
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-        counted();
-        Ok(park_on(async {
-            let st = self.client.prepare_cached(sql).await?;
-            self.client.execute(&st, &params).await
-        })?)
+        self.wrote(sql);
+        let mut answers = self.pipeline(&[(sql, params(args), false)])?;
+        Ok(answers.pop().ok_or(StorageError::Internal)?.1)
+    }
+
+    fn send(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StorageError> {
+        self.wrote(sql);
+        self.queued.push(Queued { sql: sql.to_string(), args: args.iter().map(OwnedArg::of).collect() });
+        Ok(())
+    }
+
+    fn read_ahead(&mut self, reads: &[(&str, Vec<Arg<'_>>)]) -> Result<(), StorageError> {
+        let keys: Vec<String> = reads.iter().map(|(_, args)| format!("{args:?}")).collect();
+        let fresh: Vec<usize> =
+            (0..reads.len()).filter(|&i| !self.ahead.iter().any(|a| a.sql == reads[i].0 && a.args == keys[i])).collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let statements: Vec<Statement<'_>> = fresh.iter().map(|&i| (reads[i].0, params(&reads[i].1), true)).collect();
+        let answers = self.pipeline(&statements)?;
+        for (&i, (rows, _)) in fresh.iter().zip(answers) {
+            self.ahead.push(ReadAhead { sql: reads[i].0.to_string(), args: keys[i].clone(), rows: rows_of(rows)? });
+        }
+        Ok(())
     }
 
     fn lock_change_log(&mut self) -> Result<(), StorageError> {
         if !self.change_log_locked {
-            counted();
-            park_on(async {
-                let st = self.client.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
-                self.client.execute(&st, &[&LOCK_CHANGE_LOG]).await
-            })?;
+            // Nothing waits for the lock's answer: it goes out with the next statement, and
+            // PostgreSQL runs that one once the lock is held.
+            self.queued.push(Queued { sql: "SELECT pg_advisory_xact_lock($1)".into(), args: vec![OwnedArg::Int(LOCK_CHANGE_LOG)] });
             self.change_log_locked = true;
         }
         Ok(())
     }
+}
+
+/// An [`Arg`] kept for a statement sent later.
+#[derive(Debug)]
+enum OwnedArg {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Bytes(Vec<u8>),
+    Texts(Vec<String>),
+    OptTexts(Vec<Option<String>>),
+    Blobs(Vec<Vec<u8>>),
+    Ints(Vec<i64>),
+}
+
+impl OwnedArg {
+    fn of(a: &Arg<'_>) -> OwnedArg {
+        match *a {
+            Arg::Null => OwnedArg::Null,
+            Arg::Int(v) => OwnedArg::Int(v),
+            Arg::Bool(v) => OwnedArg::Bool(v),
+            Arg::Text(v) => OwnedArg::Text(v.to_string()),
+            Arg::Bytes(v) => OwnedArg::Bytes(v.to_vec()),
+            Arg::Texts(v) => OwnedArg::Texts(v.iter().map(|s| s.to_string()).collect()),
+            Arg::OptTexts(v) => OwnedArg::OptTexts(v.iter().map(|s| s.map(str::to_string)).collect()),
+            Arg::Blobs(v) => OwnedArg::Blobs(v.iter().map(|b| b.to_vec()).collect()),
+            Arg::Ints(v) => OwnedArg::Ints(v.to_vec()),
+        }
+    }
+}
+
+impl ToSql for OwnedArg {
+    /// Written as the [`Arg`] it was made from.
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            OwnedArg::Null => Arg::Null.to_sql(ty, out),
+            OwnedArg::Int(v) => Arg::Int(*v).to_sql(ty, out),
+            OwnedArg::Bool(v) => Arg::Bool(*v).to_sql(ty, out),
+            OwnedArg::Text(v) => Arg::Text(v).to_sql(ty, out),
+            OwnedArg::Bytes(v) => Arg::Bytes(v).to_sql(ty, out),
+            OwnedArg::Texts(v) => Arg::Texts(&v.iter().map(String::as_str).collect::<Vec<_>>()).to_sql(ty, out),
+            OwnedArg::OptTexts(v) => Arg::OptTexts(&v.iter().map(Option::as_deref).collect::<Vec<_>>()).to_sql(ty, out),
+            OwnedArg::Blobs(v) => Arg::Blobs(&v.iter().map(Vec::as_slice).collect::<Vec<_>>()).to_sql(ty, out),
+            OwnedArg::Ints(v) => Arg::Ints(v).to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
 }
 
 impl ToSql for Arg<'_> {
@@ -347,5 +566,20 @@ impl<'a> FromSql<'a> for Value {
 
     fn accepts(ty: &Type) -> bool {
         [Type::INT2, Type::INT4, Type::INT8, Type::BOOL, Type::BYTEA].contains(ty) || <String as FromSql>::accepts(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_table;
+
+    #[test]
+    fn a_table_is_named_only_as_a_whole_word() {
+        assert!(names_table("INSERT INTO docs (doc_id) VALUES ($1)", "docs"));
+        assert!(names_table("UPDATE device_known k SET heads = u.h", "device_known"));
+        assert!(!names_table("SELECT doc_id FROM erased_docs WHERE doc_id = ANY($1)", "docs"));
+        assert!(!names_table("UPDATE devices SET last_seen = $2", "device_known"));
+        assert!(!names_table("INSERT INTO device_known (device_id) VALUES ($1)", "devices"));
+        assert!(names_table("WITH c AS (INSERT INTO change_log (doc_id) SELECT 1) INSERT INTO docs SELECT 1", "change_log"));
     }
 }

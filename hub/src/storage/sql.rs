@@ -8,8 +8,8 @@
 
 use super::web_sql::{self, WebArg};
 use super::{
-    AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice, OfficeIndexRow,
-    OfficeQuery, Officer, SealedDocIn, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
+    Ahead, AuditEntry, AuditFilter, DeviceRow, DocFilter, DocPlace, EnrolCode, ErasedDoc, ExchangeRow, HubTx, KnownRow, NewDevice,
+    OfficeIndexRow, OfficeQuery, Officer, SealedDocIn, SealedDocRow, SealedFull, StaffAccount, StaffProfile, StorageError, WebSession,
 };
 use jemput_core::sync::protocol::Backlog;
 
@@ -196,6 +196,21 @@ pub trait Conn {
     /// sequence numbers become visible in the order they were given out. SQLite's one writer
     /// at a time holds it already; PostgreSQL takes a transaction-level advisory lock.
     fn lock_change_log(&mut self) -> Result<(), StorageError>;
+    /// Runs a write whose result nothing reads. A back end behind a network (PostgreSQL) may
+    /// hold it and send it with the next statement whose answer the transaction waits for, or
+    /// with `COMMIT`: one round trip for both. Should it fail, that later statement fails
+    /// with its error, and so does the transaction. SQLite runs it now.
+    fn send(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<(), StorageError> {
+        self.execute(sql, args).map(|_| ())
+    }
+    /// Reads ahead: runs every one of `reads` (statements that only read) in one round trip,
+    /// and answers a later [`Conn::query`] of the very same statement and arguments from what
+    /// it read, until this transaction writes to a table that statement reads. SQLite, in
+    /// process, has no round trip to save and reads each when it is asked.
+    fn read_ahead(&mut self, reads: &[(&str, Vec<Arg<'_>>)]) -> Result<(), StorageError> {
+        let _ = reads;
+        Ok(())
+    }
 }
 
 /// The SQL text and the `FOR UPDATE` variant (PostgreSQL) of a query.
@@ -369,8 +384,7 @@ impl<C: Conn> SqlTx<C> {
         let (ids, heads) = columns(rows);
         let mut args = vec![device_id.into(), Arg::Texts(&ids), Arg::Blobs(&heads)];
         args.extend_from_slice(extra);
-        self.conn.execute(unnest, &args)?;
-        Ok(())
+        self.conn.send(unnest, &args)
     }
 
     /// The plain or the `FOR UPDATE` text of a query, as the dialect allows.
@@ -412,8 +426,82 @@ impl<C: Conn> SqlTx<C> {
         Ok(out)
     }
 
+    /// [`HubTx::put_sealed_docs`], waiting for the sequence numbers only when `answer` (on
+    /// PostgreSQL, without them the write goes out with the next statement).
+    fn put_docs_answering(&mut self, docs: &[SealedDocIn<'_>], answer: bool) -> Result<Vec<i64>, StorageError> {
+        if !Self::batched() {
+            let mut out = Vec::with_capacity(docs.len());
+            for d in docs {
+                let full = SealedFull { message: d.full_message.to_vec(), heads: d.heads.to_vec() };
+                out.push(self.put_sealed_doc(d.doc_id, &d.place, d.sealed, &full)?);
+            }
+            return Ok(out);
+        }
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn.lock_change_log()?;
+        let ids: Vec<&str> = docs.iter().map(|d| d.doc_id).collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d.place.kind).collect();
+        let rws: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rw)).collect();
+        let rts: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rt)).collect();
+        let sealed: Vec<&[u8]> = docs.iter().map(|d| d.sealed).collect();
+        let statuses: Vec<Option<&str>> = docs.iter().map(|d| d.place.status).collect();
+        let receipts: Vec<Option<&str>> = docs.iter().map(|d| d.place.receipt).collect();
+        let fulls: Vec<&[u8]> = docs.iter().map(|d| d.full_message).collect();
+        let heads: Vec<&[u8]> = docs.iter().map(|d| d.heads).collect();
+        let args = [
+            Arg::Texts(&ids),
+            Arg::Texts(&kinds),
+            Arg::Ints(&rws),
+            Arg::Ints(&rts),
+            Arg::Blobs(&sealed),
+            Arg::OptTexts(&statuses),
+            Arg::OptTexts(&receipts),
+            Arg::Blobs(&fulls),
+            Arg::Blobs(&heads),
+        ];
+        if !answer {
+            self.conn.send(PUT_DOCS_UNNEST, &args)?;
+            return Ok(Vec::new());
+        }
+        let rows = self.conn.query(PUT_DOCS_UNNEST, &args)?;
+        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
+        for mut r in rows {
+            seqs.insert(r.text(0)?, r.int(1)?);
+        }
+        // Distinct ids in, one row out for each: anything else is a bug, not a retry.
+        ids.iter().map(|id| seqs.get(*id).copied().ok_or(StorageError::Internal)).collect()
+    }
+
     fn batched() -> bool {
         C::DIALECT == Dialect::Postgres
+    }
+
+    /// The statement [`HubTx`] runs for `read` on this back end (the one the method of the
+    /// same name sends, so a read made ahead answers it), or none when it sends nothing (no
+    /// ids) or reads row by row (SQLite).
+    fn statement_of<'a>(&self, read: &Ahead<'a>) -> Option<(&'static str, Vec<Arg<'a>>)> {
+        let batch = |ids: &[&str]| Self::batched() && !ids.is_empty();
+        Some(match *read {
+            Ahead::Meta(key) => (META, vec![key.into()]),
+            Ahead::DeviceByTokenHash(hash) => (DEVICE_WITH_ACTORS_BY_TOKEN_HASH, vec![hash.into()]),
+            Ahead::Exchange(device_id) => (self.locked(EXCHANGE, true), vec![device_id.into()]),
+            Ahead::SealedDocs(ids, lock) if batch(ids) => (self.locked(SEALED_DOCS_ANY, lock), vec![Arg::Texts(ids)]),
+            Ahead::SealedFulls(ids) if batch(ids) => (SEALED_FULLS_ANY, vec![Arg::Texts(ids)]),
+            Ahead::Known(device_id, ids) if batch(ids) => (KNOWN_ANY, vec![device_id.into(), Arg::Texts(ids)]),
+            Ahead::Erased(ids) if batch(ids) => (ERASED_ANY, vec![Arg::Texts(ids)]),
+            Ahead::DocsByReceipts(codes) if batch(codes) => (DOCS_BY_RECEIPTS, vec![Arg::Texts(codes)]),
+            _ => return None,
+        })
+    }
+
+    /// Runs the statement of `read` (see [`SqlTx::statement_of`]).
+    fn read(&mut self, read: Ahead<'_>) -> Result<Vec<Row>, StorageError> {
+        match self.statement_of(&read) {
+            Some((sql, args)) => self.conn.query(sql, &args),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
@@ -465,7 +553,15 @@ const AUDIT_UNNEST: &str = "INSERT INTO audit (at, actor, action, doc_id)
 
 impl<C: Conn> HubTx for SqlTx<C> {
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.opt_row(META, &[key.into()])?.map(|mut r| r.bytes(0)).transpose()
+        self.read(Ahead::Meta(key))?.into_iter().next().map(|mut r| r.bytes(0)).transpose()
+    }
+
+    fn read_ahead(&mut self, reads: &[Ahead<'_>]) -> Result<(), StorageError> {
+        let statements: Vec<(&str, Vec<Arg<'_>>)> = reads.iter().filter_map(|r| self.statement_of(r)).collect();
+        if statements.is_empty() {
+            return Ok(());
+        }
+        self.conn.read_ahead(&statements)
     }
 
     fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError> {
@@ -572,76 +668,30 @@ impl<C: Conn> HubTx for SqlTx<C> {
             ids.dedup();
             return self.each_found(&ids, |tx, id| tx.sealed_doc(id, for_update));
         }
-        if doc_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = self.locked(SEALED_DOCS_ANY, for_update);
-        self.conn.query(sql, &[Arg::Texts(doc_ids)])?.into_iter().map(|mut r| Ok((r.text(0)?, r.bytes(1)?))).collect()
+        self.read(Ahead::SealedDocs(doc_ids, for_update))?.into_iter().map(|mut r| Ok((r.text(0)?, r.bytes(1)?))).collect()
     }
 
     fn sealed_fulls(&mut self, doc_ids: &[&str]) -> Result<Vec<(String, SealedFull)>, StorageError> {
         if !Self::batched() {
             return self.each_found(doc_ids, |tx, id| tx.sealed_full(id));
         }
-        if doc_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = self.conn.query(SEALED_FULLS_ANY, &[Arg::Texts(doc_ids)])?;
+        let rows = self.read(Ahead::SealedFulls(doc_ids))?;
         rows.into_iter().map(|mut r| Ok((r.text(0)?, SealedFull { message: r.bytes(1)?, heads: r.bytes(2)? }))).collect()
     }
 
     fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError> {
-        if !Self::batched() {
-            let mut out = Vec::with_capacity(docs.len());
-            for d in docs {
-                let full = SealedFull { message: d.full_message.to_vec(), heads: d.heads.to_vec() };
-                out.push(self.put_sealed_doc(d.doc_id, &d.place, d.sealed, &full)?);
-            }
-            return Ok(out);
-        }
-        if docs.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.conn.lock_change_log()?;
-        let ids: Vec<&str> = docs.iter().map(|d| d.doc_id).collect();
-        let kinds: Vec<&str> = docs.iter().map(|d| d.place.kind).collect();
-        let rws: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rw)).collect();
-        let rts: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rt)).collect();
-        let sealed: Vec<&[u8]> = docs.iter().map(|d| d.sealed).collect();
-        let statuses: Vec<Option<&str>> = docs.iter().map(|d| d.place.status).collect();
-        let receipts: Vec<Option<&str>> = docs.iter().map(|d| d.place.receipt).collect();
-        let fulls: Vec<&[u8]> = docs.iter().map(|d| d.full_message).collect();
-        let heads: Vec<&[u8]> = docs.iter().map(|d| d.heads).collect();
-        let rows = self.conn.query(
-            PUT_DOCS_UNNEST,
-            &[
-                Arg::Texts(&ids),
-                Arg::Texts(&kinds),
-                Arg::Ints(&rws),
-                Arg::Ints(&rts),
-                Arg::Blobs(&sealed),
-                Arg::OptTexts(&statuses),
-                Arg::OptTexts(&receipts),
-                Arg::Blobs(&fulls),
-                Arg::Blobs(&heads),
-            ],
-        )?;
-        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
-        for mut r in rows {
-            seqs.insert(r.text(0)?, r.int(1)?);
-        }
-        // Distinct ids in, one row out for each: anything else is a bug, not a retry.
-        ids.iter().map(|id| seqs.get(*id).copied().ok_or(StorageError::Internal)).collect()
+        self.put_docs_answering(docs, true)
+    }
+
+    fn store_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<(), StorageError> {
+        self.put_docs_answering(docs, false).map(|_| ())
     }
 
     fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError> {
         if !Self::batched() {
             return self.each_found(doc_ids, |tx, id| tx.known(device_id, id));
         }
-        if doc_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = self.conn.query(KNOWN_ANY, &[device_id.into(), Arg::Texts(doc_ids)])?;
+        let rows = self.read(Ahead::Known(device_id, doc_ids))?;
         rows.into_iter()
             .map(|mut r| Ok((r.text(0)?, KnownRow { heads: r.bytes(1)?, pending: r.opt_bytes(2)?.zip(r.opt_int(3)?) })))
             .collect()
@@ -666,20 +716,14 @@ impl<C: Conn> HubTx for SqlTx<C> {
         if !Self::batched() {
             return Ok(self.each_found(doc_ids, |tx, id| tx.erased(id))?.into_iter().map(|(id, _)| id).collect());
         }
-        if doc_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.texts(ERASED_ANY, &[Arg::Texts(doc_ids)])
+        self.read(Ahead::Erased(doc_ids))?.into_iter().map(|mut r| r.text(0)).collect()
     }
 
     fn docs_by_receipts(&mut self, receipts: &[&str]) -> Result<Vec<(String, String)>, StorageError> {
         if !Self::batched() {
             return self.each_found(receipts, |tx, code| tx.doc_by_receipt(code));
         }
-        if receipts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = self.conn.query(DOCS_BY_RECEIPTS, &[Arg::Texts(receipts)])?;
+        let rows = self.read(Ahead::DocsByReceipts(receipts))?;
         rows.into_iter().map(|mut r| Ok((r.text(0)?, r.text(1)?))).collect()
     }
 
@@ -693,8 +737,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
         let actors: Vec<&str> = entries.iter().map(|e| e.0).collect();
         let actions: Vec<&str> = entries.iter().map(|e| e.1).collect();
         let docs: Vec<Option<&str>> = entries.iter().map(|e| e.2).collect();
-        self.conn.execute(AUDIT_UNNEST, &[at.into(), Arg::Texts(&actors), Arg::Texts(&actions), Arg::OptTexts(&docs)])?;
-        Ok(())
+        self.conn.send(AUDIT_UNNEST, &[at.into(), Arg::Texts(&actors), Arg::Texts(&actions), Arg::OptTexts(&docs)])
     }
 
     fn forget_pending_heads(&mut self) -> Result<(), StorageError> {
@@ -738,8 +781,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn audit(&mut self, at: i64, actor: &str, action: &str, doc_id: Option<&str>) -> Result<(), StorageError> {
-        self.conn.execute(AUDIT, &[at.into(), actor.into(), action.into(), doc_id.into()])?;
-        Ok(())
+        self.conn.send(AUDIT, &[at.into(), actor.into(), action.into(), doc_id.into()])
     }
 
     fn audit_tail(&mut self, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
@@ -812,7 +854,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError> {
         let mut device = None;
         let mut actors = Vec::new();
-        for mut r in self.conn.query(DEVICE_WITH_ACTORS_BY_TOKEN_HASH, &[token_hash.into()])? {
+        for mut r in self.read(Ahead::DeviceByTokenHash(token_hash))? {
             if let Some(a) = r.opt_text(11)? {
                 actors.push(a);
             }
@@ -846,24 +888,20 @@ impl<C: Conn> HubTx for SqlTx<C> {
 
     fn touch_device(&mut self, device_id: &str, at: i64, backlog: Option<Backlog>) -> Result<(), StorageError> {
         let b = backlog.map(|b| (b.requests, b.complaints, b.refused));
-        self.conn
-            .execute(TOUCH_DEVICE, &[device_id.into(), at.into(), b.map(|b| b.0).into(), b.map(|b| b.1).into(), b.map(|b| b.2).into()])?;
-        Ok(())
+        self.conn.send(TOUCH_DEVICE, &[device_id.into(), at.into(), b.map(|b| b.0).into(), b.map(|b| b.1).into(), b.map(|b| b.2).into()])
     }
 
     fn exchange(&mut self, device_id: &str) -> Result<Option<ExchangeRow>, StorageError> {
-        let sql = self.locked(EXCHANGE, true);
-        self.opt_row(sql, &[device_id.into()])?
+        self.read(Ahead::Exchange(device_id))?
+            .into_iter()
+            .next()
             .map(|mut r| Ok(ExchangeRow { key: r.text(0)?, upload: r.bytes(1)?, answer: r.opt_bytes(2)?, at: r.int(3)? }))
             .transpose()
     }
 
     fn put_exchange(&mut self, device_id: &str, row: &ExchangeRow) -> Result<(), StorageError> {
-        self.conn.execute(
-            PUT_EXCHANGE,
-            &[device_id.into(), (&row.key).into(), (&row.upload).into(), row.answer.as_ref().into(), row.at.into()],
-        )?;
-        Ok(())
+        self.conn
+            .send(PUT_EXCHANGE, &[device_id.into(), (&row.key).into(), (&row.upload).into(), row.answer.as_ref().into(), row.at.into()])
     }
 
     fn insert_staff(&mut self, s: &StaffAccount, token_hash: &[u8], created_at: i64) -> Result<(), StorageError> {
