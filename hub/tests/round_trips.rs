@@ -92,8 +92,8 @@ async fn round_trips_of_an_exchange_do_not_grow_with_its_documents() {
         down_n.0 <= down1.0 && down_n.1 <= down1.1,
         "receiving {n} documents took {down_n:?}, 1 document {down1:?}: it grows with the documents"
     );
-    // What it is now (ADR 0005): an upload waits 3 times in the transaction that prepares the
-    // checks and 3 in the write; receiving 5. Statements go out together (pipelined).
+    // What it is now (ADR 0005): an upload waits 5 times (its checks run inside the write on
+    // PostgreSQL), receiving 5. Statements go out together (pipelined).
     assert!(up_n.0 <= 10 && down_n.0 <= 10, "{up_n:?} for an upload, {down_n:?} for receiving: over 10 round trips");
     server.abort();
 }

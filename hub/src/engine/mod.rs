@@ -107,10 +107,13 @@ impl Engine {
         };
         let req = SyncRequest::decode(&whole)
             .map_err(|_| ServiceError::BadRequest("pesan_rusak", "Pesan sinkronisasi rusak atau terlalu besar"))?;
-        // The checks of the incoming documents (decoding and applying Automerge changes, the
-        // costly part) run before the write transaction, outside any lock, on the hub as it
-        // stands; the transaction reuses each one whose inputs did not change meanwhile.
-        let (prechecked, device_id) = if req.docs.is_empty() {
+        // Where writers wait for each other (SQLite), the checks of the incoming documents
+        // (decoding and applying Automerge changes, the costly part) run before the write
+        // transaction, outside any lock, on the hub as it stands; the transaction reuses each
+        // one whose inputs did not change meanwhile. On PostgreSQL they run inside it: it then
+        // holds only the locks of the device's own rows (the change log is locked when
+        // storing, after them), and reading everything twice would cost more than it spares.
+        let (prechecked, device_id) = if req.docs.is_empty() || !self.db.one_writer_at_a_time() {
             (Vec::new(), None)
         } else {
             let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
@@ -155,7 +158,12 @@ impl Engine {
                 }
                 tx.read_ahead(&ahead)?;
                 let device = authorized(tx, &token)?;
-                tx.read_ahead(&exchange::reads_of_exchange(&device.id, key.is_some()))?;
+                // What was not named above (no checks before: the device was not known yet).
+                let mut ahead = exchange::reads_of_exchange(&device.id, key.is_some());
+                if !req.docs.is_empty() {
+                    ahead.extend(exchange::reads_of_incoming(&device.id, &ids, true));
+                }
+                tx.read_ahead(&ahead)?;
                 if let Some(k) = &key {
                     // The same exchange applied already (a replayed or re-sent upload): the same answer.
                     if let Held::Answer(raw) = held::held(tx, cipher, &device.id, k)? {

@@ -588,6 +588,12 @@ pub trait Backend: Send + Sync {
     }
     /// A short name for logs (`sqlite`, `postgres`).
     fn name(&self) -> &'static str;
+    /// Whether write transactions wait for each other whatever they touch (SQLite: one writer
+    /// at a time), so that work done inside one holds up every other writer. PostgreSQL locks
+    /// rows, and the change log only while storing.
+    fn one_writer_at_a_time(&self) -> bool {
+        false
+    }
     /// Makes deleted and overwritten rows leave the database files (after an erasure, ADR
     /// 0013), outside any transaction: SQLite (which zeroes freed space, `secure_delete`)
     /// folds its write-ahead log back and truncates it; PostgreSQL rewrites the tables that
@@ -764,6 +770,11 @@ impl HubDb {
     /// The back end's name.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// See [`Backend::one_writer_at_a_time`].
+    pub fn one_writer_at_a_time(&self) -> bool {
+        self.backend.one_writer_at_a_time()
     }
 
     /// Runs `f` in a transaction in a blocking task (for request handlers).

@@ -151,6 +151,10 @@ impl Backend for SqliteBackend {
         "sqlite"
     }
 
+    fn one_writer_at_a_time(&self) -> bool {
+        true
+    }
+
     fn scrub(&self) -> Result<(), StorageError> {
         let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         // Old page images of erased rows live on in the WAL until it is folded back.
