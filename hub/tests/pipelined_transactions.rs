@@ -6,7 +6,7 @@
 //! asked, so the two must agree).
 
 use jemput_hub::on_both_backends;
-use jemput_hub::storage::{Ahead, DocPlace, ExchangeRow, HubTx, SealedDocIn, StorageError};
+use jemput_hub::storage::{Ahead, DocPlace, ExchangeRow, SealedDocIn, StorageError};
 use jemput_hub::testing::TestDb;
 
 fn doc<'a>(id: &'a str, sealed: &'a [u8]) -> SealedDocIn<'a> {

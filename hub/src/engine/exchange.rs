@@ -151,14 +151,27 @@ pub fn reads_of_incoming<'a>(device_id: &'a str, ids: &'a [&'a str], locked: boo
     ]
 }
 
-/// What an exchange reads of the device's own state before it writes: its held exchange
-/// (`keyed`; the row is locked) and the hub's lineage.
-pub fn reads_of_exchange(device_id: &str, keyed: bool) -> Vec<Ahead<'_>> {
-    let mut reads = Vec::with_capacity(2);
+/// The change-log query of an exchange of `device` from `cursor`: after it, in the device's
+/// RW and RT (every RT of the RW for an RW officer).
+fn changes_asked(device: &Device, cursor: u64) -> (i64, u16, u16, u16) {
+    let (rt_lo, rt_hi) = match device.scope.rt {
+        Some(rt) => (rt, rt),
+        None => (0, u16::MAX),
+    };
+    (cursor as i64, device.scope.rw, rt_lo, rt_hi)
+}
+
+/// What an exchange of `device` from `cursor` reads of its own state and of the change log
+/// before it writes: its held exchange (`keyed`; the row is locked), the hub's lineage, and
+/// the documents changed after the cursor.
+pub fn reads_of_exchange(device: &Device, keyed: bool, cursor: u64) -> Vec<Ahead<'_>> {
+    let mut reads = Vec::with_capacity(3);
     if keyed {
-        reads.push(Ahead::Exchange(device_id));
+        reads.push(Ahead::Exchange(&device.id));
     }
     reads.push(Ahead::Meta(crate::storage::EPOCH_KEY));
+    let (after, rw, rt_lo, rt_hi) = changes_asked(device, cursor);
+    reads.push(Ahead::ChangesUpToTop { after, rw, rt_lo, rt_hi });
     reads
 }
 
@@ -206,8 +219,67 @@ pub fn apply_incoming(
     audit_actor: &str,
     prechecked: &[(Job, Outcome)],
 ) -> Result<Vec<Applied>, ServiceError> {
+    check_incoming(tx, cipher, isolation, device, docs, cursor, track_device, prechecked)?.store(tx, cipher, audit_actor)
+}
+
+/// Incoming documents checked, not yet stored: what became of each, the audit entries and the
+/// accepted versions. [`Checked::store`] writes them.
+pub struct Checked {
+    /// What became of each document.
+    pub applied: Vec<Applied>,
+    /// Audit actions, with the document each is about.
+    audits: Vec<(String, String)>,
+    /// The accepted versions to store.
+    to_store: Vec<Accepted>,
+}
+
+/// An accepted version of an incoming document, to store.
+struct Accepted {
+    doc_id: String,
+    bytes: Vec<u8>,
+    place: hub_side::Placement,
+    full: Vec<u8>,
+    heads: Vec<automerge::ChangeHash>,
+}
+
+impl Checked {
+    /// Writes the audit entries (as `audit_actor`) and stores the accepted versions: appended to
+    /// the change log, which takes its lock (on PostgreSQL held to the commit), so an exchange
+    /// does this last. Returns what became of each document.
+    pub fn store(self, tx: &mut dyn HubTx, cipher: &Cipher, audit_actor: &str) -> Result<Vec<Applied>, ServiceError> {
+        let entries: Vec<(&str, &str, Option<&str>)> =
+            self.audits.iter().map(|(a, d)| (audit_actor, a.as_str(), Some(d.as_str()))).collect();
+        audit::audit_many(tx, &entries)?;
+        let versions: Vec<docs::NewVersion<'_>> = self
+            .to_store
+            .iter()
+            .map(|a| docs::NewVersion {
+                doc_id: &a.doc_id,
+                version: docs::DocVersion { bytes: &a.bytes, full_message: &a.full, heads: &a.heads },
+                place: &a.place,
+            })
+            .collect();
+        docs::store_docs(tx, cipher, &versions)?;
+        Ok(self.applied)
+    }
+}
+
+/// Checks incoming document messages written by `device` (see [`apply_incoming`]), leaving
+/// them to be stored by [`Checked::store`]. What the device says it has is recorded now (with
+/// `track_device`).
+#[allow(clippy::too_many_arguments)]
+pub fn check_incoming(
+    tx: &mut dyn HubTx,
+    cipher: &Cipher,
+    isolation: &Isolation,
+    device: &Device,
+    docs: &[DocMessage],
+    cursor: u64,
+    track_device: bool,
+    prechecked: &[(Job, Outcome)],
+) -> Result<Checked, ServiceError> {
     if docs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Checked { applied: Vec::new(), audits: Vec::new(), to_store: Vec::new() });
     }
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
@@ -277,25 +349,14 @@ pub fn apply_incoming(
                     claimed.entry(c).or_insert_with(|| doc_id.clone());
                 }
                 audits.push(("tulis".into(), doc_id.clone()));
-                to_store.push((doc_id.clone(), bytes, place, full, h));
+                to_store.push(Accepted { doc_id: doc_id.clone(), bytes, place, full, heads: h });
                 true
             }
             _ => false,
         };
         out.push(Applied { doc_id, reply: o.reply, hub_heads, refusal: None, stored });
     }
-    let entries: Vec<(&str, &str, Option<&str>)> = audits.iter().map(|(a, d)| (audit_actor, a.as_str(), Some(d.as_str()))).collect();
-    audit::audit_many(tx, &entries)?;
-    let versions: Vec<docs::NewVersion<'_>> = to_store
-        .iter()
-        .map(|(doc_id, bytes, place, full, h)| docs::NewVersion {
-            doc_id,
-            version: docs::DocVersion { bytes, full_message: full, heads: h },
-            place,
-        })
-        .collect();
-    docs::store_docs(tx, cipher, &versions)?;
-    Ok(out)
+    Ok(Checked { applied: out, audits, to_store })
 }
 
 /// Applies a device's request and builds the answer, in one transaction: either everything
@@ -309,11 +370,13 @@ pub fn exchange(
     prechecked: &[(Job, Outcome)],
 ) -> Result<SyncResponse, ServiceError> {
     let actor = format!("perangkat:{}", device.id);
-    // Before the documents are stored (which takes the change-log lock on PostgreSQL, held to
-    // the end): what needs no lock.
     tx.touch_device(&device.id, jemput_core::time_util::now_ms(), req.backlog)?;
     let epoch = heads::epoch(tx)?;
-    let applied = apply_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, &actor, prechecked)?;
+    // Checked now, stored last: storing takes the change-log lock (on PostgreSQL held to the
+    // commit, and every writer waits for it), so it comes after everything else the exchange
+    // reads and works out, in the transaction's last round trip.
+    let mut checked = check_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, prechecked)?;
+    let applied = std::mem::take(&mut checked.applied);
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
     // Heads each answered document will have on the device once it applies this answer.
@@ -331,12 +394,11 @@ pub fn exchange(
         }
     }
     // Documents of the device's scope (and the catalog and profile) changed after its cursor,
-    // up to the newest sequence number visible now (later ones come next time).
-    let (rt_lo, rt_hi) = match device.scope.rt {
-        Some(rt) => (rt, rt),
-        None => (0, u16::MAX),
-    };
-    let (top, changed) = tx.changes_up_to_top(req.cursor as i64, device.scope.rw, rt_lo, rt_hi)?;
+    // up to the newest sequence number visible now (later ones come next time; this
+    // exchange's own documents, stored below, too: the device holds them as the hub does, so
+    // they cost it nothing then).
+    let (after, rw, rt_lo, rt_hi) = changes_asked(device, req.cursor);
+    let (top, changed) = tx.changes_up_to_top(after, rw, rt_lo, rt_hi)?;
     let changed: Vec<(i64, String)> = changed.into_iter().filter(|(_, d)| !handled.contains(d)).collect();
     let mut cursor = top.max(req.cursor as i64);
     let mut more = false;
@@ -354,10 +416,21 @@ pub fn exchange(
         // (An erased document has no known heads left: asking for all of the chunk's is the
         // read made ahead.)
         let mut known = heads::known_heads_many(tx, &device.id, &ids, req.cursor, true)?;
-        // Documents the device has none of: their stored full messages, without decoding them.
+        let mut fulls = docs::stored_fulls(tx, &ids)?;
+        // Documents the device holds as the hub does (a record it sent in its last exchange):
+        // nothing to send. Documents it has none of: their stored full messages, without
+        // decoding them. The rest: what the device lacks, from the stored copies.
+        let as_held = |d: &str| {
+            let (Some(k), Some(f)) = (known.get(d), fulls.get(d)) else { return false };
+            let (mut k, mut h) = (k.clone(), f.heads.clone());
+            k.sort_unstable();
+            h.sort_unstable();
+            !k.is_empty() && k == h
+        };
+        let up_to_date: HashSet<&str> = live.iter().copied().filter(|d| as_held(d)).collect();
         let fresh: HashSet<&str> = live.iter().copied().filter(|d| known.get(*d).is_none_or(|k| k.is_empty())).collect();
-        let mut fulls = docs::full_messages(tx, cipher, &ids, |d| fresh.contains(d))?;
-        let rest: Vec<&str> = live.iter().copied().filter(|d| !fulls.contains_key(*d)).collect();
+        fulls.retain(|d, _| fresh.contains(d.as_str()));
+        let rest: Vec<&str> = live.iter().copied().filter(|d| !fulls.contains_key(*d) && !up_to_date.contains(d)).collect();
         let mut stored = docs::load_docs_bytes(tx, cipher, &rest, false)?;
         for (seq, doc_id) in chunk {
             if sent >= MAX_DOCS_PER_RESPONSE || bytes >= MAX_ANSWER_BYTES {
@@ -370,8 +443,11 @@ pub fn exchange(
                 refused.push(DocRefusal::erased(doc_id));
                 continue;
             }
+            if up_to_date.contains(doc_id.as_str()) {
+                continue;
+            }
             let (message, doc_heads) = match fulls.remove(doc_id) {
-                Some(full) => (full.message, full.heads),
+                Some(full) => (full.open(cipher, doc_id)?, full.heads),
                 None => {
                     let Some(saved) = stored.remove(doc_id) else { continue };
                     let mut doc = automerge::AutoCommit::load(&saved).map_err(|_| ServiceError::Corrupt("dokumen tersimpan"))?;
@@ -402,5 +478,6 @@ pub fn exchange(
     if cursor as u64 > req.cursor {
         heads::set_pending_heads_many(tx, &device.id, &pending, cursor as u64)?;
     }
+    checked.store(tx, cipher, &actor)?;
     Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

@@ -113,19 +113,19 @@ impl Engine {
         // one whose inputs did not change meanwhile. On PostgreSQL they run inside it: it then
         // holds only the locks of the device's own rows (the change log is locked when
         // storing, after them), and reading everything twice would cost more than it spares.
-        let (prechecked, device_id) = if req.docs.is_empty() || !self.db.one_writer_at_a_time() {
-            (Vec::new(), None)
+        let prechecked = if req.docs.is_empty() || !self.db.one_writer_at_a_time() {
+            Vec::new()
         } else {
             let (token, docs, cursor) = (token.clone(), req.docs.clone(), req.cursor);
-            let (device_id, jobs) = self
+            let jobs = self
                 .db
                 .call_read(move |tx, cipher| {
                     let device = authorized(tx, &token)?;
-                    Ok::<_, ServiceError>((device.id.clone(), prepare_checks(tx, cipher, &device, &docs, cursor)?))
+                    prepare_checks(tx, cipher, &device, &docs, cursor)
                 })
                 .await?;
             let isolation = self.isolation.clone();
-            let checked = tokio::task::spawn_blocking(move || {
+            tokio::task::spawn_blocking(move || {
                 jobs.into_iter()
                     .map(|job| {
                         let outcome = isolation.run(&job);
@@ -134,8 +134,7 @@ impl Engine {
                     .collect::<Vec<_>>()
             })
             .await
-            .map_err(|_| ServiceError::Internal)?;
-            (checked, Some(device_id))
+            .map_err(|_| ServiceError::Internal)?
         };
         let isolation = self.isolation.clone();
         // The answer is kept (sealed) in the same transaction, uncompressed; compressing it, the
@@ -143,25 +142,16 @@ impl Engine {
         let raw = self
             .db
             .call(move |tx, cipher| -> Result<Vec<u8>, ServiceError> {
-                // Everything the exchange reads before it writes, asked at once (on PostgreSQL
-                // one round trip). The device is the one the checks found for this token; the
-                // token is checked first all the same, and nothing read is used before.
-                let hash = crate::service::secret_hash(&token);
-                let ids = exchange::ids_in_order(&req.docs);
-                let mut ahead = vec![Ahead::DeviceByTokenHash(&hash)];
-                // The receipt codes the checks accepted, to see whether another record holds one.
-                let codes = exchange::receipts_claimed(prechecked.iter().map(|(_, o)| o));
-                if let Some(device_id) = &device_id {
-                    ahead.extend(exchange::reads_of_exchange(device_id, key.is_some()));
-                    ahead.extend(exchange::reads_of_incoming(device_id, &ids, true));
-                    ahead.push(Ahead::DocsByReceipts(&codes));
-                }
-                tx.read_ahead(&ahead)?;
                 let device = authorized(tx, &token)?;
-                // What was not named above (no checks before: the device was not known yet).
-                let mut ahead = exchange::reads_of_exchange(&device.id, key.is_some());
+                // Everything the exchange reads before it writes, asked at once (on PostgreSQL
+                // one round trip), with the holders of the receipt codes checks made before
+                // the transaction accepted.
+                let ids = exchange::ids_in_order(&req.docs);
+                let codes = exchange::receipts_claimed(prechecked.iter().map(|(_, o)| o));
+                let mut ahead = exchange::reads_of_exchange(&device, key.is_some(), req.cursor);
                 if !req.docs.is_empty() {
                     ahead.extend(exchange::reads_of_incoming(&device.id, &ids, true));
+                    ahead.push(Ahead::DocsByReceipts(&codes));
                 }
                 tx.read_ahead(&ahead)?;
                 if let Some(k) = &key {

@@ -173,28 +173,28 @@ pub fn put_doc_from(
     put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
 }
 
-/// A document's message carrying all its changes, with its heads.
-pub struct FullMessage {
-    /// The message (opened).
-    pub message: Vec<u8>,
+/// A document's message carrying all its changes, as stored (sealed until opened), with its
+/// heads.
+pub struct StoredFull {
+    sealed: Vec<u8>,
     /// The document's heads.
     pub heads: Vec<ChangeHash>,
 }
 
+impl StoredFull {
+    /// The message, opened.
+    pub fn open(&self, cipher: &Cipher, doc_id: &str) -> Result<Vec<u8>, ServiceError> {
+        cipher.open(&full_context(doc_id), &self.sealed).map_err(|_| ServiceError::Internal)
+    }
+}
+
 /// The messages carrying all of each document's changes, with their heads, without decoding the
 /// documents (one read): those that have one (every document stored since schema v3), by id.
-/// Of `doc_ids` (one read), only those `wanted` are opened.
-pub fn full_messages(
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
-    doc_ids: &[&str],
-    wanted: impl Fn(&str) -> bool,
-) -> Result<HashMap<String, FullMessage>, ServiceError> {
+pub fn stored_fulls(tx: &mut dyn HubTx, doc_ids: &[&str]) -> Result<HashMap<String, StoredFull>, ServiceError> {
     let mut out = HashMap::with_capacity(doc_ids.len());
-    for (id, f) in tx.sealed_fulls(doc_ids)?.into_iter().filter(|(id, _)| wanted(id)) {
-        let message = cipher.open(&full_context(&id), &f.message).map_err(|_| ServiceError::Internal)?;
+    for (id, f) in tx.sealed_fulls(doc_ids)? {
         let heads = protocol::decode_heads(&f.heads).map_err(|_| ServiceError::Corrupt("heads tersimpan"))?;
-        out.insert(id, FullMessage { message, heads });
+        out.insert(id, StoredFull { sealed: f.message, heads });
     }
     Ok(out)
 }

@@ -13,7 +13,7 @@ pub mod setup;
 pub mod staff;
 
 pub use audit::audit;
-pub use docs::{hub_actor, load_doc, load_doc_bytes, put_doc, put_doc_from, DocVersion, FullMessage};
+pub use docs::{hub_actor, load_doc, load_doc_bytes, put_doc, put_doc_from, DocVersion, StoredFull};
 pub use enrolment::{create_enrol_code, enrol};
 pub use officers::{
     add_officer, add_officer_as, device_by_id, device_by_token, officers, revoke_device, revoke_device_as, revoke_officer,

@@ -202,6 +202,17 @@ pub enum Ahead<'a> {
     Erased(&'a [&'a str]),
     /// [`HubTx::docs_by_receipts`] of these codes.
     DocsByReceipts(&'a [&'a str]),
+    /// [`HubTx::changes_up_to_top`] of these arguments.
+    ChangesUpToTop {
+        /// After this sequence number.
+        after: i64,
+        /// RW.
+        rw: u16,
+        /// Lowest RT.
+        rt_lo: u16,
+        /// Highest RT.
+        rt_hi: u16,
+    },
 }
 
 /// One transaction's worth of storage primitives. Implemented by each back end; the logic above

@@ -492,6 +492,9 @@ impl<C: Conn> SqlTx<C> {
             Ahead::Known(device_id, ids) if batch(ids) => (KNOWN_ANY, vec![device_id.into(), Arg::Texts(ids)]),
             Ahead::Erased(ids) if batch(ids) => (ERASED_ANY, vec![Arg::Texts(ids)]),
             Ahead::DocsByReceipts(codes) if batch(codes) => (DOCS_BY_RECEIPTS, vec![Arg::Texts(codes)]),
+            Ahead::ChangesUpToTop { after, rw, rt_lo, rt_hi } => {
+                (CHANGES_UP_TO_TOP, vec![after.into(), rw.into(), rt_lo.into(), rt_hi.into()])
+            }
             _ => return None,
         })
     }
@@ -628,7 +631,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn changes_up_to_top(&mut self, after: i64, rw: u16, rt_lo: u16, rt_hi: u16) -> Result<(i64, Vec<(i64, String)>), StorageError> {
-        let rows = self.conn.query(CHANGES_UP_TO_TOP, &[after.into(), rw.into(), rt_lo.into(), rt_hi.into()])?;
+        let rows = self.read(Ahead::ChangesUpToTop { after, rw, rt_lo, rt_hi })?;
         let mut top = None;
         let mut changed = Vec::with_capacity(rows.len());
         for mut r in rows {
