@@ -93,7 +93,7 @@ async fn round_trips_of_an_exchange_do_not_grow_with_its_documents() {
         "receiving {n} documents took {down_n:?}, 1 document {down1:?}: it grows with the documents"
     );
     // What it is now (ADR 0005): an upload waits 5 times (its checks run inside the write on
-    // PostgreSQL), receiving 5. Statements go out together (pipelined).
+    // PostgreSQL), receiving 4. Statements go out together (pipelined).
     assert!(up_n.0 <= 10 && down_n.0 <= 10, "{up_n:?} for an upload, {down_n:?} for receiving: over 10 round trips");
     server.abort();
 }
