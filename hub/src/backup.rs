@@ -110,7 +110,7 @@ pub fn backup(database: &str, key: &MasterKey, keys: &Path, out: &Path, actor: &
 fn protect_records(plain: &Path, key: &MasterKey, register: &mut BackupKeys) -> anyhow::Result<usize> {
     let cipher = Cipher::new(key, "hub");
     let mut image = Image::open(plain)?;
-    let actor = automerge::ActorId::from(image.meta("actor")?.context("basis data hub tanpa aktor")?.as_slice());
+    let actor = automerge::ActorId::from(image.meta(crate::storage::HUB_ACTOR_KEY)?.context("basis data hub tanpa aktor")?.as_slice());
     let (mut after, mut count) = (String::new(), 0);
     loop {
         let batch = image.personal_records(&after, BATCH)?;

@@ -94,7 +94,7 @@ pub fn rotate_key(
     };
     let mut db = HubDb::open_keys(database, &old, Some(&next))?;
     let (old_cipher, next_cipher) = (Cipher::new(&old, "hub"), Cipher::new(&next, "hub"));
-    let check = db.read(|tx, _| Ok::<_, ServiceError>(tx.meta("key_check")?))?;
+    let check = db.read(|tx, _| Ok::<_, ServiceError>(tx.meta(crate::storage::KEY_CHECK_KEY)?))?;
     let switched = !db.is_rotating() && check.is_some_and(|c| next_cipher.open(b"hub:key_check", &c).is_ok());
     if !switched {
         // 2. Mark the rotation and seal the key check under the new key (an instance that
@@ -103,7 +103,7 @@ pub fn rotate_key(
         if !db.is_rotating() {
             db.with(|tx, _| {
                 tx.set_meta(ROTATION_MARK, &old_cipher.seal(ROTATION_MARK_CONTEXT, b"ok"))?;
-                tx.set_meta("key_check", &next_cipher.seal(b"hub:key_check", b"ok"))?;
+                tx.set_meta(crate::storage::KEY_CHECK_KEY, &next_cipher.seal(b"hub:key_check", b"ok"))?;
                 tx.set_meta(CURSOR, b"")?;
                 tx.clear_office_index()?;
                 crate::web::index::reset(tx)?;

@@ -49,7 +49,7 @@ fn sealed_under(database: &str, keys: (&MasterKey, Option<&MasterKey>), a: &Mast
 }
 
 /// Stores a new document through `db` as the engine does (`service::put_doc_from`).
-fn stale_put(db: &HubDb) -> Result<i64, jemput_hub::error::ServiceError> {
+fn stale_put(db: &HubDb) -> Result<(), jemput_hub::error::ServiceError> {
     db.with(|tx, cipher| {
         let actor = jemput_core::document::random_actor();
         let mut doc = jemput_core::document::create(&jemput_core::Kelurahan::demo(), &actor).unwrap();

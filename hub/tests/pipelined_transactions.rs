@@ -20,7 +20,7 @@ on_both_backends! {
         t.db.with(|tx, _| {
             tx.set_meta("uji-a", b"satu")?;
             tx.set_meta("uji-b", b"dua")?;
-            tx.put_sealed_docs(&[doc("d1", b"lama"), doc("d2", b"lain")])?;
+            tx.store_sealed_docs(&[doc("d1", b"lama"), doc("d2", b"lain")])?;
             Ok::<_, StorageError>(())
         })
         .unwrap();

@@ -499,6 +499,38 @@ fn assert_backups_clean(hub: &Hub, backups: &[std::path::PathBuf], stale: &[Vec<
     }
 }
 
+/// The backup key the hub's register holds for record `id`.
+fn backup_key(hub: &Hub, id: &str) -> MasterKey {
+    BackupKeys::open_existing(&hub.t.backup_keys()).unwrap().key(id).unwrap().expect("the record has its backup key")
+}
+
+/// No file beside the hub (with `registers_only`, the register of backup keys and its mirrors
+/// only) holds `key`.
+fn assert_key_gone(hub: &Hub, key: &MasterKey, registers_only: bool) {
+    for (path, bytes) in files_in(hub.t.dir.path()).into_iter().filter(|(p, _)| !registers_only || p.contains("kunci-cadangan")) {
+        assert!(!bytes.windows(32).any(|w| w == key.as_bytes()), "the erased record's backup key is left in {path}");
+    }
+}
+
+/// `backup` restored into a new SQLite file `name` beside the hub (whatever the hub's back
+/// end), which carried at least one erasure.
+fn restore_beside(hub: &Hub, backup: &Path, name: &str) -> HubDb {
+    let restored = hub.t.dir.path().join(name).to_string_lossy().into_owned();
+    let report = backup::restore(&restored, &hub.t.key, &hub.t.backup_keys(), backup, false, None, "sistem:uji").unwrap();
+    assert!(report.erasures_carried >= 1);
+    HubDb::open(&restored, &hub.t.key).unwrap()
+}
+
+/// The request `id` as `db` holds it, with its erasure if it was erased.
+fn request_and_erasure(db: &HubDb, id: &str) -> (Request, Option<jemput_hub::storage::ErasedDoc>) {
+    let id = id.to_string();
+    db.with(move |tx, cipher| {
+        let r: Request = document::read(&service::load_doc(tx, cipher, &id, false)?.unwrap()).unwrap();
+        Ok::<_, ServiceError>((r, tx.erased(&id)?))
+    })
+    .unwrap()
+}
+
 /// Everything after the erasure: no trace of the resident anywhere the remaining keys reach,
 /// the other resident still there (so the scans do look), the register entry kept and shown
 /// without personal data.
@@ -588,7 +620,7 @@ on_both_backends! {
         // A backup while the record is whole: its personal data in there, sealed under its own
         // key; the key and its copy in the mirror beside the backup.
         let before = backup_now(&hub, "sebelum.cadangan");
-        let record_key = BackupKeys::open_existing(&hub.t.backup_keys()).unwrap().key(&erased).unwrap().expect("the record has its backup key");
+        let record_key = backup_key(&hub, &erased);
         // Staff erase on the resident's request (what the staff API and the CLI run).
         let e = hub
             .db
@@ -597,9 +629,7 @@ on_both_backends! {
         hub.db.scrub().unwrap();
         assert_eq!((e.kind.as_str(), e.erased_by.as_str()), ("request", "staf:uji"));
         // The erasure itself destroyed the record's backup key, in the register and its mirror.
-        for (path, bytes) in files_in(hub.t.dir.path()).into_iter().filter(|(p, _)| p.contains("kunci-cadangan")) {
-            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the erased record's backup key is left in {path}");
-        }
+        assert_key_gone(&hub, &record_key, true);
         // A second erasure is refused, and audited once.
         let again = hub.db.with(|tx, cipher| index::erase_record(tx, cipher, &erased, "lagi", "staf:uji", T0));
         assert!(matches!(again, Err(ServiceError::Rejected("sudah_dihapus", _))));
@@ -622,25 +652,13 @@ on_both_backends! {
         // is gone from the register and its mirror, and neither backup opens the resident.
         drop(a.store.prepare_sync(0).unwrap());
         assert_erased_everywhere(kind, &hub, &[&a, &b], &erased, &pieces(&stale));
-        for (path, bytes) in files_in(hub.t.dir.path()) {
-            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the erased record's backup key is left in {path}");
-        }
+        assert_key_gone(&hub, &record_key, false);
         assert_backups_clean(&hub, &[before.clone(), after], &pieces(&stale));
-        // Restoring the older backup (here into a new SQLite file, whatever the back end) brings
-        // back the other resident whole and only the register entry of the erased one, marked
-        // erased with the staff's reason.
-        let restored = hub.t.dir.path().join("pulih.db").to_string_lossy().into_owned();
-        let report = backup::restore(&restored, &hub.t.key, &hub.t.backup_keys(), &before, false, None, "sistem:uji").unwrap();
-        assert!(report.erasures_carried >= 1);
-        let back = HubDb::open(&restored, &hub.t.key).unwrap();
-        let (id, other_id) = (erased.clone(), other.clone());
-        let (register, whole, erasure) = back
-            .with(move |tx, cipher| {
-                let r: Request = document::read(&service::load_doc(tx, cipher, &id, false)?.unwrap()).unwrap();
-                let o: Request = document::read(&service::load_doc(tx, cipher, &other_id, false)?.unwrap()).unwrap();
-                Ok::<_, ServiceError>((r, o, tx.erased(&id)?))
-            })
-            .unwrap();
+        // Restoring the older backup brings back the other resident whole and only the register
+        // entry of the erased one, marked erased with the staff's reason.
+        let back = restore_beside(&hub, &before, "pulih.db");
+        let (register, erasure) = request_and_erasure(&back, &erased);
+        let (whole, _) = request_and_erasure(&back, &other);
         assert!(register.applicant.name.is_empty() && register.applicant.nik.is_empty() && !register.receipt.is_empty());
         assert_eq!(whole.applicant.name, OTHER_NAME);
         assert_eq!(erasure.map(|e| e.reason).as_deref(), Some("permintaan warga 3 Des 2026"));
@@ -685,12 +703,10 @@ on_both_backends! {
         stale.extend(phone_blobs(&b, &erased));
         // A backup while the record is whole, its personal data sealed under its own key.
         let before = backup_now(&hub, "sebelum-retensi.cadangan");
-        let record_key = BackupKeys::open_existing(&hub.t.backup_keys()).unwrap().key(&erased).unwrap().expect("the record has its backup key");
+        let record_key = backup_key(&hub, &erased);
         assert_eq!(index::run_retention(&hub.db, closed + 91 * DAY_MS).unwrap(), 1, "the retention run erases it");
         // The retention run destroyed the record's backup key, in the register and its mirror.
-        for (path, bytes) in files_in(hub.t.dir.path()).into_iter().filter(|(p, _)| p.contains("kunci-cadangan")) {
-            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the expired record's backup key is left in {path}");
-        }
+        assert_key_gone(&hub, &record_key, true);
         assert_eq!(index::run_retention(&hub.db, closed + 92 * DAY_MS).unwrap(), 0, "once");
         let (_, report) = sync(&hub, &mut a).await;
         assert!(report.refused.iter().any(|r| r.doc_id == erased && r.code == protocol::ERASED_CODE), "{report:?}");
@@ -698,23 +714,12 @@ on_both_backends! {
         b_comes_back_and_loses_it(&hub, &mut b, &erased).await;
         let after = backup_now(&hub, "sesudah-retensi.cadangan");
         assert_erased_everywhere(kind, &hub, &[&a, &b], &erased, &pieces(&stale));
-        for (path, bytes) in files_in(hub.t.dir.path()) {
-            assert!(!bytes.windows(32).any(|w| w == record_key.as_bytes()), "the expired record's backup key is left in {path}");
-        }
+        assert_key_gone(&hub, &record_key, false);
         assert_backups_clean(&hub, &[before.clone(), after], &pieces(&stale));
         // The older backup restored: the expired record comes back as its register entry only,
         // marked erased by the retention run.
-        let restored = hub.t.dir.path().join("pulih-retensi.db").to_string_lossy().into_owned();
-        let report = backup::restore(&restored, &hub.t.key, &hub.t.backup_keys(), &before, false, None, "sistem:uji").unwrap();
-        assert!(report.erasures_carried >= 1);
-        let back = HubDb::open(&restored, &hub.t.key).unwrap();
-        let id = erased.clone();
-        let (register, erasure) = back
-            .with(move |tx, cipher| {
-                let r: Request = document::read(&service::load_doc(tx, cipher, &id, false)?.unwrap()).unwrap();
-                Ok::<_, ServiceError>((r, tx.erased(&id)?))
-            })
-            .unwrap();
+        let back = restore_beside(&hub, &before, "pulih-retensi.db");
+        let (register, erasure) = request_and_erasure(&back, &erased);
         assert!(register.applicant.name.is_empty() && register.applicant.nik.is_empty() && !register.receipt.is_empty());
         assert_eq!(register.status(), Status::Ditolak, "the letter register keeps the decision");
         assert_eq!(erasure.map(|e| e.erased_by).as_deref(), Some(service::erasure::RETENTION_ACTOR));

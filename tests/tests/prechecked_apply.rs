@@ -5,7 +5,7 @@
 use jemput_core::permissions::Scope;
 use jemput_core::sync::client::RetryPolicy;
 use jemput_hub::engine::worker::{run_job, Isolation};
-use jemput_hub::engine::{apply_incoming, prepare_checks};
+use jemput_hub::engine::{check_incoming, prepare_checks};
 use jemput_hub::service;
 use jemput_tests::harness::{draft, Phone, TestHub};
 use jemput_tests::on_both_backends;
@@ -31,7 +31,7 @@ async fn a_precheck_is_reused_only_for_the_same_job(kind) {
     let mut stale = jobs[0].clone();
     stale.current = Some(vec![1, 2, 3]);
     let (d, docs, pre, i) = (device.clone(), req.docs.clone(), vec![(stale, fake.clone())], iso.clone());
-    let applied = hub.db.with(move |tx, cipher| apply_incoming(tx, cipher, &i, &d, &docs, req.cursor, true, "uji", &pre)).unwrap();
+    let applied = hub.db.with(move |tx, cipher| check_incoming(tx, cipher, &i, &d, &docs, req.cursor, true, &pre)?.stored(tx, cipher, "uji")).unwrap();
     assert!(applied[0].refusal.is_none() && applied[0].stored, "checked again, accepted, stored");
 
     // The same job: the check made outside the transaction is used as it is.
@@ -42,7 +42,7 @@ async fn a_precheck_is_reused_only_for_the_same_job(kind) {
     let (d, docs) = (device.clone(), new_doc.clone());
     let jobs = hub.db.with(move |tx, cipher| prepare_checks(tx, cipher, &d, &docs, req2.cursor)).unwrap();
     let (d, docs, pre, i) = (device.clone(), new_doc.clone(), vec![(jobs[0].clone(), fake.clone())], iso.clone());
-    let applied = hub.db.with(move |tx, cipher| apply_incoming(tx, cipher, &i, &d, &docs, req2.cursor, true, "uji", &pre)).unwrap();
+    let applied = hub.db.with(move |tx, cipher| check_incoming(tx, cipher, &i, &d, &docs, req2.cursor, true, &pre)?.stored(tx, cipher, "uji")).unwrap();
     assert_eq!(applied[0].refusal.as_ref().map(|r| r.code.as_str()), Some("dari_uji"));
     assert!(!applied[0].stored);
 
@@ -58,7 +58,7 @@ async fn a_precheck_is_reused_only_for_the_same_job(kind) {
     catalog.version += 1;
     service::setup::update_catalog(&hub.db, &catalog).unwrap();
     let (d, docs, pre, i) = (device.clone(), newest, vec![(jobs[0].clone(), fake)], iso);
-    let applied = hub.db.with(move |tx, cipher| apply_incoming(tx, cipher, &i, &d, &docs, req3.cursor, true, "uji", &pre)).unwrap();
+    let applied = hub.db.with(move |tx, cipher| check_incoming(tx, cipher, &i, &d, &docs, req3.cursor, true, &pre)?.stored(tx, cipher, "uji")).unwrap();
     assert!(applied[0].refusal.is_none() && applied[0].stored, "checked again under the new catalog, accepted, stored");
 }
 }

@@ -115,81 +115,12 @@ pub const MAX_DOC_MESSAGE_BYTES: usize = 1024 * 1024;
 pub struct DocMessage {
     /// Document id.
     pub doc_id: String,
-    /// `automerge::sync::Message::encode()` bytes.
-    #[serde(with = "bytes")]
+    /// `automerge::sync::Message::encode()` bytes. Written as one byte string (`serde_bytes`),
+    /// in one call rather than one call a byte (serialising an answer's documents byte by
+    /// byte was a twentieth of the hub process's instructions, callgrind); in postcard both are
+    /// the same bytes, the length then the bytes, so bodies do not change.
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
-}
-
-/// A byte string as one serde byte value rather than a sequence of numbers. In postcard both
-/// are the same bytes (the length, then the bytes), so bodies do not change; written and read
-/// in one call instead of one call a byte (serialising an answer's documents byte by byte was
-/// a twentieth of the hub process's instructions, callgrind). `Option<Vec<u8>>` in [`bytes::opt`].
-pub mod bytes {
-    use serde::de::{SeqAccess, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    /// Writes `b` as one byte value.
-    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(b)
-    }
-
-    /// Reads a byte value (or, from formats that have none, a sequence of numbers).
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        d.deserialize_byte_buf(ByteBuf)
-    }
-
-    struct ByteBuf;
-
-    impl<'de> Visitor<'de> for ByteBuf {
-        type Value = Vec<u8>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("bytes")
-        }
-
-        fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-            Ok(v.to_vec())
-        }
-
-        fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-            Ok(v)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
-            // At most what is there: the size hint of hostile input is not trusted.
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-            while let Some(b) = seq.next_element()? {
-                out.push(b);
-            }
-            Ok(out)
-        }
-    }
-
-    /// [`bytes`](self) for `Option<Vec<u8>>`.
-    pub mod opt {
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        #[derive(Deserialize)]
-        struct Wrapped(#[serde(with = "super")] Vec<u8>);
-
-        struct Borrowed<'a>(&'a [u8]);
-
-        impl Serialize for Borrowed<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_bytes(self.0)
-            }
-        }
-
-        /// Writes `b` as an option of one byte value.
-        pub fn serialize<S: Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-            b.as_deref().map(Borrowed).serialize(s)
-        }
-
-        /// Reads an option of a byte value.
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-            Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
-        }
-    }
 }
 
 /// What a device sends.
@@ -568,7 +499,7 @@ mod tests {
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    struct Optional(#[serde(with = "bytes::opt")] Option<Vec<u8>>);
+    struct Optional(#[serde(with = "serde_bytes")] Option<Vec<u8>>);
 
     #[test]
     fn byte_strings_keep_their_postcard_bytes() {

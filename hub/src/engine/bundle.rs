@@ -8,7 +8,7 @@ use jemput_core::crypto::Cipher;
 use jemput_core::sync::bundle::Bundle;
 use serde::Serialize;
 
-use super::exchange::apply_incoming;
+use super::exchange::check_incoming;
 use super::worker::Isolation;
 use crate::error::ServiceError;
 use crate::service;
@@ -38,7 +38,7 @@ pub fn import_bundle_bytes(
         Bundle::decode(bytes).map_err(|_| ServiceError::BadRequest("bundel_rusak", "Berkas bundel rusak atau bukan bundel Jemput"))?;
     let device = service::device_by_id(tx, &bundle.device_id)?
         .ok_or(ServiceError::Forbidden("perangkat_tidak_dikenal", "Bundel ini dari perangkat yang tidak terdaftar di kelurahan ini"))?;
-    let applied = apply_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, by, &[])?;
+    let applied = check_incoming(tx, cipher, isolation, &device, &bundle.docs, 0, false, &[])?.stored(tx, cipher, by)?;
     let changed = applied.iter().filter(|a| a.stored).count();
     let refused = applied.into_iter().filter_map(|a| a.refusal).map(|r| (r.doc_id, r.code, r.message)).collect();
     service::audit(tx, by, &format!("impor_bundel:{}", Bundle::fingerprint(bytes)), None)?;

@@ -16,7 +16,7 @@ use super::worker::{Isolation, Job, Outcome, Reference};
 use crate::error::ServiceError;
 use crate::service::officers::Device;
 use crate::service::{audit, docs};
-use crate::storage::{Ahead, HubTx};
+use crate::storage::{Ahead, HubTx, EPOCH_KEY, HUB_ACTOR_KEY, KEY_CHECK_KEY};
 
 /// How many changed documents the answer reads at a time (a few statements per chunk).
 const READ_CHUNK: usize = 64;
@@ -128,25 +128,18 @@ fn in_order(docs: &[DocMessage]) -> Vec<&DocMessage> {
     order
 }
 
-/// The receipt codes the accepted documents of `outcomes` carry, sorted, once each.
-pub fn receipts_claimed<'o>(outcomes: impl Iterator<Item = &'o Outcome>) -> Vec<&'o str> {
-    let mut codes: Vec<&str> = outcomes.filter(|o| o.refusal.is_none()).filter_map(|o| o.placed.as_ref()?.receipt.as_deref()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    codes
-}
-
-/// What checking a device's incoming documents `ids` (in id order) reads: the hub's actor and
-/// key check, its catalog and profile, which were erased, the stored copies (`locked` in the write), and
-/// what the device holds. Named ahead, so PostgreSQL answers them in one round trip.
-pub fn reads_of_incoming<'a>(device_id: &'a str, ids: &'a [&'a str], locked: bool) -> [Ahead<'a>; 6] {
+/// What the write transaction's checks of a device's incoming documents `ids` (in id order)
+/// read: the hub's actor and key check, its catalog and profile, which were erased, the stored
+/// copies (locked) and what the device holds. Named ahead, so PostgreSQL answers them in one
+/// round trip.
+pub fn reads_of_incoming<'a>(device_id: &'a str, ids: &'a [&'a str]) -> [Ahead<'a>; 6] {
     [
-        Ahead::Meta(docs::HUB_ACTOR_KEY),
+        Ahead::Meta(HUB_ACTOR_KEY),
         // Checked before anything is sealed.
-        Ahead::Meta(docs::KEY_CHECK_KEY),
+        Ahead::Meta(KEY_CHECK_KEY),
         Ahead::SealedDocs(&docs::REFERENCE_IDS, false),
         Ahead::Erased(ids),
-        Ahead::SealedDocs(ids, locked),
+        Ahead::SealedDocs(ids, true),
         Ahead::Known(device_id, ids),
     ]
 }
@@ -169,7 +162,7 @@ pub fn reads_of_exchange(device: &Device, keyed: bool, cursor: u64) -> Vec<Ahead
     if keyed {
         reads.push(Ahead::Exchange(&device.id));
     }
-    reads.push(Ahead::Meta(crate::storage::EPOCH_KEY));
+    reads.push(Ahead::Meta(EPOCH_KEY));
     let (after, rw, rt_lo, rt_hi) = changes_asked(device, cursor);
     reads.push(Ahead::ChangesUpToTop { after, rw, rt_lo, rt_hi });
     reads
@@ -182,7 +175,7 @@ pub fn ids_in_order(docs: &[DocMessage]) -> Vec<&str> {
 
 /// The check jobs for a device's incoming documents as the hub stands now, read without
 /// changing anything: run them outside the write transaction (they are the costly part of an
-/// exchange) and hand the results to [`apply_incoming`], which reuses each one whose job is
+/// exchange) and hand the results to [`check_incoming`], which reuses each one whose job is
 /// still the same inside the transaction.
 pub fn prepare_checks(
     tx: &mut dyn HubTx,
@@ -191,46 +184,37 @@ pub fn prepare_checks(
     docs: &[DocMessage],
     cursor: u64,
 ) -> Result<Vec<Job>, ServiceError> {
-    let order = in_order(docs);
-    let ids: Vec<&str> = order.iter().map(|d| d.doc_id.as_str()).collect();
-    tx.read_ahead(&reads_of_incoming(&device.id, &ids, false))?;
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
     // An erased record is refused without a check (ADR 0013).
-    let (live, _) = split_erased(tx, order)?;
+    let (live, _) = split_erased(tx, in_order(docs))?;
     jobs_for(tx, cipher, device, &hub_actor, &live, cursor, true, false, &reference)
 }
 
-/// Applies incoming document messages written by `device` (from a sync exchange or an imported
-/// bundle). Every document is locked first, in id order, then checked on a copy (in a worker
-/// process when `isolation` says so; a check in `prechecked` made outside the transaction with
-/// the very same job is reused), then stored: a refused change leaves the hub's copy
-/// untouched. With `track_device`, what the device says it has is recorded for the next
-/// exchange.
-#[allow(clippy::too_many_arguments)]
-pub fn apply_incoming(
-    tx: &mut dyn HubTx,
-    cipher: &Cipher,
-    isolation: &Isolation,
-    device: &Device,
-    docs: &[DocMessage],
-    cursor: u64,
-    track_device: bool,
-    audit_actor: &str,
-    prechecked: &[(Job, Outcome)],
-) -> Result<Vec<Applied>, ServiceError> {
-    check_incoming(tx, cipher, isolation, device, docs, cursor, track_device, prechecked)?.store(tx, cipher, audit_actor)
-}
-
-/// Incoming documents checked, not yet stored: what became of each, the audit entries and the
-/// accepted versions. [`Checked::store`] writes them.
+/// Incoming documents checked ([`check_incoming`]): what became of each, and what is left to
+/// write.
 pub struct Checked {
     /// What became of each document.
     pub applied: Vec<Applied>,
+    /// The audit entries and accepted versions, not yet written.
+    pub to_store: ToStore,
+}
+
+impl Checked {
+    /// Writes what is left ([`ToStore::store`]) and returns what became of each document.
+    pub fn stored(self, tx: &mut dyn HubTx, cipher: &Cipher, audit_actor: &str) -> Result<Vec<Applied>, ServiceError> {
+        self.to_store.store(tx, cipher, audit_actor)?;
+        Ok(self.applied)
+    }
+}
+
+/// The audit entries and accepted versions of checked incoming documents, not yet written.
+#[derive(Default)]
+pub struct ToStore {
     /// Audit actions, with the document each is about.
     audits: Vec<(String, String)>,
     /// The accepted versions to store.
-    to_store: Vec<Accepted>,
+    accepted: Vec<Accepted>,
 }
 
 /// An accepted version of an incoming document, to store.
@@ -242,16 +226,16 @@ struct Accepted {
     heads: Vec<automerge::ChangeHash>,
 }
 
-impl Checked {
+impl ToStore {
     /// Writes the audit entries (as `audit_actor`) and stores the accepted versions: appended to
     /// the change log, which takes its lock (on PostgreSQL held to the commit), so an exchange
-    /// does this last. Returns what became of each document.
-    pub fn store(self, tx: &mut dyn HubTx, cipher: &Cipher, audit_actor: &str) -> Result<Vec<Applied>, ServiceError> {
+    /// does this last.
+    pub fn store(self, tx: &mut dyn HubTx, cipher: &Cipher, audit_actor: &str) -> Result<(), ServiceError> {
         let entries: Vec<(&str, &str, Option<&str>)> =
             self.audits.iter().map(|(a, d)| (audit_actor, a.as_str(), Some(d.as_str()))).collect();
         audit::audit_many(tx, &entries)?;
         let versions: Vec<docs::NewVersion<'_>> = self
-            .to_store
+            .accepted
             .iter()
             .map(|a| docs::NewVersion {
                 doc_id: &a.doc_id,
@@ -259,14 +243,16 @@ impl Checked {
                 place: &a.place,
             })
             .collect();
-        docs::store_docs(tx, cipher, &versions)?;
-        Ok(self.applied)
+        docs::store_docs(tx, cipher, &versions)
     }
 }
 
-/// Checks incoming document messages written by `device` (see [`apply_incoming`]), leaving
-/// them to be stored by [`Checked::store`]. What the device says it has is recorded now (with
-/// `track_device`).
+/// Checks incoming document messages written by `device` (from a sync exchange or an imported
+/// bundle). Every document is locked first, in id order, then checked on a copy (in a worker
+/// process when `isolation` says so; a check in `prechecked` made outside the transaction with
+/// the very same job is reused). What is accepted is left for [`ToStore::store`] (or
+/// [`Checked::stored`]): a refused change leaves the hub's copy untouched. With
+/// `track_device`, what the device says it has is recorded now, for the next exchange.
 #[allow(clippy::too_many_arguments)]
 pub fn check_incoming(
     tx: &mut dyn HubTx,
@@ -279,7 +265,7 @@ pub fn check_incoming(
     prechecked: &[(Job, Outcome)],
 ) -> Result<Checked, ServiceError> {
     if docs.is_empty() {
-        return Ok(Checked { applied: Vec::new(), audits: Vec::new(), to_store: Vec::new() });
+        return Ok(Checked { applied: Vec::new(), to_store: ToStore::default() });
     }
     let hub_actor = docs::hub_actor(tx)?;
     let reference = reference(tx, cipher)?;
@@ -323,7 +309,10 @@ pub fn check_incoming(
     // A receipt code names one record: a new record under a code another document holds (the
     // same device using a code twice) is refused for itself alone, whether the other one was
     // stored before or earlier in this exchange.
-    let codes = receipts_claimed(outcomes.iter().map(|(_, o)| o));
+    let mut codes: Vec<&str> =
+        outcomes.iter().filter(|(_, o)| o.refusal.is_none()).filter_map(|(_, o)| o.placed.as_ref()?.receipt.as_deref()).collect();
+    codes.sort_unstable();
+    codes.dedup();
     let holders: HashMap<String, String> = tx.docs_by_receipts(&codes)?.into_iter().collect();
     let mut claimed: HashMap<String, String> = HashMap::new();
     let mut to_store = Vec::new();
@@ -356,7 +345,7 @@ pub fn check_incoming(
         };
         out.push(Applied { doc_id, reply: o.reply, hub_heads, refusal: None, stored });
     }
-    Ok(Checked { applied: out, audits, to_store })
+    Ok(Checked { applied: out, to_store: ToStore { audits, accepted: to_store } })
 }
 
 /// Applies a device's request and builds the answer, in one transaction: either everything
@@ -375,8 +364,7 @@ pub fn exchange(
     // Checked now, stored last: storing takes the change-log lock (on PostgreSQL held to the
     // commit, and every writer waits for it), so it comes after everything else the exchange
     // reads and works out, in the transaction's last round trip.
-    let mut checked = check_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, prechecked)?;
-    let applied = std::mem::take(&mut checked.applied);
+    let Checked { applied, to_store } = check_incoming(tx, cipher, isolation, device, &req.docs, req.cursor, true, prechecked)?;
     let mut replies: Vec<DocMessage> = Vec::new();
     let mut refused = Vec::new();
     // Heads each answered document will have on the device once it applies this answer.
@@ -422,10 +410,7 @@ pub fn exchange(
         // decoding them. The rest: what the device lacks, from the stored copies.
         let as_held = |d: &str| {
             let (Some(k), Some(f)) = (known.get(d), fulls.get(d)) else { return false };
-            let (mut k, mut h) = (k.clone(), f.heads.clone());
-            k.sort_unstable();
-            h.sort_unstable();
-            !k.is_empty() && k == h
+            !k.is_empty() && k.iter().all(|h| f.heads.contains(h)) && f.heads.iter().all(|h| k.contains(h))
         };
         let up_to_date: HashSet<&str> = live.iter().copied().filter(|d| as_held(d)).collect();
         let fresh: HashSet<&str> = live.iter().copied().filter(|d| known.get(*d).is_none_or(|k| k.is_empty())).collect();
@@ -478,6 +463,6 @@ pub fn exchange(
     if cursor as u64 > req.cursor {
         heads::set_pending_heads_many(tx, &device.id, &pending, cursor as u64)?;
     }
-    checked.store(tx, cipher, &actor)?;
+    to_store.store(tx, cipher, &actor)?;
     Ok(SyncResponse { version: PROTOCOL_VERSION, cursor: cursor as u64, more, docs: replies, refused, epoch })
 }

@@ -86,7 +86,7 @@ pub fn epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
 pub fn begin_new_epoch(tx: &mut dyn HubTx) -> Result<u64, ServiceError> {
     let epoch = crate::storage::new_epoch();
     tx.forget_pending_heads()?;
-    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
+    tx.set_meta(crate::storage::HUB_ACTOR_KEY, jemput_core::document::random_actor().to_bytes())?;
     tx.set_meta(crate::storage::EPOCH_KEY, &epoch.to_le_bytes())?;
     Ok(epoch)
 }

@@ -18,12 +18,12 @@ pub mod worker;
 use jemput_core::sync::protocol::{self, SyncRequest};
 
 pub use bundle::{import_bundle_bytes, ImportReport};
-pub use exchange::{apply_incoming, prepare_checks, Applied, MAX_DOCS_PER_RESPONSE};
+pub use exchange::{check_incoming, prepare_checks, Applied, Checked, ToStore, MAX_DOCS_PER_RESPONSE};
 pub use held::{authorized, Held, Reads, Receiving, ReceivingGuard};
 pub use worker::Isolation;
 
 use crate::error::ServiceError;
-use crate::storage::{Ahead, ExchangeRow, HubDb};
+use crate::storage::{ExchangeRow, HubDb};
 
 /// How long a question about an exchange waits for an upload of it still arriving.
 const UPLOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -144,14 +144,11 @@ impl Engine {
             .call(move |tx, cipher| -> Result<Vec<u8>, ServiceError> {
                 let device = authorized(tx, &token)?;
                 // Everything the exchange reads before it writes, asked at once (on PostgreSQL
-                // one round trip), with the holders of the receipt codes checks made before
-                // the transaction accepted.
+                // one round trip).
                 let ids = exchange::ids_in_order(&req.docs);
-                let codes = exchange::receipts_claimed(prechecked.iter().map(|(_, o)| o));
                 let mut ahead = exchange::reads_of_exchange(&device, key.is_some(), req.cursor);
                 if !req.docs.is_empty() {
-                    ahead.extend(exchange::reads_of_incoming(&device.id, &ids, true));
-                    ahead.push(Ahead::DocsByReceipts(&codes));
+                    ahead.extend(exchange::reads_of_incoming(&device.id, &ids));
                 }
                 tx.read_ahead(&ahead)?;
                 if let Some(k) = &key {

@@ -17,7 +17,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use automerge::{ActorId, AutoCommit, ChangeHash};
 use jemput_core::permissions::{DeviceWriter, Scope};
 use jemput_core::sync::hub_side::{self, Placement};
-use jemput_core::sync::{peer, protocol};
+use jemput_core::sync::peer;
 use serde::{Deserialize, Serialize};
 
 /// Largest job or outcome frame on a worker's pipes.
@@ -32,7 +32,7 @@ const FRAME_JOB: u8 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     /// The hub's current document (`save()` bytes), if it has one.
-    #[serde(with = "protocol::bytes::opt")]
+    #[serde(with = "serde_bytes")]
     pub current: Option<Vec<u8>>,
     /// Heads the hub knows the device has.
     pub known: Vec<[u8; 32]>,
@@ -47,7 +47,7 @@ pub struct Job {
     /// The hub's own actor id.
     pub hub_actor: Vec<u8>,
     /// The device's message.
-    #[serde(with = "protocol::bytes")]
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     /// The document's id.
     pub doc_id: String,
@@ -90,15 +90,15 @@ struct ReferenceIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The document to store (`save()` bytes) when it changed.
-    #[serde(with = "protocol::bytes::opt")]
+    #[serde(with = "serde_bytes")]
     pub updated: Option<Vec<u8>>,
     /// When it changed, the message carrying all its changes (for devices that have none).
-    #[serde(with = "protocol::bytes::opt")]
+    #[serde(with = "serde_bytes")]
     pub full_message: Option<Vec<u8>>,
     /// Where it belongs and how the office lists it.
     pub placed: Option<Placement>,
     /// The answer for the device.
-    #[serde(with = "protocol::bytes::opt")]
+    #[serde(with = "serde_bytes")]
     pub reply: Option<Vec<u8>>,
     /// The heads the device said it has.
     pub device_heads: Vec<[u8; 32]>,

@@ -18,7 +18,7 @@ use crate::storage::{DocPlace, HubTx, SealedDocIn};
 
 /// The hub's own Automerge actor (for its stamps and staff edits).
 pub fn hub_actor(tx: &mut dyn HubTx) -> Result<automerge::ActorId, ServiceError> {
-    let b = tx.meta(HUB_ACTOR_KEY)?.ok_or(ServiceError::Internal)?;
+    let b = tx.meta(crate::storage::HUB_ACTOR_KEY)?.ok_or(ServiceError::Internal)?;
     Ok(automerge::ActorId::from(b.as_slice()))
 }
 
@@ -81,14 +81,12 @@ pub struct DocVersion<'a> {
     pub heads: &'a [ChangeHash],
 }
 
-/// Stores a document (sealed) under its placement and appends it to the change log; returns
-/// the new sequence number.
-pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<i64, ServiceError> {
-    let seqs = put_docs(tx, cipher, &[NewVersion { doc_id, version: *v, place }])?;
-    seqs.first().copied().ok_or(ServiceError::Internal)
+/// Stores a document (sealed) under its placement and appends it to the change log.
+pub fn put_doc(tx: &mut dyn HubTx, cipher: &Cipher, doc_id: &str, v: &DocVersion<'_>, place: &Placement) -> Result<(), ServiceError> {
+    store_docs(tx, cipher, &[NewVersion { doc_id, version: *v, place }])
 }
 
-/// One document for [`put_docs`]: its id, the version to store, where it belongs.
+/// One document for [`store_docs`]: its id, the version to store, where it belongs.
 pub struct NewVersion<'a> {
     /// Document id.
     pub doc_id: &'a str,
@@ -99,19 +97,10 @@ pub struct NewVersion<'a> {
 }
 
 /// [`put_doc`] for several documents at once (distinct ids): sealed, appended to the change
-/// log and stored in one write; returns their sequence numbers in order.
-pub fn put_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<Vec<i64>, ServiceError> {
-    put_docs_answering(tx, cipher, docs, true)
-}
-
-/// [`put_docs`] without waiting for the sequence numbers (see [`HubTx::store_sealed_docs`]).
+/// log and stored in one write (on PostgreSQL sent with the transaction's next statement).
 pub fn store_docs(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>]) -> Result<(), ServiceError> {
-    put_docs_answering(tx, cipher, docs, false).map(|_| ())
-}
-
-fn put_docs_answering(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_>], answer: bool) -> Result<Vec<i64>, ServiceError> {
     if docs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     check_sealing_key(tx, cipher)?;
     let sealed: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = docs
@@ -141,18 +130,14 @@ fn put_docs_answering(tx: &mut dyn HubTx, cipher: &Cipher, docs: &[NewVersion<'_
             heads,
         })
         .collect();
-    if !answer {
-        tx.store_sealed_docs(&rows)?;
-        return Ok(Vec::new());
-    }
-    Ok(tx.put_sealed_docs(&rows)?)
+    Ok(tx.store_sealed_docs(&rows)?)
 }
 
 /// Refuses to seal a document under a key the database is no longer under: a hub instance
 /// started before a key rotation (ADR 0015) holds only the key being retired, and what it
 /// stored would be lost with that key. It must be restarted.
 fn check_sealing_key(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<(), ServiceError> {
-    match tx.meta(KEY_CHECK_KEY)? {
+    match tx.meta(crate::storage::KEY_CHECK_KEY)? {
         Some(check) if cipher.open_current(b"hub:key_check", &check).is_err() => {
             tracing::error!("kunci data hub sudah diganti; mulai ulang hub ini");
             Err(ServiceError::Config("kunci data hub sudah diganti; mulai ulang hub ini".into()))
@@ -168,7 +153,7 @@ pub fn put_doc_from(
     doc_id: &str,
     doc: &mut AutoCommit,
     place: &Placement,
-) -> Result<i64, ServiceError> {
+) -> Result<(), ServiceError> {
     let full = jemput_core::sync::peer::exact_message(doc, &[]).unwrap_or_default();
     put_doc(tx, cipher, doc_id, &DocVersion { bytes: &doc.save(), full_message: &full, heads: &doc.get_heads() }, place)
 }
@@ -244,12 +229,6 @@ pub fn kelurahan(tx: &mut dyn HubTx, cipher: &Cipher) -> Result<Option<Arc<Kelur
 
 /// The ids of the hub's catalog and profile documents, as [`catalog_and_kelurahan`] reads them.
 pub const REFERENCE_IDS: [&str; 2] = ["catalog", "kelurahan"];
-
-/// The key, in the hub's settings, of the check value sealed under the current data key.
-pub const KEY_CHECK_KEY: &str = "key_check";
-
-/// The key of the hub's own Automerge actor in its settings.
-pub const HUB_ACTOR_KEY: &str = "actor";
 
 /// [`catalog`] and [`kelurahan`], read in one statement (every exchange that carries documents
 /// needs both).

@@ -153,7 +153,7 @@ pub struct SealedFull {
     pub heads: Vec<u8>,
 }
 
-/// One document to store with [`HubTx::put_sealed_docs`].
+/// One document to store with [`HubTx::store_sealed_docs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SealedDocIn<'a> {
     /// Document id.
@@ -188,8 +188,6 @@ pub struct DocFilter {
 pub enum Ahead<'a> {
     /// [`HubTx::meta`] of this key.
     Meta(&'a str),
-    /// [`HubTx::device_with_actors_by_token_hash`] of this hash.
-    DeviceByTokenHash(&'a [u8]),
     /// [`HubTx::exchange`] of this device (it locks the row).
     Exchange(&'a str),
     /// [`HubTx::sealed_docs`] of these ids, locked or not.
@@ -200,8 +198,6 @@ pub enum Ahead<'a> {
     Known(&'a str, &'a [&'a str]),
     /// [`HubTx::erased_among`] of these ids.
     Erased(&'a [&'a str]),
-    /// [`HubTx::docs_by_receipts`] of these codes.
-    DocsByReceipts(&'a [&'a str]),
     /// [`HubTx::changes_up_to_top`] of these arguments.
     ChangesUpToTop {
         /// After this sequence number.
@@ -275,11 +271,8 @@ pub trait HubTx {
     /// [`HubTx::sealed_full`] for several documents at once: those that have one, by id.
     fn sealed_fulls(&mut self, doc_ids: &[&str]) -> Result<Vec<(String, SealedFull)>, StorageError>;
     /// [`HubTx::put_sealed_doc`] for several documents at once (distinct ids), appended to the
-    /// change log in the order given; returns their sequence numbers in that order.
-    fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError>;
-    /// [`HubTx::put_sealed_docs`] without the sequence numbers: on PostgreSQL the write goes
-    /// out with the next statement the transaction waits for (its error, if any, fails that
-    /// one).
+    /// change log in the order given. On PostgreSQL the write goes out with the next statement
+    /// the transaction waits for (its error, if any, fails that one).
     fn store_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<(), StorageError>;
     /// [`HubTx::known`] for several documents at once: the rows there are, by document id.
     fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError>;
@@ -619,6 +612,13 @@ pub trait Backend: Send + Sync {
 /// time and send again what it lost (ADR 0014).
 pub const EPOCH_KEY: &str = "epoch";
 
+/// The `meta` key of the hub's own Automerge actor (its stamps and staff edits).
+pub const HUB_ACTOR_KEY: &str = "actor";
+
+/// The `meta` key of the check value sealed under the current data key (a hub instance
+/// started before a key rotation refuses to seal under the retired key, ADR 0015).
+pub const KEY_CHECK_KEY: &str = "key_check";
+
 /// A fresh lineage number (never 0, which means "not told" on the wire): 32 random bits, so
 /// it costs at most 5 bytes in every answer, and a restore goes unnoticed with a chance of one
 /// in four billion.
@@ -677,7 +677,7 @@ impl HubDb {
         let Some(next) = next else { return HubDb::with_backend(backend, key) };
         let (old_c, next_c) = (Cipher::new(key, "hub"), Cipher::new(next, "hub"));
         let (check, mark) = HubDb { backend: backend.clone(), cipher: Arc::new(Cipher::new(key, "hub")), backup_keys: None }
-            .with(|tx, _| Ok::<_, StorageError>((tx.meta("key_check")?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
+            .with(|tx, _| Ok::<_, StorageError>((tx.meta(KEY_CHECK_KEY)?, tx.meta(ROTATION_MARK)?.filter(|m| !m.is_empty()))))?;
         let cipher = match (check, mark) {
             (Some(c), Some(m)) if next_c.open(b"hub:key_check", &c).is_ok() => {
                 if old_c.open(ROTATION_MARK_CONTEXT, &m).is_err() {
@@ -705,7 +705,7 @@ impl HubDb {
     fn checked(backend: Arc<dyn Backend>, cipher: Cipher) -> Result<HubDb, StorageError> {
         let db = HubDb { backend, cipher: Arc::new(cipher), backup_keys: None };
         db.with(|tx, cipher| -> Result<(), StorageError> {
-            match tx.meta("key_check")? {
+            match tx.meta(KEY_CHECK_KEY)? {
                 Some(sealed) => {
                     // Mid-rotation, half the documents may be under either key: with one of
                     // them only, refuse rather than serve errors and seal new data under a key
@@ -723,8 +723,8 @@ impl HubDb {
                     }
                 }
                 None => {
-                    tx.set_meta("key_check", &cipher.seal(b"hub:key_check", b"ok"))?;
-                    tx.set_meta("actor", jemput_core::document::random_actor().to_bytes())?;
+                    tx.set_meta(KEY_CHECK_KEY, &cipher.seal(b"hub:key_check", b"ok"))?;
+                    tx.set_meta(HUB_ACTOR_KEY, jemput_core::document::random_actor().to_bytes())?;
                 }
             }
             // The hub's lineage (ADR 0014): a restore gives the database a new one.

@@ -426,54 +426,6 @@ impl<C: Conn> SqlTx<C> {
         Ok(out)
     }
 
-    /// [`HubTx::put_sealed_docs`], waiting for the sequence numbers only when `answer` (on
-    /// PostgreSQL, without them the write goes out with the next statement).
-    fn put_docs_answering(&mut self, docs: &[SealedDocIn<'_>], answer: bool) -> Result<Vec<i64>, StorageError> {
-        if !Self::batched() {
-            let mut out = Vec::with_capacity(docs.len());
-            for d in docs {
-                let full = SealedFull { message: d.full_message.to_vec(), heads: d.heads.to_vec() };
-                out.push(self.put_sealed_doc(d.doc_id, &d.place, d.sealed, &full)?);
-            }
-            return Ok(out);
-        }
-        if docs.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.conn.lock_change_log()?;
-        let ids: Vec<&str> = docs.iter().map(|d| d.doc_id).collect();
-        let kinds: Vec<&str> = docs.iter().map(|d| d.place.kind).collect();
-        let rws: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rw)).collect();
-        let rts: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rt)).collect();
-        let sealed: Vec<&[u8]> = docs.iter().map(|d| d.sealed).collect();
-        let statuses: Vec<Option<&str>> = docs.iter().map(|d| d.place.status).collect();
-        let receipts: Vec<Option<&str>> = docs.iter().map(|d| d.place.receipt).collect();
-        let fulls: Vec<&[u8]> = docs.iter().map(|d| d.full_message).collect();
-        let heads: Vec<&[u8]> = docs.iter().map(|d| d.heads).collect();
-        let args = [
-            Arg::Texts(&ids),
-            Arg::Texts(&kinds),
-            Arg::Ints(&rws),
-            Arg::Ints(&rts),
-            Arg::Blobs(&sealed),
-            Arg::OptTexts(&statuses),
-            Arg::OptTexts(&receipts),
-            Arg::Blobs(&fulls),
-            Arg::Blobs(&heads),
-        ];
-        if !answer {
-            self.conn.send(PUT_DOCS_UNNEST, &args)?;
-            return Ok(Vec::new());
-        }
-        let rows = self.conn.query(PUT_DOCS_UNNEST, &args)?;
-        let mut seqs = std::collections::HashMap::with_capacity(rows.len());
-        for mut r in rows {
-            seqs.insert(r.text(0)?, r.int(1)?);
-        }
-        // Distinct ids in, one row out for each: anything else is a bug, not a retry.
-        ids.iter().map(|id| seqs.get(*id).copied().ok_or(StorageError::Internal)).collect()
-    }
-
     fn batched() -> bool {
         C::DIALECT == Dialect::Postgres
     }
@@ -485,13 +437,11 @@ impl<C: Conn> SqlTx<C> {
         let batch = |ids: &[&str]| Self::batched() && !ids.is_empty();
         Some(match *read {
             Ahead::Meta(key) => (META, vec![key.into()]),
-            Ahead::DeviceByTokenHash(hash) => (DEVICE_WITH_ACTORS_BY_TOKEN_HASH, vec![hash.into()]),
             Ahead::Exchange(device_id) => (self.locked(EXCHANGE, true), vec![device_id.into()]),
             Ahead::SealedDocs(ids, lock) if batch(ids) => (self.locked(SEALED_DOCS_ANY, lock), vec![Arg::Texts(ids)]),
             Ahead::SealedFulls(ids) if batch(ids) => (SEALED_FULLS_ANY, vec![Arg::Texts(ids)]),
             Ahead::Known(device_id, ids) if batch(ids) => (KNOWN_ANY, vec![device_id.into(), Arg::Texts(ids)]),
             Ahead::Erased(ids) if batch(ids) => (ERASED_ANY, vec![Arg::Texts(ids)]),
-            Ahead::DocsByReceipts(codes) if batch(codes) => (DOCS_BY_RECEIPTS, vec![Arg::Texts(codes)]),
             Ahead::ChangesUpToTop { after, rw, rt_lo, rt_hi } => {
                 (CHANGES_UP_TO_TOP, vec![after.into(), rw.into(), rt_lo.into(), rt_hi.into()])
             }
@@ -538,8 +488,7 @@ const PUT_DOCS_UNNEST: &str = "WITH u AS (
  INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt, full_message, heads)
  SELECT u.doc_id, u.kind, u.rw, u.rt, u.sealed, c.seq, u.status, u.receipt, u.full_message, u.heads FROM u JOIN c ON c.doc_id = u.doc_id
  ON CONFLICT (doc_id) DO UPDATE SET sealed = excluded.sealed, seq = excluded.seq, rw = excluded.rw, rt = excluded.rt,
- status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads
- RETURNING doc_id, seq";
+ status = excluded.status, receipt = excluded.receipt, full_message = excluded.full_message, heads = excluded.heads";
 const KNOWN_ANY: &str = "SELECT doc_id, heads, pending, pending_cursor FROM device_known WHERE device_id = $1 AND doc_id = ANY($2)";
 const SET_KNOWN_UNNEST: &str = "INSERT INTO device_known (device_id, doc_id, heads)
  SELECT $1, d, h FROM unnest($2::text[], $3::bytea[]) AS u(d, h)
@@ -682,12 +631,41 @@ impl<C: Conn> HubTx for SqlTx<C> {
         rows.into_iter().map(|mut r| Ok((r.text(0)?, SealedFull { message: r.bytes(1)?, heads: r.bytes(2)? }))).collect()
     }
 
-    fn put_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<Vec<i64>, StorageError> {
-        self.put_docs_answering(docs, true)
-    }
-
     fn store_sealed_docs(&mut self, docs: &[SealedDocIn<'_>]) -> Result<(), StorageError> {
-        self.put_docs_answering(docs, false).map(|_| ())
+        if !Self::batched() {
+            for d in docs {
+                let full = SealedFull { message: d.full_message.to_vec(), heads: d.heads.to_vec() };
+                self.put_sealed_doc(d.doc_id, &d.place, d.sealed, &full)?;
+            }
+            return Ok(());
+        }
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.conn.lock_change_log()?;
+        let ids: Vec<&str> = docs.iter().map(|d| d.doc_id).collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d.place.kind).collect();
+        let rws: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rw)).collect();
+        let rts: Vec<i64> = docs.iter().map(|d| i64::from(d.place.rt)).collect();
+        let sealed: Vec<&[u8]> = docs.iter().map(|d| d.sealed).collect();
+        let statuses: Vec<Option<&str>> = docs.iter().map(|d| d.place.status).collect();
+        let receipts: Vec<Option<&str>> = docs.iter().map(|d| d.place.receipt).collect();
+        let fulls: Vec<&[u8]> = docs.iter().map(|d| d.full_message).collect();
+        let heads: Vec<&[u8]> = docs.iter().map(|d| d.heads).collect();
+        self.conn.send(
+            PUT_DOCS_UNNEST,
+            &[
+                Arg::Texts(&ids),
+                Arg::Texts(&kinds),
+                Arg::Ints(&rws),
+                Arg::Ints(&rts),
+                Arg::Blobs(&sealed),
+                Arg::OptTexts(&statuses),
+                Arg::OptTexts(&receipts),
+                Arg::Blobs(&fulls),
+                Arg::Blobs(&heads),
+            ],
+        )
     }
 
     fn known_many(&mut self, device_id: &str, doc_ids: &[&str]) -> Result<Vec<(String, KnownRow)>, StorageError> {
@@ -726,7 +704,10 @@ impl<C: Conn> HubTx for SqlTx<C> {
         if !Self::batched() {
             return self.each_found(receipts, |tx, code| tx.doc_by_receipt(code));
         }
-        let rows = self.read(Ahead::DocsByReceipts(receipts))?;
+        if receipts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.conn.query(DOCS_BY_RECEIPTS, &[Arg::Texts(receipts)])?;
         rows.into_iter().map(|mut r| Ok((r.text(0)?, r.text(1)?))).collect()
     }
 
@@ -857,7 +838,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn device_with_actors_by_token_hash(&mut self, token_hash: &[u8]) -> Result<Option<(DeviceRow, Vec<String>)>, StorageError> {
         let mut device = None;
         let mut actors = Vec::new();
-        for mut r in self.read(Ahead::DeviceByTokenHash(token_hash))? {
+        for mut r in self.conn.query(DEVICE_WITH_ACTORS_BY_TOKEN_HASH, &[token_hash.into()])? {
             if let Some(a) = r.opt_text(11)? {
                 actors.push(a);
             }
