@@ -89,6 +89,14 @@ pub fn query_pair(terms: &[String]) -> Option<String> {
     Some(pair_key(long.next()?, long.next()?))
 }
 
+/// Whether a name holding the word pair `pair` (from [`query_pair`]) is known to match `term` as
+/// well: a term of exactly [`PAIR_PREFIX`] characters that is one of the pair's two halves begins
+/// a word of every name holding the pair, so a search need not look it up again ("siti ami":
+/// only "siti" is checked, not "ami").
+pub fn pair_implies(pair: &str, term: &str) -> bool {
+    term.chars().count() == PAIR_PREFIX && pair.split(' ').any(|half| half == term)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,10 +112,24 @@ mod tests {
         assert_eq!(query_pair(&distinct_terms(&t(&["ami", "siti"]))).as_deref(), Some("ami sit"));
         assert_eq!(query_pair(&distinct_terms(&t(&["si", "ami"]))), None, "a two-letter term has no pair key");
         assert_eq!(query_pair(&distinct_terms(&t(&["siti", "sit"]))), None, "one word, really");
+        assert!(pair_implies("ami sit", "ami") && pair_implies("ami sit", "sit"));
+        assert!(!pair_implies("ami sit", "siti") && !pair_implies("ami sit", "am") && !pair_implies("ami sit", "les"));
         // Whenever a name matches a search (each term begins some word of it), the search's
         // pair key, if it has one, is among the name's.
         let names = ["Siti Aminah", "Siti Situmorang", "Ahmad Fauzi Ahmad", "Ni Ketut Ayu Oktaviani", "Ọlá Ìbàdàn Olá"];
-        let queries = ["siti ami", "situ siti", "ami siti", "ahm fau", "ahmad ahmad", "ket okt ayu", "ọlá ìbà", "sit situ", "olá ọlá"];
+        let queries = [
+            "siti ami",
+            "situ siti",
+            "ami siti",
+            "ahm fau",
+            "ahmad ahmad",
+            "ket okt ayu",
+            "ọlá ìbà",
+            "sit situ",
+            "olá ọlá",
+            "sit ami",
+            "sitx ami",
+        ];
         for name in names {
             let ws: Vec<String> = words(name).collect();
             for q in queries {
@@ -115,6 +137,12 @@ mod tests {
                 let matches = terms.iter().all(|t| ws.iter().any(|w| w.starts_with(t.as_str())));
                 if let (true, Some(k)) = (matches, query_pair(&terms)) {
                     assert!(pair_keys(name).contains(&k), "{name} matches {q:?} but lacks its pair {k}");
+                }
+                // A term the pair implies begins a word of every name holding the pair.
+                if let Some(k) = query_pair(&terms).filter(|k| pair_keys(name).contains(k)) {
+                    for t in terms.iter().filter(|t| pair_implies(&k, t)) {
+                        assert!(ws.iter().any(|w| w.starts_with(t.as_str())), "{name} holds {k} but no word begins with {t}");
+                    }
                 }
             }
         }

@@ -132,8 +132,8 @@ fn name_context(rowid: i64) -> Vec<u8> {
 pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, now: i64) -> Result<()> {
     let name_sealed = cipher.seal(&name_context(rowid), r.applicant.name.as_bytes());
     conn.execute(
-        "INSERT INTO requests (doc, receipt, service_code, status, rw, rt, name_sealed, nik_tag, created_at, updated_at, closed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO requests (doc, receipt, service_code, status, rw, rt, name_sealed, nik_tag, created_at, updated_at, closed_at, doc_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(doc) DO UPDATE SET receipt = excluded.receipt, service_code = excluded.service_code,
            status = excluded.status, rw = excluded.rw, rt = excluded.rt, name_sealed = excluded.name_sealed,
            nik_tag = excluded.nik_tag, updated_at = excluded.updated_at, closed_at = excluded.closed_at",
@@ -149,6 +149,7 @@ pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, 
             r.created_at,
             now,
             r.closed_at(),
+            r.id,
         ],
     )?;
     put_name_tokens(conn, cipher, rowid, r)
@@ -180,11 +181,11 @@ pub(crate) fn rekey_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &
 /// Writes (or rewrites) the index row of a complaint.
 pub fn put_complaint(conn: &Connection, rowid: i64, c: &Complaint, now: i64) -> Result<()> {
     conn.execute(
-        "INSERT INTO complaints (doc, receipt, category, status, rw, rt, created_at, updated_at, closed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "INSERT INTO complaints (doc, receipt, category, status, rw, rt, created_at, updated_at, closed_at, doc_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(doc) DO UPDATE SET status = excluded.status, rw = excluded.rw, rt = excluded.rt,
            updated_at = excluded.updated_at, closed_at = excluded.closed_at",
-        params![rowid, c.receipt, c.category.code(), c.status().code(), c.place.rw, c.place.rt, c.created_at, now, c.closed_at()],
+        params![rowid, c.receipt, c.category.code(), c.status().code(), c.place.rw, c.place.rt, c.created_at, now, c.closed_at(), c.id],
     )?;
     Ok(())
 }
@@ -211,12 +212,16 @@ pub(super) fn request_where(cipher: &Cipher, f: &RequestFilter) -> RequestQuery 
     let mut from = "requests r";
     if let Some(q) = &f.name {
         let terms = name_search::distinct_terms(&name_search::query_terms(q));
-        let mut tags: Vec<i64> = terms.iter().map(|prefix| cipher.tag("nama", prefix)).collect();
         // Two words or more: start from the names holding the pair (as rare as the matches),
-        // then check every word; one word: from that word's names.
-        if let Some(pair) = name_search::query_pair(&terms) {
-            tags.insert(0, cipher.tag("nama-pasangan", &pair));
-        }
+        // then check every word the pair does not imply; one word: from that word's names.
+        let pair = name_search::query_pair(&terms);
+        let mut tags: Vec<i64> = pair.iter().map(|pair| cipher.tag("nama-pasangan", pair)).collect();
+        tags.extend(
+            terms
+                .iter()
+                .filter(|t| !pair.as_deref().is_some_and(|pair| name_search::pair_implies(pair, t)))
+                .map(|prefix| cipher.tag("nama", prefix)),
+        );
         match tags.split_first() {
             Some((first, rest)) => {
                 // CROSS JOIN keeps the name index as the outer loop (SQLite does not reorder it).
@@ -265,14 +270,14 @@ pub(super) fn request_where(cipher: &Cipher, f: &RequestFilter) -> RequestQuery 
         args.push(Value::Text(receipt.clone()));
     }
     let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    RequestQuery { from_where: format!("FROM {from} JOIN docs d ON d.id = r.doc {sql}"), args, newest_first }
+    RequestQuery { from_where: format!("FROM {from} {sql}"), args, newest_first }
 }
 
 /// A page of requests, newest first.
 pub fn list_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter, offset: u32, limit: u32) -> Result<Vec<RequestSummary>> {
     let RequestQuery { from_where, mut args, newest_first } = request_where(cipher, f);
     let sql = format!(
-        "SELECT d.doc_id, r.receipt, r.service_code, r.status, r.rw, r.rt, r.name_sealed, r.created_at, r.updated_at, r.doc
+        "SELECT r.doc_id, r.receipt, r.service_code, r.status, r.rw, r.rt, r.name_sealed, r.created_at, r.updated_at, r.doc
          {from_where} ORDER BY {newest_first} LIMIT ? OFFSET ?"
     );
     args.push(Value::Integer(limit.min(500).into()));
@@ -331,7 +336,7 @@ pub fn open_duplicates(conn: &Connection, cipher: &Cipher, nik: &str, service_co
 pub fn list_complaints(conn: &Connection, open_only: bool, offset: u32, limit: u32) -> Result<Vec<ComplaintSummary>> {
     let filter = if open_only { "WHERE c.closed_at IS NULL" } else { "" };
     let sql = format!(
-        "SELECT d.doc_id, c.receipt, c.category, c.status, c.rw, c.rt, c.created_at FROM complaints c JOIN docs d ON d.id = c.doc
+        "SELECT c.doc_id, c.receipt, c.category, c.status, c.rw, c.rt, c.created_at FROM complaints c
          {filter} ORDER BY c.created_at DESC, c.doc DESC LIMIT ?1 OFFSET ?2"
     );
     let mut st = conn.prepare_cached(&sql)?;

@@ -337,12 +337,8 @@ impl Store {
     /// A request by receipt code (typed by a person: forgiving of case and spacing).
     pub fn request_by_receipt(&self, code: &str) -> Result<Request> {
         let code = ReceiptCode::parse(code).map_err(|i| Error::Invalid(vec![i]))?;
-        let id: Option<String> = self
-            .conn
-            .query_row("SELECT d.doc_id FROM requests r JOIN docs d ON d.id = r.doc WHERE r.receipt = ?1", params![code.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let id: Option<String> =
+            self.conn.query_row("SELECT doc_id FROM requests WHERE receipt = ?1", params![code.as_str()], |r| r.get(0)).optional()?;
         self.request(&id.ok_or(Error::NotFound)?)
     }
 

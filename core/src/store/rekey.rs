@@ -53,7 +53,7 @@ fn rekey(tx: &Transaction<'_>, old: &Cipher, new: &Cipher, actor: &automerge::Ac
     let mut after = 0i64;
     loop {
         let rows: Vec<(i64, String)> = tx
-            .prepare("SELECT r.doc, d.doc_id FROM requests r JOIN docs d ON d.id = r.doc WHERE r.doc > ?1 ORDER BY r.doc LIMIT ?2")?
+            .prepare("SELECT doc, doc_id FROM requests WHERE doc > ?1 ORDER BY doc LIMIT ?2")?
             .query_map(params![after, BATCH], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let Some(&(last, _)) = rows.last() else { break };
