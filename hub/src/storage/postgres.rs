@@ -56,6 +56,9 @@ pub use super::schema::SCHEMA_VERSION;
 /// Connections in the pool, at most.
 pub const POOL_SIZE: usize = 16;
 
+/// The server setting each connection starts with (see [`PgBackend::connect`]).
+const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
+
 /// Advisory lock keys (arbitrary, fixed).
 const LOCK_MIGRATE: i64 = 0x4a45_4d50_0001;
 const LOCK_CHANGE_LOG: i64 = 0x4a45_4d50_0002;
@@ -111,7 +114,17 @@ impl PgBackend {
     /// Connects to `url` (e.g. `postgres://jemput@127.0.0.1/jemput`) and brings the schema up to
     /// date (safe when several instances start at once).
     pub fn connect(url: &str) -> Result<PgBackend, StorageError> {
-        let config: tokio_postgres::Config = url.parse().map_err(|_| StorageError::Config("alamat PostgreSQL tidak valid".into()))?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|_| StorageError::Config("alamat PostgreSQL tidak valid".into()))?;
+        // Every statement is prepared once per connection and planned once (a generic plan),
+        // not again at each execution: under load PostgreSQL kept re-planning about half of an
+        // exchange's statements, whose `ANY($1)` arrays made the generic plan look dearer, and
+        // planning took 0.8 of the time executing did (benchmark scenario 9, ADR 0005). The
+        // statements are index lookups whose plan does not depend on the values.
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {GENERIC_PLANS}"),
+            None => GENERIC_PLANS.to_string(),
+        };
+        config.options(&options);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("jemput-pg")
@@ -571,7 +584,35 @@ impl<'a> FromSql<'a> for Value {
 
 #[cfg(test)]
 mod tests {
-    use super::names_table;
+    use super::{names_table, park_on, PgBackend};
+    use crate::testing::{BackendKind, TestDb};
+
+    #[test]
+    fn every_connection_plans_a_statement_once_and_keeps_the_options_it_was_given() {
+        let Some(store) = TestDb::fresh(BackendKind::Postgres) else { return };
+        // The operator's own options in the URL stay, beside the hub's.
+        let sep = if store.location.contains('?') { '&' } else { '?' };
+        let url = format!("{}{sep}options=-c%20statement_timeout%3D4321", store.location);
+        let backend = PgBackend::connect(&url).unwrap();
+        let c = backend.checkout().unwrap();
+        let show = |name: &str| -> String { park_on(c.query_one(&format!("SHOW {name}"), &[])).unwrap().get(0) };
+        assert_eq!(show("plan_cache_mode"), "force_generic_plan");
+        assert_eq!(show("statement_timeout"), "4321ms");
+        // A prepared lookup run with arrays of every length is planned once, generically.
+        let lookup = "SELECT doc_id FROM erased_docs WHERE doc_id = ANY($1)";
+        let st = park_on(c.prepare(lookup)).unwrap();
+        for n in 1..=12usize {
+            let ids: Vec<String> = (0..n).map(|i| format!("d{i}")).collect();
+            park_on(c.query(&st, &[&ids])).unwrap();
+        }
+        let (generic, custom): (i64, i64) = {
+            let r = park_on(c.query_one("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", &[&lookup]))
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        // (Without the setting the first five runs would each be planned for their values.)
+        assert_eq!((generic, custom), (12, 0), "every run on the one generic plan");
+    }
 
     #[test]
     fn a_table_is_named_only_as_a_whole_word() {
