@@ -128,13 +128,13 @@ fn name_context(rowid: i64) -> Vec<u8> {
     format!("index:{rowid}:name").into_bytes()
 }
 
-/// Writes (or rewrites) the index row of a request (with its document's id as stored, not as
-/// the document says: they differ only in a document made to mislead).
-pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, now: i64) -> Result<()> {
+/// Writes (or rewrites) the index row of a request stored as `rowid` and `doc_id` in `docs` (the
+/// id as stored, not as the document says: they differ only in a document made to mislead).
+pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, doc_id: &str, r: &Request, now: i64) -> Result<()> {
     let name_sealed = cipher.seal(&name_context(rowid), r.applicant.name.as_bytes());
     conn.execute(
         "INSERT INTO requests (doc, receipt, service_code, status, rw, rt, name_sealed, nik_tag, created_at, updated_at, closed_at, doc_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, (SELECT doc_id FROM docs WHERE id = ?1))
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(doc) DO UPDATE SET receipt = excluded.receipt, service_code = excluded.service_code,
            status = excluded.status, rw = excluded.rw, rt = excluded.rt, name_sealed = excluded.name_sealed,
            nik_tag = excluded.nik_tag, updated_at = excluded.updated_at, closed_at = excluded.closed_at",
@@ -150,6 +150,7 @@ pub fn put_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &Request, 
             r.created_at,
             now,
             r.closed_at(),
+            doc_id,
         ],
     )?;
     put_name_tokens(conn, cipher, rowid, r)
@@ -178,14 +179,14 @@ pub(crate) fn rekey_request(conn: &Connection, cipher: &Cipher, rowid: i64, r: &
     put_name_tokens(conn, cipher, rowid, r)
 }
 
-/// Writes (or rewrites) the index row of a complaint (with its document's id as stored).
-pub fn put_complaint(conn: &Connection, rowid: i64, c: &Complaint, now: i64) -> Result<()> {
+/// Writes (or rewrites) the index row of a complaint stored as `rowid` and `doc_id` in `docs`.
+pub fn put_complaint(conn: &Connection, rowid: i64, doc_id: &str, c: &Complaint, now: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO complaints (doc, receipt, category, status, rw, rt, created_at, updated_at, closed_at, doc_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT doc_id FROM docs WHERE id = ?1))
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(doc) DO UPDATE SET status = excluded.status, rw = excluded.rw, rt = excluded.rt,
            updated_at = excluded.updated_at, closed_at = excluded.closed_at",
-        params![rowid, c.receipt, c.category.code(), c.status().code(), c.place.rw, c.place.rt, c.created_at, now, c.closed_at()],
+        params![rowid, c.receipt, c.category.code(), c.status().code(), c.place.rw, c.place.rt, c.created_at, now, c.closed_at(), doc_id],
     )?;
     Ok(())
 }

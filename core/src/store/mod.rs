@@ -313,7 +313,7 @@ impl Store {
         };
         let mut doc = document::create(&request, &self.actor)?;
         let stored = docs::insert(&tx, &self.cipher, &request.id, DocKind::Request, &mut doc, now, true)?;
-        index::put_request(&tx, &self.cipher, stored.rowid, &request, now)?;
+        index::put_request(&tx, &self.cipher, stored.rowid, &stored.doc_id, &request, now)?;
         tx.commit()?;
         Ok(Recorded { id: request.id, receipt: request.receipt, warnings: issues })
     }
@@ -362,7 +362,7 @@ impl Store {
         let seen = self.as_office_sees(stored.rowid, request)?;
         let tx = self.conn.transaction()?;
         if docs::save(&tx, &self.cipher, &mut stored, now, true)? {
-            index::put_request(&tx, &self.cipher, stored.rowid, &seen, now)?;
+            index::put_request(&tx, &self.cipher, stored.rowid, &stored.doc_id, &seen, now)?;
         }
         tx.commit()?;
         Ok(seen)
@@ -433,7 +433,7 @@ impl Store {
         };
         let mut doc = document::create(&complaint, &self.actor)?;
         let stored = docs::insert(&tx, &self.cipher, &complaint.id, DocKind::Complaint, &mut doc, now, true)?;
-        index::put_complaint(&tx, stored.rowid, &complaint, now)?;
+        index::put_complaint(&tx, stored.rowid, &stored.doc_id, &complaint, now)?;
         tx.commit()?;
         Ok(Recorded { id: complaint.id, receipt: complaint.receipt, warnings: issues })
     }

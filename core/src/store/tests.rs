@@ -81,7 +81,7 @@ fn answered_aspiration(s: &mut Store, answer: &str) -> Recorded {
     comp.respond(ComplaintStatus::Selesai, staff, Some(answer.into()), now).unwrap();
     document::update(&mut d.doc, &comp).unwrap();
     docs::save(&s.conn, &s.cipher, &mut d, now, false).unwrap();
-    index::put_complaint(&s.conn, d.rowid, &comp, now).unwrap();
+    index::put_complaint(&s.conn, d.rowid, &d.doc_id, &comp, now).unwrap();
     c
 }
 

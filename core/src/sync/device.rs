@@ -247,7 +247,7 @@ impl Store {
                     if !hub_heads.is_empty() {
                         r.mark_received();
                     }
-                    index::put_request(&tx, &self.cipher, stored.rowid, &r, now)?;
+                    index::put_request(&tx, &self.cipher, stored.rowid, &stored.doc_id, &r, now)?;
                     if before.as_ref().map(Request::status) != Some(r.status()) && r.status() != Status::Dicatat {
                         report.status_changes.push(StatusNews {
                             id: r.id.clone(),
@@ -259,7 +259,7 @@ impl Store {
                 }
                 DocKind::Complaint => {
                     let c: Complaint = document::read(&stored.doc)?;
-                    index::put_complaint(&tx, stored.rowid, &c, now)?;
+                    index::put_complaint(&tx, stored.rowid, &stored.doc_id, &c, now)?;
                 }
                 DocKind::Catalog => {
                     document::read::<crate::catalog::Catalog>(&stored.doc)?;
