@@ -96,4 +96,27 @@ async fn round_trips_of_an_exchange_do_not_grow_with_its_documents() {
     // PostgreSQL), receiving 4. Statements go out together (pipelined).
     assert!(up_n.0 <= 10 && down_n.0 <= 10, "{up_n:?} for an upload, {down_n:?} for receiving: over 10 round trips");
     server.abort();
+
+    // The hub's settings an exchange names ahead (its actor, its key check, its lineage) are
+    // one statement, not one each; a setting written in the transaction is read back as written.
+    use jemput_hub::storage::Ahead;
+    let keys = ["uji_a", "uji_b", "uji_c"];
+    db.with(|tx, _| {
+        tx.set_meta("uji_a", b"1")?;
+        tx.set_meta("uji_b", b"2")
+    })
+    .unwrap();
+    let before = statements_sent();
+    let (values, rewritten) = db
+        .with(|tx, _| {
+            tx.read_ahead(&keys.map(Ahead::Meta))?;
+            let values: Vec<Option<Vec<u8>>> = keys.iter().map(|k| tx.meta(k)).collect::<Result<_, _>>()?;
+            tx.set_meta("uji_a", b"3")?;
+            Ok::<_, jemput_hub::storage::StorageError>((values, tx.meta("uji_a")?))
+        })
+        .unwrap();
+    assert_eq!(values, [Some(b"1".to_vec()), Some(b"2".to_vec()), None]);
+    assert_eq!(rewritten, Some(b"3".to_vec()));
+    // BEGIN, the three settings, the write, the read after it, COMMIT.
+    assert_eq!(statements_sent() - before, 5, "three settings named ahead are read in one statement");
 }

@@ -354,6 +354,91 @@ fn version_6_keeps_devices_and_adds_their_reported_backlog(d) {
 }
 }
 
+/// `n` bytes that do not compress (as sealed bytes are), as hex.
+fn incompressible_hex(n: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("{:02x}", x as u8)
+        })
+        .collect()
+}
+
+impl Raw {
+    /// PostgreSQL: how many chunks the TOAST table of `table` holds (values moved out of line).
+    fn toast_chunks(&mut self, table: &str) -> i64 {
+        let RawConn::Pg(c) = &mut self.conn else { unreachable!("PostgreSQL only") };
+        let toast: String = c.query_one("SELECT reltoastrelid::regclass::TEXT FROM pg_class WHERE relname = $1", &[&table]).unwrap().get(0);
+        c.query_one(&format!("SELECT count(*) FROM {toast}"), &[]).unwrap().get(0)
+    }
+}
+
+on_both_backends! {
+fn version_7_keeps_documents_and_devices_finds_actors_by_device_and_stores_sealed_bytes_as_they_are(d) {
+    let mut raw = Raw::at_version(d, 6);
+    let (snapshot, full) = (raw.blob(&incompressible_hex(3000, 7)), raw.blob(&incompressible_hex(3000, 8)));
+    let insert = |id: &str, seq: u32| {
+        format!(
+            "INSERT INTO docs (doc_id, kind, rw, rt, sealed, seq, status, receipt, full_message, heads)
+             VALUES ('{id}', 'request', 1, 2, {snapshot}, {seq}, 'diajukan', 'AB-000{seq}', {full}, {})",
+            raw.blob("0102")
+        )
+    };
+    let (before, after) = (insert("r1", 1), insert("r2", 2));
+    raw.exec(&before);
+    let split_before = (d == Dialect::Postgres).then(|| raw.toast_chunks("docs"));
+    let token = raw.blob("01");
+    raw.exec(&format!(
+        "INSERT INTO officers (id, name, rw, rt, created_at) VALUES ('o1', 'Bu Sri', 1, 2, 0);
+         INSERT INTO devices (id, officer_id, name, token_hash, prefix_index, created_at) VALUES ('d1', 'o1', 'HP', {token}, 0, 0);
+         INSERT INTO device_actors (actor, device_id) VALUES ('aa01', 'd1'), ('aa02', 'd1');"
+    ));
+    let b = raw.open().unwrap();
+    let kept = tx(&*b, |t| t.sealed_doc("r1", false)).unwrap();
+    assert_eq!(kept.len(), 3000, "version-6 documents are kept");
+    let (device, actors) = tx(&*b, |t| t.device_with_actors_by_token_hash(&[1])).unwrap();
+    assert_eq!((device.id.as_str(), actors), ("d1", vec!["aa01".to_string(), "aa02".to_string()]), "version-6 devices are kept");
+    drop(b);
+    let indexes: Vec<String> = match &mut raw.conn {
+        RawConn::Sqlite(c) => {
+            let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device_actors'").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        }
+        RawConn::Pg(c) => c
+            .query("SELECT indexname::TEXT FROM pg_indexes WHERE tablename = 'device_actors'", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    };
+    assert!(indexes.iter().any(|i| i == "device_actors_by_device"), "a device's actors are found by the device: {indexes:?}");
+    assert_eq!(raw.version(), SCHEMA_VERSION);
+    if let (Some(split_before), RawConn::Pg(c)) = (split_before, &mut raw.conn) {
+        assert!(split_before > 0, "a 6 KB row was split into the TOAST table before version 7");
+        let storage: Vec<(String, String)> = c
+            .query(
+                "SELECT c.relname::TEXT || '.' || a.attname::TEXT, a.attstorage::TEXT FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                 WHERE (c.relname, a.attname) IN (('docs', 'sealed'), ('docs', 'full_message'), ('exchanges', 'upload'),
+                     ('exchanges', 'answer'), ('office_rows', 'sealed_row')) ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(storage.len(), 5);
+        assert!(storage.iter().all(|(_, s)| s == "e"), "sealed bytes are not compressed: {storage:?}");
+        let options: Vec<String> = c.query_one("SELECT reloptions FROM pg_class WHERE relname = 'docs'", &[]).unwrap().get(0);
+        assert_eq!(options, ["toast_tuple_target=8160"]);
+        raw.exec(&after);
+        assert_eq!(raw.toast_chunks("docs"), split_before, "a document row of 6 KB now stays whole");
+    }
+}
+}
+
 on_both_backends! {
 fn a_newer_database_is_refused_not_damaged(d) {
     let mut raw = Raw::at_version(d, SCHEMA_VERSION);

@@ -221,6 +221,8 @@ macro_rules! locking {
 }
 
 const META: &str = "SELECT value FROM meta WHERE key = $1";
+/// Several settings read ahead at once (PostgreSQL).
+const METAS_ANY: &str = "SELECT key, value FROM meta WHERE key = ANY($1)";
 const SET_META: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 const SEALED_DOC: (&str, &str) = locking!("SELECT sealed FROM docs WHERE doc_id = $1");
 const APPEND_CHANGE: &str = "INSERT INTO change_log (doc_id, rw, rt) VALUES ($1, $2, $3) RETURNING seq";
@@ -356,12 +358,15 @@ fn staff_row(mut r: Row) -> Result<StaffAccount, StorageError> {
 pub struct SqlTx<C> {
     /// The back end's open transaction.
     pub conn: C,
+    /// Hub settings ([`HubTx::meta`]) read ahead together, by key (`None`: not set). Forgotten
+    /// when the transaction writes settings.
+    settings: Vec<(String, Option<Vec<u8>>)>,
 }
 
 impl<C: Conn> SqlTx<C> {
     /// Wraps an open transaction.
     pub fn new(conn: C) -> Self {
-        SqlTx { conn }
+        SqlTx { conn, settings: Vec::new() }
     }
 
     /// A write of `(document, heads)` pairs of one device: on PostgreSQL one statement `unnest`
@@ -505,18 +510,48 @@ const AUDIT_UNNEST: &str = "INSERT INTO audit (at, actor, action, doc_id)
 
 impl<C: Conn> HubTx for SqlTx<C> {
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some((_, value)) = self.settings.iter().find(|(k, _)| k == key) {
+            return Ok(value.clone());
+        }
         self.read(Ahead::Meta(key))?.into_iter().next().map(|mut r| r.bytes(0)).transpose()
     }
 
     fn read_ahead(&mut self, reads: &[Ahead<'_>]) -> Result<(), StorageError> {
-        let statements: Vec<(&str, Vec<Arg<'_>>)> = reads.iter().filter_map(|r| self.statement_of(r)).collect();
+        // On PostgreSQL the settings named ahead are one statement for all of them (an exchange
+        // reads three; each statement costs the server a parse, a plan's run and a reply).
+        let keys: Vec<&str> = reads
+            .iter()
+            .filter_map(|r| match r {
+                Ahead::Meta(key) if Self::batched() => Some(*key),
+                _ => None,
+            })
+            .filter(|key| !self.settings.iter().any(|(k, _)| k == key))
+            .collect();
+        let mut statements: Vec<(&str, Vec<Arg<'_>>)> =
+            reads.iter().filter(|r| !(Self::batched() && matches!(r, Ahead::Meta(_)))).filter_map(|r| self.statement_of(r)).collect();
+        if !keys.is_empty() {
+            statements.push((METAS_ANY, vec![Arg::Texts(&keys)]));
+        }
         if statements.is_empty() {
             return Ok(());
         }
-        self.conn.read_ahead(&statements)
+        self.conn.read_ahead(&statements)?;
+        if !keys.is_empty() {
+            // Answered from what was just read ahead.
+            let mut found = Vec::new();
+            for mut row in self.conn.query(METAS_ANY, &[Arg::Texts(&keys)])? {
+                found.push((row.text(0)?, row.bytes(1)?));
+            }
+            for key in keys {
+                let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                self.settings.push((key.to_string(), value));
+            }
+        }
+        Ok(())
     }
 
     fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        self.settings.clear();
         self.conn.execute(SET_META, &[key.into(), value.into()])?;
         Ok(())
     }
@@ -1094,6 +1129,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn insert_table_row(&mut self, table: &str, row: &Row) -> Result<(), StorageError> {
+        self.settings.clear();
         let (table, _) = listed_table(table)?;
         let marks: Vec<String> = (1..=row.0.len()).map(|i| format!("${i}")).collect();
         let args: Vec<Arg<'_>> = row.0.iter().map(Arg::from).collect();
@@ -1102,6 +1138,7 @@ impl<C: Conn> HubTx for SqlTx<C> {
     }
 
     fn clear_tables(&mut self) -> Result<(), StorageError> {
+        self.settings.clear();
         for (table, _) in super::schema::TABLES.iter().rev() {
             self.conn.execute(&format!("DELETE FROM {table}"), &[])?;
         }
