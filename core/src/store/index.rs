@@ -324,11 +324,16 @@ pub fn count_requests(conn: &Connection, cipher: &Cipher, f: &RequestFilter) -> 
     Ok(conn.query_row(&sql, params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
+/// The duplicate check's query. Its index is named: left to itself, SQLite took the service's
+/// index, which yields the rows in time order, and read every request of that service to find
+/// the NIK's (at 30,000 requests, 819 pages for each request recorded; benchmark scenario 13),
+/// rather than the NIK's index and a sort of its few rows.
+pub(super) const OPEN_DUPLICATES: &str = "SELECT receipt FROM requests INDEXED BY requests_by_nik
+ WHERE nik_tag = ?1 AND service_code = ?2 AND closed_at IS NULL ORDER BY created_at";
+
 /// Receipts of open requests for this NIK and service (for the duplicate warning).
 pub fn open_duplicates(conn: &Connection, cipher: &Cipher, nik: &str, service_code: &str) -> Result<Vec<String>> {
-    let mut st = conn.prepare_cached(
-        "SELECT receipt FROM requests WHERE nik_tag = ?1 AND service_code = ?2 AND closed_at IS NULL ORDER BY created_at",
-    )?;
+    let mut st = conn.prepare_cached(OPEN_DUPLICATES)?;
     let rows = st.query_map(params![nik_tag(cipher, nik), service_code], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

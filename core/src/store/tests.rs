@@ -157,6 +157,22 @@ fn duplicate_open_request_warns_until_it_is_closed() {
 }
 
 #[test]
+fn the_duplicate_check_reads_the_nik_index_not_every_request_of_the_service() {
+    let f = Fixture::new();
+    let s = f.set_up();
+    let plan: Vec<String> = s
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", index::OPEN_DUPLICATES))
+        .unwrap()
+        .query_map(rusqlite::params![1i64, "sktm"], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(plan.iter().any(|step| step.contains("requests_by_nik (nik_tag=? AND service_code=?)")), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("requests_by_service")), "{plan:?}");
+}
+
+#[test]
 fn lists_pages_and_searches_without_decoding_documents() {
     let f = Fixture::new();
     let mut s = f.set_up();
