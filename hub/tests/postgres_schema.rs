@@ -44,7 +44,7 @@ fn migration_3_keeps_version_2_data_and_adds_resumable_exchanges() {
     // holding a device.
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-"DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+"DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor, device_actors_by_device;
          ALTER TABLE devices DROP COLUMN backlog_requests, DROP COLUMN backlog_complaints, DROP COLUMN backlog_refused;
          DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
          UPDATE jemput_schema SET version = 2;
@@ -73,7 +73,7 @@ fn a_database_numbered_before_the_one_history_is_renumbered() {
     let db = TestDb::fresh(BackendKind::Postgres).unwrap();
     let mut c = postgres::Client::connect(&db.location, postgres::NoTls).unwrap();
     c.batch_execute(
-"DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+"DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor, device_actors_by_device;
          ALTER TABLE devices DROP COLUMN backlog_requests, DROP COLUMN backlog_complaints, DROP COLUMN backlog_refused;
          ALTER TABLE jemput_schema DROP COLUMN unified;
          UPDATE jemput_schema SET version = 2;
@@ -92,7 +92,7 @@ fn a_database_numbered_before_the_one_history_is_renumbered() {
 
     // PostgreSQL's own version 1 (versions 1 and 2 of the one history): gains version 3.
     c.batch_execute(
-        "DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor;
+        "DROP TABLE erased_docs, staff_profiles, web_sessions, rate_limits, seen_marks, office_index, office_tags, office_rows; DROP INDEX audit_by_actor, device_actors_by_device;
          ALTER TABLE devices DROP COLUMN backlog_requests, DROP COLUMN backlog_complaints, DROP COLUMN backlog_refused;
          DROP TABLE exchanges; ALTER TABLE docs DROP COLUMN full_message; ALTER TABLE docs DROP COLUMN heads;
          ALTER TABLE jemput_schema DROP COLUMN unified; UPDATE jemput_schema SET version = 1;",
