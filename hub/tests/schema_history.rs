@@ -118,19 +118,36 @@ impl Raw {
         }
     }
 
-    fn tables(&mut self) -> Vec<String> {
+    /// The single text column of `sqlite` or `pg`, whichever the back end speaks.
+    fn texts(&mut self, sqlite: &str, pg: &str) -> Vec<String> {
         match &mut self.conn {
             RawConn::Sqlite(c) => {
-                let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+                let mut st = c.prepare(sqlite).unwrap();
                 st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
             }
-            RawConn::Pg(c) => c
-                .query("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", &[])
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect(),
+            RawConn::Pg(c) => c.query(pg, &[]).unwrap().iter().map(|r| r.get(0)).collect(),
         }
+    }
+
+    fn tables(&mut self) -> Vec<String> {
+        self.texts(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+        )
+    }
+
+    fn indexes(&mut self, table: &str) -> Vec<String> {
+        self.texts(
+            &format!("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}' ORDER BY name"),
+            &format!("SELECT indexname::TEXT FROM pg_indexes WHERE tablename = '{table}' ORDER BY 1"),
+        )
+    }
+
+    /// PostgreSQL: how many chunks the TOAST table of `table` holds (values moved out of line).
+    fn toast_chunks(&mut self, table: &str) -> i64 {
+        let RawConn::Pg(c) = &mut self.conn else { unreachable!("PostgreSQL only") };
+        let toast: String = c.query_one("SELECT reltoastrelid::regclass::TEXT FROM pg_class WHERE relname = $1", &[&table]).unwrap().get(0);
+        c.query_one(&format!("SELECT count(*) FROM {toast}"), &[]).unwrap().get(0)
     }
 
     fn version(&mut self) -> usize {
@@ -367,15 +384,6 @@ fn incompressible_hex(n: usize, seed: u64) -> String {
         .collect()
 }
 
-impl Raw {
-    /// PostgreSQL: how many chunks the TOAST table of `table` holds (values moved out of line).
-    fn toast_chunks(&mut self, table: &str) -> i64 {
-        let RawConn::Pg(c) = &mut self.conn else { unreachable!("PostgreSQL only") };
-        let toast: String = c.query_one("SELECT reltoastrelid::regclass::TEXT FROM pg_class WHERE relname = $1", &[&table]).unwrap().get(0);
-        c.query_one(&format!("SELECT count(*) FROM {toast}"), &[]).unwrap().get(0)
-    }
-}
-
 on_both_backends! {
 fn version_7_keeps_documents_and_devices_finds_actors_by_device_and_stores_sealed_bytes_as_they_are(d) {
     let mut raw = Raw::at_version(d, 6);
@@ -402,18 +410,7 @@ fn version_7_keeps_documents_and_devices_finds_actors_by_device_and_stores_seale
     let (device, actors) = tx(&*b, |t| t.device_with_actors_by_token_hash(&[1])).unwrap();
     assert_eq!((device.id.as_str(), actors), ("d1", vec!["aa01".to_string(), "aa02".to_string()]), "version-6 devices are kept");
     drop(b);
-    let indexes: Vec<String> = match &mut raw.conn {
-        RawConn::Sqlite(c) => {
-            let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device_actors'").unwrap();
-            st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
-        }
-        RawConn::Pg(c) => c
-            .query("SELECT indexname::TEXT FROM pg_indexes WHERE tablename = 'device_actors'", &[])
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect(),
-    };
+    let indexes = raw.indexes("device_actors");
     assert!(indexes.iter().any(|i| i == "device_actors_by_device"), "a device's actors are found by the device: {indexes:?}");
     assert_eq!(raw.version(), SCHEMA_VERSION);
     if let (Some(split_before), RawConn::Pg(c)) = (split_before, &mut raw.conn) {

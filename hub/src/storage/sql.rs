@@ -392,6 +392,12 @@ impl<C: Conn> SqlTx<C> {
         self.conn.send(unnest, &args)
     }
 
+    /// The setting `key` as read ahead in this transaction (`Some(None)`: read, not set), or
+    /// `None` when it was not.
+    fn setting(&self, key: &str) -> Option<&Option<Vec<u8>>> {
+        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
     /// The plain or the `FOR UPDATE` text of a query, as the dialect allows.
     fn locked(&self, q: (&'static str, &'static str), lock: bool) -> &'static str {
         if lock && C::DIALECT == Dialect::Postgres {
@@ -510,7 +516,7 @@ const AUDIT_UNNEST: &str = "INSERT INTO audit (at, actor, action, doc_id)
 
 impl<C: Conn> HubTx for SqlTx<C> {
     fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some((_, value)) = self.settings.iter().find(|(k, _)| k == key) {
+        if let Some(value) = self.setting(key) {
             return Ok(value.clone());
         }
         self.read(Ahead::Meta(key))?.into_iter().next().map(|mut r| r.bytes(0)).transpose()
@@ -519,16 +525,18 @@ impl<C: Conn> HubTx for SqlTx<C> {
     fn read_ahead(&mut self, reads: &[Ahead<'_>]) -> Result<(), StorageError> {
         // On PostgreSQL the settings named ahead are one statement for all of them (an exchange
         // reads three; each statement costs the server a parse, a plan's run and a reply).
-        let keys: Vec<&str> = reads
-            .iter()
-            .filter_map(|r| match r {
-                Ahead::Meta(key) if Self::batched() => Some(*key),
-                _ => None,
-            })
-            .filter(|key| !self.settings.iter().any(|(k, _)| k == key))
-            .collect();
-        let mut statements: Vec<(&str, Vec<Arg<'_>>)> =
-            reads.iter().filter(|r| !(Self::batched() && matches!(r, Ahead::Meta(_)))).filter_map(|r| self.statement_of(r)).collect();
+        let mut keys: Vec<&str> = Vec::new();
+        let mut statements: Vec<(&str, Vec<Arg<'_>>)> = Vec::new();
+        for read in reads {
+            match read {
+                Ahead::Meta(key) if Self::batched() => {
+                    if self.setting(key).is_none() {
+                        keys.push(key);
+                    }
+                }
+                _ => statements.extend(self.statement_of(read)),
+            }
+        }
         if !keys.is_empty() {
             statements.push((METAS_ANY, vec![Arg::Texts(&keys)]));
         }
