@@ -281,8 +281,17 @@ struct Queued {
 /// Rows read ahead ([`Conn::read_ahead`]) for a statement and its arguments.
 struct ReadAhead {
     sql: String,
-    args: String,
+    args: Vec<OwnedArg>,
+    /// The tables `sql` names: a write to one of them forgets these rows.
+    tables: Vec<&'static str>,
     rows: Vec<Row>,
+}
+
+impl ReadAhead {
+    /// Whether these are the rows of `sql` with `args`.
+    fn answers(&self, sql: &str, args: &[Arg<'_>]) -> bool {
+        self.sql == sql && self.args.len() == args.len() && self.args.iter().zip(args).all(|(kept, a)| kept.is(a))
+    }
 }
 
 /// An open PostgreSQL transaction, for the shared queries. Statements whose answer nothing
@@ -364,13 +373,13 @@ impl<'c> PgConn<'c> {
     }
 
     /// Forgets what was read ahead from the tables the statement `sql` may write (any table it
-    /// names, unless it only reads).
+    /// names, unless it only reads). Only the tables the kept reads name are looked for in
+    /// `sql`: every write passes here.
     fn wrote(&mut self, sql: &str) {
         if self.ahead.is_empty() || sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
             return;
         }
-        let written: Vec<&str> = schema::TABLES.iter().map(|(t, _)| *t).filter(|t| names_table(sql, t)).collect();
-        self.ahead.retain(|a| !written.iter().any(|t| names_table(&a.sql, t)));
+        self.ahead.retain(|a| !a.tables.iter().any(|t| names_table(sql, t)));
     }
 
     /// Sends what waits and `COMMIT`: one round trip.
@@ -427,11 +436,8 @@ impl Conn for PgConn<'_> {
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StorageError> {
-        if !self.ahead.is_empty() {
-            let key = format!("{args:?}");
-            if let Some(a) = self.ahead.iter().find(|a| a.sql == sql && a.args == key) {
-                return Ok(a.rows.clone());
-            }
+        if let Some(a) = self.ahead.iter().find(|a| a.answers(sql, args)) {
+            return Ok(a.rows.clone());
         }
         self.wrote(sql);
         let mut answers = self.pipeline(&[(sql, params(args), true)])?;
@@ -451,16 +457,21 @@ impl Conn for PgConn<'_> {
     }
 
     fn read_ahead(&mut self, reads: &[(&str, Vec<Arg<'_>>)]) -> Result<(), StorageError> {
-        let keys: Vec<String> = reads.iter().map(|(_, args)| format!("{args:?}")).collect();
-        let fresh: Vec<usize> =
-            (0..reads.len()).filter(|&i| !self.ahead.iter().any(|a| a.sql == reads[i].0 && a.args == keys[i])).collect();
+        let fresh: Vec<usize> = (0..reads.len()).filter(|&i| !self.ahead.iter().any(|a| a.answers(reads[i].0, &reads[i].1))).collect();
         if fresh.is_empty() {
             return Ok(());
         }
         let statements: Vec<Statement<'_>> = fresh.iter().map(|&i| (reads[i].0, params(&reads[i].1), true)).collect();
         let answers = self.pipeline(&statements)?;
         for (&i, (rows, _)) in fresh.iter().zip(answers) {
-            self.ahead.push(ReadAhead { sql: reads[i].0.to_string(), args: keys[i].clone(), rows: rows_of(rows)? });
+            let (sql, args) = (reads[i].0, &reads[i].1);
+            let tables = schema::TABLES.iter().map(|(t, _)| *t).filter(|t| names_table(sql, t)).collect();
+            self.ahead.push(ReadAhead {
+                sql: sql.to_string(),
+                args: args.iter().map(OwnedArg::of).collect(),
+                tables,
+                rows: rows_of(rows)?,
+            });
         }
         Ok(())
     }
@@ -491,6 +502,25 @@ enum OwnedArg {
 }
 
 impl OwnedArg {
+    /// Whether `a` is this argument: the same kind and value.
+    fn is(&self, a: &Arg<'_>) -> bool {
+        fn same<K, A>(kept: &[K], given: &[A], eq: impl Fn(&K, &A) -> bool) -> bool {
+            kept.len() == given.len() && kept.iter().zip(given).all(|(k, g)| eq(k, g))
+        }
+        match (self, *a) {
+            (OwnedArg::Null, Arg::Null) => true,
+            (OwnedArg::Int(k), Arg::Int(g)) => *k == g,
+            (OwnedArg::Bool(k), Arg::Bool(g)) => *k == g,
+            (OwnedArg::Text(k), Arg::Text(g)) => k == g,
+            (OwnedArg::Bytes(k), Arg::Bytes(g)) => k.as_slice() == g,
+            (OwnedArg::Texts(k), Arg::Texts(g)) => same(k, g, |k, g| k == g),
+            (OwnedArg::OptTexts(k), Arg::OptTexts(g)) => same(k, g, |k, g| k.as_deref() == *g),
+            (OwnedArg::Blobs(k), Arg::Blobs(g)) => same(k, g, |k, g| k.as_slice() == *g),
+            (OwnedArg::Ints(k), Arg::Ints(g)) => k.as_slice() == g,
+            _ => false,
+        }
+    }
+
     fn of(a: &Arg<'_>) -> OwnedArg {
         match *a {
             Arg::Null => OwnedArg::Null,

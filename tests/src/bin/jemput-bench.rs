@@ -444,7 +444,7 @@ fn store_growth(b: &mut Bench) {
             );
         }
     }
-    let mut results: Vec<(u64, Vec<(&str, f64)>)> = Vec::new();
+    let mut results: Vec<(u64, std::collections::HashMap<&str, f64>)> = Vec::new();
     for ((size, _), runs) in stores.iter().zip(&runs) {
         let size = *size;
         let median = |k: &str| {
@@ -452,25 +452,26 @@ fn store_growth(b: &mut Bench) {
             v.sort_by(|a, b| a.partial_cmp(b).unwrap());
             v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
         };
-        let m: Vec<(&str, f64)> = keys.iter().map(|k| (*k, median(k))).collect();
+        // Each figure by its name, as the measuring process printed it.
+        let m: std::collections::HashMap<&str, f64> = keys.iter().map(|k| (*k, median(k))).collect();
         b.row(
             "13",
             format!("phone store with {size} requests (fresh process, median of {STORE_RUNS}, sizes in turn)"),
             format!(
                 "open {:.2} ms, newest page {:.2} ms, page at offset {} {:.2} ms, search for one resident (\"{}\", {} hits) {:.2} ms, two-word search of a common name (\"siti ami\", {} hits) {:.2} ms, one-word search (\"siti\", {} matches, page of 50) {:.2} ms, record {:.2} ms, peak RSS {:.1} MB",
-                m[0].1,
-                m[1].1,
+                m["open_ms"],
+                m["page_ms"],
                 size / 2,
-                m[2].1,
+                m["page_mid_ms"],
                 RESIDENT.1,
-                m[10].1,
-                m[3].1,
-                m[8].1,
-                m[9].1,
-                m[7].1,
-                m[6].1,
-                m[4].1,
-                m[5].1 / 1024.0
+                m["search_resident_hits"],
+                m["search_resident_ms"],
+                m["search_hits"],
+                m["search_ms"],
+                m["search_one_total"],
+                m["search_one_ms"],
+                m["record_ms"],
+                m["peak_kb"] / 1024.0
             ),
             "",
             None,
@@ -478,25 +479,26 @@ fn store_growth(b: &mut Bench) {
         results.push((size, m));
     }
     if let (Some((n0, first)), Some((n1, last))) = (results.first(), results.last()) {
-        let ratio = |i: usize| last[i].1 / first[i].1;
-        let (open, page, search, rec) = (ratio(0), ratio(1), ratio(3), ratio(4));
+        let ratio = |k: &str| last[k] / first[k];
+        let (open, page, search, rec) = (ratio("open_ms"), ratio("page_ms"), ratio("search_resident_ms"), ratio("record_ms"));
         // The resident's search counts only when it found the same requests at both sizes.
-        let same_hits = first[10].1 == RESIDENT.2.len() as f64 && last[10].1 == first[10].1;
+        let hits = "search_resident_hits";
+        let same_hits = first[hits] == RESIDENT.2.len() as f64 && last[hits] == first[hits];
         b.row(
             "13",
             format!(
                 "  growth {n0} → {n1}: open, newest page, search for one resident, record (page at offset n/2: {:.2} ×; \"siti ami\": {:.2} × for {} → {} hits; one-word search: {:.2} ×)",
-                ratio(2),
-                ratio(9),
-                first[8].1,
-                last[8].1,
-                ratio(6)
+                ratio("page_mid_ms"),
+                ratio("search_ms"),
+                first["search_hits"],
+                last["search_hits"],
+                ratio("search_one_ms")
             ),
             format!("{open:.2} ×, {page:.2} ×, {search:.2} ×, {rec:.2} ×"),
             "each ≤ 1.5 ×",
             Some(same_hits && [open, page, search, rec].iter().all(|r| *r <= 1.5)),
         );
-        let mb = last[5].1 / 1024.0;
+        let mb = last["peak_kb"] / 1024.0;
         b.row("13", format!("  peak memory at {n1} requests (VmHWM)"), format!("{mb:.1} MB"), "≤ 30 MB", Some(mb <= 30.0));
     }
 }

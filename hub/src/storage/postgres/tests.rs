@@ -1,7 +1,8 @@
 //! Unit tests of the PostgreSQL back end: the statement text checks, and (with
 //! `JEMPUT_TEST_POSTGRES_URL`) the settings every pooled connection starts with.
 
-use super::{names_table, park_on, PgBackend};
+use super::{names_table, park_on, OwnedArg, PgBackend};
+use crate::storage::sql::Arg;
 use crate::testing::{BackendKind, TestDb};
 
 #[test]
@@ -39,4 +40,23 @@ fn a_table_is_named_only_as_a_whole_word() {
     assert!(!names_table("UPDATE devices SET last_seen = $2", "device_known"));
     assert!(!names_table("INSERT INTO device_known (device_id) VALUES ($1)", "devices"));
     assert!(names_table("WITH c AS (INSERT INTO change_log (doc_id) SELECT 1) INSERT INTO docs SELECT 1", "change_log"));
+}
+
+#[test]
+fn rows_read_ahead_answer_only_the_same_arguments() {
+    // A read named ahead is found again by its statement and arguments: the same kind and value.
+    let ids = ["d1", "d2"];
+    let kept: Vec<OwnedArg> = [Arg::Text("hp-1"), Arg::Texts(&ids)].iter().map(OwnedArg::of).collect();
+    let is = |given: &[Arg<'_>]| kept.len() == given.len() && kept.iter().zip(given).all(|(k, g)| k.is(g));
+    assert!(is(&[Arg::Text("hp-1"), Arg::Texts(&["d1", "d2"])]));
+    assert!(!is(&[Arg::Text("hp-2"), Arg::Texts(&ids)]), "another device");
+    assert!(!is(&[Arg::Text("hp-1"), Arg::Texts(&["d1"])]), "fewer documents");
+    assert!(!is(&[Arg::Text("hp-1"), Arg::Texts(&["d2", "d1"])]), "another order");
+    assert!(!is(&[Arg::Bytes(b"hp-1"), Arg::Texts(&ids)]), "bytes are not text");
+    assert!(!OwnedArg::of(&Arg::Int(1)).is(&Arg::Bool(true)), "a number is not a boolean");
+    assert!(OwnedArg::of(&Arg::Null).is(&Arg::Null));
+    assert!(OwnedArg::of(&Arg::OptTexts(&[Some("a"), None])).is(&Arg::OptTexts(&[Some("a"), None])));
+    assert!(!OwnedArg::of(&Arg::OptTexts(&[Some("a"), None])).is(&Arg::OptTexts(&[Some("a"), Some("")])));
+    assert!(OwnedArg::of(&Arg::Blobs(&[b"x"])).is(&Arg::Blobs(&[b"x"])));
+    assert!(!OwnedArg::of(&Arg::Ints(&[1, 2])).is(&Arg::Ints(&[1, 3])));
 }
