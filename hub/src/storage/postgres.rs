@@ -290,8 +290,18 @@ struct ReadAhead {
 impl ReadAhead {
     /// Whether these are the rows of `sql` with `args`.
     fn answers(&self, sql: &str, args: &[Arg<'_>]) -> bool {
-        self.sql == sql && self.args.len() == args.len() && self.args.iter().zip(args).all(|(kept, a)| kept.is(a))
+        self.sql == sql && same_args(&self.args, args)
     }
+}
+
+/// Whether the arguments kept for a statement are `given`: as many, each the same kind and value.
+fn same_args(kept: &[OwnedArg], given: &[Arg<'_>]) -> bool {
+    pairwise(kept, given, OwnedArg::is)
+}
+
+/// Whether `kept` and `given` are as long as each other and `eq` holds for each pair.
+fn pairwise<K, G>(kept: &[K], given: &[G], eq: impl Fn(&K, &G) -> bool) -> bool {
+    kept.len() == given.len() && kept.iter().zip(given).all(|(k, g)| eq(k, g))
 }
 
 /// An open PostgreSQL transaction, for the shared queries. Statements whose answer nothing
@@ -504,18 +514,15 @@ enum OwnedArg {
 impl OwnedArg {
     /// Whether `a` is this argument: the same kind and value.
     fn is(&self, a: &Arg<'_>) -> bool {
-        fn same<K, A>(kept: &[K], given: &[A], eq: impl Fn(&K, &A) -> bool) -> bool {
-            kept.len() == given.len() && kept.iter().zip(given).all(|(k, g)| eq(k, g))
-        }
         match (self, *a) {
             (OwnedArg::Null, Arg::Null) => true,
             (OwnedArg::Int(k), Arg::Int(g)) => *k == g,
             (OwnedArg::Bool(k), Arg::Bool(g)) => *k == g,
             (OwnedArg::Text(k), Arg::Text(g)) => k == g,
             (OwnedArg::Bytes(k), Arg::Bytes(g)) => k.as_slice() == g,
-            (OwnedArg::Texts(k), Arg::Texts(g)) => same(k, g, |k, g| k == g),
-            (OwnedArg::OptTexts(k), Arg::OptTexts(g)) => same(k, g, |k, g| k.as_deref() == *g),
-            (OwnedArg::Blobs(k), Arg::Blobs(g)) => same(k, g, |k, g| k.as_slice() == *g),
+            (OwnedArg::Texts(k), Arg::Texts(g)) => pairwise(k, g, |k, g| k == g),
+            (OwnedArg::OptTexts(k), Arg::OptTexts(g)) => pairwise(k, g, |k, g| k.as_deref() == *g),
+            (OwnedArg::Blobs(k), Arg::Blobs(g)) => pairwise(k, g, |k, g| k.as_slice() == *g),
             (OwnedArg::Ints(k), Arg::Ints(g)) => k.as_slice() == g,
             _ => false,
         }

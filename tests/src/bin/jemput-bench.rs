@@ -375,19 +375,6 @@ fn store_growth(b: &mut Bench) {
     let kel = Kelurahan::demo();
     let mut rng = Rng(0x13_13);
     let mut filled = 0u64;
-    let keys = [
-        "open_ms",
-        "page_ms",
-        "page_mid_ms",
-        "search_resident_ms",
-        "record_ms",
-        "peak_kb",
-        "search_one_ms",
-        "search_one_total",
-        "search_hits",
-        "search_ms",
-        "search_resident_hits",
-    ];
     // The store grows in place; at each size a copy is kept (its file and write-ahead log) and
     // measured later, so every size is measured under the same conditions.
     let mut stores: Vec<(u64, std::path::PathBuf)> = Vec::new();
@@ -452,8 +439,8 @@ fn store_growth(b: &mut Bench) {
             v.sort_by(|a, b| a.partial_cmp(b).unwrap());
             v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
         };
-        // Each figure by its name, as the measuring process printed it.
-        let m: std::collections::HashMap<&str, f64> = keys.iter().map(|k| (*k, median(k))).collect();
+        // Each figure by the name the measuring process printed it under (`store_measure`).
+        let m: std::collections::HashMap<&str, f64> = runs[0].keys().map(|k| (k.as_str(), median(k))).collect();
         b.row(
             "13",
             format!("phone store with {size} requests (fresh process, median of {STORE_RUNS}, sizes in turn)"),

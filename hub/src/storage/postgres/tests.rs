@@ -1,7 +1,7 @@
 //! Unit tests of the PostgreSQL back end: the statement text checks, and (with
 //! `JEMPUT_TEST_POSTGRES_URL`) the settings every pooled connection starts with.
 
-use super::{names_table, park_on, OwnedArg, PgBackend};
+use super::{names_table, park_on, same_args, OwnedArg, PgBackend};
 use crate::storage::sql::Arg;
 use crate::testing::{BackendKind, TestDb};
 
@@ -47,7 +47,7 @@ fn rows_read_ahead_answer_only_the_same_arguments() {
     // A read named ahead is found again by its statement and arguments: the same kind and value.
     let ids = ["d1", "d2"];
     let kept: Vec<OwnedArg> = [Arg::Text("hp-1"), Arg::Texts(&ids)].iter().map(OwnedArg::of).collect();
-    let is = |given: &[Arg<'_>]| kept.len() == given.len() && kept.iter().zip(given).all(|(k, g)| k.is(g));
+    let is = |given: &[Arg<'_>]| same_args(&kept, given);
     assert!(is(&[Arg::Text("hp-1"), Arg::Texts(&["d1", "d2"])]));
     assert!(!is(&[Arg::Text("hp-2"), Arg::Texts(&ids)]), "another device");
     assert!(!is(&[Arg::Text("hp-1"), Arg::Texts(&["d1"])]), "fewer documents");
